@@ -1,0 +1,149 @@
+"""Shared input cleaning for every identifier validator (private).
+
+The rules are deliberately narrow (see docs/validators.md, "Cleaning"):
+
+* only ``str`` is accepted, and its length is checked before anything else;
+* full-width forms U+FF01..U+FF5E fold to ASCII and U+3000 (ideographic space)
+  to a space -- the flag ``fullwidth`` records it;
+* invisible format characters (Unicode category ``Cf``: zero-width space and
+  joiners, word joiner, BOM, soft hyphen, LRM/RLM/ALM, bidi embeddings,
+  overrides and isolates ...) are deleted -- the flag ``invisible`` records it,
+  because they are evidence of deliberate obfuscation;
+* separators on an allow-list (every ``Zs`` space plus a per-identifier set such
+  as ``- . / ( )`` and dash variants) are deleted;
+* nothing else is changed: letters, digits of other scripts, control
+  characters and punctuation stay, so the caller can reject them with a precise
+  error code (:func:`reject_unexpected`). No NFKC: it would admit superscript
+  and circled digits.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import NamedTuple
+
+from antifraud_common.errors import InvalidFormatError, InvalidLengthError
+
+#: Dash variants treated like ``-`` wherever ``-`` is an allowed separator.
+DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\u30fc")
+#: The default separator set for numeric identifiers.
+DEFAULT_SEPARATORS = frozenset(" .-/()") | DASHES
+
+_FULLWIDTH_DELTA = 0xFF01 - 0x21
+_FOLD_TABLE = {cp: cp - _FULLWIDTH_DELTA for cp in range(0xFF01, 0xFF5F)}
+_FOLD_TABLE[0x3000] = 0x20
+
+
+class Cleaned(NamedTuple):
+    """Result of :func:`clean`: the cleaned text and what cleaning saw."""
+
+    text: str
+    fullwidth: bool
+    invisible: bool
+
+
+def check_str(raw: object, *, max_length: int, what: str = "value") -> str:
+    """Return ``raw`` if it is a ``str`` of at most ``max_length`` characters.
+
+    >>> check_str("123", max_length=5)
+    '123'
+    >>> check_str(123, max_length=5)
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.InvalidFormatError: a value must be given as str, not int
+    """
+    if not isinstance(raw, str):
+        raise InvalidFormatError(
+            f"a {what} must be given as str, not {type(raw).__name__}", code="not_a_string"
+        )
+    if len(raw) > max_length:
+        raise InvalidLengthError(
+            f"the {what} is longer than {max_length} characters", code="input_too_long"
+        )
+    return raw
+
+
+def clean(
+    raw: object,
+    *,
+    max_length: int = 64,
+    separators: frozenset[str] = DEFAULT_SEPARATORS,
+    what: str = "value",
+) -> Cleaned:
+    """Apply the shared cleaning rules and report what was folded or removed.
+
+    >>> clean("１３８ 0013-8000")
+    Cleaned(text='13800138000', fullwidth=True, invisible=False)
+    >>> clean("138\\u200b0013\\u200b8000")
+    Cleaned(text='13800138000', fullwidth=False, invisible=True)
+    """
+    text = check_str(raw, max_length=max_length, what=what)
+    if text.isascii():
+        # Fast path: nothing to fold and no Cf characters can be present.
+        if text.isdigit():
+            return Cleaned(text, fullwidth=False, invisible=False)
+        out = "".join(ch for ch in text if ch not in separators)
+        return Cleaned(out, fullwidth=False, invisible=False)
+    folded = text.translate(_FOLD_TABLE)
+    fullwidth = folded != text
+    kept: list[str] = []
+    invisible = False
+    for ch in folded:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            invisible = True
+        elif cat == "Zs" or ch in separators:
+            continue
+        else:
+            kept.append(ch)
+    return Cleaned("".join(kept), fullwidth=fullwidth, invisible=invisible)
+
+
+def reject_unexpected(text: str, *, allowed: str = "0123456789", what: str = "value") -> None:
+    """Raise an :class:`InvalidFormatError` naming the first character not in ``allowed``.
+
+    The ``code`` says what kind of character it was: ``letters_not_allowed``,
+    ``foreign_digits`` (decimal digits of another script), ``control_characters``
+    or ``unexpected_character``. The character is named by its code point only.
+
+    >>> reject_unexpected("12a4")
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.InvalidFormatError: letters are not allowed in a value (U+0061 ...)
+    """
+    for ch in text:
+        if ch in allowed:
+            continue
+        cp = f"U+{ord(ch):04X}"
+        cat = unicodedata.category(ch)
+        if cat.startswith("L"):
+            raise InvalidFormatError(
+                f"letters are not allowed in a {what} ({cp} {unicodedata.name(ch, '?')})",
+                code="letters_not_allowed",
+            )
+        if cat == "Nd" or (cat.startswith("N") and unicodedata.digit(ch, None) is not None):
+            raise InvalidFormatError(
+                f"only ASCII digits are allowed in a {what}, found {cp}", code="foreign_digits"
+            )
+        if cat in ("Cc", "Cs", "Co", "Cn"):
+            raise InvalidFormatError(
+                f"control or unassigned character {cp} in a {what}", code="control_characters"
+            )
+        raise InvalidFormatError(
+            f"unexpected character {cp} in a {what}", code="unexpected_character"
+        )
+
+
+def digits_only(
+    raw: object,
+    *,
+    max_length: int = 64,
+    separators: frozenset[str] = DEFAULT_SEPARATORS,
+    what: str = "value",
+) -> Cleaned:
+    """Clean ``raw`` and require the result to be ASCII digits only (possibly empty)."""
+    cleaned = clean(raw, max_length=max_length, separators=separators, what=what)
+    text = cleaned.text
+    if not (text.isascii() and text.isdigit()):
+        reject_unexpected(text, what=what)
+    return cleaned

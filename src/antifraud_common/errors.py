@@ -1,0 +1,155 @@
+"""The exception tree of antifraud_common.
+
+Every exception the library raises on purpose derives from :class:`AntifraudError`
+and carries a stable, machine-readable :attr:`~AntifraudError.code` (a short
+``snake_case`` string that never changes once released; the CLI's JSON output and
+the conformance suite report it). Messages are for humans and may change.
+
+Validation problems with an identifier are :class:`ValidationError` (also a
+:class:`ValueError`, like python-stdnum's errors), split by what is wrong:
+
+>>> from antifraud_common import phone
+>>> try:
+...     phone.validate("138O0138OOO")
+... except InvalidFormatError as e:
+...     print(e.code)
+letters_not_allowed
+
+Problems with a blacklist file are :class:`BlacklistError`: the bytes are not a
+well-formed list (:class:`BlacklistFormatError`) or the list must not be trusted
+(:class:`UntrustedBlacklistError`: signature, threshold, expiry, rollback, scope ...).
+Messages never contain a full bank-card number.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AntifraudError",
+    "BlacklistError",
+    "BlacklistFormatError",
+    "ConfigurationError",
+    "InvalidChecksumError",
+    "InvalidComponentError",
+    "InvalidFormatError",
+    "InvalidLengthError",
+    "ModelError",
+    "UntrustedBlacklistError",
+    "ValidationError",
+]
+
+
+class AntifraudError(Exception):
+    """Root of every error antifraud_common raises on purpose.
+
+    ``code`` is the stable machine-readable reason. A subclass sets a default;
+    a raise site may give a more specific one (``code="letters_not_allowed"``).
+    ``field`` names the offending field of a record and ``line`` the 1-based line
+    of a file, where they are known.
+    """
+
+    code: str = "antifraud_error"
+    default_message: ClassVar[str] = "antifraud_common error"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        if code is not None:
+            self.code = code
+        self.field = field
+        self.line = line
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = []
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by the CLI: ``{"code", "message", ...}``."""
+        out: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.line is not None:
+            out["line"] = self.line
+        return out
+
+
+class ConfigurationError(AntifraudError, ValueError):
+    """A caller passed an unusable option (unknown region, bad table file ...)."""
+
+    code = "configuration_error"
+    default_message = "invalid configuration"
+
+
+class ValidationError(AntifraudError, ValueError):
+    """An identifier (phone number, card, account ...) is not valid."""
+
+    code = "invalid"
+    default_message = "the value is not valid"
+
+
+class InvalidFormatError(ValidationError):
+    """Wrong type, characters or shape."""
+
+    code = "invalid_format"
+    default_message = "the value has an invalid format"
+
+
+class InvalidLengthError(InvalidFormatError):
+    """The number of digits (or characters) is outside the allowed range."""
+
+    code = "invalid_length"
+    default_message = "the value has an invalid length"
+
+
+class InvalidChecksumError(ValidationError):
+    """A check digit (Luhn, ISO 7064 ...) does not match."""
+
+    code = "invalid_checksum"
+    default_message = "the check digit does not match"
+
+
+class InvalidComponentError(ValidationError):
+    """A part of the value is unknown or impossible (range, region, date ...)."""
+
+    code = "invalid_component"
+    default_message = "a part of the value is invalid or unknown"
+
+
+class ModelError(AntifraudError, ValueError):
+    """A record (entry, manifest, trust bundle ...) has a missing, unknown or bad field."""
+
+    code = "invalid_record"
+    default_message = "the record is not valid"
+
+
+class BlacklistError(AntifraudError):
+    """Something is wrong with a blacklist file or its signature."""
+
+    code = "blacklist_error"
+    default_message = "blacklist error"
+
+
+class BlacklistFormatError(BlacklistError, ValueError):
+    """The bytes are not a well-formed list, manifest, envelope or bundle."""
+
+    code = "format_error"
+    default_message = "the blacklist file is not well-formed"
+
+
+class UntrustedBlacklistError(BlacklistError):
+    """The list must not be trusted: signature, threshold, expiry, rollback, scope ..."""
+
+    code = "untrusted"
+    default_message = "the blacklist must not be trusted"
