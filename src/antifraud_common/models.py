@@ -1,0 +1,429 @@
+"""Typed, immutable models of blacklist entries (attrs).
+
+An :class:`Entry` says: this identifier (a phone number, card, account ...) is
+listed, why (:class:`Reason`), what a receiver must do (:class:`Action`), on
+whose authority (``source``, an agency id), under which case, how confident the
+source is (0-100), how widely it may be shared (:class:`TLP`), and when the
+listing is in force.
+
+Untrusted input enters through named constructors only:
+
+* :meth:`Entry.from_raw` validates and canonicalises a raw identifier
+  (``"138 0013 8000"`` becomes ``"+8613800138000"``);
+* :meth:`Entry.from_dict` is strict: unknown keys, missing keys, wrong types and
+  non-canonical values raise :class:`~antifraud_common.errors.ModelError` naming
+  the field. It never mutates its argument.
+
+:meth:`Entry.to_dict` gives the JSON shape one line of a signed entries file
+holds (see docs/spec/format.md). Card numbers are masked in ``repr``.
+
+>>> from datetime import datetime, UTC
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> e = Entry.from_raw(kind="phone", value="138 0013 8000", reason="telecom_fraud",
+...                    action="block", source="mps", case_ref="A-1", confidence=90,
+...                    tlp="amber", listed_at=t, valid_from=t)
+>>> e.value
+'+8613800138000'
+>>> e.to_dict()["listed_at"]
+'2026-01-01T00:00:00Z'
+>>> Entry.from_dict(e.to_dict()) == e
+True
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import attrs
+
+from antifraud_common.errors import AntifraudError, ModelError, ValidationError
+
+__all__ = [
+    "TLP",
+    "Action",
+    "Entry",
+    "IdentifierKind",
+    "Reason",
+    "canonical_value",
+    "format_timestamp",
+    "mask_value",
+    "parse_timestamp",
+]
+
+
+class IdentifierKind(enum.Enum):
+    """What a listed identifier is. The value is the string written to files."""
+
+    PHONE = "phone"
+    BANK_CARD = "bank_card"
+    BANK_ACCOUNT = "bank_account"
+    PAYMENT_ACCOUNT = "payment_account"
+    ICCID = "iccid"
+    IMEI = "imei"
+
+
+class Reason(enum.Enum):
+    """Why an identifier is listed (closed vocabulary, extended only by a format revision)."""
+
+    TELECOM_FRAUD = "telecom_fraud"
+    INVESTMENT_FRAUD = "investment_fraud"
+    IMPERSONATION = "impersonation"
+    CALLER_ID_SPOOFING = "caller_id_spoofing"
+    PIRATE_BROADCAST = "pirate_broadcast"
+    CARD_TRAFFICKING = "card_trafficking"
+    MULE_ACCOUNT = "mule_account"
+    COMPROMISED_ACCOUNT = "compromised_account"
+
+
+class Action(enum.Enum):
+    """What a receiver must do on a match.
+
+    ``HOLD`` is the emergency stop-payment (reversible), ``FREEZE`` the formal
+    freeze of an account, ``BLOCK`` refuses the call, message or transaction,
+    ``WATCH`` only flags it for review.
+    """
+
+    BLOCK = "block"
+    HOLD = "hold"
+    FREEZE = "freeze"
+    WATCH = "watch"
+
+    @property
+    def severity(self) -> int:
+        """Precedence when several entries match: FREEZE 4 > HOLD 3 > BLOCK 2 > WATCH 1."""
+        return _SEVERITY[self]
+
+
+_SEVERITY: Final = {Action.FREEZE: 4, Action.HOLD: 3, Action.BLOCK: 2, Action.WATCH: 1}
+
+
+class TLP(enum.Enum):
+    """Traffic Light Protocol 2.0 marking: how widely the entry may be shared."""
+
+    CLEAR = "clear"
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+
+_E = TypeVar("_E", bound=enum.Enum)
+
+_AGENCY_RE: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)
+_TS_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
+_MAX_CASE_REF: Final = 128
+
+
+def format_timestamp(value: datetime) -> str:
+    """Return the canonical RFC 3339 form ``YYYY-MM-DDTHH:MM:SSZ`` of an aware datetime.
+
+    >>> format_timestamp(datetime(2026, 3, 1, 8, 30, tzinfo=UTC))
+    '2026-03-01T08:30:00Z'
+    """
+    return _to_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_timestamp(text: object, *, field: str = "timestamp") -> datetime:
+    """Parse the canonical ``YYYY-MM-DDTHH:MM:SSZ`` form (and nothing else).
+
+    >>> parse_timestamp("2026-03-01T08:30:00Z")
+    datetime.datetime(2026, 3, 1, 8, 30, tzinfo=datetime.timezone.utc)
+    >>> parse_timestamp("2026-03-01T08:30:00+08:00")
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.ModelError: field 'timestamp': expected YYYY-MM-DDTHH:MM:SSZ
+    """
+    if not isinstance(text, str) or not _TS_RE.fullmatch(text):
+        raise ModelError("expected YYYY-MM-DDTHH:MM:SSZ", code="invalid_timestamp", field=field)
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError as e:
+        raise ModelError("not a real date and time", code="invalid_timestamp", field=field) from e
+
+
+def _to_utc(value: datetime) -> datetime:
+    if not isinstance(value, datetime):
+        raise ModelError(
+            f"expected an aware datetime, not {type(value).__name__}", code="invalid_timestamp"
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ModelError("naive datetimes are not accepted; use UTC", code="naive_datetime")
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+def _to_utc_optional(value: datetime | None) -> datetime | None:
+    return None if value is None else _to_utc(value)
+
+
+def _validator_for(kind: IdentifierKind) -> Callable[[Any], str]:
+    # Imported lazily: each validator module pulls in its own third-party data.
+    if kind is IdentifierKind.PHONE:
+        from antifraud_common import phone
+
+        return phone.validate
+    if kind is IdentifierKind.BANK_CARD:
+        from antifraud_common import card
+
+        return card.validate
+    if kind is IdentifierKind.BANK_ACCOUNT:
+        from antifraud_common import account
+
+        return account.validate
+    if kind is IdentifierKind.PAYMENT_ACCOUNT:
+        from antifraud_common import account
+
+        return account.validate_payment_account
+    if kind is IdentifierKind.ICCID:
+        from antifraud_common import iccid
+
+        return iccid.validate
+    from antifraud_common import imei
+
+    return imei.validate
+
+
+def canonical_value(kind: IdentifierKind | str, raw: object) -> str:
+    """Validate ``raw`` as an identifier of ``kind`` and return its canonical value.
+
+    >>> canonical_value("phone", "+86 138-0013-8000")
+    '+8613800138000'
+    """
+    return _validator_for(_enum(IdentifierKind, kind, "kind"))(raw)
+
+
+def mask_value(kind: IdentifierKind, value: str) -> str:
+    """Return ``value`` safe to print: bank cards show only the first 6 and last 4 digits.
+
+    >>> mask_value(IdentifierKind.BANK_CARD, "6222021234567890123")
+    '622202*********0123'
+    >>> mask_value(IdentifierKind.PHONE, "+8613800138000")
+    '+8613800138000'
+    """
+    if kind is IdentifierKind.BANK_CARD:
+        if len(value) <= 10:
+            return "*" * len(value)
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value
+
+
+def _enum(cls: type[_E], value: object, field: str) -> _E:
+    if isinstance(value, cls):
+        return value
+    if isinstance(value, str):
+        try:
+            return cls(value)
+        except ValueError:
+            pass
+    allowed = ", ".join(m.value for m in cls)
+    raise ModelError(f"expected one of: {allowed}", code="invalid_enum", field=field)
+
+
+def _to_kind(value: object) -> IdentifierKind:
+    return _enum(IdentifierKind, value, "kind")
+
+
+def _to_reason(value: object) -> Reason:
+    return _enum(Reason, value, "reason")
+
+
+def _to_action(value: object) -> Action:
+    return _enum(Action, value, "action")
+
+
+def _to_tlp(value: object) -> TLP:
+    return _enum(TLP, value, "tlp")
+
+
+def _check_agency(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not _AGENCY_RE.fullmatch(value):
+        raise ModelError(
+            "an agency id is 1-64 of a-z 0-9 _ . - starting with a letter or digit",
+            code="invalid_agency_id",
+            field=attribute.name,
+        )
+
+
+def _check_case_ref(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= _MAX_CASE_REF
+        or not value.isprintable()
+        or value != value.strip()
+    ):
+        raise ModelError(
+            f"a case reference is 1-{_MAX_CASE_REF} printable characters, no outer spaces",
+            code="invalid_case_ref",
+            field=attribute.name,
+        )
+
+
+def _check_confidence(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        raise ModelError(
+            "confidence is an integer from 0 to 100",
+            code="invalid_confidence",
+            field=attribute.name,
+        )
+
+
+def _check_value(_inst: object, _attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise ModelError("a value is a non-empty string", code="invalid_value", field="value")
+
+
+def _entry_repr(inst: Entry) -> str:
+    parts = []
+    for a in attrs.fields(Entry):
+        shown = inst.masked_value if a.name == "value" else getattr(inst, a.name)
+        parts.append(f"{a.name}={shown!r}")
+    return f"Entry({', '.join(parts)})"
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class Entry:
+    """One listed identifier with its provenance and the action it requires.
+
+    Build it with :meth:`from_raw` (raw identifier) or :meth:`from_dict`
+    (untrusted JSON); ``__init__`` assumes an already canonical ``value``.
+    Timestamps are aware UTC with one-second resolution (sub-second parts are
+    dropped).
+    """
+
+    kind: IdentifierKind = attrs.field(converter=_to_kind)
+    value: str = attrs.field(validator=_check_value)
+    reason: Reason = attrs.field(converter=_to_reason)
+    action: Action = attrs.field(converter=_to_action)
+    source: str = attrs.field(validator=_check_agency)
+    case_ref: str = attrs.field(validator=_check_case_ref)
+    confidence: int = attrs.field(validator=_check_confidence)
+    tlp: TLP = attrs.field(converter=_to_tlp)
+    listed_at: datetime = attrs.field(converter=_to_utc)
+    valid_from: datetime = attrs.field(converter=_to_utc)
+    valid_until: datetime | None = attrs.field(default=None, converter=_to_utc_optional)
+
+    def __attrs_post_init__(self) -> None:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ModelError(
+                "valid_until must be later than valid_from",
+                code="invalid_validity_window",
+                field="valid_until",
+            )
+
+    __repr__ = _entry_repr
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The identifier key ``(kind, value)`` entries files are ordered and deduplicated by."""
+        return (self.kind.value, self.value)
+
+    @property
+    def masked_value(self) -> str:
+        """The value safe for logs and screens (cards masked to first 6 and last 4)."""
+        return mask_value(self.kind, self.value)
+
+    def is_active(self, now: datetime) -> bool:
+        """Whether ``now`` lies in ``[valid_from, valid_until)``."""
+        now = _to_utc(now)
+        return self.valid_from <= now and (self.valid_until is None or now < self.valid_until)
+
+    @classmethod
+    def from_raw(cls, *, kind: IdentifierKind | str, value: object, **fields: Any) -> Entry:
+        """Validate and canonicalise ``value`` as a ``kind`` identifier, then build the entry.
+
+        Raises :class:`~antifraud_common.errors.ValidationError` for a bad
+        identifier and :class:`~antifraud_common.errors.ModelError` for a bad field.
+        """
+        k = _enum(IdentifierKind, kind, "kind")
+        try:
+            return cls(kind=k, value=canonical_value(k, value), **fields)
+        except TypeError as e:
+            raise ModelError(str(e), code="invalid_fields") from None
+
+    @classmethod
+    def from_dict(cls, data: object) -> Entry:
+        """Build an entry from its JSON shape, strictly (the inverse of :meth:`to_dict`)."""
+        if not isinstance(data, Mapping):
+            raise ModelError("an entry is a JSON object", code="not_an_object")
+        keys = set(data)
+        unknown = keys - _ALL_KEYS
+        if unknown:
+            name = sorted(str(k) for k in unknown)[0]
+            raise ModelError("unknown field", code="unknown_field", field=name)
+        missing = _REQUIRED_KEYS - keys
+        if missing:
+            raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
+        for name in _STRING_KEYS:
+            if name in data and not isinstance(data[name], str):
+                raise ModelError("expected a string", code="wrong_type", field=name)
+        if type(data["confidence"]) is not int:
+            raise ModelError("expected an integer", code="wrong_type", field="confidence")
+        kind = _enum(IdentifierKind, data["kind"], "kind")
+        value = data["value"]
+        try:
+            canonical = canonical_value(kind, value)
+        except ValidationError as e:
+            raise ModelError(
+                f"not a valid {kind.value}: {e.message}", code=e.code, field="value"
+            ) from e
+        if canonical != value:
+            raise ModelError(
+                "the value is not in canonical form", code="non_canonical_value", field="value"
+            )
+        valid_until = data.get("valid_until")
+        return cls(
+            kind=kind,
+            value=canonical,
+            reason=data["reason"],
+            action=data["action"],
+            source=data["source"],
+            case_ref=data["case_ref"],
+            confidence=data["confidence"],
+            tlp=data["tlp"],
+            listed_at=parse_timestamp(data["listed_at"], field="listed_at"),
+            valid_from=parse_timestamp(data["valid_from"], field="valid_from"),
+            valid_until=(
+                None if valid_until is None else parse_timestamp(valid_until, field="valid_until")
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape (strings and one integer; ``valid_until`` only when set)."""
+        out: dict[str, Any] = {
+            "kind": self.kind.value,
+            "value": self.value,
+            "reason": self.reason.value,
+            "action": self.action.value,
+            "source": self.source,
+            "case_ref": self.case_ref,
+            "confidence": self.confidence,
+            "tlp": self.tlp.value,
+            "listed_at": format_timestamp(self.listed_at),
+            "valid_from": format_timestamp(self.valid_from),
+        }
+        if self.valid_until is not None:
+            out["valid_until"] = format_timestamp(self.valid_until)
+        return out
+
+
+_REQUIRED_KEYS: Final = frozenset(
+    {
+        "kind",
+        "value",
+        "reason",
+        "action",
+        "source",
+        "case_ref",
+        "confidence",
+        "tlp",
+        "listed_at",
+        "valid_from",
+    }
+)
+_ALL_KEYS: Final = _REQUIRED_KEYS | {"valid_until"}
+_STRING_KEYS: Final = _ALL_KEYS - {"confidence"}
+
+# Keep AntifraudError importable from here for callers that catch model errors broadly.
+_ = AntifraudError
