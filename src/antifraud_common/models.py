@@ -40,13 +40,17 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
-from antifraud_common.errors import AntifraudError, ModelError, ValidationError
+from antifraud_common.errors import ModelError, ValidationError
 
 __all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST_FORMAT",
     "TLP",
     "Action",
+    "ContentType",
     "Entry",
     "IdentifierKind",
+    "Manifest",
     "Reason",
     "canonical_value",
     "format_timestamp",
@@ -425,5 +429,256 @@ _REQUIRED_KEYS: Final = frozenset(
 _ALL_KEYS: Final = _REQUIRED_KEYS | {"valid_until"}
 _STRING_KEYS: Final = _ALL_KEYS - {"confidence"}
 
-# Keep AntifraudError importable from here for callers that catch model errors broadly.
-_ = AntifraudError
+
+class ContentType(enum.Enum):
+    """What the file a manifest describes holds: a full snapshot or a delta against a base."""
+
+    SNAPSHOT = "snapshot"
+    DELTA = "delta"
+
+
+#: The ``format`` member every manifest carries, so a signed payload of another
+#: type (a trust bundle, say) can never be taken for a list manifest.
+MANIFEST_FORMAT: Final = "antifraud-manifest"
+#: The blacklist file format version this library writes and reads.
+FORMAT_VERSION: Final = 1
+_ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)
+_HEX64_RE: Final = re.compile(r"[0-9a-f]{64}", re.ASCII)
+MAX_SAFE_INTEGER: Final = 2**53 - 1
+
+
+def _check_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
+        raise ModelError(
+            "an id is 1-64 of a-z 0-9 _ . - starting with a letter or digit",
+            code="invalid_id",
+            field=attribute.name,
+        )
+
+
+def _check_count(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_SAFE_INTEGER:
+        raise ModelError(
+            "expected an integer from 0 to 2^53-1", code="invalid_integer", field=attribute.name
+        )
+
+
+def _check_optional_count(inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None:
+        _check_count(inst, attribute, value)
+
+
+def _check_hex(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not _HEX64_RE.fullmatch(value)):
+        raise ModelError(
+            "expected 64 lowercase hexadecimal digits", code="invalid_sha256", field=attribute.name
+        )
+
+
+def _to_content(value: object) -> ContentType:
+    return _enum(ContentType, value, "content")
+
+
+def _to_keys(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, (list, tuple)):
+        raise ModelError("expected a list", code="wrong_type", field="allow_protected")
+    out: list[tuple[str, str]] = []
+    for item in value:
+        if isinstance(item, Mapping):
+            if set(item) != {"kind", "value"}:
+                raise ModelError(
+                    "each item is {kind, value}", code="invalid_key", field="allow_protected"
+                )
+            item = (item["kind"], item["value"])  # noqa: PLW2901
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 2
+            or not all(isinstance(x, str) for x in item)
+        ):
+            raise ModelError(
+                "each item is {kind, value}", code="invalid_key", field="allow_protected"
+            )
+        out.append((_enum(IdentifierKind, item[0], "allow_protected").value, item[1]))
+    return tuple(out)
+
+
+@attrs.frozen(kw_only=True)
+class Manifest:
+    """The signed description of one entries file (the JWS payload).
+
+    It binds the issuer, the list, its monotonic version, its validity period and
+    the exact bytes of the entries file (length, SHA-256, line count). A delta
+    manifest also names the base version and the state hashes before and after.
+    ``allow_protected`` lists the protected identifiers (emergency numbers,
+    official hotlines ...) this list may contain on purpose.
+
+    >>> import hashlib
+    >>> from datetime import datetime, UTC
+    >>> m = Manifest(issuer="mps", list_id="fraud-phones", list_type="fraud_numbers",
+    ...              version=3, issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+    ...              expires=datetime(2026, 1, 8, tzinfo=UTC), entry_count=0,
+    ...              byte_length=0, sha256=hashlib.sha256(b"").hexdigest())
+    >>> Manifest.from_dict(m.to_dict()) == m
+    True
+    """
+
+    format_version: int = attrs.field(default=FORMAT_VERSION, validator=_check_count)
+    content: ContentType = attrs.field(default=ContentType.SNAPSHOT, converter=_to_content)
+    issuer: str = attrs.field(validator=_check_id)
+    list_id: str = attrs.field(validator=_check_id)
+    list_type: str = attrs.field(validator=_check_id)
+    version: int = attrs.field(validator=_check_count)
+    issued_at: datetime = attrs.field(converter=_to_utc)
+    expires: datetime = attrs.field(converter=_to_utc)
+    entry_count: int = attrs.field(validator=_check_count)
+    byte_length: int = attrs.field(validator=_check_count)
+    sha256: str = attrs.field(validator=_check_hex)
+    base_version: int | None = attrs.field(default=None, validator=_check_optional_count)
+    base_sha256: str | None = attrs.field(default=None, validator=_check_hex)
+    result_sha256: str | None = attrs.field(default=None, validator=_check_hex)
+    result_count: int | None = attrs.field(default=None, validator=_check_optional_count)
+    allow_protected: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_keys)
+
+    def __attrs_post_init__(self) -> None:
+        if self.format_version != FORMAT_VERSION:
+            raise ModelError(
+                f"unsupported format version {self.format_version}",
+                code="unsupported_format_version",
+                field="format_version",
+            )
+        if self.version < 1:
+            raise ModelError("versions start at 1", code="invalid_integer", field="version")
+        if self.expires <= self.issued_at:
+            raise ModelError(
+                "expires must be later than issued_at", code="invalid_validity", field="expires"
+            )
+        delta_fields = (self.base_version, self.base_sha256, self.result_sha256, self.result_count)
+        if self.content is ContentType.DELTA:
+            if any(f is None for f in delta_fields):
+                raise ModelError(
+                    "a delta names base_version, base_sha256, result_sha256 and result_count",
+                    code="missing_field",
+                    field="base_version",
+                )
+            assert self.base_version is not None
+            if not 1 <= self.base_version < self.version:
+                raise ModelError(
+                    "base_version must be lower than version",
+                    code="invalid_base_version",
+                    field="base_version",
+                )
+        elif any(f is not None for f in delta_fields):
+            raise ModelError(
+                "only a delta has base and result fields",
+                code="unknown_field",
+                field="base_version",
+            )
+        if list(self.allow_protected) != sorted(set(self.allow_protected)):
+            raise ModelError(
+                "allow_protected must be sorted by (kind, value) without repeats",
+                code="invalid_key",
+                field="allow_protected",
+            )
+
+    @property
+    def is_delta(self) -> bool:
+        """Whether this manifest describes a delta file."""
+        return self.content is ContentType.DELTA
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape that is signed (canonicalised by the format layer)."""
+        out: dict[str, Any] = {
+            "format": MANIFEST_FORMAT,
+            "format_version": self.format_version,
+            "content": self.content.value,
+            "issuer": self.issuer,
+            "list_id": self.list_id,
+            "list_type": self.list_type,
+            "version": self.version,
+            "issued_at": format_timestamp(self.issued_at),
+            "expires": format_timestamp(self.expires),
+            "entry_count": self.entry_count,
+            "byte_length": self.byte_length,
+            "sha256": self.sha256,
+        }
+        if self.is_delta:
+            out["base_version"] = self.base_version
+            out["base_sha256"] = self.base_sha256
+            out["result_sha256"] = self.result_sha256
+            out["result_count"] = self.result_count
+        if self.allow_protected:
+            out["allow_protected"] = [{"kind": k, "value": v} for k, v in self.allow_protected]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: object) -> Manifest:
+        """Build a manifest from its JSON shape, strictly; never mutates ``data``."""
+        if not isinstance(data, Mapping):
+            raise ModelError("a manifest is a JSON object", code="not_an_object")
+        keys = set(data)
+        unknown = keys - _MANIFEST_KEYS - _DELTA_KEYS - {"allow_protected"}
+        if unknown:
+            raise ModelError(
+                "unknown field", code="unknown_field", field=sorted(map(str, unknown))[0]
+            )
+        missing = _MANIFEST_KEYS - keys
+        if missing:
+            raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
+        if data["format"] != MANIFEST_FORMAT:
+            raise ModelError("not a list manifest", code="wrong_payload_type", field="format")
+        if data["format_version"] != FORMAT_VERSION or type(data["format_version"]) is not int:
+            raise ModelError(
+                "unsupported format version",
+                code="unsupported_format_version",
+                field="format_version",
+            )
+        for name in ("content", "issuer", "list_id", "list_type", "sha256", "issued_at", "expires"):
+            if not isinstance(data[name], str):
+                raise ModelError("expected a string", code="wrong_type", field=name)
+        content = _to_content(data["content"])
+        if content is ContentType.DELTA:
+            absent = _DELTA_KEYS - keys
+            if absent:
+                raise ModelError("missing field", code="missing_field", field=sorted(absent)[0])
+        allow = data.get("allow_protected", [])
+        if "allow_protected" in data and not allow:
+            raise ModelError(
+                "omit allow_protected when empty", code="non_canonical", field="allow_protected"
+            )
+        return cls(
+            format_version=data["format_version"],
+            content=content,
+            issuer=data["issuer"],
+            list_id=data["list_id"],
+            list_type=data["list_type"],
+            version=data["version"],
+            issued_at=parse_timestamp(data["issued_at"], field="issued_at"),
+            expires=parse_timestamp(data["expires"], field="expires"),
+            entry_count=data["entry_count"],
+            byte_length=data["byte_length"],
+            sha256=data["sha256"],
+            base_version=data.get("base_version"),
+            base_sha256=data.get("base_sha256"),
+            result_sha256=data.get("result_sha256"),
+            result_count=data.get("result_count"),
+            allow_protected=allow,
+        )
+
+
+_MANIFEST_KEYS: Final = frozenset(
+    {
+        "format",
+        "format_version",
+        "content",
+        "issuer",
+        "list_id",
+        "list_type",
+        "version",
+        "issued_at",
+        "expires",
+        "entry_count",
+        "byte_length",
+        "sha256",
+    }
+)
+_DELTA_KEYS: Final = frozenset({"base_version", "base_sha256", "result_sha256", "result_count"})
