@@ -30,11 +30,23 @@ __all__ = [
     "BlacklistError",
     "BlacklistFormatError",
     "ConfigurationError",
+    "DeltaBaseMismatchError",
+    "DeltaMismatchError",
+    "ExpiredError",
+    "ForkError",
+    "HashMismatchError",
     "InvalidChecksumError",
     "InvalidComponentError",
     "InvalidFormatError",
     "InvalidLengthError",
     "ModelError",
+    "ProtectedIdentifierError",
+    "RollbackError",
+    "ScopeError",
+    "SignatureError",
+    "StateError",
+    "ThresholdError",
+    "TrustBundleError",
     "UntrustedBlacklistError",
     "ValidationError",
 ]
@@ -153,3 +165,98 @@ class UntrustedBlacklistError(BlacklistError):
 
     code = "untrusted"
     default_message = "the blacklist must not be trusted"
+
+
+# ------------------------------------------------------ signed list exchange
+
+
+class SignatureError(UntrustedBlacklistError):
+    """No signature on the list (or bundle) verifies with a trusted key."""
+
+    code = "signature_invalid"
+    default_message = "no valid signature from a trusted key"
+
+
+class ThresholdError(UntrustedBlacklistError):
+    """Valid signatures exist, but fewer distinct authorised keys than the threshold."""
+
+    code = "threshold_not_met"
+    default_message = "not enough distinct authorised keys signed"
+
+
+class ScopeError(UntrustedBlacklistError):
+    """The issuer may not publish this list type, identifier kind or action."""
+
+    code = "out_of_scope"
+    default_message = "the issuer is not authorised to publish this"
+
+
+class ExpiredError(UntrustedBlacklistError):
+    """The list (or bundle) is outside its validity period (``expires``, ``issued_at``)."""
+
+    code = "expired"
+    default_message = "the list has expired"
+
+
+class RollbackError(UntrustedBlacklistError):
+    """The version is older than the one the receiver already accepted."""
+
+    code = "rollback"
+    default_message = "the version is older than the accepted one"
+
+
+class ForkError(UntrustedBlacklistError):
+    """Same version as the accepted one, but different content."""
+
+    code = "fork"
+    default_message = "same version with different content"
+
+
+class HashMismatchError(UntrustedBlacklistError):
+    """The entries file does not match its manifest.
+
+    Codes: ``hash_mismatch`` (SHA-256), ``length_mismatch`` (bytes),
+    ``count_mismatch`` (lines).
+    """
+
+    code = "hash_mismatch"
+    default_message = "the entries file does not match the signed manifest"
+
+
+class ProtectedIdentifierError(UntrustedBlacklistError):
+    """The list contains a protected identifier (emergency number, official hotline ...)."""
+
+    code = "protected_identifier"
+    default_message = "a protected identifier is listed without explicit permission"
+
+
+class DeltaBaseMismatchError(UntrustedBlacklistError):
+    """A delta does not apply to the receiver's state (a gap: fetch a snapshot)."""
+
+    code = "delta_base_mismatch"
+    default_message = "the delta's base is not the receiver's current state"
+
+
+class DeltaMismatchError(UntrustedBlacklistError):
+    """Applying a delta does not produce the signed result state hash."""
+
+    code = "delta_result_mismatch"
+    default_message = "the delta does not produce the signed result"
+
+
+class TrustBundleError(UntrustedBlacklistError):
+    """The trust bundle is invalid, unsigned, or its rotation is not allowed.
+
+    Codes include ``trust_invalid``, ``trust_rotation_threshold``,
+    ``trust_version_gap``, ``trust_fork``, ``trust_expired``, ``trust_chain_too_long``.
+    """
+
+    code = "trust_invalid"
+    default_message = "the trust bundle is not valid"
+
+
+class StateError(AntifraudError):
+    """The receiver's state store is unusable (damaged, locked, wrong schema)."""
+
+    code = "state_error"
+    default_message = "the receiver state is unusable"
