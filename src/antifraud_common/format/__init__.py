@@ -3,6 +3,8 @@
 Low-level building blocks with no knowledge of blacklist semantics:
 
 * :mod:`~antifraud_common.format.canonical` -- RFC 8785 (JCS) canonical JSON, float-free;
+* :mod:`~antifraud_common.format.keys` -- Ed25519 / ES256 public JWKs, RFC 7638 key ids,
+  signers and encrypted private key files;
 
 >>> from antifraud_common import format as fmt
 >>> fmt.dumps({"b": 1, "a": [True, None]})
@@ -20,13 +22,41 @@ from antifraud_common.format.canonical import (
     is_canonical,
     loads,
 )
+from antifraud_common.format.keys import (
+    PASSPHRASE_ENV,
+    Algorithm,
+    LocalSigner,
+    PrivateKey,
+    PublicKey,
+    Signer,
+    b64url_decode,
+    b64url_encode,
+    generate_private_key,
+    load_private_key,
+    passphrase_from_env,
+    prompt_passphrase,
+    save_private_key,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "MAX_SAFE_INTEGER",
+    "PASSPHRASE_ENV",
+    "Algorithm",
+    "LocalSigner",
+    "PrivateKey",
+    "PublicKey",
+    "Signer",
+    "b64url_decode",
+    "b64url_encode",
     "check_canonical",
     "dumps",
+    "generate_private_key",
     "is_canonical",
+    "load_private_key",
     "loads",
+    "passphrase_from_env",
+    "prompt_passphrase",
+    "save_private_key",
 ]

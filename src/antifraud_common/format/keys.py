@@ -1,0 +1,623 @@
+"""Signing keys: public JWKs, RFC 7638 key ids, signers and private key files.
+
+Two algorithms are supported, named as in JOSE:
+
+* ``Ed25519`` (RFC 8032; JWK ``kty: OKP``, ``crv: Ed25519`` per RFC 8037; the JWS
+  ``alg`` name ``Ed25519`` per RFC 9864; the deprecated ``EdDSA`` is accepted on
+  verification for Ed25519 keys) -- required;
+* ``ES256`` (ECDSA P-256 with SHA-256, RFC 7518 §3.4; JWK ``kty: EC``,
+  ``crv: P-256``; signatures are the 64-byte ``r || s``, not DER) -- for HSMs that
+  lack Ed25519.
+
+A :class:`PublicKey` is built only from checked input (:meth:`PublicKey.from_jwk`
+is strict: no private members, no unknown members, points on the curve). Its
+:meth:`~PublicKey.thumbprint` (RFC 7638, SHA-256, base64url) is the ``kid`` used
+everywhere. The verification algorithm comes from the key, never from a header.
+
+Signing goes through the :class:`Signer` protocol, so an HSM or a KMS can sign
+without the library touching the private key; :class:`LocalSigner` signs with a
+key held in memory. Private keys are stored as passphrase-encrypted PKCS#8 PEM
+files with mode 0600 (:func:`save_private_key`, :func:`load_private_key`).
+
+RFC 8037 Appendix A.3 (thumbprint of the A.2 public key):
+
+>>> key = PublicKey.from_jwk(
+...     {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+... )
+>>> key.thumbprint()
+'kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k'
+>>> signer = LocalSigner.generate(Algorithm.ES256)
+>>> signer.public_key.verify(signer.sign(b"data"), b"data")
+True
+>>> PublicKey.from_jwk({"kty": "OKP", "crv": "Ed25519", "x": "AA"})
+Traceback (most recent call last):
+...
+antifraud_common.errors.BlacklistFormatError: Ed25519 'x' must be 32 bytes
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import enum
+import getpass
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol, TypeAlias, cast, runtime_checkable
+
+import attrs
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from antifraud_common.errors import BlacklistFormatError, ConfigurationError
+from antifraud_common.format import canonical
+
+__all__ = [
+    "PASSPHRASE_ENV",
+    "Algorithm",
+    "LocalSigner",
+    "PrivateKey",
+    "PublicKey",
+    "Signer",
+    "b64url_decode",
+    "b64url_encode",
+    "generate_private_key",
+    "load_private_key",
+    "passphrase_from_env",
+    "prompt_passphrase",
+    "save_private_key",
+]
+
+#: Environment variable read by :func:`passphrase_from_env` by default.
+PASSPHRASE_ENV = "ANTIFRAUD_PASSPHRASE"  # noqa: S105 - a variable name, not a secret
+
+#: A private key object of ``cryptography``: Ed25519, or ECDSA on P-256.
+PrivateKey: TypeAlias = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+# Members that only a private (or symmetric) JWK has.
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+# Optional public metadata accepted (and checked) by from_jwk.
+_OPTIONAL_MEMBERS = frozenset({"kid", "alg", "use"})
+
+
+# ------------------------------------------------------------------ base64url
+
+
+def b64url_encode(data: bytes) -> str:
+    """Encode bytes as base64url without padding (RFC 7515 §2).
+
+    >>> b64url_encode(b"\\xfb\\xff")
+    '-_8'
+    """
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, code: str = "base64url") -> bytes:
+    """Decode strict base64url without padding; raise :class:`BlacklistFormatError`.
+
+    Refused: padding ``=``, characters outside ``A-Z a-z 0-9 - _`` (including
+    whitespace), an impossible length, and non-zero unused trailing bits (so each
+    byte string has exactly one accepted encoding). ``code`` is the error code.
+
+    >>> b64url_decode("-_8")
+    b'\\xfb\\xff'
+    >>> b64url_decode("-_9")
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.BlacklistFormatError: non-canonical base64url (unused bits set)
+    """
+    untyped: object = text  # callers pass parsed JSON: check the type at run time
+    if not isinstance(untyped, str) or _B64URL.fullmatch(untyped) is None:
+        raise BlacklistFormatError("invalid base64url characters or padding", code=code)
+    if len(text) % 4 == 1:
+        raise BlacklistFormatError("invalid base64url length", code=code)
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url_encode(raw) != text:
+        raise BlacklistFormatError("non-canonical base64url (unused bits set)", code=code)
+    return raw
+
+
+# ------------------------------------------------------------------ algorithm
+
+
+class Algorithm(enum.Enum):
+    """A signature algorithm; :attr:`jws_name` is its JWS ``alg`` value.
+
+    >>> Algorithm.ED25519.jws_name, Algorithm.from_jws_name("EdDSA")
+    ('Ed25519', <Algorithm.ED25519: 'ed25519'>)
+    """
+
+    ED25519 = "ed25519"
+    ES256 = "es256"
+
+    @property
+    def jws_name(self) -> str:
+        """The fully specified JWS ``alg`` name written in headers."""
+        return _JWS_NAMES[self]
+
+    @property
+    def signature_size(self) -> int:
+        """Length of a signature in bytes (64 for both)."""
+        return 64
+
+    @classmethod
+    def from_jws_name(cls, name: str) -> Algorithm:
+        """Map a JWS ``alg`` (``Ed25519``, legacy ``EdDSA``, ``ES256``) to an algorithm.
+
+        Anything else, including ``none`` and the HMAC algorithms, raises
+        :class:`BlacklistFormatError` (``jws_alg_none`` or ``jws_alg_unsupported``).
+        """
+        if name == "none":
+            raise BlacklistFormatError("alg 'none' is not allowed", code="jws_alg_none")
+        try:
+            return _FROM_JWS[name]
+        except (KeyError, TypeError):
+            raise BlacklistFormatError(
+                "unsupported JWS alg (allowed: Ed25519, EdDSA, ES256)", code="jws_alg_unsupported"
+            ) from None
+
+
+_JWS_NAMES = {Algorithm.ED25519: "Ed25519", Algorithm.ES256: "ES256"}
+_FROM_JWS = {"Ed25519": Algorithm.ED25519, "EdDSA": Algorithm.ED25519, "ES256": Algorithm.ES256}
+
+
+def generate_private_key(alg: Algorithm) -> PrivateKey:
+    """Generate a new private key for ``alg`` (a ``cryptography`` key object)."""
+    if alg is Algorithm.ED25519:
+        return ed25519.Ed25519PrivateKey.generate()
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _algorithm_of(key: object) -> Algorithm:
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return Algorithm.ED25519
+    if isinstance(key, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        if isinstance(key.curve, ec.SECP256R1):
+            return Algorithm.ES256
+        raise ConfigurationError(
+            f"unsupported elliptic curve {key.curve.name} (only P-256)", code="key_unsupported"
+        )
+    raise ConfigurationError(
+        f"unsupported key type {type(key).__name__} (Ed25519 or P-256 only)",
+        code="key_unsupported",
+    )
+
+
+# ----------------------------------------------------------------- public key
+
+
+def _jwk_bytes(jwk: Mapping[str, object], name: str, size: int, what: str) -> bytes:
+    value = jwk.get(name)
+    if not isinstance(value, str):
+        raise BlacklistFormatError(f"{what} {name!r} must be a string", code="jwk_invalid")
+    raw = b64url_decode(value, code="jwk_invalid")
+    if len(raw) != size:
+        raise BlacklistFormatError(f"{what} {name!r} must be {size} bytes", code="jwk_invalid")
+    return raw
+
+
+@attrs.frozen(kw_only=True)
+class PublicKey:
+    """A validated Ed25519 or P-256 public key.
+
+    ``x`` (and ``y`` for P-256) are the raw JWK coordinates. Build one with
+    :meth:`from_jwk` or :meth:`from_cryptography`; direct construction validates too.
+    Equality compares algorithm and coordinates.
+    """
+
+    algorithm: Algorithm
+    x: bytes = attrs.field(repr=False)
+    y: bytes | None = attrs.field(default=None, repr=False)
+    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey = attrs.field(
+        init=False, eq=False, repr=False
+    )
+    key_id: str = attrs.field(init=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+        if self.algorithm is Algorithm.ED25519:
+            if len(self.x) != 32 or self.y is not None:
+                raise BlacklistFormatError("Ed25519 'x' must be 32 bytes", code="jwk_invalid")
+            key = ed25519.Ed25519PublicKey.from_public_bytes(self.x)
+            members = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.x)}
+        else:
+            if len(self.x) != 32 or self.y is None or len(self.y) != 32:
+                raise BlacklistFormatError("P-256 'x' and 'y' must be 32 bytes", code="jwk_invalid")
+            try:
+                key = ec.EllipticCurvePublicKey.from_encoded_point(
+                    ec.SECP256R1(), b"\x04" + self.x + self.y
+                )
+            except ValueError as e:
+                raise BlacklistFormatError(
+                    "the point is not on the P-256 curve", code="jwk_invalid"
+                ) from e
+            members = {
+                "crv": "P-256",
+                "kty": "EC",
+                "x": b64url_encode(self.x),
+                "y": b64url_encode(self.y),
+            }
+        object.__setattr__(self, "_key", key)
+        thumb = b64url_encode(hashlib.sha256(canonical.dumps(members)).digest())
+        object.__setattr__(self, "key_id", thumb)
+
+    @classmethod
+    def from_jwk(cls, jwk: Mapping[str, object]) -> PublicKey:
+        """Build a key from a public JWK (RFC 7517/7518/8037), strictly.
+
+        Required: ``kty: OKP, crv: Ed25519, x`` or ``kty: EC, crv: P-256, x, y``.
+        Optional and checked: ``kid`` (must equal the thumbprint), ``alg`` (must
+        match the key), ``use`` (must be ``sig``). Refused with
+        :class:`BlacklistFormatError`: private members (``jwk_private_member``),
+        any other member or unknown ``kty``/``crv`` (``jwk_unsupported``), bad
+        coordinates or a point off the curve (``jwk_invalid``), a mismatching
+        ``kid``/``alg``/``use`` (``jwk_mismatch``). The input is not modified.
+        """
+        if not isinstance(jwk, Mapping):
+            raise BlacklistFormatError("a JWK must be a JSON object", code="jwk_invalid")
+        names = set(jwk)
+        if names & _PRIVATE_MEMBERS:
+            raise BlacklistFormatError(
+                "the JWK holds private key material", code="jwk_private_member"
+            )
+        kty, crv = jwk.get("kty"), jwk.get("crv")
+        if kty == "OKP" and crv == "Ed25519":
+            required = {"kty", "crv", "x"}
+            key = cls(algorithm=Algorithm.ED25519, x=_jwk_bytes(jwk, "x", 32, "Ed25519"))
+        elif kty == "EC" and crv == "P-256":
+            required = {"kty", "crv", "x", "y"}
+            key = cls(
+                algorithm=Algorithm.ES256,
+                x=_jwk_bytes(jwk, "x", 32, "P-256"),
+                y=_jwk_bytes(jwk, "y", 32, "P-256"),
+            )
+        else:
+            raise BlacklistFormatError(
+                "unsupported key type (OKP/Ed25519 or EC/P-256 only)", code="jwk_unsupported"
+            )
+        missing = required - names
+        if missing:  # pragma: no cover - _jwk_bytes already refused a missing member
+            raise BlacklistFormatError("missing JWK member", code="jwk_invalid")
+        unknown = names - required - _OPTIONAL_MEMBERS
+        if unknown:
+            raise BlacklistFormatError(
+                f"unsupported JWK members: {', '.join(sorted(map(str, unknown)))}",
+                code="jwk_unsupported",
+            )
+        if "kid" in jwk and jwk["kid"] != key.key_id:
+            raise BlacklistFormatError(
+                "the JWK 'kid' is not its RFC 7638 thumbprint", code="jwk_mismatch"
+            )
+        if "alg" in jwk:
+            alg = jwk["alg"]
+            ok = (
+                alg in ("Ed25519", "EdDSA")
+                if key.algorithm is Algorithm.ED25519
+                else alg == "ES256"
+            )
+            if not ok:
+                raise BlacklistFormatError(
+                    "the JWK 'alg' does not fit the key", code="jwk_mismatch"
+                )
+        if "use" in jwk and jwk["use"] != "sig":
+            raise BlacklistFormatError("the JWK 'use' must be 'sig'", code="jwk_mismatch")
+        return key
+
+    @classmethod
+    def from_cryptography(
+        cls, key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | PrivateKey
+    ) -> PublicKey:
+        """Build from a ``cryptography`` public (or private) key object."""
+        if isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+            key = key.public_key()
+        alg = _algorithm_of(key)
+        if isinstance(key, ed25519.Ed25519PublicKey):
+            raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            return cls(algorithm=alg, x=raw)
+        point = key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        return cls(algorithm=alg, x=point[1:33], y=point[33:65])
+
+    def to_jwk(self, *, include_kid: bool = False) -> dict[str, str]:
+        """Return the public JWK: required members only (plus ``kid`` if asked).
+
+        >>> k = PublicKey.from_jwk(
+        ...     {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+        ... )
+        >>> k.to_jwk()
+        {'crv': 'Ed25519', 'kty': 'OKP', 'x': '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo'}
+        """
+        if self.algorithm is Algorithm.ED25519:
+            jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.x)}
+        else:
+            assert self.y is not None
+            jwk = {
+                "crv": "P-256",
+                "kty": "EC",
+                "x": b64url_encode(self.x),
+                "y": b64url_encode(self.y),
+            }
+        if include_kid:
+            jwk["kid"] = self.key_id
+        return jwk
+
+    def thumbprint(self) -> str:
+        """Return the RFC 7638 JWK thumbprint (SHA-256, base64url): the ``kid``."""
+        return self.key_id
+
+    def to_cryptography(self) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+        """Return the ``cryptography`` public key object."""
+        return self._key
+
+    def to_pem(self) -> bytes:
+        """Return the SubjectPublicKeyInfo PEM (for OpenSSL and other tools)."""
+        return self._key.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def verify(self, signature: bytes, data: bytes) -> bool:
+        """Return whether ``signature`` is valid over ``data``; never raises.
+
+        The algorithm is this key's own. An ES256 signature must be the 64-byte
+        ``r || s`` with ``0 < r, s < n``.
+        """
+        untyped: object = signature
+        if not isinstance(untyped, bytes) or len(untyped) != 64:
+            return False
+        try:
+            if isinstance(self._key, ed25519.Ed25519PublicKey):
+                self._key.verify(signature, data)
+            else:
+                r = int.from_bytes(signature[:32], "big")
+                s = int.from_bytes(signature[32:], "big")
+                if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+                    return False
+                self._key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError, TypeError):
+            return False
+        return True
+
+
+# -------------------------------------------------------------------- signers
+
+
+@runtime_checkable
+class Signer(Protocol):
+    """Anything that signs with one key: a local key, an HSM, a KMS.
+
+    ``sign`` returns the raw JWS signature: 64 bytes for Ed25519, ``r || s``
+    (32 + 32 bytes, big-endian) for ES256 -- not DER.
+    """
+
+    @property
+    def key_id(self) -> str:
+        """The RFC 7638 thumbprint of :attr:`public_key`."""
+        ...
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """The signature algorithm."""
+        ...
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The public half of the signing key."""
+        ...
+
+    def sign(self, data: bytes) -> bytes:
+        """Return the signature over ``data``."""
+        ...
+
+
+class LocalSigner:
+    """A :class:`Signer` holding a ``cryptography`` private key in memory.
+
+    The repr shows the key id only.
+
+    >>> s = LocalSigner.generate(Algorithm.ED25519)
+    >>> len(s.sign(b"x")), s.algorithm
+    (64, <Algorithm.ED25519: 'ed25519'>)
+    """
+
+    __slots__ = ("_algorithm", "_private_key", "_public_key")
+
+    def __init__(self, private_key: PrivateKey) -> None:
+        self._algorithm = _algorithm_of(private_key)
+        self._private_key = private_key
+        self._public_key = PublicKey.from_cryptography(private_key.public_key())
+
+    @classmethod
+    def generate(cls, alg: Algorithm = Algorithm.ED25519) -> LocalSigner:
+        """Return a signer with a freshly generated key."""
+        return cls(generate_private_key(alg))
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike[str], *, passphrase: bytes | None) -> LocalSigner:
+        """Return a signer for the key in a PEM file (see :func:`load_private_key`)."""
+        return cls(load_private_key(path, passphrase=passphrase))
+
+    @property
+    def key_id(self) -> str:
+        """The RFC 7638 thumbprint of the public key."""
+        return self._public_key.key_id
+
+    @property
+    def algorithm(self) -> Algorithm:
+        """The signature algorithm of the key."""
+        return self._algorithm
+
+    @property
+    def public_key(self) -> PublicKey:
+        """The public half of the key."""
+        return self._public_key
+
+    @property
+    def private_key(self) -> PrivateKey:
+        """The ``cryptography`` private key (for saving it)."""
+        return self._private_key
+
+    def sign(self, data: bytes) -> bytes:
+        """Sign ``data``: Ed25519, or ES256 as 64-byte ``r || s``."""
+        key = self._private_key
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(data)
+        r, s = decode_dss_signature(key.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def __repr__(self) -> str:
+        return f"LocalSigner(algorithm={self._algorithm.jws_name}, key_id={self.key_id!r})"
+
+
+# ------------------------------------------------------------ key file storage
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def save_private_key(
+    path: str | os.PathLike[str],
+    key: PrivateKey,
+    *,
+    passphrase: bytes | None,
+    allow_unencrypted: bool = False,
+    overwrite: bool = False,
+) -> None:
+    """Write ``key`` as PKCS#8 PEM, encrypted with ``passphrase``, mode 0600.
+
+    The file is written to a new temporary file in the same directory (created
+    with ``O_CREAT | O_EXCL`` and mode 0600), flushed to disk and then moved into
+    place, so a crash never leaves a partial key. An existing file is kept
+    (``key_file_exists``) unless ``overwrite``. Without a passphrase the key is
+    refused (``key_unencrypted_refused``) unless ``allow_unencrypted=True``. Errors
+    are :class:`~antifraud_common.errors.ConfigurationError`.
+    """
+    _algorithm_of(key)
+    if passphrase is None:
+        if not allow_unencrypted:
+            raise ConfigurationError(
+                "refusing to store a private key unencrypted (pass allow_unencrypted=True)",
+                code="key_unencrypted_refused",
+            )
+        encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
+    elif not isinstance(untyped := cast(object, passphrase), bytes) or not untyped:
+        raise ConfigurationError("the passphrase must be non-empty bytes", code="key_passphrase")
+    else:
+        encryption = serialization.BestAvailableEncryption(passphrase)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise ConfigurationError(f"{target} already exists", code="key_file_exists")
+    directory = target.parent
+    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    # O_EXCL: never open a file someone else placed there; 0600 from the first byte.
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        try:
+            os.fchmod(fd, 0o600)
+            os.write(fd, pem)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            tmp.replace(target)
+        else:
+            try:
+                # link() refuses to replace an existing file, atomically.
+                os.link(tmp, target)
+            except FileExistsError:
+                raise ConfigurationError(
+                    f"{target} already exists", code="key_file_exists"
+                ) from None
+            tmp.unlink()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(directory)
+
+
+def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) -> PrivateKey:
+    """Read a PKCS#8 PEM private key written by :func:`save_private_key` (or OpenSSL).
+
+    Raises :class:`~antifraud_common.errors.ConfigurationError`: ``key_file_missing``,
+    ``key_passphrase_required`` (encrypted, no passphrase), ``key_wrong_passphrase``,
+    ``key_not_encrypted`` (a passphrase was given for a clear key: it should be
+    encrypted), ``key_file_invalid``, ``key_unsupported``. Messages never include
+    key material, and the underlying exception is not chained.
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigurationError(f"no key file at {path}", code="key_file_missing") from None
+    encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
+    if encrypted and passphrase is None:
+        raise ConfigurationError(
+            "the key file is encrypted: a passphrase is needed", code="key_passphrase_required"
+        )
+    if not encrypted and passphrase is not None:
+        raise ConfigurationError(
+            "a passphrase was given but the key file is not encrypted", code="key_not_encrypted"
+        )
+    # ``from None``: the library's own exception adds nothing and must not drag
+    # parsing state of a key file into logs.
+    try:
+        key = serialization.load_pem_private_key(data, password=passphrase)
+    except (ValueError, TypeError):
+        if encrypted:
+            raise ConfigurationError(
+                "wrong passphrase or damaged key file", code="key_wrong_passphrase"
+            ) from None
+        raise ConfigurationError("not a PEM private key", code="key_file_invalid") from None
+    except UnsupportedAlgorithm:
+        raise ConfigurationError(
+            "unsupported key encryption or type", code="key_unsupported"
+        ) from None
+    _algorithm_of(key)
+    assert isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey)
+    return key
+
+
+def passphrase_from_env(var: str = PASSPHRASE_ENV) -> bytes | None:
+    """Return the passphrase in environment variable ``var`` (UTF-8), or ``None``.
+
+    An empty value counts as unset.
+
+    >>> passphrase_from_env("ANTIFRAUD_SURELY_UNSET_VARIABLE") is None
+    True
+    """
+    value = os.environ.get(var)
+    return value.encode("utf-8") if value else None
+
+
+def prompt_passphrase(prompt: str = "Passphrase: ", *, confirm: bool = False) -> bytes:
+    """Ask for a passphrase on the terminal (no echo); optionally ask twice.
+
+    Raises :class:`~antifraud_common.errors.ConfigurationError` for an empty
+    passphrase (``key_passphrase``) or a mismatch (``passphrase_mismatch``).
+    """
+    first = getpass.getpass(prompt)
+    if not first:
+        raise ConfigurationError("empty passphrase", code="key_passphrase")
+    if confirm and getpass.getpass("Repeat passphrase: ") != first:
+        raise ConfigurationError("the passphrases differ", code="passphrase_mismatch")
+    return first.encode("utf-8")
