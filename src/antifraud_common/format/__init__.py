@@ -5,6 +5,8 @@ Low-level building blocks with no knowledge of blacklist semantics:
 * :mod:`~antifraud_common.format.canonical` -- RFC 8785 (JCS) canonical JSON, float-free;
 * :mod:`~antifraud_common.format.keys` -- Ed25519 / ES256 public JWKs, RFC 7638 key ids,
   signers and encrypted private key files;
+* :mod:`~antifraud_common.format.jws` -- the JWS (RFC 7515) General JSON envelope with
+  one or more signatures; strict parsing and non-raising verification;
 
 >>> from antifraud_common import format as fmt
 >>> fmt.dumps({"b": 1, "a": [True, None]})
@@ -21,6 +23,21 @@ from antifraud_common.format.canonical import (
     dumps,
     is_canonical,
     loads,
+)
+from antifraud_common.format.jws import (
+    DEFAULT_MAX_JWS_BYTES,
+    DEFAULT_MAX_SIGNATURES,
+    DEFAULT_TYP,
+    ParsedJWS,
+    ParsedSignature,
+    SignatureResult,
+    SignatureStatus,
+    VerificationResult,
+    add_signature,
+    parse,
+    sign,
+    verify,
+    verify_signatures,
 )
 from antifraud_common.format.keys import (
     PASSPHRASE_ENV,
@@ -41,13 +58,22 @@ from antifraud_common.format.keys import (
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_JWS_BYTES",
+    "DEFAULT_MAX_SIGNATURES",
+    "DEFAULT_TYP",
     "MAX_SAFE_INTEGER",
     "PASSPHRASE_ENV",
     "Algorithm",
     "LocalSigner",
+    "ParsedJWS",
+    "ParsedSignature",
     "PrivateKey",
     "PublicKey",
+    "SignatureResult",
+    "SignatureStatus",
     "Signer",
+    "VerificationResult",
+    "add_signature",
     "b64url_decode",
     "b64url_encode",
     "check_canonical",
@@ -56,7 +82,11 @@ __all__ = [
     "is_canonical",
     "load_private_key",
     "loads",
+    "parse",
     "passphrase_from_env",
     "prompt_passphrase",
     "save_private_key",
+    "sign",
+    "verify",
+    "verify_signatures",
 ]
