@@ -69,7 +69,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from antifraud_common.errors import BlacklistFormatError, UntrustedBlacklistError
+from antifraud_common.errors import BlacklistFormatError, SignatureError
 from antifraud_common.models import Manifest, format_timestamp, parse_timestamp
 
 __all__ = [
@@ -128,7 +128,7 @@ class MinisignFormatError(BlacklistFormatError):
     default_message = "not a well-formed minisign file"
 
 
-class MinisignSignatureError(UntrustedBlacklistError):
+class MinisignSignatureError(SignatureError):
     """A minisign signature must not be trusted.
 
     Codes: ``minisign_key_mismatch`` (signed by another key id),
