@@ -7,6 +7,8 @@ Low-level building blocks with no knowledge of blacklist semantics:
   signers and encrypted private key files;
 * :mod:`~antifraud_common.format.jws` -- the JWS (RFC 7515) General JSON envelope with
   one or more signatures; strict parsing and non-raising verification;
+* :mod:`~antifraud_common.format.jsonl` -- streaming entries-file reader and atomic
+  writer with limits, hashing while reading.
 
 >>> from antifraud_common import format as fmt
 >>> fmt.dumps({"b": 1, "a": [True, None]})
@@ -23,6 +25,14 @@ from antifraud_common.format.canonical import (
     dumps,
     is_canonical,
     loads,
+)
+from antifraud_common.format.jsonl import (
+    DEFAULT_LIMITS,
+    Limits,
+    StreamDigest,
+    iter_lines,
+    write_atomic,
+    write_lines,
 )
 from antifraud_common.format.jws import (
     DEFAULT_MAX_JWS_BYTES,
@@ -56,6 +66,7 @@ from antifraud_common.format.keys import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_DEPTH",
     "DEFAULT_MAX_JWS_BYTES",
@@ -64,6 +75,7 @@ __all__ = [
     "MAX_SAFE_INTEGER",
     "PASSPHRASE_ENV",
     "Algorithm",
+    "Limits",
     "LocalSigner",
     "ParsedJWS",
     "ParsedSignature",
@@ -72,6 +84,7 @@ __all__ = [
     "SignatureResult",
     "SignatureStatus",
     "Signer",
+    "StreamDigest",
     "VerificationResult",
     "add_signature",
     "b64url_decode",
@@ -80,6 +93,7 @@ __all__ = [
     "dumps",
     "generate_private_key",
     "is_canonical",
+    "iter_lines",
     "load_private_key",
     "loads",
     "parse",
@@ -89,4 +103,6 @@ __all__ = [
     "sign",
     "verify",
     "verify_signatures",
+    "write_atomic",
+    "write_lines",
 ]

@@ -1,0 +1,301 @@
+"""Entries files: streaming JSON Lines reader and atomic writer, with limits.
+
+An entries file is UTF-8 without a BOM, one record per line, every line ended by
+a single LF (so an empty file holds zero records and a non-empty file ends with
+LF). CR anywhere, empty lines and a missing final LF are refused. This module
+only splits and checks lines; the caller parses each one (normally with
+:func:`antifraud_common.format.canonical.check_canonical`).
+
+:func:`iter_lines` reads in chunks and never holds more than one chunk plus one
+line, so gigabyte files stream in constant memory. Pass a :class:`StreamDigest`
+to get the SHA-256 and byte count of exactly the bytes read in the same pass.
+:func:`write_lines` and :func:`write_atomic` replace a file atomically (temporary
+file in the same directory, fsync, ``os.replace``, fsync of the directory).
+
+>>> import io
+>>> digest = StreamDigest()
+>>> list(iter_lines(io.BytesIO(b'{"a":1}\\n{"a":2}\\n'), digest=digest))
+[(1, b'{"a":1}'), (2, b'{"a":2}')]
+>>> digest.byte_count, digest.line_count, digest.hexdigest()[:16]
+(16, 2, 'e91bd3062f38c3f1')
+>>> list(iter_lines(io.BytesIO(b'{"a":1}')))
+Traceback (most recent call last):
+...
+antifraud_common.errors.BlacklistFormatError: line 1: the last line does not end with LF
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import attrs
+
+from antifraud_common.errors import BlacklistFormatError
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "Limits",
+    "StreamDigest",
+    "iter_lines",
+    "write_atomic",
+    "write_lines",
+]
+
+_CHUNK = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+
+
+@attrs.frozen(kw_only=True)
+class Limits:
+    """Size limits for an entries file; every one is checked while streaming.
+
+    ``max_line_bytes`` counts the bytes of a line without its LF. The defaults fit
+    a national list comfortably (an entry is a few hundred bytes) while bounding
+    what a hostile file can make a reader do.
+    """
+
+    #: Longest line, in bytes, without the LF. Default 4096.
+    max_line_bytes: int = attrs.field(default=4096, validator=attrs.validators.gt(0))
+    #: Most lines (entries) in one file. Default 50,000,000.
+    max_entries: int = attrs.field(default=50_000_000, validator=attrs.validators.ge(0))
+    #: Largest file, in bytes. Default 16 GiB.
+    max_total_bytes: int = attrs.field(default=16 * 1024**3, validator=attrs.validators.ge(0))
+
+
+#: The limits used when none are given.
+DEFAULT_LIMITS = Limits()
+
+
+class StreamDigest:
+    """SHA-256, byte count and line count of the bytes that went through a stream.
+
+    Filled in by :func:`iter_lines` as it reads (complete only once the iterator
+    is exhausted) and by :func:`write_lines` as it writes.
+    """
+
+    __slots__ = ("_sha256", "byte_count", "line_count")
+
+    def __init__(self) -> None:
+        self._sha256 = hashlib.sha256()
+        #: Bytes seen so far.
+        self.byte_count = 0
+        #: Complete lines seen so far.
+        self.line_count = 0
+
+    def update(self, data: bytes) -> None:
+        """Add ``data`` to the hash and the byte count."""
+        self._sha256.update(data)
+        self.byte_count += len(data)
+
+    def digest(self) -> bytes:
+        """The SHA-256 of the bytes so far (32 bytes)."""
+        return self._sha256.digest()
+
+    def hexdigest(self) -> str:
+        """The SHA-256 of the bytes so far, lowercase hex."""
+        return self._sha256.hexdigest()
+
+    def __repr__(self) -> str:
+        return (
+            f"StreamDigest(byte_count={self.byte_count}, line_count={self.line_count}, "
+            f"sha256={self.hexdigest()!r})"
+        )
+
+
+def _check_line(line: bytes, lineno: int, limits: Limits) -> None:
+    if len(line) > limits.max_line_bytes:
+        raise BlacklistFormatError(
+            f"line longer than {limits.max_line_bytes} bytes",
+            code="jsonl_line_too_long",
+            line=lineno,
+        )
+    if not line:
+        raise BlacklistFormatError("empty line", code="jsonl_empty_line", line=lineno)
+    if b"\r" in line:
+        raise BlacklistFormatError("CR in line (LF only)", code="jsonl_cr", line=lineno)
+    if lineno == 1 and line.startswith(_BOM):
+        raise BlacklistFormatError("byte order mark", code="jsonl_bom", line=1)
+    if not line.isascii():
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise BlacklistFormatError(
+                f"invalid UTF-8 at byte {e.start} of the line",
+                code="jsonl_invalid_utf8",
+                line=lineno,
+            ) from e
+
+
+def _iter_stream(
+    stream: BinaryIO, limits: Limits, digest: StreamDigest | None
+) -> Iterator[tuple[int, bytes]]:
+    lineno = 0
+    total = 0
+    pending = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if not chunk:
+            break
+        untyped: object = chunk
+        if not isinstance(untyped, bytes):
+            raise TypeError("iter_lines needs a binary stream")
+        total += len(chunk)
+        if total > limits.max_total_bytes:
+            raise BlacklistFormatError(
+                f"file larger than {limits.max_total_bytes} bytes",
+                code="jsonl_too_large",
+                line=lineno + 1,
+            )
+        if digest is not None:
+            digest.update(chunk)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            lineno += 1
+            if lineno > limits.max_entries:
+                raise BlacklistFormatError(
+                    f"more than {limits.max_entries} lines",
+                    code="jsonl_too_many_entries",
+                    line=lineno,
+                )
+            _check_line(line, lineno, limits)
+            if digest is not None:
+                digest.line_count = lineno
+            yield lineno, line
+        if len(pending) > limits.max_line_bytes:
+            raise BlacklistFormatError(
+                f"line longer than {limits.max_line_bytes} bytes",
+                code="jsonl_line_too_long",
+                line=lineno + 1,
+            )
+    if pending:
+        if lineno == 0 and pending.startswith(_BOM):
+            raise BlacklistFormatError("byte order mark", code="jsonl_bom", line=1)
+        raise BlacklistFormatError(
+            "the last line does not end with LF",
+            code="jsonl_missing_final_newline",
+            line=lineno + 1,
+        )
+
+
+def iter_lines(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    digest: StreamDigest | None = None,
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, line_bytes)`` for each line, LF removed, numbers from 1.
+
+    ``source`` is a path (opened and closed here) or a binary stream (left open).
+    Each line is checked as it is reached: not longer than
+    ``limits.max_line_bytes``, not empty, no CR, no BOM on line 1, valid UTF-8.
+    Raises :class:`~antifraud_common.errors.BlacklistFormatError` with ``line``
+    set and one of the codes ``jsonl_line_too_long``, ``jsonl_empty_line``,
+    ``jsonl_cr``, ``jsonl_bom``, ``jsonl_invalid_utf8``, ``jsonl_too_many_entries``,
+    ``jsonl_too_large``, ``jsonl_missing_final_newline``. Lines before the error
+    have already been yielded: callers must not act on them until the iterator
+    is exhausted (and the digest checked).
+    """
+    if isinstance(source, str | os.PathLike):
+        with Path(source).open("rb") as stream:
+            yield from _iter_stream(stream, limits, digest)
+    else:
+        yield from _iter_stream(source, limits, digest)
+
+
+# -------------------------------------------------------------------- writing
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):  # not every platform can open a directory
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_via_temp(path: Path, chunks: Iterable[bytes], mode: int) -> None:
+    directory = path.parent
+    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        with os.fdopen(fd, "wb", buffering=_CHUNK) as f:
+            for chunk in chunks:
+                f.write(chunk)
+            f.flush()
+            os.fchmod(f.fileno(), mode)
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    _fsync_dir(directory)
+
+
+def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> None:
+    """Replace the file at ``path`` with ``data`` atomically and durably.
+
+    Readers see either the old file or the new one, never a mix, even after a
+    crash. The file gets permission bits ``mode``.
+    """
+    _write_via_temp(Path(path), [bytes(data)], mode)
+
+
+def write_lines(
+    path: str | os.PathLike[str],
+    lines: Iterable[bytes],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    mode: int = 0o644,
+) -> StreamDigest:
+    """Write ``lines`` (bytes without LF) as an entries file, atomically.
+
+    Each line gets an LF. Lines are checked with the reader's rules and
+    ``limits``, so whatever is written can be read back; on any error nothing is
+    replaced. Returns the :class:`StreamDigest` of the file written.
+    """
+    digest = StreamDigest()
+
+    def chunks() -> Iterator[bytes]:
+        buf: list[bytes] = []
+        size = 0
+        for lineno, line in enumerate(lines, start=1):
+            untyped: object = line
+            if not isinstance(untyped, bytes):
+                raise TypeError("write_lines needs bytes lines")
+            if lineno > limits.max_entries:
+                raise BlacklistFormatError(
+                    f"more than {limits.max_entries} lines",
+                    code="jsonl_too_many_entries",
+                    line=lineno,
+                )
+            _check_line(line, lineno, limits)
+            if b"\n" in line:
+                raise BlacklistFormatError("LF inside a line", code="jsonl_lf", line=lineno)
+            data = line + b"\n"
+            if digest.byte_count + len(data) > limits.max_total_bytes:
+                raise BlacklistFormatError(
+                    f"file larger than {limits.max_total_bytes} bytes",
+                    code="jsonl_too_large",
+                    line=lineno,
+                )
+            digest.update(data)
+            digest.line_count = lineno
+            buf.append(data)
+            size += len(data)
+            if size >= _CHUNK:
+                yield b"".join(buf)
+                buf, size = [], 0
+        if buf:
+            yield b"".join(buf)
+
+    _write_via_temp(Path(path), chunks(), mode)
+    return digest
