@@ -1,0 +1,222 @@
+"""Benchmark: antifraud_common.phone against phonenumbers, in the same run.
+
+Targets (exit status 1 if missed):
+
+* bulk: ``validate_many`` over N distinct canonical E.164 Chinese numbers (every
+  allocated mobile prefix plus fixed lines over a spread of area codes, and a
+  slice of unallocated-range numbers) is at least 10x faster than
+  ``phonenumbers.parse`` + ``is_valid_number`` on the same strings, with
+  identical verdicts;
+* messy input (spaces, dashes, ``+86``/``0086``, full-width digits): ``validate``
+  at least 3x faster than the same baseline, again with identical verdicts;
+* ``import antifraud_common`` costs less than 100 ms beyond interpreter start.
+
+Usage: ``python benchmarks/bench_phone.py [--n 1000000] [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import phonenumbers
+
+from antifraud_common import phone
+
+#: Allocated mobile prefixes (3 digits) where phonenumbers and this library agree.
+MOBILE_PREFIXES = [
+    *(f"13{d}" for d in range(10)),
+    "145",
+    "147",
+    *(f"15{d}" for d in "012356789"),
+    "162",
+    "165",
+    "166",
+    "167",
+    *(f"17{d}" for d in "01235678"),
+    *(f"18{d}" for d in range(10)),
+    *(f"19{d}" for d in "012356789"),
+]
+#: Area codes (without trunk 0): two-digit ones, then three-digit ones.
+AREA_CODES_8 = ["10", "20", "21", "22", "23", "24", "25", "27", "28", "29"]
+AREA_CODES_3 = [
+    "311",
+    "351",
+    "371",
+    "431",
+    "451",
+    "531",
+    "551",
+    "571",
+    "591",
+    "731",
+    "755",
+    "769",
+    "851",
+    "871",
+    "898",
+    "931",
+    "951",
+    "991",
+]
+#: Unallocated ranges: invalid for both implementations.
+INVALID_PREFIXES = ["154", "164", "169", "194", "120", "100"]
+
+TARGET_BULK = 10.0
+TARGET_MESSY = 3.0
+TARGET_IMPORT_MS = 100.0
+
+
+def generate(n: int, seed: int = 20261127) -> list[str]:
+    """Return ``n`` distinct E.164 strings: 80 % mobile, 18 % fixed, 2 % invalid."""
+    rng = random.Random(seed)
+    out: set[str] = set()
+    while len(out) < n:
+        r = rng.random()
+        if r < 0.80:
+            nsn = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        elif r < 0.89:
+            nsn = (
+                rng.choice(AREA_CODES_8) + str(rng.randrange(2, 9)) + f"{rng.randrange(10**7):07d}"
+            )
+        elif r < 0.98:
+            nsn = (
+                rng.choice(AREA_CODES_3) + str(rng.randrange(2, 9)) + f"{rng.randrange(10**7):07d}"
+            )
+        else:
+            nsn = rng.choice(INVALID_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        out.add("+86" + nsn)
+    items = sorted(out)
+    rng.shuffle(items)
+    return items
+
+
+def messify(numbers: list[str], seed: int = 7) -> list[str]:
+    """Rewrite E.164 numbers the way people type them (same numbers, same verdicts)."""
+    rng = random.Random(seed)
+    fw = str.maketrans("0123456789+-", "０１２３４５６７８９＋－")
+    out = []
+    for s in numbers:
+        nsn = s[3:]
+        style = rng.randrange(6)
+        if style == 0:
+            out.append(f"+86 {nsn[:3]} {nsn[3:7]} {nsn[7:]}")
+        elif style == 1:
+            out.append(f"0086-{nsn[:3]}-{nsn[3:7]}-{nsn[7:]}")
+        elif style == 2:
+            out.append(f"(+86) {nsn}")
+        elif style == 3:
+            out.append(f"+86 {nsn[:3]}-{nsn[3:]}".translate(fw))
+        elif style == 4:
+            out.append(f"+86.{nsn[:3]}.{nsn[3:7]}.{nsn[7:]}")
+        else:
+            out.append(f" +86 {nsn} ")
+    return out
+
+
+def baseline(values: list[str]) -> list[bool]:
+    parse, valid = phonenumbers.parse, phonenumbers.is_valid_number
+    out = []
+    for s in values:
+        try:
+            out.append(valid(parse(s, "CN")))
+        except phonenumbers.NumberParseException:
+            out.append(False)
+    return out
+
+
+def ours_bulk(values: list[str]) -> list[bool]:
+    return [v is not None for v, _ in phone.validate_many(values)]
+
+
+def ours_each(values: list[str]) -> list[bool]:
+    validate, error = phone.validate, phone.ValidationError
+    out = []
+    for s in values:
+        try:
+            validate(s)
+            out.append(True)
+        except error:
+            out.append(False)
+    return out
+
+
+def timed(
+    fn: Callable[[list[str]], list[bool]], values: list[str], repeat: int
+) -> tuple[float, list[bool]]:
+    times = []
+    result: list[bool] = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn(values)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def import_time_ms(runs: int = 7) -> float:
+    def run(code: str) -> float:
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True)
+            samples.append(time.perf_counter() - t0)
+        return statistics.median(samples)
+
+    return (run("import antifraud_common") - run("pass")) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    ok = True
+
+    numbers = generate(args.n)
+    # Warm both sides (metadata loading, lazy tables) outside the timings.
+    baseline(numbers[:2000])
+    ours_bulk(numbers[:2000])
+    t_base, v_base = timed(baseline, numbers, args.repeat)
+    t_ours, v_ours = timed(ours_bulk, numbers, args.repeat)
+    assert v_base == v_ours, "bulk verdicts differ from phonenumbers"
+    ratio = t_base / t_ours
+    print(
+        f"bulk E.164, n={args.n}, valid={sum(v_ours)}: phonenumbers {t_base:.3f} s "
+        f"({t_base / args.n * 1e6:.2f} us/number), validate_many {t_ours:.3f} s "
+        f"({t_ours / args.n * 1e6:.2f} us/number), ratio {ratio:.1f}x (target {TARGET_BULK}x)"
+    )
+    ok &= ratio >= TARGET_BULK
+
+    messy = messify(numbers[: max(args.n // 5, 1000)])
+    baseline(messy[:2000])
+    ours_each(messy[:2000])
+    t_base, v_base = timed(baseline, messy, args.repeat)
+    t_ours, v_ours = timed(ours_each, messy, args.repeat)
+    assert v_base == v_ours, "messy-input verdicts differ from phonenumbers"
+    ratio = t_base / t_ours
+    n = len(messy)
+    print(
+        f"messy input, n={n}: phonenumbers {t_base:.3f} s ({t_base / n * 1e6:.2f} us/number), "
+        f"validate {t_ours:.3f} s ({t_ours / n * 1e6:.2f} us/number), "
+        f"ratio {ratio:.1f}x (target {TARGET_MESSY}x)"
+    )
+    ok &= ratio >= TARGET_MESSY
+
+    ms = import_time_ms()
+    print(
+        f"import antifraud_common: {ms:.1f} ms beyond interpreter start "
+        f"(median of 7, target < {TARGET_IMPORT_MS} ms)"
+    )
+    ok &= ms < TARGET_IMPORT_MS
+
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,681 @@
+"""Phone numbers: strict cleaning, validation, canonical form and classification.
+
+The canonical value of a dialable number is its E.164 form (ITU-T E.164,
+``+<country code><national significant number>``). Chinese short codes
+(bank and service lines such as 95588, 10086, 12321), emergency numbers
+(110, 119, 120, 122) and 106 SMS ports have no E.164 form; their canonical
+value is an RFC 3966 local number with a global context:
+``tel:<digits>;phone-context=+86``. The API has python-stdnum's shape:
+:func:`compact`, :func:`validate`, :func:`is_valid`, :func:`display`, plus
+:func:`classify` (a :class:`PhoneInfo`) and the bulk :func:`validate_many`.
+The full rules are in ``docs/phone.md``; the canonical-form algorithm, precise
+enough to re-implement, is in ``docs/canonical/phone.md``.
+
+>>> validate("+86 138 0013 8000")
+'+8613800138000'
+>>> validate("１３８－００１３－８０００")
+'+8613800138000'
+>>> validate("010-6234 5678")
+'+861062345678'
+>>> validate("95588")
+'tel:95588;phone-context=+86'
+>>> validate("00852 5123 4567")
+'+85251234567'
+>>> validate("138O0138OOO")
+Traceback (most recent call last):
+...
+antifraud_common.errors.InvalidFormatError: letters are not allowed in a phone number ...
+>>> is_valid(13800138000)
+False
+>>> display("+8613800138000")
+'+86 138 0013 8000'
+>>> info = classify("+86 170 0123 4567")
+>>> info.kind.value, info.host_operator, sorted(f.value for f in info.flags)
+('mobile', 'china_telecom', ['virtual_operator'])
+>>> [v for v, _ in validate_many(["+8613800138000", "12", "+861062345678"])]
+['+8613800138000', None, '+861062345678']
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import functools
+import io
+import re
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import attrs
+
+from antifraud_common import _text
+from antifraud_common._phone_fast import INVALID, UNDECIDED, TypeMatcher
+from antifraud_common.errors import (
+    AntifraudError,
+    ConfigurationError,
+    InvalidComponentError,
+    InvalidFormatError,
+    InvalidLengthError,
+    ValidationError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import phonenumbers
+
+__all__ = [
+    "MAX_INPUT_LENGTH",
+    "PhoneFlag",
+    "PhoneInfo",
+    "PhoneKind",
+    "classify",
+    "compact",
+    "display",
+    "info",
+    "is_valid",
+    "validate",
+    "validate_many",
+]
+
+#: Inputs longer than this many characters are rejected before any parsing.
+MAX_INPUT_LENGTH = 64
+#: The most digits (after cleaning, without ``+``) any accepted form can have.
+_MAX_DIGITS = 20
+#: The longest regular (non-SMS-port) Chinese national number: 13-digit IoT numbers.
+_MAX_CN_REGULAR = 13
+_CONTEXT = ";phone-context=+86"
+_WHAT = "phone number"
+
+
+class PhoneKind(enum.Enum):
+    """What kind of number a canonical value is."""
+
+    MOBILE = "mobile"
+    FIXED_LINE = "fixed_line"
+    FIXED_LINE_OR_MOBILE = "fixed_line_or_mobile"
+    TOLL_FREE = "toll_free"
+    SHARED_COST = "shared_cost"
+    PREMIUM = "premium"
+    VOIP = "voip"
+    SHORT_CODE = "short_code"
+    EMERGENCY = "emergency"
+    SMS_PORT = "sms_port"
+    IOT = "iot"
+    SATELLITE = "satellite"
+    OTHER = "other"
+
+
+class PhoneFlag(enum.Enum):
+    """Facts about the input or the number worth keeping next to the value."""
+
+    VIRTUAL_OPERATOR = "virtual_operator"
+    FOREIGN = "foreign"
+    FULLWIDTH = "fullwidth"
+    INVISIBLE_CHARS = "invisible_chars"
+    TRUNK_PREFIX = "trunk_prefix"
+    INTERNATIONAL_PREFIX = "international_prefix"
+    BARE_COUNTRY_CODE = "bare_country_code"
+    INTERNATIONAL_SHORT_CODE = "international_short_code"
+    TEL_URI = "tel_uri"
+
+
+#: Kinds whose canonical value is ``tel:<digits>;phone-context=+86``.
+_LOCAL_KINDS = frozenset({PhoneKind.SHORT_CODE, PhoneKind.EMERGENCY, PhoneKind.SMS_PORT})
+
+
+@attrs.frozen(kw_only=True)
+class PhoneInfo:
+    """The classification of one phone number (see :func:`classify`).
+
+    ``allocated_carrier`` and ``allocated_area`` describe the original
+    allocation of the number block (号段归属), not the current operator or a
+    location: numbers are portable. ``host_operator`` is set for numbers in a
+    virtual-operator block (``china_telecom``, ``china_mobile``, ``china_unicom``).
+    """
+
+    value: str
+    kind: PhoneKind
+    country_code: int
+    national_number: str
+    region_code: str | None
+    allocated_carrier: str | None = None
+    allocated_area: str | None = None
+    host_operator: str | None = None
+    flags: frozenset[PhoneFlag] = frozenset()
+
+    def to_dict(self) -> dict[str, object]:
+        """Return a JSON-safe dict; enum values are lowercase strings, flags sorted."""
+        return {
+            "value": self.value,
+            "kind": self.kind.value,
+            "country_code": self.country_code,
+            "national_number": self.national_number,
+            "region_code": self.region_code,
+            "allocated_carrier": self.allocated_carrier,
+            "allocated_area": self.allocated_area,
+            "host_operator": self.host_operator,
+            "flags": sorted(f.value for f in self.flags),
+        }
+
+
+class _Analysis(NamedTuple):
+    value: str
+    kind: PhoneKind
+    country_code: int
+    nsn: str
+    region_code: str | None
+    flags: frozenset[PhoneFlag]
+
+
+# --- Chinese special ranges (see docs/phone.md) -----------------------------------------
+
+_EMERGENCY = frozenset({"110", "119", "120", "122"})
+_SMS_PORT_RE = re.compile(r"106[0-9]{2,17}")
+_IOT_RE = re.compile(r"14[01468][0-9]{10}|14[0689][0-9]{8}")
+_SATELLITE_RE = re.compile(r"1349[0-9]{7}|1740[0-5][0-9]{6}")
+#: NSN prefixes the bulk fast path leaves to the general path (IoT rules).
+_IOT_PREFIXES = frozenset({"140", "141", "144", "146", "148", "149"})
+
+_EXTENSION_RE = re.compile(r"(?i)[0-9](?:;?ext(?:ension)?=?|x|#|转|分机号?)[0-9]*$")
+_SPREADSHEET_FLOAT_RE = re.compile(r"\s*\+?[0-9]{3,}\.0+\s*")
+_SCIENTIFIC_RE = re.compile(r"\s*[+-]?[0-9](?:\.[0-9]+)?[eE][+-]?[0-9]+\s*")
+
+_TYPE_KIND = {
+    "premium_rate": PhoneKind.PREMIUM,
+    "toll_free": PhoneKind.TOLL_FREE,
+    "shared_cost": PhoneKind.SHARED_COST,
+    "voip": PhoneKind.VOIP,
+    "personal_number": PhoneKind.OTHER,
+    "pager": PhoneKind.OTHER,
+    "uan": PhoneKind.OTHER,
+    "voicemail": PhoneKind.OTHER,
+    "fixed_line": PhoneKind.FIXED_LINE,
+    "mobile": PhoneKind.MOBILE,
+    "fixed_line_or_mobile": PhoneKind.FIXED_LINE_OR_MOBILE,
+}
+#: phonenumbers.PhoneNumberType integer values -> type names.
+_PN_TYPE_NAMES = {
+    0: "fixed_line",
+    1: "mobile",
+    2: "fixed_line_or_mobile",
+    3: "toll_free",
+    4: "premium_rate",
+    5: "shared_cost",
+    6: "voip",
+    7: "personal_number",
+    8: "pager",
+    9: "uan",
+    10: "voicemail",
+}
+
+
+# --- lazily loaded data -------------------------------------------------------------------
+
+
+@functools.cache
+def _cn_matcher() -> TypeMatcher:
+    return TypeMatcher.for_region("CN")
+
+
+@functools.cache
+def _supported_regions() -> frozenset[str]:
+    import phonenumbers
+
+    return frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+@functools.cache
+def _mvno_table() -> dict[str, str]:
+    """Prefix -> host operator code, from the packaged, dated MVNO table."""
+    text = (resources.files("antifraud_common") / "data" / "mvno_prefixes.csv").read_text(
+        encoding="utf-8"
+    )
+    rows = csv.DictReader(io.StringIO("".join(ln for ln in text.splitlines(True) if ln[0] != "#")))
+    return {row["prefix"]: row["host_operator"] for row in rows}
+
+
+def _check_region(region: object) -> str:
+    if region == "CN":
+        return "CN"
+    if not isinstance(region, str) or region not in _supported_regions():
+        hint = " (region codes are upper case)" if isinstance(region, str) else ""
+        raise ConfigurationError(
+            f"unknown region {region!r}{hint}; use an upper-case CLDR region code such as 'CN'",
+            code="unknown_region",
+        )
+    return region
+
+
+def _cn_type(nsn: str) -> str | None:
+    """phonenumbers' type name of a Chinese NSN, or None when it is not valid."""
+    matcher = _cn_matcher()
+    decision = matcher.decide_prefix(len(nsn), nsn[:5])
+    if decision == UNDECIDED:
+        return matcher.type_of(nsn)
+    return decision or None
+
+
+def _is_cn_short(nsn: str) -> bool:
+    import phonenumbers
+
+    if nsn[0] == "0":
+        return False
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
+    return bool(phonenumbers.is_valid_short_number_for_region(num, "CN"))
+
+
+# --- the bulk fast path ----------------------------------------------------------------
+#
+# For an input that already is ASCII "+86<digits>", the answer depends only on the
+# NSN, and for all but a few prefixes only on its length and first five digits.
+# _FAST[len(raw)] maps those digits to: "v" (valid, the input is its own canonical
+# value), "x" (invalid: in no allocated range), "r" (ask the compiled type regex) or
+# "g" (take the general path).
+
+_FAST: list[dict[str, str]] = [{} for _ in range(17)]
+
+
+def _fast_decision(raw: str) -> str:
+    nsn = raw[3:]
+    if nsn[0] == "0" or nsn[:3] in _IOT_PREFIXES:
+        decision = "g"
+    else:
+        d = _cn_matcher().decide_prefix(len(nsn), nsn[:5])
+        if d == UNDECIDED:
+            decision = "r"
+        elif d != INVALID:
+            decision = "v"
+        else:
+            # After +86 an unallocated NSN may still be a 106 SMS port (general path).
+            decision = "g" if nsn[:3] == "106" else "x"
+    _FAST[len(raw)][raw[3:8]] = decision
+    return decision
+
+
+def _fast_valid(raw: str) -> bool:
+    """True if ``raw`` is a canonical, valid E.164 +86 number (decided without parsing)."""
+    if raw[:3] != "+86" or not 12 <= len(raw) <= 16 or not raw.isascii() or not raw[1:].isdigit():
+        return False
+    decision = _FAST[len(raw)].get(raw[3:8]) or _fast_decision(raw)
+    return decision == "v" or (decision == "r" and _cn_matcher().type_of(raw[3:]) is not None)
+
+
+# --- the general path ------------------------------------------------------------------
+
+
+def _invalid_number() -> InvalidComponentError:
+    return InvalidComponentError("the number is not in any allocated range", code="invalid_number")
+
+
+def _cn_national(
+    nsn: str, flags: set[PhoneFlag], *, dialled_locally: bool, allow_special: bool = True
+) -> _Analysis:
+    """Classify a Chinese national significant number.
+
+    ``dialled_locally``: the digits were written without any prefix (or as an RFC
+    3966 local number), so 106 ports, emergency numbers and short codes take
+    precedence. Otherwise (after ``+86``/``0086``) regular numbers come first and a
+    special number gets the INTERNATIONAL_SHORT_CODE flag.
+    """
+    n = len(nsn)
+    if n < 3:
+        raise InvalidLengthError("the number is too short", code="too_short")
+    if dialled_locally and allow_special:
+        special = _cn_special(nsn)
+        if special is not None:
+            return _local(nsn, special, flags)
+    if n > _MAX_CN_REGULAR and not (allow_special and _SMS_PORT_RE.fullmatch(nsn)):
+        raise InvalidLengthError("the number is too long", code="too_long")
+    if _IOT_RE.fullmatch(nsn):
+        return _e164("86", nsn, PhoneKind.IOT, "CN", flags)
+    type_name = _cn_type(nsn)
+    if type_name is not None:
+        kind = _TYPE_KIND[type_name]
+        if kind is PhoneKind.MOBILE and _SATELLITE_RE.fullmatch(nsn):
+            kind = PhoneKind.SATELLITE
+        return _e164("86", nsn, kind, "CN", flags)
+    if allow_special and not dialled_locally:
+        special = _cn_special(nsn)
+        if special is not None:
+            flags.add(PhoneFlag.INTERNATIONAL_SHORT_CODE)
+            return _local(nsn, special, flags)
+    if not allow_special and _cn_special(nsn) is not None:
+        raise InvalidComponentError(
+            "a short code, emergency number or SMS port cannot follow a trunk 0 or a bare 86",
+            code="invalid_number",
+        )
+    raise _invalid_number()
+
+
+def _cn_special(nsn: str) -> PhoneKind | None:
+    if nsn in _EMERGENCY:
+        return PhoneKind.EMERGENCY
+    if _SMS_PORT_RE.fullmatch(nsn):
+        return PhoneKind.SMS_PORT
+    if len(nsn) <= 8 and _is_cn_short(nsn):
+        return PhoneKind.SHORT_CODE
+    return None
+
+
+def _local(nsn: str, kind: PhoneKind, flags: set[PhoneFlag]) -> _Analysis:
+    return _Analysis(f"tel:{nsn}{_CONTEXT}", kind, 86, nsn, "CN", frozenset(flags))
+
+
+def _e164(
+    cc: str, nsn: str, kind: PhoneKind, region: str | None, flags: set[PhoneFlag]
+) -> _Analysis:
+    return _Analysis(f"+{cc}{nsn}", kind, int(cc), nsn, region, frozenset(flags))
+
+
+def _wrap_parse_error(e: Exception) -> ValidationError:
+    error_type = getattr(e, "error_type", None)
+    if error_type == 0:
+        return InvalidComponentError("unknown country calling code", code="unknown_country_code")
+    if error_type in (2, 3):
+        return InvalidLengthError("the number is too short", code="too_short")
+    if error_type == 4:
+        return InvalidLengthError("the number is too long", code="too_long")
+    return InvalidFormatError("the value is not a phone number", code="not_a_number")
+
+
+def _from_numobj(num: phonenumbers.PhoneNumber, flags: set[PhoneFlag]) -> _Analysis:
+    import phonenumbers
+
+    if num.country_code == 86:
+        return _cn_national(
+            phonenumbers.national_significant_number(num), flags, dialled_locally=False
+        )
+    if not phonenumbers.is_valid_number(num):
+        raise _invalid_number()
+    flags.add(PhoneFlag.FOREIGN)
+    type_name = _PN_TYPE_NAMES.get(phonenumbers.number_type(num))
+    kind = _TYPE_KIND[type_name] if type_name else PhoneKind.OTHER
+    nsn = phonenumbers.national_significant_number(num)
+    region = phonenumbers.region_code_for_number(num)
+    return _e164(str(num.country_code), nsn, kind, region, flags)
+
+
+def _international(digits: str, flags: set[PhoneFlag]) -> _Analysis:
+    """``digits`` followed a ``+`` (or the ``00`` international prefix)."""
+    if digits[:2] == "86":
+        nsn = digits[2:]
+        if nsn[:1] == "0":
+            flags.add(PhoneFlag.TRUNK_PREFIX)
+            return _cn_national(nsn[1:], flags, dialled_locally=False, allow_special=False)
+        return _cn_national(nsn, flags, dialled_locally=False)
+    if len(digits) < 3:
+        raise InvalidLengthError("the number is too short", code="too_short")
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException as e:
+        raise _wrap_parse_error(e) from e
+    return _from_numobj(num, flags)
+
+
+def _cn_dialled(digits: str, flags: set[PhoneFlag]) -> _Analysis:
+    """Digits without ``+`` written under region CN."""
+    if digits[:2] == "00":
+        flags.add(PhoneFlag.INTERNATIONAL_PREFIX)
+        return _international(digits[2:], flags)
+    if digits[:1] == "0":
+        flags.add(PhoneFlag.TRUNK_PREFIX)
+        return _cn_national(digits[1:], flags, dialled_locally=False, allow_special=False)
+    try:
+        return _cn_national(digits, flags, dialled_locally=True)
+    except ValidationError:
+        if digits[:2] != "86" or len(digits) < 5:
+            raise
+        try:
+            return _cn_national(
+                digits[2:],
+                {*flags, PhoneFlag.BARE_COUNTRY_CODE},
+                dialled_locally=False,
+                allow_special=False,
+            )
+        except ValidationError:
+            pass
+        raise
+
+
+def _other_region(digits: str, region: str, flags: set[PhoneFlag]) -> _Analysis:
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(digits, region, keep_raw_input=True)
+    except phonenumbers.NumberParseException as e:
+        raise _wrap_parse_error(e) from e
+    source = num.country_code_source
+    if source == phonenumbers.CountryCodeSource.FROM_NUMBER_WITH_IDD:
+        flags.add(PhoneFlag.INTERNATIONAL_PREFIX)
+    elif source == phonenumbers.CountryCodeSource.FROM_NUMBER_WITHOUT_PLUS_SIGN:
+        flags.add(PhoneFlag.BARE_COUNTRY_CODE)
+    elif len(phonenumbers.national_significant_number(num)) < len(digits):
+        flags.add(PhoneFlag.TRUNK_PREFIX)
+    return _from_numobj(num, flags)
+
+
+def _split_tel(text: str) -> tuple[str, bool]:
+    """Split a cleaned RFC 3966 ``tel:`` URI into (number, has +86 context).
+
+    Cleaning has already removed visual separators, so ``phone-context``
+    arrives as ``phonecontext``.
+    """
+    number, *params = text[4:].split(";")
+    context = False
+    for param in params:
+        key, _, val = param.partition("=")
+        key = key.lower()
+        if key == "phonecontext" and val == "+86" and not context:
+            context = True
+        elif key in ("ext", "extension", "isub", "postd"):
+            raise InvalidFormatError(
+                "extensions and sub-addresses are not allowed", code="extension_not_allowed"
+            )
+        else:
+            raise InvalidFormatError(
+                "unsupported tel: URI parameter (only phone-context=+86 is accepted)",
+                code="invalid_tel_uri",
+            )
+    if context and number[:1] == "+":
+        raise InvalidFormatError(
+            "a global number must not carry a phone-context", code="invalid_tel_uri"
+        )
+    return number, context
+
+
+def _analyse(raw: object, region: str) -> _Analysis:
+    cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
+    text = cleaned.text
+    assert isinstance(raw, str)  # clean() accepted it
+    flags: set[PhoneFlag] = set()
+    if cleaned.fullwidth:
+        flags.add(PhoneFlag.FULLWIDTH)
+    if cleaned.invisible:
+        flags.add(PhoneFlag.INVISIBLE_CHARS)
+    if "." in raw and _SPREADSHEET_FLOAT_RE.fullmatch(raw):
+        raise InvalidFormatError(
+            "the value looks like a spreadsheet number (trailing .0)", code="spreadsheet_number"
+        )
+    if ("e" in raw or "E" in raw) and _SCIENTIFIC_RE.fullmatch(raw):
+        raise InvalidFormatError(
+            "the value is in scientific notation; digits were lost", code="scientific_notation"
+        )
+    context = False
+    if text[:4].lower() == "tel:":
+        flags.add(PhoneFlag.TEL_URI)
+        text, context = _split_tel(text)
+    if _EXTENSION_RE.search(text):
+        raise InvalidFormatError("extensions are not allowed", code="extension_not_allowed")
+    plus = text[:1] == "+"
+    digits = text[1:] if plus else text
+    if not (digits.isascii() and digits.isdigit()):
+        if not digits:
+            raise InvalidFormatError("no digits in the phone number", code="empty")
+        _text.reject_unexpected(digits, what=_WHAT)
+    if len(digits) > _MAX_DIGITS:
+        raise InvalidLengthError("the number is too long", code="too_long")
+    if context:
+        return _cn_national(digits, flags, dialled_locally=True)
+    if plus:
+        return _international(digits, flags)
+    if region == "CN":
+        return _cn_dialled(digits, flags)
+    return _other_region(digits, region, flags)
+
+
+# --- public API ------------------------------------------------------------------------
+
+
+def compact(raw: object) -> str:
+    """Clean ``raw`` only (fold full-width, drop invisible characters and separators).
+
+    No validation: the result may still contain letters or other characters.
+
+    >>> compact(" +86 (0)10-6234 5678 ")
+    '+8601062345678'
+    """
+    return _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT).text
+
+
+def validate(raw: object, *, region: str = "CN") -> str:
+    """Return the canonical value of ``raw`` or raise a :class:`ValidationError`.
+
+    ``region`` is the upper-case region the number was written in (used only for
+    numbers without ``+``); an unknown region raises :class:`ConfigurationError`.
+
+    >>> validate("0086 13800138000")
+    '+8613800138000'
+    >>> validate("tel:95588;phone-context=+86")
+    'tel:95588;phone-context=+86'
+    """
+    if type(raw) is str and raw[:3] == "+86" and _fast_valid(raw):
+        return raw
+    return _analyse(raw, _check_region(region)).value
+
+
+def is_valid(raw: object, *, region: str = "CN") -> bool:
+    """Return whether ``raw`` is a valid phone number; never raises.
+
+    An unknown ``region`` makes every value invalid.
+
+    >>> is_valid("13800138000"), is_valid("1380013800"), is_valid(None)
+    (True, False, False)
+    """
+    try:
+        validate(raw, region=region)
+    except AntifraudError:
+        return False
+    return True
+
+
+def validate_many(
+    values: Iterable[object], *, region: str = "CN"
+) -> Iterator[tuple[str | None, ValidationError | None]]:
+    """Validate many values; yield ``(canonical, None)`` or ``(None, error)`` per item, in order.
+
+    Never stops at a bad item. Values already in canonical ``+86`` E.164 form are
+    decided without parsing (see ``docs/phone.md``, "Speed").
+
+    >>> [(v, e.code if e else None) for v, e in validate_many(["+8613800138000", None])]
+    [('+8613800138000', None), (None, 'not_a_string')]
+    """
+    region = _check_region(region)
+    fast = _FAST
+    type_of = _cn_matcher().type_of
+    for raw in values:
+        if (
+            type(raw) is str
+            and raw[:3] == "+86"
+            and 12 <= len(raw) <= 16
+            and raw.isascii()
+            and raw[1:].isdigit()
+        ):
+            decision = fast[len(raw)].get(raw[3:8]) or _fast_decision(raw)
+            if decision == "v" or (decision == "r" and type_of(raw[3:]) is not None):
+                yield raw, None
+                continue
+            if decision == "x":
+                yield None, _invalid_number()
+                continue
+        try:
+            yield _analyse(raw, region).value, None
+        except ValidationError as e:
+            yield None, e
+
+
+def classify(raw: object, *, region: str = "CN", allocation: bool = True) -> PhoneInfo:
+    """Validate ``raw`` and describe it (kind, flags, allocation facts).
+
+    ``allocation=False`` skips the carrier and area look-ups (and their imports).
+
+    >>> i = classify("0755-8234 5678")
+    >>> i.value, i.kind.value, i.allocated_area, sorted(f.value for f in i.flags)
+    ('+8675582345678', 'fixed_line', '广东省深圳市', ['trunk_prefix'])
+    """
+    a = _analyse(raw, _check_region(region))
+    flags = set(a.flags)
+    host = None
+    if a.country_code == 86 and a.kind is PhoneKind.MOBILE:
+        table = _mvno_table()
+        host = table.get(a.nsn[:4]) or table.get(a.nsn[:3])
+        if host is not None:
+            flags.add(PhoneFlag.VIRTUAL_OPERATOR)
+    carrier_name = area = None
+    if allocation and a.kind not in _LOCAL_KINDS:
+        carrier_name, area = _allocation(a.country_code, a.nsn)
+    return PhoneInfo(
+        value=a.value,
+        kind=a.kind,
+        country_code=a.country_code,
+        national_number=a.nsn,
+        region_code=a.region_code,
+        allocated_carrier=carrier_name,
+        allocated_area=area,
+        host_operator=host,
+        flags=frozenset(flags),
+    )
+
+
+#: ``info`` is an alias of :func:`classify`.
+info = classify
+
+
+def _numobj(cc: int, nsn: str) -> Any:
+    import phonenumbers
+
+    num = phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn))
+    zeros = len(nsn) - len(nsn.lstrip("0"))
+    if zeros:
+        num.italian_leading_zero = True
+        num.number_of_leading_zeros = zeros
+    return num
+
+
+def _allocation(cc: int, nsn: str) -> tuple[str | None, str | None]:
+    # Imported here: the geocoder alone costs about 0.2 s and 100 MiB.
+    from phonenumbers import carrier, geocoder
+
+    num = _numobj(cc, nsn)
+    name = carrier.name_for_number(num, "zh") or carrier.name_for_number(num, "en")
+    area = geocoder.description_for_number(num, "zh") or geocoder.description_for_number(num, "en")
+    return name or None, area or None
+
+
+def display(value: object, *, region: str = "CN") -> str:
+    """Return the human form of a phone number; ``validate(display(x)) == validate(x)``.
+
+    >>> display("010 62345678"), display("tel:95588;phone-context=+86")
+    ('+86 10 6234 5678', '95588')
+    """
+    a = _analyse(value, _check_region(region))
+    if a.kind in _LOCAL_KINDS:
+        return a.nsn
+    import phonenumbers
+
+    return str(
+        phonenumbers.format_number(
+            _numobj(a.country_code, a.nsn), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+    )

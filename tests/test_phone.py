@@ -1,0 +1,295 @@
+"""Tests for antifraud_common.phone: every documented rule, table-driven."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from antifraud_common import errors, phone
+from antifraud_common._phone_fast import TypeMatcher, _expand
+from antifraud_common.phone import PhoneFlag, PhoneInfo, PhoneKind
+
+VECTORS = json.loads(
+    (Path(__file__).parent / "vectors" / "phone_cases.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("case", VECTORS["valid"], ids=lambda c: c["name"])
+def test_valid_vectors(case: dict[str, object]) -> None:
+    info = phone.classify(case["input"], allocation=False)
+    assert info.value == case["value"]
+    assert phone.validate(case["input"]) == case["value"]
+    assert phone.is_valid(case["input"])
+    assert info.kind.value == case["kind"]
+    assert sorted(f.value for f in info.flags) == case["flags"]
+    if "host_operator" in case:
+        assert info.host_operator == case["host_operator"]
+    # Idempotence and the display round trip.
+    assert phone.validate(info.value) == info.value
+    assert phone.validate(phone.display(case["input"])) == info.value
+
+
+@pytest.mark.parametrize("case", VECTORS["invalid"], ids=lambda c: c["name"])
+def test_invalid_vectors(case: dict[str, object]) -> None:
+    with pytest.raises(getattr(errors, str(case["error"]))) as exc_info:
+        phone.validate(case["input"])
+    assert exc_info.value.code == case["code"]
+    assert type(exc_info.value).__name__ == case["error"]
+    assert not phone.is_valid(case["input"])
+    ((value, error),) = list(phone.validate_many([case["input"]]))
+    assert value is None
+    assert error is not None
+    assert error.code == case["code"]
+
+
+@pytest.mark.parametrize(
+    "raw", [None, 13800138000, b"13800138000", 13800138000.0, ["13800138000"], object()]
+)
+def test_only_str_accepted(raw: object) -> None:
+    with pytest.raises(errors.InvalidFormatError) as exc_info:
+        phone.validate(raw)
+    assert exc_info.value.code == "not_a_string"
+    assert phone.is_valid(raw) is False
+    ((value, error),) = list(phone.validate_many([raw]))
+    assert value is None
+    assert error is not None
+    assert error.code == "not_a_string"
+
+
+def test_huge_input_rejected_quickly() -> None:
+    big = "1" * (10 * 1024 * 1024)
+    t0 = time.perf_counter()
+    with pytest.raises(errors.InvalidLengthError) as exc_info:
+        phone.validate(big)
+    assert exc_info.value.code == "input_too_long"
+    assert phone.is_valid(big) is False
+    assert phone.is_valid("+86" + big) is False
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_length_gate_is_64_characters() -> None:
+    padded = " " * (64 - 11) + "13800138000"
+    assert phone.validate(padded) == "+8613800138000"
+    with pytest.raises(errors.InvalidLengthError):
+        phone.validate(" " + padded)
+
+
+def test_errors_are_value_errors_and_parse_errors_are_wrapped() -> None:
+    with pytest.raises(ValueError, match="unknown country calling code") as exc_info:
+        phone.validate("+999 1234567")
+    assert isinstance(exc_info.value, errors.ValidationError)
+    # The phonenumbers exception is chained, never leaked.
+    import phonenumbers
+
+    assert isinstance(exc_info.value.__cause__, phonenumbers.NumberParseException)
+
+
+def test_compact_only_cleans() -> None:
+    assert phone.compact("１３８ 0013-8000") == "13800138000"
+    assert phone.compact("138O0138OOO") == "138O0138OOO"
+    assert phone.compact("+86 (0)10 6234\u200b5678") == "+8601062345678"
+    with pytest.raises(errors.InvalidFormatError):
+        phone.compact(None)
+
+
+class TestRegions:
+    def test_national_number_in_other_region(self) -> None:
+        assert phone.validate("5123 4567", region="HK") == "+85251234567"
+        info = phone.classify("5123 4567", region="HK", allocation=False)
+        assert info.region_code == "HK"
+        assert PhoneFlag.FOREIGN in info.flags
+
+    def test_us_trunk_and_idd(self) -> None:
+        assert phone.validate("(650) 253-0000", region="US") == "+16502530000"
+        info = phone.classify("011 86 138 0013 8000", region="US", allocation=False)
+        assert info.value == "+8613800138000"
+        assert PhoneFlag.INTERNATIONAL_PREFIX in info.flags
+        assert PhoneFlag.FOREIGN not in info.flags
+
+    def test_plus_number_ignores_region(self) -> None:
+        assert phone.validate("+86 138 0013 8000", region="HK") == "+8613800138000"
+
+    def test_chinese_mobile_under_hk_is_not_guessed(self) -> None:
+        assert not phone.is_valid("13800138000", region="HK")
+
+    @pytest.mark.parametrize("region", ["cn", "ZZ", "", "china", None, 86, "001"])
+    def test_unknown_region_is_a_configuration_error(self, region: object) -> None:
+        with pytest.raises(errors.ConfigurationError) as exc_info:
+            phone.validate("13800138000", region=region)  # type: ignore[arg-type]
+        assert exc_info.value.code == "unknown_region"
+        with pytest.raises(errors.ConfigurationError):
+            list(phone.validate_many(["13800138000"], region=region))  # type: ignore[arg-type]
+        # is_valid never raises: a bad region makes every value invalid.
+        assert phone.is_valid("13800138000", region=region) is False  # type: ignore[arg-type]
+
+
+class TestClassify:
+    def test_allocation_facts(self) -> None:
+        info = phone.classify("13800138000")
+        assert info.allocated_carrier == "中国移动"
+        assert info.allocated_area == "北京市"
+        assert info.region_code == "CN"
+        assert info.country_code == 86
+        assert info.national_number == "13800138000"
+
+    def test_unknown_allocation_is_none(self) -> None:
+        info = phone.classify("16212345678")
+        assert info.allocated_carrier is None
+        assert info.host_operator == "china_telecom"
+
+    def test_english_fallback_for_foreign_carrier(self) -> None:
+        info = phone.classify("+886 912 345 678")
+        assert info.allocated_carrier == "Chunghwa Telecom"
+        assert info.allocated_area == "台湾地区"
+
+    def test_short_codes_have_no_allocation(self) -> None:
+        info = phone.classify("95588")
+        assert info.allocated_carrier is None
+        assert info.allocated_area is None
+        assert info.kind is PhoneKind.SHORT_CODE
+
+    def test_to_dict_is_json_safe(self) -> None:
+        info = phone.classify("+86 170 0123 4567")
+        d = info.to_dict()
+        assert json.loads(json.dumps(d)) == d
+        assert d["kind"] == "mobile"
+        assert d["flags"] == ["virtual_operator"]
+        assert d["host_operator"] == "china_telecom"
+
+    def test_phone_info_is_frozen_and_kw_only(self) -> None:
+        info = phone.classify("13800138000", allocation=False)
+        with pytest.raises(AttributeError):
+            info.value = "x"  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            PhoneInfo("+8613800138000")  # type: ignore[misc]
+
+    def test_info_alias(self) -> None:
+        assert phone.info is phone.classify
+
+    def test_premium(self) -> None:
+        # 16[08] + 5 digits is premium rate in the CN metadata.
+        assert phone.classify("16012345", allocation=False).kind is PhoneKind.PREMIUM
+
+
+class TestMvnoTable:
+    def test_every_row_matches_documented_allocation(self) -> None:
+        table = phone._mvno_table()
+        expected = {
+            "china_telecom": {"1700", "1701", "1702", "162"},
+            "china_mobile": {"1703", "1705", "1706", "165"},
+            "china_unicom": {"1704", "1707", "1708", "1709", "171", "167"},
+        }
+        for host, prefixes in expected.items():
+            assert {p for p, h in table.items() if h == host} == prefixes
+
+    def test_table_ships_inside_the_package_with_source_and_date(self) -> None:
+        from importlib import resources
+
+        text = (resources.files("antifraud_common") / "data" / "mvno_prefixes.csv").read_text(
+            encoding="utf-8"
+        )
+        header = [ln for ln in text.splitlines() if ln.startswith("#")]
+        assert any("Source" in ln for ln in header)
+        assert any("2026-" in ln for ln in header)
+
+    def test_non_virtual_170_block_is_not_flagged(self) -> None:
+        # 1740x is satellite, not an MVNO block.
+        info = phone.classify("17400012345", allocation=False)
+        assert PhoneFlag.VIRTUAL_OPERATOR not in info.flags
+
+
+class TestFastPath:
+    def test_fast_and_general_paths_agree(self) -> None:
+        rng = random.Random(5)
+        for _ in range(20000):
+            nsn = str(rng.randrange(100, 1000)) + "".join(
+                rng.choice("0123456789") for _ in range(rng.randrange(6, 11))
+            )
+            raw = "+86" + nsn
+            fast = phone._fast_valid(raw)
+            try:
+                general = phone._analyse(raw, "CN").value == raw
+            except errors.ValidationError:
+                general = False
+            if fast:
+                assert general, raw
+            # The fast path may decline (falls through); when it says valid it must be.
+            many = next(iter(phone.validate_many([raw])))
+            assert (many[0] is not None) == (phone.is_valid(raw)), raw
+            if many[0] is not None:
+                assert many[0] == phone._analyse(raw, "CN").value
+
+    def test_prefix_decisions_match_the_regex(self) -> None:
+        matcher = TypeMatcher.for_region("CN")
+        rng = random.Random(11)
+        for _ in range(20000):
+            nsn = str(rng.randrange(10, 100)) + "".join(
+                rng.choice("0123456789") for _ in range(rng.randrange(5, 12))
+            )
+            decision = matcher.decide_prefix(len(nsn), nsn[:5])
+            if decision != "?":
+                assert (decision or None) == matcher.type_of(nsn), nsn
+
+    def test_expansion_matches_pattern(self) -> None:
+        import re
+
+        pattern = r"1(?:610\d|740[0-5])\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}"
+        products = _expand(pattern)
+        rx = re.compile(pattern)
+        rng = random.Random(3)
+        for _ in range(3000):
+            s = "1" + "".join(rng.choice("0123456789") for _ in range(10))
+            in_products = any(all(c in cls for c, cls in zip(s, p, strict=True)) for p in products)
+            assert in_products == (rx.fullmatch(s) is not None)
+
+    def test_unsupported_pattern_syntax_disables_prefix_cache_only(self) -> None:
+        import pytest as _pytest
+
+        from antifraud_common._phone_fast import _UnsupportedPatternError
+
+        for bad in (r"1+", r"[^1]", r"(?=1)1", r"a"):
+            with _pytest.raises(_UnsupportedPatternError):
+                _expand(bad)
+
+    def test_validate_many_never_stops_and_keeps_order(self) -> None:
+        items: list[object] = ["+8613800138000", None, "138O0138OOO", "95588", "+8615400138000"]
+        out = list(phone.validate_many(items))
+        assert [v for v, _ in out] == [
+            "+8613800138000",
+            None,
+            None,
+            "tel:95588;phone-context=+86",
+            None,
+        ]
+        assert [e.code if e else None for _, e in out] == [
+            None,
+            "not_a_string",
+            "letters_not_allowed",
+            None,
+            "invalid_number",
+        ]
+
+    def test_validate_many_is_lazy(self) -> None:
+        def gen():  # type: ignore[no-untyped-def]
+            yield "+8613800138000"
+            raise RuntimeError("consumed too far")
+
+        it = phone.validate_many(gen())
+        assert next(it) == ("+8613800138000", None)
+
+
+def test_import_is_cheap() -> None:
+    code = (
+        "import sys, antifraud_common.phone as p; "
+        "assert 'phonenumbers.geocoder' not in sys.modules; "
+        "assert 'phonenumbers.carrier' not in sys.modules; "
+        "p.validate('13800138000'); p.classify('13800138000', allocation=False); "
+        "assert 'phonenumbers.geocoder' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
