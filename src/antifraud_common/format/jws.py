@@ -14,7 +14,8 @@ Verification is split the way python-tuf splits it: :func:`parse` checks the
 structure strictly (raising :class:`~antifraud_common.errors.BlacklistFormatError`),
 :func:`verify_signatures` returns a :class:`VerificationResult` that never raises,
 and :func:`verify` applies a threshold and returns the payload only when it is met
-(raising :class:`~antifraud_common.errors.UntrustedBlacklistError`). The verifying
+(raising :class:`~antifraud_common.errors.SignatureError` or
+:class:`~antifraud_common.errors.ThresholdError`). The verifying
 algorithm is always the trusted key's; the header's ``alg`` must agree with it.
 Format specification: ``docs/spec/envelope.md``.
 
@@ -40,7 +41,8 @@ import attrs
 from antifraud_common.errors import (
     BlacklistFormatError,
     ConfigurationError,
-    UntrustedBlacklistError,
+    SignatureError,
+    ThresholdError,
 )
 from antifraud_common.format import canonical
 from antifraud_common.format.keys import (
@@ -185,21 +187,20 @@ class VerificationResult:
         return self.count_valid(among) >= threshold
 
     def require(self, threshold: int, among: Collection[str] | None = None) -> None:
-        """Raise :class:`UntrustedBlacklistError` unless :meth:`meets` holds.
+        """Raise unless :meth:`meets` holds.
 
-        Codes: ``signature_invalid`` when no trusted key verified at all, else
-        ``signature_threshold``.
+        :class:`~antifraud_common.errors.SignatureError` (``signature_invalid``)
+        when no trusted key verified at all, else
+        :class:`~antifraud_common.errors.ThresholdError` (``threshold_not_met``).
+        Both are :class:`~antifraud_common.errors.UntrustedBlacklistError`.
         """
         if self.meets(threshold, among):
             return
         found = self.count_valid(among)
         if found == 0:
-            raise UntrustedBlacklistError(
-                "no valid signature from a trusted key", code="signature_invalid"
-            )
-        raise UntrustedBlacklistError(
-            f"{found} valid signature(s) from distinct trusted keys, {threshold} required",
-            code="signature_threshold",
+            raise SignatureError("no valid signature from a trusted key")
+        raise ThresholdError(
+            f"{found} valid signature(s) from distinct trusted keys, {threshold} required"
         )
 
 
@@ -456,9 +457,10 @@ def verify(
     """Parse, verify, require ``threshold`` distinct valid keys; return the payload.
 
     Raises :class:`~antifraud_common.errors.BlacklistFormatError` for a malformed
-    envelope and :class:`~antifraud_common.errors.UntrustedBlacklistError`
-    (``signature_invalid``, ``signature_threshold``) when too few trusted keys
-    signed. Signatures by unknown keys are ignored.
+    envelope, :class:`~antifraud_common.errors.SignatureError`
+    (``signature_invalid``) when no trusted key signed validly and
+    :class:`~antifraud_common.errors.ThresholdError` (``threshold_not_met``) when
+    too few did. Signatures by unknown keys are ignored.
     """
     parsed = parse(jws, max_bytes=max_bytes, max_signatures=max_signatures, typ=typ)
     verify_signatures(parsed, keys).require(threshold, among)
