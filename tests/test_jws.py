@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -357,3 +358,22 @@ def test_every_byte_flip_is_refused_with_a_typed_error(signer: LocalSigner) -> N
 def test_module_exports() -> None:
     for name in jws.__all__:
         assert hasattr(jws, name)
+
+
+def test_golden_envelope_with_rfc8037_key() -> None:
+    path = Path(__file__).parent / "vectors" / "jws" / "envelope_rfc8037_key.json"
+    vec = json.loads(path.read_text("utf-8"))
+    signer = rfc_signer()
+    assert signer.key_id == vec["kid"]
+    env = sign(vec["payload"].encode(), [signer], typ=vec["typ"])
+    assert env.decode() == vec["envelope"]
+    assert hashlib.sha256(env).hexdigest() == vec["envelope_sha256"]
+    parsed = parse(env)
+    sig = parsed.signatures[0]
+    assert sig.protected == vec["protected_b64"]
+    assert b64url_decode(sig.protected).decode() == vec["protected_header"]
+    assert parsed.payload_b64 == vec["payload_b64"]
+    assert parsed.signing_input(sig).decode() == vec["signing_input"]
+    assert sig.signature.hex() == vec["signature_hex"]
+    assert b64url_encode(sig.signature) == vec["signature_b64"]
+    assert verify(env, [PublicKey.from_jwk(vec["public_jwk"])]) == vec["payload"].encode()
