@@ -297,3 +297,11 @@ def test_python_json_agrees_on_order_for_bmp_keys(value: dict[str, int]) -> None
 def test_loads_raises_only_typed_errors(data: bytes) -> None:
     with contextlib.suppress(BlacklistFormatError):
         loads(data)
+
+
+def test_depth_limit_applies_to_objects_and_mixed_surrogate_scan() -> None:
+    with pytest.raises(BlacklistFormatError) as info:
+        dumps({"a": {"b": {}}}, max_depth=2)
+    assert info.value.code == "json_too_deep"
+    # An escaped pair next to scalars: the surrogate scan must walk past them.
+    assert loads(b'[1,true,null,{"k":"\\ud83d\\ude02"}]') == [1, True, None, {"k": "😂"}]

@@ -344,3 +344,29 @@ def test_umask_does_not_widen_mode(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "u.pem").stat().st_mode) == 0o600
+
+
+def test_save_without_hard_links_and_lost_race(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = generate_private_key(Algorithm.ED25519)
+
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    path = tmp_path / "k.pem"
+    save_private_key(path, key, passphrase=b"pw")
+    assert isinstance(load_private_key(path, passphrase=b"pw"), ed25519.Ed25519PrivateKey)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]
+
+    def lost_race(src: object, dst: object) -> None:
+        raise FileExistsError(dst)
+
+    monkeypatch.setattr(os, "link", lost_race)
+    other = tmp_path / "other.pem"
+    assert _code(ConfigurationError, save_private_key, other, key, passphrase=b"pw") == (
+        "key_file_exists"
+    )
+    assert [p.name for p in tmp_path.iterdir()] == ["k.pem"]  # temp file removed

@@ -548,7 +548,15 @@ def save_private_key(
                 raise ConfigurationError(
                     f"{target} already exists", code="key_file_exists"
                 ) from None
-            tmp.unlink()
+            except OSError:
+                # A file system without hard links: check, then rename.
+                if target.exists():
+                    raise ConfigurationError(
+                        f"{target} already exists", code="key_file_exists"
+                    ) from None
+                tmp.replace(target)
+            else:
+                tmp.unlink()
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
