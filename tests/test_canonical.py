@@ -305,3 +305,34 @@ def test_depth_limit_applies_to_objects_and_mixed_surrogate_scan() -> None:
     assert info.value.code == "json_too_deep"
     # An escaped pair next to scalars: the surrogate scan must walk past them.
     assert loads(b'[1,true,null,{"k":"\\ud83d\\ude02"}]') == [1, True, None, {"k": "😂"}]
+
+
+@given(_values)
+def test_fast_path_equals_reference_serialiser(value: object) -> None:
+    out: list[str] = []
+    canonical._dump(value, out, 0, canonical.DEFAULT_MAX_DEPTH)
+    assert dumps(value) == "".join(out).encode("utf-8")
+
+
+@given(
+    st.dictionaries(st.text(alphabet="a\ue000\uffff\U0001f602\U00010000", max_size=3), st.none())
+)
+def test_key_order_with_astral_and_high_bmp_names(value: dict[str, None]) -> None:
+    data = dumps(value)
+    keys = list(json.loads(data))
+    assert keys == sorted(value, key=lambda k: k.encode("utf-16-be"))
+
+
+def test_enum_values_are_written_as_their_values() -> None:
+    import enum
+
+    class Kind(enum.StrEnum):
+        PHONE = "phone"
+
+    class Level(enum.IntEnum):
+        HIGH = 3
+
+    assert dumps({"k": Kind.PHONE, "l": Level.HIGH}) == b'{"k":"phone","l":3}'
+    assert dumps({"k": Kind.PHONE, "\U0001f602": Level.HIGH}) == (
+        '{"k":"phone","\U0001f602":3}'.encode()
+    )
