@@ -19,6 +19,7 @@ The rules are deliberately narrow (see docs/validators.md, "Cleaning"):
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import NamedTuple
 
@@ -40,6 +41,15 @@ class Cleaned(NamedTuple):
     text: str
     fullwidth: bool
     invisible: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _deletion_table(separators: frozenset[str], *, spaces: bool = False) -> dict[int, None]:
+    """``str.translate`` table deleting ``separators`` (plus the ASCII space if asked)."""
+    table: dict[int, None] = dict.fromkeys(map(ord, separators))
+    if spaces:
+        table[0x20] = None
+    return table
 
 
 def check_str(raw: object, *, max_length: int, what: str = "value") -> str:
@@ -82,10 +92,15 @@ def clean(
         # Fast path: nothing to fold and no Cf characters can be present.
         if text.isdigit():
             return Cleaned(text, fullwidth=False, invisible=False)
-        out = "".join(ch for ch in text if ch not in separators)
+        out = text.translate(_deletion_table(separators))
         return Cleaned(out, fullwidth=False, invisible=False)
     folded = text.translate(_FOLD_TABLE)
     fullwidth = folded != text
+    if folded.isascii():
+        # Only full-width forms were present: no Cf characters, and the only
+        # Zs character left is the ASCII space.
+        out = folded.translate(_deletion_table(separators, spaces=True))
+        return Cleaned(out, fullwidth=fullwidth, invisible=False)
     kept: list[str] = []
     invisible = False
     for ch in folded:

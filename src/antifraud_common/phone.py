@@ -38,13 +38,10 @@ False
 
 from __future__ import annotations
 
-import csv
 import enum
 import functools
-import io
 import re
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -227,6 +224,11 @@ def _supported_regions() -> frozenset[str]:
 @functools.cache
 def _mvno_table() -> dict[str, str]:
     """Prefix -> host operator code, from the packaged, dated MVNO table."""
+    # Imported here to keep `import antifraud_common.phone` cheap.
+    import csv
+    import io
+    from importlib import resources
+
     text = (resources.files("antifraud_common") / "data" / "mvno_prefixes.csv").read_text(
         encoding="utf-8"
     )
@@ -485,8 +487,9 @@ def _split_tel(text: str) -> tuple[str, bool]:
     return number, context
 
 
-def _analyse(raw: object, region: str) -> _Analysis:
-    cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
+def _analyse(raw: object, region: str, cleaned: _text.Cleaned | None = None) -> _Analysis:
+    if cleaned is None:
+        cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
     text = cleaned.text
     assert isinstance(raw, str)  # clean() accepted it
     flags: set[PhoneFlag] = set()
@@ -552,7 +555,45 @@ def validate(raw: object, *, region: str = "CN") -> str:
     """
     if type(raw) is str and raw[:3] == "+86" and _fast_valid(raw):
         return raw
-    return _analyse(raw, _check_region(region)).value
+    return _validate_checked(raw, _check_region(region))
+
+
+def _e164_candidate(text: str, region: str) -> str | None:
+    """The +86 form cleaned digits would have if they are a regular Chinese number.
+
+    Only a candidate: :func:`_fast_valid` must still accept it. Inputs whose
+    meaning depends on rules the fast path does not model (106 SMS ports dialled
+    nationally, ``00`` + another country, other regions) give None.
+    """
+    if text[:1] == "+":
+        return text if text[:3] == "+86" else None
+    if region != "CN":
+        return None
+    if text[:4] == "0086":
+        return "+86" + text[4:]
+    if text[:2] == "00":
+        return None
+    if text[:1] == "0":
+        return "+86" + text[1:]
+    if text[:3] == "106":
+        return None
+    return "+86" + text
+
+
+def _validate_checked(raw: object, region: str) -> str:
+    """:func:`validate` once ``region`` is known to be good."""
+    cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
+    text = cleaned.text
+    if text.isascii():
+        candidate = _e164_candidate(text, region)
+        if (
+            candidate is not None
+            and _fast_valid(candidate)
+            and isinstance(raw, str)
+            and ("." not in raw or not _SPREADSHEET_FLOAT_RE.fullmatch(raw))
+        ):
+            return candidate
+    return _analyse(raw, region, cleaned).value
 
 
 def is_valid(raw: object, *, region: str = "CN") -> bool:
@@ -600,7 +641,7 @@ def validate_many(
                 yield None, _invalid_number()
                 continue
         try:
-            yield _analyse(raw, region).value, None
+            yield _validate_checked(raw, region), None
         except ValidationError as e:
             yield None, e
 
