@@ -1,0 +1,654 @@
+"""The streaming entries-file checker shared by list verification and validation.
+
+An entries file (``NAME.jsonl``, see ``docs/spec/format.md``) is UTF-8 JSON
+Lines (format layer: :mod:`antifraud_common.format.jsonl`) whose every line is
+the RFC 8785 canonical JSON of one :class:`~antifraud_common.models.Entry`,
+ordered strictly by the identifier key ``(kind, value)`` compared as UTF-8
+bytes, with no duplicate key. :func:`check_entries` checks all of that in one
+pass, in constant memory, together with the byte length, line count and
+SHA-256 (the list's *state hash*), the publisher's scope (identifier kinds and
+actions allowed by its trust-bundle rule) and the protected identifiers.
+
+Speed: most lines match a precompiled pattern of the canonical entry shape.
+For those, the fields are taken from the match, repeated field values (case
+references, sources, timestamps) are checked once and cached, and the
+identifier is checked with its validator's fast path; no JSON parse and no
+``Entry`` object is needed. Any line the fast path does not accept goes
+through the exact path (strict JSON parse, canonical re-serialisation,
+:meth:`Entry.from_dict <antifraud_common.models.Entry.from_dict>`), which
+decides and names the problem. The fast path only ever *accepts* lines the
+exact path accepts.
+
+:func:`write_entries` produces such a file from entries (sorting them,
+refusing duplicate keys).
+
+>>> import io
+>>> from datetime import datetime, UTC
+>>> from antifraud_common.models import Entry
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> e = Entry.from_raw(kind="phone", value="13800138000", reason="telecom_fraud",
+...                    action="block", source="mps", case_ref="A-1", confidence=90,
+...                    tlp="amber", listed_at=t, valid_from=t)
+>>> data = entry_line(e)
+>>> data
+b'{"action":"block","case_ref":"A-1","confidence":90,"kind":"phone","listed_at":"2026-01-01T00:00:00Z","reason":"telecom_fraud","source":"mps","tlp":"amber","valid_from":"2026-01-01T00:00:00Z","value":"+8613800138000"}\\n'
+>>> s = check_entries(io.BytesIO(data), protected=NO_PROTECTED)
+>>> s.entry_count, s.byte_length, s.ok
+(1, 217, True)
+>>> check_entries(io.BytesIO(data + data), protected=NO_PROTECTED)
+Traceback (most recent call last):
+...
+antifraud_common.errors.BlacklistFormatError: line 2: duplicate identifier key ...
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Final, Protocol
+
+import attrs
+
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    HashMismatchError,
+    ModelError,
+    ProtectedIdentifierError,
+    ScopeError,
+    ValidationError,
+)
+from antifraud_common.format import canonical
+from antifraud_common.format.jsonl import (
+    DEFAULT_LIMITS,
+    Limits,
+    StreamDigest,
+    _check_line,  # framing rules shared with the reader
+)
+from antifraud_common.format.jsonl import write_lines as _write_lines
+from antifraud_common.models import (
+    TLP,
+    Action,
+    Entry,
+    IdentifierKind,
+    Reason,
+    canonical_value,
+    mask_value,
+    parse_timestamp,
+)
+
+__all__ = [
+    "DEFAULT_MAX_PROBLEMS",
+    "NO_PROTECTED",
+    "EntriesScope",
+    "EntriesSummary",
+    "ProtectedMatcher",
+    "check_entries",
+    "entry_line",
+    "iter_verified_entries",
+    "validate_entries_file",
+    "write_entries",
+]
+
+#: Most problems a report collects before it stops listing them.
+DEFAULT_MAX_PROBLEMS: Final = 1000
+
+
+class ProtectedMatcher(Protocol):
+    """What the checker needs from a protected-identifier list.
+
+    ``match`` returns something truthy (e.g. the matching record) when the
+    identifier is protected, else ``None``.
+    """
+
+    def match(self, kind: IdentifierKind, value: str) -> object | None:
+        """Return a truthy record if ``(kind, value)`` is protected."""
+        ...
+
+
+class _NoProtected:
+    def match(self, kind: IdentifierKind, value: str) -> object | None:
+        return None
+
+    def __repr__(self) -> str:
+        return "NO_PROTECTED"
+
+
+#: A matcher that protects nothing (for tests and for lists checked elsewhere).
+NO_PROTECTED: Final[ProtectedMatcher] = _NoProtected()
+
+
+def _default_protected() -> ProtectedMatcher:
+    from antifraud_common.protected import ProtectedList
+
+    return ProtectedList.load_default()
+
+
+@attrs.frozen(kw_only=True)
+class EntriesScope:
+    """The identifier kinds and actions a list may contain (from a publish rule)."""
+
+    kinds: frozenset[IdentifierKind] = attrs.field(converter=frozenset)
+    actions: frozenset[Action] = attrs.field(converter=frozenset)
+    #: Only used in messages.
+    list_type: str = ""
+
+    @classmethod
+    def from_rule(cls, rule: object) -> EntriesScope:
+        """Build from a :class:`~antifraud_common.exchange.trust.PublishRule`."""
+        return cls(
+            kinds=getattr(rule, "kinds", ()),
+            actions=getattr(rule, "actions", ()),
+            list_type=getattr(rule, "list_type", ""),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EntriesSummary:
+    """What one pass over an entries file found.
+
+    ``problems`` holds at most ``max_problems`` errors (each with ``line`` set
+    where one applies); ``problem_count`` counts them all. ``complete`` is
+    ``False`` when a structural problem (bad line framing, too large) stopped
+    the pass early, in which case the count, length and hash are partial.
+    """
+
+    entry_count: int
+    byte_length: int
+    sha256: str
+    problems: tuple[AntifraudError, ...] = ()
+    problem_count: int = 0
+    complete: bool = True
+
+    @property
+    def ok(self) -> bool:
+        """Whether no problem was found."""
+        return self.problem_count == 0
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by reports and the CLI."""
+        return {
+            "ok": self.ok,
+            "entry_count": self.entry_count,
+            "byte_length": self.byte_length,
+            "sha256": self.sha256,
+            "complete": self.complete,
+            "problem_count": self.problem_count,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+# ----------------------------------------------------------------- fast path
+
+_TS: Final = rb"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)"
+_STR: Final = rb'([^"\\\x00-\x1f]{1,512})'
+
+
+def _alt(values: Iterable[str]) -> bytes:
+    return b"(" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
+
+
+# Canonical member order (RFC 8785 sorts by UTF-16 code units; all names ASCII).
+# Groups: action, case_ref, kind, the listed_at..valid_until span, value.
+_FAST_LINE: Final = re.compile(
+    rb'\{"action":' + b'"' + _alt(a.value for a in Action) + b'"'
+    rb',"case_ref":"' + _STR + b'"'
+    rb',"confidence":(?:0|[1-9][0-9]?|100)'
+    rb',"kind":"' + _alt(k.value for k in IdentifierKind) + b'"'
+    rb',"listed_at":"('
+    + _TS[1:-1]
+    + rb'","reason":"'
+    + _alt(r.value for r in Reason)[1:-1].join((b"(?:", b")"))
+    + rb'","source":"[a-z0-9][a-z0-9_.-]{0,63}"'
+    rb',"tlp":"'
+    + _alt(t.value for t in TLP)[1:-1].join((b"(?:", b")"))
+    + rb'","valid_from":"'
+    + _TS[1:-1]
+    + rb'"(?:,"valid_until":"'
+    + _TS[1:-1]
+    + rb'")?)'
+    rb',"value":"' + _STR + rb'"\}'
+)
+# Splits the listed_at..valid_until span (already shape-checked) into its timestamps.
+_SPAN_TIMES: Final = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_CASE_REF_CHECK = attrs.fields(Entry).case_ref.validator
+_CACHE_CAP: Final = 100_000
+_CHUNK: Final = 1 << 20
+
+
+def _case_ref_ok(raw: bytes) -> bool:
+    try:
+        text = raw.decode("utf-8")
+        assert _CASE_REF_CHECK is not None
+        _CASE_REF_CHECK(None, attrs.fields(Entry).case_ref, text)
+    except (UnicodeDecodeError, ModelError):
+        return False
+    return True
+
+
+def _span_ok(span: bytes) -> bool:
+    """Timestamps of the span are real dates and valid_until (if any) > valid_from."""
+    times = _SPAN_TIMES.findall(span)
+    try:
+        for t in times:
+            parse_timestamp(t.decode("ascii"))
+    except ModelError:
+        return False
+    # listed_at, valid_from[, valid_until]: fixed-width canonical stamps compare as bytes.
+    return len(times) == 2 or times[2] > times[1]
+
+
+def phone_validate_many(values: list[str]) -> Iterator[tuple[str | None, object]]:
+    """The phone module's bulk validator (imported on first use)."""
+    from antifraud_common.phone import validate_many
+
+    return validate_many(values)
+
+
+def _value_checker(kind: IdentifierKind) -> Callable[[str], bool]:
+    def check(value: str) -> bool:
+        try:
+            return canonical_value(kind, value) == value
+        except ValidationError:
+            return False
+
+    return check
+
+
+class _FastCache:
+    """Field values already known to be valid (they repeat across lines)."""
+
+    __slots__ = ("case_refs", "spans", "values")
+
+    def __init__(self) -> None:
+        self.case_refs: set[bytes] = set()
+        self.spans: set[bytes] = set()
+        self.values: dict[bytes, Callable[[str], bool]] = {}
+
+    def case_ref(self, raw: bytes) -> bool:
+        if _case_ref_ok(raw):
+            if len(self.case_refs) < _CACHE_CAP:
+                self.case_refs.add(raw)
+            return True
+        return False
+
+    def span(self, raw: bytes) -> bool:
+        if _span_ok(raw):
+            if len(self.spans) < _CACHE_CAP:
+                self.spans.add(raw)
+            return True
+        return False
+
+    def value_ok(self, kind: bytes, value: str) -> bool:
+        check = self.values.get(kind)
+        if check is None:
+            check = self.values[kind] = _value_checker(IdentifierKind(kind.decode()))
+        return check(value)
+
+
+# ----------------------------------------------------------------- exact path
+
+
+def _exact(line: bytes, lineno: int) -> Entry:
+    try:
+        obj = canonical.check_canonical(line, max_depth=2)
+    except BlacklistFormatError as e:
+        code = "not_canonical" if e.code == "json_not_canonical" else "bad_line"
+        raise BlacklistFormatError(
+            f"not a canonical JSON entry: {e.message}", code=code, line=lineno
+        ) from e
+    try:
+        return Entry.from_dict(obj)
+    except (ModelError, ValidationError) as e:
+        raise BlacklistFormatError(
+            f"invalid entry: {e.message} ({e.code})",
+            code="invalid_entry",
+            field=e.field,
+            line=lineno,
+        ) from e
+
+
+# -------------------------------------------------------------------- checker
+
+
+class _Collector:
+    def __init__(self, collect: bool, max_problems: int) -> None:
+        self.collect = collect
+        self.max_problems = max_problems
+        self.problems: list[AntifraudError] = []
+        self.count = 0
+
+    def add(self, problem: AntifraudError) -> None:
+        if not self.collect:
+            raise problem
+        self.count += 1
+        if len(self.problems) < self.max_problems:
+            self.problems.append(problem)
+
+
+class _Checker:
+    """State of one pass; :meth:`feed` takes the complete lines of one chunk."""
+
+    def __init__(
+        self,
+        *,
+        scope: EntriesScope | None,
+        matcher: ProtectedMatcher | None,
+        allow_protected: Collection[tuple[str, str]],
+        limits: Limits,
+        problems: _Collector,
+    ) -> None:
+        self.scope = scope
+        self.kinds_ok = None if scope is None else frozenset(k.value.encode() for k in scope.kinds)
+        self.actions_ok = (
+            None if scope is None else frozenset(a.value.encode() for a in scope.actions)
+        )
+        self.matcher = None if isinstance(matcher, _NoProtected) else matcher
+        self.allowed = frozenset((str(k), str(v)) for k, v in allow_protected)
+        self.limits = limits
+        self.problems = problems
+        self.cache = _FastCache()
+        self.prev: tuple[bytes, bytes] | None = None
+        self.lineno = 0
+        self.kind_enums = {k.value.encode(): k for k in IdentifierKind}
+
+    def _slow(self, line: bytes, lineno: int) -> tuple[bytes, bytes, bytes, str] | None:
+        try:
+            _check_line(line, lineno, self.limits)
+            entry = _exact(line, lineno)
+        except BlacklistFormatError as e:
+            self.problems.add(e)
+            return None
+        value = entry.value
+        return entry.kind.value.encode(), entry.action.value.encode(), value.encode(), value
+
+    def feed(self, lines: list[bytes]) -> None:
+        start = self.lineno
+        if start + len(lines) > self.limits.max_entries:
+            raise BlacklistFormatError(
+                f"more than {self.limits.max_entries} lines",
+                code="jsonl_too_many_entries",
+                line=self.limits.max_entries + 1,
+            )
+        fullmatch = _FAST_LINE.fullmatch
+        matches = [fullmatch(line) for line in lines]
+        # Phone numbers are decided in bulk by the phone module's fast path.
+        phones = [m[5].decode() for m in matches if m is not None and m[3] == b"phone"]
+        verdicts = iter(phone_validate_many(phones)) if phones else iter(())
+        cache = self.cache
+        case_refs, spans = cache.case_refs, cache.spans
+        kinds_ok, actions_ok = self.kinds_ok, self.actions_ok
+        max_line = self.limits.max_line_bytes
+        prev = self.prev
+        problems = self.problems
+        for offset, m in enumerate(matches):
+            lineno = start + offset + 1
+            if m is not None:
+                action, case_ref, kind, span, value_b = m.groups()
+                value = value_b.decode()
+                if kind == b"phone":
+                    canon, _err = next(verdicts)
+                    fast = canon == value
+                else:
+                    fast = cache.value_ok(kind, value)
+                fast = (
+                    fast
+                    and len(lines[offset]) <= max_line
+                    and (case_ref in case_refs or cache.case_ref(case_ref))
+                    and (span in spans or cache.span(span))
+                )
+            else:
+                fast = False
+            if not fast:
+                got = self._slow(lines[offset], lineno)
+                if got is None:
+                    continue
+                kind, action, value_b, value = got
+            key = (kind, value_b)
+            if prev is not None and key <= prev:
+                dup = key == prev
+                problems.add(
+                    BlacklistFormatError(
+                        "duplicate identifier key (kind, value)"
+                        if dup
+                        else "entries are not sorted by (kind, value)",
+                        code="duplicate_key" if dup else "not_sorted",
+                        line=lineno,
+                    )
+                )
+            else:
+                prev = key
+            if kinds_ok is not None and kind not in kinds_ok:
+                self._scope_problem("kind", kind, lineno)
+            if actions_ok is not None and action not in actions_ok:
+                self._scope_problem("action", action, lineno)
+            if self.matcher is not None:
+                self._protected(kind, value, lineno)
+        self.prev = prev
+        self.lineno = start + len(lines)
+
+    def _scope_problem(self, field: str, value: bytes, lineno: int) -> None:
+        where = f" of list type {self.scope.list_type!r}" if self.scope else ""
+        self.problems.add(
+            ScopeError(
+                f"{field} {value.decode()!r} is not allowed by the publish rule{where}",
+                line=lineno,
+                field=field,
+            )
+        )
+
+    def _protected(self, kind: bytes, value: str, lineno: int) -> None:
+        assert self.matcher is not None
+        k = self.kind_enums[kind]
+        if self.matcher.match(k, value) and (k.value, value) not in self.allowed:
+            self.problems.add(
+                ProtectedIdentifierError(
+                    f"{k.value} {mask_value(k, value)} is protected and not in the "
+                    "manifest's allow_protected",
+                    line=lineno,
+                    field="value",
+                )
+            )
+
+
+def _stream(
+    f: BinaryIO,
+    checker: _Checker,
+    digest: StreamDigest,
+    copy_to: BinaryIO | None,
+    max_bytes: int | None,
+) -> None:
+    limits = checker.limits
+    pending = b""
+    while True:
+        chunk = f.read(_CHUNK)
+        if not chunk:
+            break
+        digest.update(chunk)
+        if max_bytes is not None and digest.byte_count > max_bytes:
+            raise HashMismatchError(
+                f"the entries file is longer than the signed {max_bytes} bytes",
+                code="length_mismatch",
+            )
+        if digest.byte_count > limits.max_total_bytes:
+            raise BlacklistFormatError(
+                f"file larger than {limits.max_total_bytes} bytes",
+                code="jsonl_too_large",
+                line=checker.lineno + 1,
+            )
+        if copy_to is not None:
+            copy_to.write(chunk)
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        checker.feed(lines)
+        digest.line_count = checker.lineno
+        if len(pending) > limits.max_line_bytes:
+            raise BlacklistFormatError(
+                f"line longer than {limits.max_line_bytes} bytes",
+                code="jsonl_line_too_long",
+                line=checker.lineno + 1,
+            )
+    if pending:
+        if checker.lineno == 0 and pending.startswith(b"\xef\xbb\xbf"):
+            raise BlacklistFormatError("byte order mark", code="jsonl_bom", line=1)
+        raise BlacklistFormatError(
+            "the last line does not end with LF",
+            code="jsonl_missing_final_newline",
+            line=checker.lineno + 1,
+        )
+
+
+def check_entries(
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    scope: EntriesScope | None = None,
+    protected: ProtectedMatcher | None = None,
+    allow_protected: Collection[tuple[str, str]] = (),
+    limits: Limits | None = None,
+    collect: bool = False,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+    copy_to: BinaryIO | None = None,
+    max_bytes: int | None = None,
+) -> EntriesSummary:
+    """Check an entries file in one streaming pass and return its summary.
+
+    Checks every line: framing (LF, UTF-8, no BOM, :class:`Limits`; ``jsonl_*``
+    codes), canonical JSON (``not_canonical``, ``bad_line``), a valid entry
+    (``invalid_entry``), keys strictly increasing (``not_sorted``,
+    ``duplicate_key``), kind and action within ``scope`` (:class:`ScopeError`),
+    no protected identifier unless in ``allow_protected``
+    (:class:`ProtectedIdentifierError`). ``protected=None`` uses the packaged
+    default list; pass :data:`NO_PROTECTED` to skip. With ``collect=False`` the
+    first problem is raised; with ``collect=True`` problems are gathered
+    (framing problems stop the pass). ``copy_to`` receives every byte read
+    (the private verified copy); reading more than ``max_bytes`` raises
+    :class:`HashMismatchError` ``length_mismatch``.
+    """
+    problems = _Collector(collect, max_problems)
+    checker = _Checker(
+        scope=scope,
+        matcher=_default_protected() if protected is None else protected,
+        allow_protected=allow_protected,
+        limits=limits or DEFAULT_LIMITS,
+        problems=problems,
+    )
+    digest = StreamDigest()
+    complete = True
+    try:
+        if isinstance(source, str | os.PathLike):
+            with Path(source).open("rb", buffering=0) as f:
+                _stream(f, checker, digest, copy_to, max_bytes)
+        else:
+            _stream(source, checker, digest, copy_to, max_bytes)
+    except (BlacklistFormatError, HashMismatchError) as e:
+        if not collect or e in problems.problems:
+            raise
+        complete = False
+        problems.add(e)
+    return EntriesSummary(
+        entry_count=digest.line_count,
+        byte_length=digest.byte_count,
+        sha256=digest.hexdigest(),
+        problems=tuple(problems.problems),
+        problem_count=problems.count,
+        complete=complete,
+    )
+
+
+def validate_entries_file(
+    path: str | os.PathLike[str],
+    *,
+    protected: ProtectedMatcher | None = None,
+    scope: EntriesScope | None = None,
+    allow_protected: Collection[tuple[str, str]] = (),
+    limits: Limits | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> EntriesSummary:
+    """Check an entries file's format and identifiers, without signatures; never raises for
+    problems in the file (they are in the summary). For CI on list repositories.
+    """
+    return check_entries(
+        path,
+        scope=scope,
+        protected=protected,
+        allow_protected=allow_protected,
+        limits=limits,
+        collect=True,
+        max_problems=max_problems,
+    )
+
+
+# ------------------------------------------------------------------- writing
+
+
+def entry_line(entry: Entry) -> bytes:
+    """Return the canonical line (with LF) for ``entry``."""
+    return canonical.dumps(entry.to_dict()) + b"\n"
+
+
+def write_entries(
+    path: str | os.PathLike[str],
+    entries: Iterable[Entry],
+    *,
+    limits: Limits | None = None,
+) -> EntriesSummary:
+    """Write ``entries`` as a canonical entries file, atomically; return its summary.
+
+    Entries are sorted by key; two entries with the same key raise
+    :class:`~antifraud_common.errors.BlacklistFormatError` (``duplicate_key``,
+    the value masked). The whole list is held in memory to sort it.
+    """
+    items = sorted(entries, key=lambda e: (e.kind.value.encode(), e.value.encode()))
+    for a, b in itertools.pairwise(items):
+        if a.key == b.key:
+            raise BlacklistFormatError(
+                f"two entries for {a.kind.value} {a.masked_value}", code="duplicate_key"
+            )
+    digest = _write_lines(
+        path, (canonical.dumps(e.to_dict()) for e in items), limits=limits or DEFAULT_LIMITS
+    )
+    return EntriesSummary(
+        entry_count=digest.line_count, byte_length=digest.byte_count, sha256=digest.hexdigest()
+    )
+
+
+def iter_verified_entries(stream: BinaryIO) -> Iterator[Entry]:
+    """Yield entries from an already verified stream (no re-validation of identifiers).
+
+    Only for bytes that passed :func:`check_entries`; used by
+    :class:`~antifraud_common.exchange.signing.VerifiedList`.
+    """
+    import json
+
+    tlp = {t.value: t for t in TLP}
+    reasons = {r.value: r for r in Reason}
+    actions = {a.value: a for a in Action}
+    kinds = {k.value: k for k in IdentifierKind}
+    stamps: dict[str, datetime] = {}
+
+    def ts(text: str) -> datetime:
+        got = stamps.get(text)
+        if got is None:
+            got = stamps[text] = parse_timestamp(text)
+        return got
+
+    for raw in stream:
+        d = json.loads(raw)
+        until = d.get("valid_until")
+        yield Entry(
+            kind=kinds[d["kind"]],
+            value=d["value"],
+            reason=reasons[d["reason"]],
+            action=actions[d["action"]],
+            source=d["source"],
+            case_ref=d["case_ref"],
+            confidence=d["confidence"],
+            tlp=tlp[d["tlp"]],
+            listed_at=ts(d["listed_at"]),
+            valid_from=ts(d["valid_from"]),
+            valid_until=None if until is None else ts(until),
+        )

@@ -1,0 +1,883 @@
+"""Signing and verifying blacklist files: the manifest JWS and its checks, in a fixed order.
+
+A list is published as two files: the entries file ``NAME.jsonl`` (see
+:mod:`~antifraud_common.exchange.entries`) and ``NAME.jsonl.sig``, a JWS
+(RFC 7515, General JSON Serialization; :mod:`antifraud_common.format.jws`)
+whose attached payload is the canonical JSON (RFC 8785) of a
+:class:`~antifraud_common.models.Manifest`, typed ``antifraud-manifest+json``.
+The manifest binds the issuer, list, version, validity period and the exact
+bytes of the entries file (length, SHA-256, line count).
+
+:func:`verify_list` checks, in this order, with the clock read once
+(``docs/spec/format.md`` "Verification algorithm"):
+
+1. sizes and JWS syntax (:class:`~antifraud_common.errors.BlacklistFormatError`;
+   a signature file repeating a ``kid`` is refused as malformed);
+2. signatures, against the trust bundle's member keys by ``kid``
+   (:class:`~antifraud_common.errors.SignatureError` if none verifies -- the
+   payload is not parsed before that);
+3. the manifest (canonical bytes, strict model; ``manifest_invalid``);
+4. scope and threshold (:class:`~antifraud_common.errors.ScopeError`,
+   :class:`~antifraud_common.errors.ThresholdError`);
+5. validity period (:class:`~antifraud_common.errors.ExpiredError`; reported
+   grace);
+6. receiver state (:class:`~antifraud_common.errors.RollbackError`,
+   :class:`~antifraud_common.errors.ForkError`,
+   :class:`~antifraud_common.errors.DeltaBaseMismatchError`);
+7. the entries file: length, then SHA-256 and line count while copying it to a
+   private file (:class:`~antifraud_common.errors.HashMismatchError`), then
+   every line of that private copy -- so no unauthenticated byte is parsed;
+8. a :class:`VerifiedList` whose entries are read from the private copy.
+
+:func:`verify_list_report` runs the same checks and returns every problem
+instead of raising.
+
+>>> import tempfile, pathlib
+>>> from datetime import datetime, UTC
+>>> from antifraud_common.format.keys import LocalSigner
+>>> from antifraud_common.exchange.trust import Member, PublishRule, create_trust_bundle
+>>> mps, root = LocalSigner.generate(), LocalSigner.generate()
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> trust = create_trust_bundle(bundle_id="demo", root_keys=[root.public_key],
+...     root_threshold=1, issued_at=t, expires=datetime(2027, 1, 1, tzinfo=UTC),
+...     members=[Member(agency="mps", name="MPS", keys=[mps.public_key], publish=[
+...         PublishRule(list_type="fraud_numbers", kinds=["phone"], actions=["block"])])])
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "l.jsonl").write_bytes(b"")
+>>> sig = sign_list(d / "l.jsonl", signers=[mps], issuer="mps", list_id="demo",
+...                 list_type="fraud_numbers", version=1, issued_at=t,
+...                 expires=datetime(2026, 1, 8, tzinfo=UTC))
+>>> with verify_list(d / "l.jsonl", sig, trust=trust, now=t) as v:
+...     v.manifest.version, v.signers, list(v.iter_entries())
+(1, ('mps',), [])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, Final, Protocol
+
+import attrs
+
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ConfigurationError,
+    DeltaBaseMismatchError,
+    ExpiredError,
+    ForkError,
+    HashMismatchError,
+    ModelError,
+    RollbackError,
+    ScopeError,
+    SignatureError,
+    ThresholdError,
+)
+from antifraud_common.exchange.entries import (
+    DEFAULT_MAX_PROBLEMS,
+    EntriesScope,
+    EntriesSummary,
+    ProtectedMatcher,
+    check_entries,
+    iter_verified_entries,
+)
+from antifraud_common.exchange.trust import PublishRule, TrustBundle
+from antifraud_common.format import canonical, jws
+from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, write_atomic
+from antifraud_common.format.keys import Signer
+from antifraud_common.models import ContentType, Entry, Manifest, format_timestamp
+
+__all__ = [
+    "ISSUED_AT_TOLERANCE",
+    "MANIFEST_TYP",
+    "MAX_SIGNATURE_FILE_BYTES",
+    "StateLike",
+    "StateRecordLike",
+    "VerificationReport",
+    "VerifiedList",
+    "VerifiedManifest",
+    "co_sign",
+    "make_manifest",
+    "read_manifest",
+    "sign_list",
+    "sign_manifest",
+    "verify_list",
+    "verify_list_report",
+    "verify_manifest",
+]
+
+#: The JWS ``typ`` of a list signature file.
+MANIFEST_TYP: Final = "antifraud-manifest+json"
+#: Largest accepted signature file.
+MAX_SIGNATURE_FILE_BYTES: Final = 1024 * 1024
+#: How far in the future ``issued_at`` may lie (clock skew between sites).
+ISSUED_AT_TOLERANCE: Final = timedelta(minutes=5)
+_CHUNK: Final = 1 << 20
+
+
+class StateRecordLike(Protocol):
+    """What verification reads from a receiver's record of one list."""
+
+    @property
+    def version(self) -> int:
+        """The last accepted version."""
+        ...
+
+    @property
+    def state_sha256(self) -> str:
+        """The SHA-256 of the last accepted snapshot (the state hash)."""
+        ...
+
+
+class StateLike(Protocol):
+    """What verification needs from a receiver state store (see ``exchange.state``)."""
+
+    def get(self, issuer: str, list_id: str) -> StateRecordLike | None:
+        """Return the record of ``(issuer, list_id)``, or ``None`` if never accepted."""
+        ...
+
+
+# -------------------------------------------------------------------- signing
+
+
+def _utc(value: datetime, field: str) -> datetime:
+    untyped: object = value
+    if not isinstance(untyped, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ConfigurationError(f"{field} must be an aware datetime", code="naive_datetime")
+    return value.astimezone(UTC)
+
+
+def make_manifest(
+    summary: EntriesSummary,
+    *,
+    issuer: str,
+    list_id: str,
+    list_type: str,
+    version: int,
+    expires: datetime,
+    issued_at: datetime | None = None,
+    allow_protected: Iterable[tuple[str, str]] = (),
+) -> Manifest:
+    """Return the snapshot manifest describing the file ``summary`` was computed from."""
+    issued = _utc(issued_at, "issued_at") if issued_at is not None else datetime.now(UTC)
+    return Manifest(
+        content=ContentType.SNAPSHOT,
+        issuer=issuer,
+        list_id=list_id,
+        list_type=list_type,
+        version=version,
+        issued_at=issued,
+        expires=_utc(expires, "expires"),
+        entry_count=summary.entry_count,
+        byte_length=summary.byte_length,
+        sha256=summary.sha256,
+        allow_protected=tuple(sorted(set(allow_protected))),
+    )
+
+
+def sign_manifest(manifest: Manifest, signers: Sequence[Signer]) -> bytes:
+    """Return the signature-file bytes: a JWS over the canonical manifest by every signer.
+
+    The low-level entry point (delta publishing builds its own manifest).
+    """
+    return jws.sign(canonical.dumps(manifest.to_dict()), signers, typ=MANIFEST_TYP)
+
+
+def sign_list(
+    entries_path: str | os.PathLike[str],
+    *,
+    signers: Sequence[Signer],
+    issuer: str,
+    list_id: str,
+    list_type: str,
+    version: int,
+    expires: datetime,
+    issued_at: datetime | None = None,
+    out: str | os.PathLike[str] | None = None,
+    allow_protected: Iterable[tuple[str, str]] = (),
+    trust: TrustBundle | None = None,
+    protected: ProtectedMatcher | None = None,
+    limits: Limits | None = None,
+) -> Path:
+    """Check the entries file, write ``NAME.jsonl.sig`` (or ``out``) and return its path.
+
+    The file is checked exactly as a receiver will check it (canonical,
+    sorted, valid, protected identifiers only if in ``allow_protected``; with
+    ``trust``, also the issuer's scope), so a publisher cannot sign a list every
+    receiver refuses. The first problem is raised. The signature file is
+    written atomically.
+    """
+    allow = tuple(sorted(set(allow_protected)))
+    scope = None
+    if trust is not None:
+        scope = EntriesScope.from_rule(_rule(trust, issuer, list_type))
+    summary = check_entries(
+        entries_path, scope=scope, protected=protected, allow_protected=allow, limits=limits
+    )
+    manifest = make_manifest(
+        summary,
+        issuer=issuer,
+        list_id=list_id,
+        list_type=list_type,
+        version=version,
+        expires=expires,
+        issued_at=issued_at,
+        allow_protected=allow,
+    )
+    target = Path(out) if out is not None else Path(f"{os.fspath(entries_path)}.sig")
+    write_atomic(target, sign_manifest(manifest, signers))
+    return target
+
+
+def co_sign(
+    sig_path: str | os.PathLike[str],
+    signer: Signer,
+    *,
+    out: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Add ``signer``'s signature to a signature file (atomically) and return its path.
+
+    The co-signer should first check the list (:func:`verify_list_report`); a
+    key that already signed is refused (``jws_duplicate_kid``).
+    """
+    data = _read_sig(sig_path)
+    target = Path(out) if out is not None else Path(sig_path)
+    write_atomic(target, jws.add_signature(data, signer, typ=MANIFEST_TYP))
+    return target
+
+
+# ------------------------------------------------------------------ verifying
+
+
+@attrs.frozen(kw_only=True)
+class VerifiedManifest:
+    """A manifest that passed steps 1-6 (signatures, scope, expiry, state)."""
+
+    manifest: Manifest
+    rule: PublishRule
+    #: Thumbprints of the member keys whose signatures verified (sorted).
+    signer_kids: tuple[str, ...]
+    #: Agencies owning those keys (sorted, distinct).
+    signers: tuple[str, ...]
+    grace_used: bool = False
+    #: The receiver already holds exactly this version (not an error).
+    unchanged: bool = False
+    warnings: tuple[str, ...] = ()
+    #: The clock used for every check.
+    checked_at: datetime
+
+    @property
+    def state_sha256(self) -> str:
+        """The state hash after accepting: the snapshot's hash, or a delta's result hash."""
+        m = self.manifest
+        return m.result_sha256 if m.is_delta and m.result_sha256 else m.sha256
+
+
+def _read_sig(path: str | os.PathLike[str]) -> bytes:
+    p = Path(path)
+    try:
+        with p.open("rb") as f:
+            data = f.read(MAX_SIGNATURE_FILE_BYTES + 1)
+    except OSError as e:
+        raise BlacklistFormatError(
+            f"cannot read signature file {p.name}: {e.strerror}", code="sig_unreadable"
+        ) from e
+    if len(data) > MAX_SIGNATURE_FILE_BYTES:
+        raise BlacklistFormatError("the signature file is larger than 1 MiB", code="jws_too_large")
+    return data
+
+
+def _rule(trust: TrustBundle, issuer: str, list_type: str) -> PublishRule:
+    member = trust.member(issuer)
+    if member is None:
+        raise ScopeError(f"issuer {issuer!r} is not a member of the trust bundle", field="issuer")
+    rule = member.rule_for(list_type)
+    if rule is None:
+        raise ScopeError(f"{issuer!r} may not publish list type {list_type!r}", field="list_type")
+    return rule
+
+
+class _Problems:
+    """Raise the first problem, or collect them all (report mode)."""
+
+    def __init__(self, collect: bool) -> None:
+        self.collect = collect
+        self.items: list[AntifraudError] = []
+
+    def add(self, problem: AntifraudError) -> None:
+        if not self.collect:
+            raise problem
+        self.items.append(problem)
+
+
+def read_manifest(sig_bytes: bytes) -> Manifest:
+    """Parse the manifest of a signature file WITHOUT verifying anything (for ``inspect``)."""
+    parsed = jws.parse(sig_bytes, max_bytes=MAX_SIGNATURE_FILE_BYTES, typ=MANIFEST_TYP)
+    return _manifest(parsed.payload)
+
+
+def _manifest(payload: bytes) -> Manifest:
+    try:
+        value = canonical.check_canonical(payload, max_bytes=MAX_SIGNATURE_FILE_BYTES)
+    except BlacklistFormatError as e:
+        code = "manifest_not_canonical" if e.code == "json_not_canonical" else "manifest_invalid"
+        raise BlacklistFormatError(f"bad manifest: {e.message}", code=code) from e
+    try:
+        return Manifest.from_dict(value)
+    except ModelError as e:
+        raise BlacklistFormatError(
+            f"bad manifest: {e.message} ({e.code})", code="manifest_invalid", field=e.field
+        ) from e
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    return _utc(now, "now")
+
+
+def _verify_manifest(
+    sig_bytes: bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None,
+    now: datetime,
+    grace: timedelta | None,
+    problems: _Problems,
+) -> VerifiedManifest | None:
+    # 1. sizes and syntax.
+    if len(sig_bytes) > MAX_SIGNATURE_FILE_BYTES:
+        problems.add(
+            BlacklistFormatError("the signature file is larger than 1 MiB", code="jws_too_large")
+        )
+        return None
+    try:
+        parsed = jws.parse(sig_bytes, max_bytes=MAX_SIGNATURE_FILE_BYTES, typ=MANIFEST_TYP)
+    except BlacklistFormatError as e:
+        problems.add(e)
+        return None
+    if parsed.duplicate_kids:
+        problems.add(
+            BlacklistFormatError(
+                "a key signed more than once (repeated kid)", code="jws_duplicate_kid"
+            )
+        )
+        return None
+    # 2. signatures, by member keys only; nothing in the payload is read before.
+    result = jws.verify_signatures(parsed, trust.member_keys())
+    valid = sorted(result.valid_kids)
+    if not valid:
+        problems.add(SignatureError("no signature verifies with a member key of the bundle"))
+        return None
+    # 3. the manifest.
+    try:
+        manifest = _manifest(parsed.payload)
+    except BlacklistFormatError as e:
+        problems.add(e)
+        return None
+    # 4. scope and threshold.
+    try:
+        rule = _rule(trust, manifest.issuer, manifest.list_type)
+    except ScopeError as e:
+        problems.add(e)
+        return None
+    owners = {kid: trust.key_owner(kid) for kid in valid}
+    counted = [kid for kid in valid if owners[kid] in rule.signers]
+    if len(counted) < rule.threshold:
+        problems.add(
+            ThresholdError(
+                f"{len(counted)} of {rule.threshold} required keys of "
+                f"{', '.join(rule.signers)} signed"
+            )
+        )
+    warnings: list[str] = []
+    if result.unknown_kids:
+        warnings.append(f"{len(result.unknown_kids)} signature(s) by keys not in the bundle")
+    if result.invalid_kids:
+        warnings.append(f"{len(result.invalid_kids)} member signature(s) did not verify")
+    # 5. validity period.
+    grace_used = False
+    if now >= manifest.expires:
+        if grace is not None and now < manifest.expires + grace:
+            grace_used = True
+            warnings.append(
+                f"expired at {format_timestamp(manifest.expires)}; accepted in grace mode"
+            )
+        else:
+            problems.add(ExpiredError(f"the list expired at {format_timestamp(manifest.expires)}"))
+    if manifest.issued_at > now + ISSUED_AT_TOLERANCE:
+        problems.add(
+            ExpiredError(
+                f"issued_at {format_timestamp(manifest.issued_at)} lies in the future",
+                code="issued_in_future",
+            )
+        )
+    # 6. receiver state.
+    unchanged = False
+    last = state.get(manifest.issuer, manifest.list_id) if state is not None else None
+    if manifest.is_delta and state is not None:
+        unchanged = _check_delta_state(manifest, last, problems)
+    elif last is not None:
+        if manifest.version < last.version:
+            problems.add(
+                RollbackError(
+                    f"version {manifest.version} is older than the accepted {last.version}"
+                )
+            )
+        elif manifest.version == last.version:
+            if manifest.sha256 != last.state_sha256:
+                problems.add(
+                    ForkError(f"version {manifest.version} was accepted with other content")
+                )
+            else:
+                unchanged = True
+    return VerifiedManifest(
+        manifest=manifest,
+        rule=rule,
+        signer_kids=tuple(valid),
+        signers=tuple(sorted({o for o in owners.values() if o is not None})),
+        grace_used=grace_used,
+        unchanged=unchanged,
+        warnings=tuple(warnings),
+        checked_at=now,
+    )
+
+
+def _check_delta_state(
+    manifest: Manifest, last: StateRecordLike | None, problems: _Problems
+) -> bool:
+    if last is not None and manifest.version < last.version:
+        problems.add(
+            RollbackError(f"version {manifest.version} is older than the accepted {last.version}")
+        )
+        return False
+    if last is not None and manifest.version == last.version:
+        if manifest.result_sha256 != last.state_sha256:
+            problems.add(ForkError(f"version {manifest.version} was accepted with other content"))
+            return False
+        return True
+    if (
+        last is None
+        or last.version != manifest.base_version
+        or (last.state_sha256 != manifest.base_sha256)
+    ):
+        have = "nothing" if last is None else f"version {last.version}"
+        problems.add(
+            DeltaBaseMismatchError(
+                f"the delta applies to version {manifest.base_version}, the receiver has {have}"
+            )
+        )
+    return False
+
+
+def verify_manifest(
+    sig_bytes: bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None = None,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+) -> VerifiedManifest:
+    """Run steps 1-6 on signature-file bytes (no entries file); raise the first problem.
+
+    For callers that check the content themselves (the delta module).
+    """
+    vm = _verify_manifest(
+        sig_bytes,
+        trust=trust,
+        state=state,
+        now=_now(now),
+        grace=grace,
+        problems=_Problems(collect=False),
+    )
+    assert vm is not None
+    return vm
+
+
+class VerifiedList:
+    """A list that passed every check, with safe access to its verified bytes.
+
+    The bytes were copied to a private, unnamed temporary file during the single
+    read of the entries file, so :meth:`iter_entries` reads exactly what was
+    verified even if the original file changes afterwards. Close it (or use it as
+    a context manager) to release the copy. A list verified with
+    ``check_lines=False`` (hash only) has no copy.
+    """
+
+    __slots__ = ("_copy", "verified")
+
+    def __init__(self, verified: VerifiedManifest, copy: BinaryIO | None) -> None:
+        self.verified = verified
+        self._copy = copy
+
+    @property
+    def manifest(self) -> Manifest:
+        """The verified manifest."""
+        return self.verified.manifest
+
+    @property
+    def state_sha256(self) -> str:
+        """The state hash to record after accepting this list."""
+        return self.verified.state_sha256
+
+    @property
+    def signer_kids(self) -> tuple[str, ...]:
+        """Thumbprints of the member keys whose signatures verified."""
+        return self.verified.signer_kids
+
+    @property
+    def signers(self) -> tuple[str, ...]:
+        """Agencies whose keys signed."""
+        return self.verified.signers
+
+    @property
+    def grace_used(self) -> bool:
+        """Whether the list had expired and was accepted in grace mode."""
+        return self.verified.grace_used
+
+    @property
+    def unchanged(self) -> bool:
+        """Whether the receiver already holds exactly this version."""
+        return self.verified.unchanged
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things worth reporting that are not failures."""
+        return self.verified.warnings
+
+    def _stream(self) -> BinaryIO:
+        if self._copy is None or self._copy.closed:
+            raise ConfigurationError(
+                "no verified copy: verified with check_lines=False, or closed",
+                code="no_verified_copy",
+            )
+        self._copy.seek(0)
+        return self._copy
+
+    def open_verified(self) -> BinaryIO:
+        """Return the private copy, rewound (for the delta module); do not close it."""
+        return self._stream()
+
+    def iter_entries(self) -> Iterator[Entry]:
+        """Yield the verified entries in file order (snapshots only)."""
+        if self.manifest.is_delta:
+            raise ConfigurationError("a delta holds operations, not entries", code="not_a_snapshot")
+        return iter_verified_entries(self._stream())
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the verified bytes to ``path`` atomically (e.g. into a receiver's store)."""
+        stream = self._stream()
+        target = Path(path)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        h = hashlib.sha256()
+        with tmp.open("wb") as f:
+            while chunk := stream.read(_CHUNK):
+                h.update(chunk)
+                f.write(chunk)
+            f.flush()
+            os.fsync(f.fileno())
+        if h.hexdigest() != self.manifest.sha256:  # pragma: no cover - private copy damaged
+            tmp.unlink()
+            raise HashMismatchError("the private copy changed", code="hash_mismatch")
+        tmp.replace(target)
+
+    def close(self) -> None:
+        """Release the private copy."""
+        if self._copy is not None:
+            self._copy.close()
+
+    def __enter__(self) -> VerifiedList:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape used by the CLI."""
+        return {
+            "manifest": self.manifest.to_dict(),
+            "state_sha256": self.state_sha256,
+            "signers": list(self.signers),
+            "signer_kids": list(self.signer_kids),
+            "grace_used": self.grace_used,
+            "unchanged": self.unchanged,
+            "warnings": list(self.warnings),
+        }
+
+    def __repr__(self) -> str:
+        m = self.manifest
+        return (
+            f"VerifiedList(issuer={m.issuer!r}, list_id={m.list_id!r}, version={m.version}, "
+            f"entry_count={m.entry_count}, signers={self.signers!r})"
+        )
+
+
+def _hash_copy(
+    entries_path: str | os.PathLike[str],
+    manifest: Manifest,
+    copy: BinaryIO | None,
+    problems: _Problems,
+    limits: Limits,
+) -> bool:
+    """Step 7a: length, then SHA-256 and line count while copying; True if all match."""
+    p = Path(entries_path)
+    try:
+        f = p.open("rb", buffering=0)
+    except OSError as e:
+        problems.add(
+            BlacklistFormatError(
+                f"cannot read entries file {p.name}: {e.strerror}", code="entries_unreadable"
+            )
+        )
+        return False
+    with f:
+        size = os.fstat(f.fileno()).st_size
+        if size > limits.max_total_bytes:
+            problems.add(
+                BlacklistFormatError(
+                    f"entries file larger than {limits.max_total_bytes} bytes",
+                    code="jsonl_too_large",
+                )
+            )
+            return False
+        cap = manifest.byte_length
+        if size != manifest.byte_length:
+            problems.add(
+                HashMismatchError(
+                    f"the entries file has {size} bytes, the manifest says {manifest.byte_length}",
+                    code="length_mismatch",
+                )
+            )
+            if not problems.collect:
+                return False
+            cap = size  # report mode: still read it, to report line problems too
+        h = hashlib.sha256()
+        total = lines = 0
+        while chunk := f.read(_CHUNK):
+            total += len(chunk)
+            if total > cap:
+                problems.add(
+                    HashMismatchError("the entries file grew while reading", code="length_mismatch")
+                )
+                return False
+            h.update(chunk)
+            lines += chunk.count(b"\n")
+            if copy is not None:
+                copy.write(chunk)
+    ok = size == manifest.byte_length
+    if not ok:
+        pass
+    elif total != manifest.byte_length:
+        problems.add(
+            HashMismatchError(
+                f"read {total} bytes, the manifest says {manifest.byte_length}",
+                code="length_mismatch",
+            )
+        )
+        ok = False
+    elif h.hexdigest() != manifest.sha256:
+        problems.add(HashMismatchError("the entries file's SHA-256 does not match the manifest"))
+        ok = False
+    elif lines != manifest.entry_count:
+        problems.add(
+            HashMismatchError(
+                f"the entries file has {lines} lines, the manifest says {manifest.entry_count}",
+                code="count_mismatch",
+            )
+        )
+        ok = False
+    return ok
+
+
+def _verify(
+    entries_path: str | os.PathLike[str],
+    sig_path: str | os.PathLike[str] | bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None,
+    now: datetime | None,
+    grace: timedelta | None,
+    protected: ProtectedMatcher | None,
+    limits: Limits | None,
+    check_lines: bool,
+    problems: _Problems,
+    max_problems: int,
+    tmp_dir: str | os.PathLike[str] | None,
+) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
+    moment = _now(now)  # the clock, read once
+    lim = limits or DEFAULT_LIMITS
+    try:
+        sig_bytes = sig_path if isinstance(sig_path, bytes) else _read_sig(sig_path)
+    except BlacklistFormatError as e:
+        problems.add(e)
+        return None, None, None
+    vm = _verify_manifest(
+        sig_bytes, trust=trust, state=state, now=moment, grace=grace, problems=problems
+    )
+    if vm is None:
+        return None, None, None
+    manifest = vm.manifest
+    copy: BinaryIO | None = tempfile.TemporaryFile(dir=tmp_dir) if check_lines else None  # noqa: SIM115
+    summary = None
+    try:
+        hashed = _hash_copy(entries_path, manifest, copy, problems, lim)
+        if copy is not None and (hashed or problems.collect) and not manifest.is_delta:
+            copy.flush()
+            copy.seek(0)
+            summary = check_entries(
+                copy,
+                scope=EntriesScope.from_rule(vm.rule),
+                protected=protected,
+                allow_protected=manifest.allow_protected,
+                limits=lim,
+                collect=problems.collect,
+                max_problems=max_problems,
+            )
+            problems.items.extend(summary.problems)
+    except BaseException:
+        if copy is not None:
+            copy.close()
+        raise
+    return vm, copy, summary
+
+
+def verify_list(
+    entries_path: str | os.PathLike[str],
+    sig_path: str | os.PathLike[str] | bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None = None,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+    protected: ProtectedMatcher | None = None,
+    limits: Limits | None = None,
+    check_lines: bool = True,
+    tmp_dir: str | os.PathLike[str] | None = None,
+) -> VerifiedList:
+    """Verify a signed list in the documented order and return it; raise the first problem.
+
+    ``trust`` must already be trusted (:func:`~antifraud_common.exchange.trust.load_trust`).
+    ``state`` (a receiver state store) enables rollback, fork and delta-base
+    checks. ``grace`` accepts an expired list for that long after ``expires``
+    (reported in :attr:`VerifiedList.grace_used`). ``protected=None`` uses the
+    packaged protected-identifier list. ``check_lines=False`` stops after the
+    length, hash and line count (fast; no entries access). A delta's operations
+    are checked when it is applied (``exchange.delta``), not here.
+    """
+    vm, copy, _ = _verify(
+        entries_path,
+        sig_path,
+        trust=trust,
+        state=state,
+        now=now,
+        grace=grace,
+        protected=protected,
+        limits=limits,
+        check_lines=check_lines,
+        problems=_Problems(collect=False),
+        max_problems=DEFAULT_MAX_PROBLEMS,
+        tmp_dir=tmp_dir,
+    )
+    assert vm is not None
+    return VerifiedList(vm, copy)
+
+
+@attrs.frozen(kw_only=True)
+class VerificationReport:
+    """Every problem verification found (capped), never raised."""
+
+    problems: tuple[AntifraudError, ...]
+    manifest: Manifest | None = None
+    signers: tuple[str, ...] = ()
+    signer_kids: tuple[str, ...] = ()
+    grace_used: bool = False
+    unchanged: bool = False
+    warnings: tuple[str, ...] = ()
+    entries: EntriesSummary | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the list passed every check."""
+        return not self.problems and (self.entries is None or self.entries.ok)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The codes of the problems, in order."""
+        return tuple(p.code for p in self.problems)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape used by the CLI."""
+        return {
+            "ok": self.ok,
+            "manifest": None if self.manifest is None else self.manifest.to_dict(),
+            "signers": list(self.signers),
+            "signer_kids": list(self.signer_kids),
+            "grace_used": self.grace_used,
+            "unchanged": self.unchanged,
+            "warnings": list(self.warnings),
+            "problem_count": len(self.problems)
+            + (
+                0
+                if self.entries is None
+                else self.entries.problem_count - len(self.entries.problems)
+            ),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def verify_list_report(
+    entries_path: str | os.PathLike[str],
+    sig_path: str | os.PathLike[str] | bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None = None,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+    protected: ProtectedMatcher | None = None,
+    limits: Limits | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+    tmp_dir: str | os.PathLike[str] | None = None,
+) -> VerificationReport:
+    """Run :func:`verify_list`'s checks and return every problem found (per line too).
+
+    Checks that cannot run without an earlier one (nothing after an unparsable
+    or unsigned signature file) are skipped. Line problems are capped at
+    ``max_problems``.
+    """
+    problems = _Problems(collect=True)
+    vm, copy, summary = _verify(
+        entries_path,
+        sig_path,
+        trust=trust,
+        state=state,
+        now=now,
+        grace=grace,
+        protected=protected,
+        limits=limits,
+        check_lines=True,
+        problems=problems,
+        max_problems=max_problems,
+        tmp_dir=tmp_dir,
+    )
+    if copy is not None:
+        copy.close()
+    if vm is None:
+        return VerificationReport(problems=tuple(problems.items))
+    return VerificationReport(
+        problems=tuple(problems.items),
+        manifest=vm.manifest,
+        signers=vm.signers,
+        signer_kids=vm.signer_kids,
+        grace_used=vm.grace_used,
+        unchanged=vm.unchanged,
+        warnings=vm.warnings,
+        entries=summary,
+    )
