@@ -1,0 +1,3467 @@
+"""Generate the conformance suite (src/antifraud_common/conformance/cases/*.json).
+
+Every signed file in the suite is built here from the written specification
+(docs/spec/, docs/conformance.md) with the low-level primitives only -- canonical
+JSON, Ed25519 / deterministic ES256 (RFC 6979) and SHA-256 -- never with the
+library's own ``sign_list`` or trust-bundle writers, so the suite checks the
+library instead of repeating it. The keys are derived from fixed, public seeds
+(``TEST KEY ...``): they are test-only and must never protect anything.
+
+The output is deterministic: running the script twice gives identical files, and
+``tests/test_conformance.py`` checks the committed files against a fresh run.
+
+Identifier vectors are the exception: their expected canonical values and error
+codes come from this library's validators (they pin its behaviour; each input's
+verdict was checked by hand against docs/validators.md before it was added).
+
+Usage::
+
+    python scripts/make_conformance.py [--out DIR] [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+)
+
+from antifraud_common.format import canonical
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT_DIR / "src" / "antifraud_common" / "conformance" / "cases"
+SUITE_FORMAT = "antifraud-conformance"
+SUITE_VERSION = 1
+
+NOW = "2026-06-01T12:00:00Z"
+MANIFEST_TYP = "antifraud-manifest+json"
+TRUST_TYP = "antifraud-trust+json"
+EMPTY_SHA = hashlib.sha256(b"").hexdigest()
+
+
+def b64u(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def cj(obj: object) -> bytes:
+    return canonical.dumps(obj)
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------------- test keys
+
+
+class Key:
+    """A test-only key derived from a public seed name."""
+
+    def __init__(self, name: str, alg: str = "Ed25519") -> None:
+        self.name = name
+        self.alg = alg
+        seed = hashlib.sha256(f"TEST KEY antifraud conformance {name}".encode()).digest()
+        if alg == "Ed25519":
+            self.sk: Any = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
+            raw = self.sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            self.jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64u(raw)}
+        else:
+            order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+            self.sk = ec.derive_private_key(
+                int.from_bytes(seed, "big") % (order - 1) + 1, ec.SECP256R1()
+            )
+            pt = self.sk.public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+            self.jwk = {"crv": "P-256", "kty": "EC", "x": b64u(pt[1:33]), "y": b64u(pt[33:])}
+        self.kid = b64u(hashlib.sha256(cj(self.jwk)).digest())
+
+    def sign(self, data: bytes) -> bytes:
+        if self.alg == "Ed25519":
+            return bytes(self.sk.sign(data))
+        der = self.sk.sign(data, ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+K: dict[str, Key] = {}
+
+
+def key(name: str, alg: str = "Ed25519") -> Key:
+    if name not in K:
+        K[name] = Key(name, alg)
+    return K[name]
+
+
+# ------------------------------------------------------------------------ JWS
+
+
+def header_b64(k: Key, default_typ: str, /, **override: Any) -> str:
+    header: dict[str, Any] = {"alg": k.alg, "kid": k.kid, "typ": default_typ}
+    for name, value in override.items():
+        if value is None:
+            header.pop(name, None)
+        else:
+            header[name] = value
+    return b64u(cj(header))
+
+
+def jws(
+    payload: bytes,
+    signers: Sequence[Key],
+    typ: str = MANIFEST_TYP,
+    *,
+    payload_b64: str | None = None,
+    headers: Sequence[dict[str, Any]] | None = None,
+) -> bytes:
+    """A General JSON JWS over ``payload``; ``headers[i]`` overrides signer i's header."""
+    p64 = b64u(payload) if payload_b64 is None else payload_b64
+    sigs = []
+    for i, k in enumerate(signers):
+        prot = header_b64(k, typ, **(headers[i] if headers else {}))
+        sigs.append({"protected": prot, "signature": b64u(k.sign(f"{prot}.{p64}".encode()))})
+    return cj({"payload": p64, "signatures": sigs})
+
+
+def jws_doc(data: bytes) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(data)
+    return doc
+
+
+# ------------------------------------------------------------------ entries
+
+
+def luhn_complete(prefix: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(prefix)):
+        d = int(ch)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return prefix + str((10 - total % 10) % 10)
+
+
+def entry(
+    kind: str,
+    value: str,
+    *,
+    action: str = "block",
+    reason: str = "telecom_fraud",
+    source: str = "mps",
+    case_ref: str = "CASE-2026-0001",
+    confidence: int = 90,
+    tlp: str = "amber",
+    listed_at: str = "2026-05-01T00:00:00Z",
+    valid_from: str = "2026-05-01T00:00:00Z",
+    valid_until: str | None = None,
+) -> dict[str, Any]:
+    e: dict[str, Any] = {
+        "action": action,
+        "case_ref": case_ref,
+        "confidence": confidence,
+        "kind": kind,
+        "listed_at": listed_at,
+        "reason": reason,
+        "source": source,
+        "tlp": tlp,
+        "valid_from": valid_from,
+        "value": value,
+    }
+    if valid_until is not None:
+        e["valid_until"] = valid_until
+    return e
+
+
+def phones(n: int, start: int = 0, prefix: str = "+86138") -> list[dict[str, Any]]:
+    return [entry("phone", f"{prefix}{1000_0000 + start + i:08d}") for i in range(n)]
+
+
+def cards(n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        entry(
+            "bank_card",
+            luhn_complete(f"622202{start + i:09d}"),
+            action="hold",
+            reason="mule_account",
+            source="cbank",
+        )
+        for i in range(n)
+    ]
+
+
+def entries_bytes(entries: Iterable[dict[str, Any]], *, sort: bool = True) -> bytes:
+    items = list(entries)
+    if sort:
+        items.sort(key=lambda e: (e["kind"], e["value"]))
+    return b"".join(cj(e) + b"\n" for e in items)
+
+
+def manifest(
+    data: bytes,
+    *,
+    issuer: str = "mps",
+    list_id: str = "fraud-phones",
+    list_type: str = "fraud_numbers",
+    version: int = 5,
+    issued_at: str = "2026-06-01T00:00:00Z",
+    expires: str = "2026-06-08T00:00:00Z",
+    count: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "byte_length": len(data),
+        "content": "snapshot",
+        "entry_count": data.count(b"\n") if count is None else count,
+        "expires": expires,
+        "format": "antifraud-manifest",
+        "format_version": 1,
+        "issued_at": issued_at,
+        "issuer": issuer,
+        "list_id": list_id,
+        "list_type": list_type,
+        "sha256": sha(data),
+        "version": version,
+    }
+    m.update(extra)
+    return m
+
+
+# -------------------------------------------------------------- trust bundle
+
+
+def rule(
+    list_type: str,
+    kinds: Sequence[str],
+    actions: Sequence[str],
+    signers: Sequence[str],
+    threshold: int = 1,
+) -> dict[str, Any]:
+    return {
+        "actions": sorted(actions),
+        "kinds": sorted(kinds),
+        "list_type": list_type,
+        "signers": sorted(signers),
+        "threshold": threshold,
+    }
+
+
+def member(
+    agency: str, name: str, keys: Sequence[Key], publish: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
+    return {
+        "agency": agency,
+        "keys": [k.jwk for k in sorted(keys, key=lambda k: k.kid)],
+        "name": name,
+        "publish": sorted(publish, key=lambda r: r["list_type"]),
+    }
+
+
+def default_members() -> list[dict[str, Any]]:
+    return [
+        member(
+            "carrier",
+            "Example Mobile Carrier",
+            [key("carrier-1")],
+            [rule("sim_fraud", ["iccid", "imei", "phone"], ["block"], ["carrier"])],
+        ),
+        member(
+            "cbank",
+            "Central Bank (test)",
+            [key("cbank-1", "ES256"), key("cbank-2")],
+            [rule("mule_accounts", ["bank_card"], ["freeze", "hold"], ["cbank"])],
+        ),
+        member(
+            "mps",
+            "Ministry of Public Security (test)",
+            [key("mps-1"), key("mps-2")],
+            [
+                rule("fraud_numbers", ["phone"], ["block", "watch"], ["mps"]),
+                rule("stop_payment", ["bank_card"], ["hold"], ["cbank", "mps"], threshold=2),
+            ],
+        ),
+    ]
+
+
+def bundle(
+    version: int = 1,
+    *,
+    root: Sequence[Key] | None = None,
+    threshold: int = 2,
+    members: list[dict[str, Any]] | None = None,
+    issued_at: str = "2026-01-01T00:00:00Z",
+    expires: str = "2027-01-01T00:00:00Z",
+    bundle_id: str = "test-federation",
+) -> dict[str, Any]:
+    root_keys = root if root is not None else [key("root-1"), key("root-2"), key("root-3")]
+    return {
+        "bundle_id": bundle_id,
+        "expires": expires,
+        "format": "antifraud-trust",
+        "format_version": 1,
+        "issued_at": issued_at,
+        "members": sorted(
+            default_members() if members is None else members, key=lambda m: m["agency"]
+        ),
+        "root": {
+            "keys": [k.jwk for k in sorted(root_keys, key=lambda k: k.kid)],
+            "threshold": threshold,
+        },
+        "version": version,
+    }
+
+
+def root_keys(n: int, prefix: str = "root") -> list[Key]:
+    return [key(f"{prefix}-{i}") for i in range(1, n + 1)]
+
+
+def signed_bundle(b: dict[str, Any], signers: Sequence[Key]) -> tuple[bytes, bytes]:
+    data = cj(b)
+    return data, jws(data, signers, TRUST_TYP)
+
+
+DEFAULT_TRUST, DEFAULT_TRUST_SIG = signed_bundle(bundle(), [key("root-1"), key("root-2")])
+
+
+# --------------------------------------------------------------------- cases
+
+
+def f(data: bytes) -> dict[str, Any]:
+    return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def big(*parts: tuple[bytes, int]) -> dict[str, Any]:
+    """A large file written compactly: each part's bytes repeated ``count`` times."""
+    return {
+        "parts": [
+            {"base64": base64.b64encode(chunk).decode("ascii"), "repeat": count}
+            for chunk, count in parts
+        ]
+    }
+
+
+SUITE: dict[str, list[dict[str, Any]]] = {}
+FAMILY_TEXT: dict[str, str] = {}
+
+
+def add(
+    family: str, name: str, description: str, command: str, expect: dict[str, Any], **fields: Any
+) -> None:
+    case: dict[str, Any] = {
+        "id": f"{family}/{name}",
+        "family": family,
+        "description": description,
+        "command": command,
+    }
+    case.update(fields)
+    case["expect"] = expect
+    cases = SUITE.setdefault(family, [])
+    if any(c["id"] == case["id"] for c in cases):
+        raise SystemExit(f"duplicate case id {case['id']}")
+    cases.append(case)
+
+
+def ok(**more: Any) -> dict[str, Any]:
+    return {"ok": True, **more}
+
+
+def fail(code: str, *alternatives: str) -> dict[str, Any]:
+    """A refusal with ``code``; ``alternatives`` are other codes the spec equally allows."""
+    out: dict[str, Any] = {"ok": False, "code": code}
+    if alternatives:
+        out["alt_codes"] = sorted(alternatives)
+    return out
+
+
+def keys_of(*names: str) -> list[dict[str, Any]]:
+    return [{"name": n, "jwk": K[n].jwk, "kid": K[n].kid} for n in names]
+
+
+def verify_case(
+    family: str,
+    name: str,
+    description: str,
+    expect: dict[str, Any],
+    *,
+    entries: bytes | dict[str, Any],
+    sig: bytes | dict[str, Any],
+    trust: bytes = DEFAULT_TRUST,
+    trust_sig: bytes = DEFAULT_TRUST_SIG,
+    now: str = NOW,
+    state: dict[str, Any] | None = None,
+    grace_seconds: int | None = None,
+    signers: Sequence[str] = ("mps-1",),
+) -> None:
+    files = {
+        "entries": entries if isinstance(entries, dict) else f(entries),
+        "sig": sig if isinstance(sig, dict) else f(sig),
+        "trust": f(trust),
+        "trust_sig": f(trust_sig),
+    }
+    fields: dict[str, Any] = {"files": files, "keys": keys_of(*signers), "now": now}
+    if state is not None:
+        fields["state"] = state
+    if grace_seconds is not None:
+        fields["grace_seconds"] = grace_seconds
+    add(family, name, description, "verify", expect, **fields)
+
+
+def signed_list(
+    entries: bytes, signers: Sequence[Key] = (), **mf: Any
+) -> tuple[bytes, bytes, dict[str, Any]]:
+    m = manifest(entries, **mf)
+    return entries, jws(cj(m), list(signers) or [key("mps-1")]), m
+
+
+# ------------------------------------------------------------ family: list
+
+
+BASE = entries_bytes(phones(5))
+BASE_SIG = signed_list(BASE)[1]
+
+
+def family_list() -> None:
+    FAMILY_TEXT["list"] = "Well-formed signed lists that every verifier must accept."
+    fam = "list"
+    verify_case(
+        fam,
+        "five-phones",
+        "A snapshot of five phone entries signed by the issuer.",
+        ok(),
+        entries=BASE,
+        sig=BASE_SIG,
+    )
+    e, s, _ = signed_list(b"")
+    verify_case(
+        fam,
+        "empty-list",
+        "An empty list is an empty file (0 bytes, 0 entries).",
+        ok(),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, [key("mps-2")])
+    verify_case(
+        fam,
+        "second-issuer-key",
+        "Signed by the issuer's other key.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-2"],
+    )
+    e, s, _ = signed_list(BASE, [key("mps-1"), key("mps-2")])
+    verify_case(
+        fam,
+        "two-issuer-keys",
+        "Signed by both issuer keys (threshold 1).",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "mps-2"],
+    )
+    big_list = entries_bytes(phones(200, 5000))
+    e, s, _ = signed_list(big_list)
+    verify_case(fam, "two-hundred-phones", "A snapshot of 200 entries.", ok(), entries=e, sig=s)
+    mixed = entries_bytes(
+        phones(3)
+        + phones(3, 0, "+86139")
+        + [
+            entry(
+                "phone",
+                "+8613800001111",
+                action="watch",
+                confidence=40,
+                tlp="green",
+                valid_until="2026-12-01T00:00:00Z",
+            )
+        ]
+    )
+    e, s, _ = signed_list(mixed)
+    verify_case(
+        fam,
+        "watch-and-valid-until",
+        "Entries with action watch and a valid_until.",
+        ok(),
+        entries=e,
+        sig=s,
+    )
+    e = entries_bytes(cards(4))
+    e, s, _ = signed_list(
+        e, [key("cbank-1", "ES256")], issuer="cbank", list_id="mules", list_type="mule_accounts"
+    )
+    verify_case(
+        fam,
+        "es256-issuer",
+        "A bank-card list signed with an ES256 (P-256) key.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["cbank-1"],
+    )
+    e = entries_bytes(cards(3, 100))
+    e, s, _ = signed_list(
+        e, [key("mps-1"), key("cbank-2")], list_id="stop", list_type="stop_payment"
+    )
+    verify_case(
+        fam,
+        "co-signed-2-of-n",
+        "stop_payment needs 2 keys of mps and cbank: mps-1 + cbank-2.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "cbank-2"],
+    )
+    e, s, _ = signed_list(
+        e, [key("mps-1"), key("cbank-1", "ES256")], list_id="stop", list_type="stop_payment"
+    )
+    verify_case(
+        fam,
+        "co-signed-mixed-algorithms",
+        "stop_payment co-signed with Ed25519 and ES256.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "cbank-1"],
+    )
+    e, s, _ = signed_list(e, [key("mps-1"), key("mps-2")], list_id="stop", list_type="stop_payment")
+    verify_case(
+        fam,
+        "co-signed-same-agency",
+        "Threshold 2 met by two distinct keys of the issuer (both agencies' keys count).",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "mps-2"],
+    )
+    e, s, _ = signed_list(BASE, [key("mps-1"), key("attacker-1")])
+    verify_case(
+        fam,
+        "extra-unknown-signature",
+        "A second signature by an unknown key is ignored.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "attacker-1"],
+    )
+    e, s, _ = signed_list(BASE, [key("mps-1"), key("carrier-1")])
+    verify_case(
+        fam,
+        "extra-other-member-signature",
+        "A second signature by another member's key does not hurt.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "carrier-1"],
+    )
+    sim = entries_bytes(
+        [
+            entry("iccid", luhn_complete("898600" + "1" * 13), source="carrier"),
+            entry("imei", luhn_complete("35209900176148"), source="carrier"),
+            entry("phone", "+8613800138000", source="carrier"),
+        ]
+    )
+    e, s, _ = signed_list(
+        sim, [key("carrier-1")], issuer="carrier", list_id="sim", list_type="sim_fraud"
+    )
+    verify_case(
+        fam,
+        "carrier-sim-list",
+        "ICCID, IMEI and phone entries from a carrier.",
+        ok(),
+        entries=e,
+        sig=s,
+        signers=["carrier-1"],
+    )
+    e, s, _ = signed_list(BASE, issued_at="2026-06-01T12:04:00Z", expires="2026-06-02T00:00:00Z")
+    verify_case(
+        fam,
+        "issued-4-minutes-ahead",
+        "issued_at 4 minutes in the future is tolerated (clock skew up to 5 minutes).",
+        ok(),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, version=1)
+    verify_case(fam, "version-1", "The first version of a list.", ok(), entries=e, sig=s)
+    e, s, _ = signed_list(BASE, version=2**53 - 1)
+    verify_case(
+        fam,
+        "version-max-safe-integer",
+        "The largest allowed version, 2^53-1.",
+        ok(),
+        entries=e,
+        sig=s,
+    )
+    # EdDSA is the legacy name of the same algorithm (RFC 8037)
+    m = cj(manifest(BASE))
+    s = jws(m, [key("mps-1")], headers=[{"alg": "EdDSA"}])
+    verify_case(
+        fam,
+        "alg-eddsa-legacy-name",
+        "Header alg 'EdDSA' (RFC 8037) for an Ed25519 key.",
+        ok(),
+        entries=BASE,
+        sig=s,
+    )
+
+
+# ------------------------------------------------------- family: integrity
+
+
+def flip(data: bytes, old: bytes, new: bytes, count: int = 1) -> bytes:
+    assert old in data, (old, data[:80])
+    return data.replace(old, new, count)
+
+
+def family_integrity() -> None:
+    FAMILY_TEXT["integrity"] = (
+        "The entries file must be exactly the signed one: length, SHA-256, line count."
+    )
+    fam = "integrity"
+    lines = BASE.splitlines(keepends=True)
+    verify_case(
+        fam,
+        "tamper-confidence",
+        "One digit of an entry changed (90 -> 80), same length.",
+        fail("hash_mismatch"),
+        entries=flip(BASE, b'"confidence":90', b'"confidence":80'),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "tamper-value",
+        "The phone number of one entry changed, same length.",
+        fail("hash_mismatch"),
+        entries=flip(BASE, b"+8613810000002", b"+8613810000009"),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "tamper-case-ref",
+        "An entry's case reference changed, same length.",
+        fail("hash_mismatch"),
+        entries=flip(BASE, b"CASE-2026-0001", b"CASE-2026-0002"),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "appended-line",
+        "One more (valid) line appended.",
+        fail("length_mismatch"),
+        entries=BASE + entries_bytes(phones(1, 900)),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "truncated-last-line",
+        "The last line removed.",
+        fail("length_mismatch"),
+        entries=b"".join(lines[:-1]),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "truncated-mid-line",
+        "The file cut in the middle of the last line.",
+        fail("length_mismatch"),
+        entries=BASE[:-20],
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "emptied",
+        "The entries file replaced by an empty file.",
+        fail("length_mismatch"),
+        entries=b"",
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "lines-swapped",
+        "Two lines swapped: same bytes, other order (a streaming "
+        "verifier may notice the order first).",
+        fail("hash_mismatch", "not_sorted"),
+        entries=lines[1] + lines[0] + b"".join(lines[2:]),
+        sig=BASE_SIG,
+    )
+    # mix-and-match: another list's entries file of identical length under this manifest
+    other = entries_bytes(phones(5, 0, "+86139"))
+    assert len(other) == len(BASE)
+    verify_case(
+        fam,
+        "mix-and-match-same-length",
+        "The manifest of one list with the (validly signed) entries file of another list "
+        "of the same length.",
+        fail("hash_mismatch"),
+        entries=other,
+        sig=BASE_SIG,
+    )
+    other_sig = signed_list(other, list_id="fraud-phones-b")[1]
+    verify_case(
+        fam,
+        "mix-and-match-other-signature",
+        "This list's entries with the signature file of another list.",
+        fail("hash_mismatch"),
+        entries=BASE,
+        sig=other_sig,
+    )
+    # count mismatch: the publisher signed a wrong entry_count
+    e, s, _ = signed_list(BASE, count=4)
+    verify_case(
+        fam,
+        "count-mismatch",
+        "Manifest entry_count 4 for a 5-line file.",
+        fail("count_mismatch"),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, count=6)
+    verify_case(
+        fam,
+        "count-mismatch-high",
+        "Manifest entry_count 6 for a 5-line file.",
+        fail("count_mismatch"),
+        entries=e,
+        sig=s,
+    )
+    m = manifest(BASE)
+    m["byte_length"] += 1
+    verify_case(
+        fam,
+        "byte-length-off-by-one",
+        "Manifest byte_length one more than the file.",
+        fail("length_mismatch"),
+        entries=BASE,
+        sig=jws(cj(m), [key("mps-1")]),
+    )
+    m = manifest(BASE)
+    m["sha256"] = sha(BASE[:-1] + b"\r")
+    verify_case(
+        fam,
+        "sha256-of-other-bytes",
+        "Manifest sha256 of other bytes of the same length.",
+        fail("hash_mismatch"),
+        entries=BASE,
+        sig=jws(cj(m), [key("mps-1")]),
+    )
+    verify_case(
+        fam,
+        "endless-input",
+        "An entries file of 2 MiB for a manifest that says 500-odd "
+        "bytes: refused by length before it is read.",
+        fail("length_mismatch"),
+        entries=big((BASE, 1), (b"A" * 1024, 2048)),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "trailing-newline-added",
+        "An extra LF at the end of the file.",
+        fail("length_mismatch"),
+        entries=BASE + b"\n",
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "crlf-line-ends",
+        "LF rewritten as CRLF (a text-mode copy).",
+        fail("length_mismatch"),
+        entries=BASE.replace(b"\n", b"\r\n"),
+        sig=BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "bom-prepended",
+        "A UTF-8 byte order mark prepended.",
+        fail("length_mismatch"),
+        entries=b"\xef\xbb\xbf" + BASE,
+        sig=BASE_SIG,
+    )
+
+
+# ------------------------------------------------------- family: signature
+
+
+def resign_doc(doc: dict[str, Any]) -> bytes:
+    return cj(doc)
+
+
+def family_signature() -> None:
+    FAMILY_TEXT["signature"] = (
+        "Signature stripping, algorithm substitution, key substitution and envelope tampering."
+    )
+    fam = "signature"
+    m = cj(manifest(BASE))
+    doc = jws_doc(BASE_SIG)
+    # tampered payload (version 5 -> 6) keeping the signature
+    m6 = cj(manifest(BASE, version=6))
+    d = dict(doc, payload=b64u(m6))
+    verify_case(
+        fam,
+        "payload-tampered",
+        "The manifest changed (version 5 -> 6), signature kept.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    sig0 = doc["signatures"][0]
+    raw = base64.urlsafe_b64decode(sig0["signature"] + "==")
+    bad = bytes([raw[0] ^ 1]) + raw[1:]
+    d = {"payload": doc["payload"], "signatures": [dict(sig0, signature=b64u(bad))]}
+    verify_case(
+        fam,
+        "signature-bit-flip",
+        "One bit of the signature flipped.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"], "signatures": []}
+    verify_case(
+        fam,
+        "signatures-stripped",
+        "Empty signatures array.",
+        fail("jws_no_signatures"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    verify_case(
+        fam,
+        "signatures-member-missing",
+        "Only the payload, no signatures member.",
+        fail("jws_members"),
+        entries=BASE,
+        sig=cj({"payload": doc["payload"]}),
+    )
+    verify_case(
+        fam,
+        "empty-sig-file",
+        "The signature file is empty.",
+        fail("json_syntax"),
+        entries=BASE,
+        sig=b"",
+    )
+    verify_case(
+        fam,
+        "sig-file-not-json",
+        "The signature file is a compact JWS string.",
+        fail("json_syntax"),
+        entries=BASE,
+        sig=f"{sig0['protected']}.{doc['payload']}.{sig0['signature']}".encode(),
+    )
+    # alg none
+    prot = header_b64(key("mps-1"), MANIFEST_TYP, alg="none")
+    d = {"payload": doc["payload"], "signatures": [{"protected": prot, "signature": ""}]}
+    verify_case(
+        fam,
+        "alg-none",
+        "alg 'none' with an empty signature.",
+        fail("jws_alg_none"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"], "signatures": [sig0, {"protected": prot, "signature": ""}]}
+    verify_case(
+        fam,
+        "alg-none-beside-valid",
+        "A valid signature plus an alg 'none' one: the envelope is refused as a whole.",
+        fail("jws_alg_none"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    # HS256 keyed with the issuer's public key bytes
+    pub = base64.urlsafe_b64decode(key("mps-1").jwk["x"] + "=")
+    prot = header_b64(key("mps-1"), MANIFEST_TYP, alg="HS256")
+    mac = hmac.new(pub, f"{prot}.{doc['payload']}".encode(), hashlib.sha256).digest()
+    d = {"payload": doc["payload"], "signatures": [{"protected": prot, "signature": b64u(mac)}]}
+    verify_case(
+        fam,
+        "alg-hs256-public-key",
+        "HS256 keyed with the issuer's public key (the classic algorithm confusion).",
+        fail("jws_alg_unsupported"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    prot = header_b64(key("mps-1"), MANIFEST_TYP, alg="RS256")
+    d = {
+        "payload": doc["payload"],
+        "signatures": [{"protected": prot, "signature": sig0["signature"]}],
+    }
+    verify_case(
+        fam,
+        "alg-rs256",
+        "An unsupported algorithm (RS256).",
+        fail("jws_alg_unsupported"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    # header alg ES256 on an Ed25519 key with a valid Ed25519 signature over that header
+    s = jws(m, [key("mps-1")], headers=[{"alg": "ES256"}])
+    verify_case(
+        fam,
+        "alg-mismatch-es256-on-ed25519",
+        "Header says ES256, the key is Ed25519 (the "
+        "signature is a valid Ed25519 one): the algorithm comes from the key.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=s,
+    )
+    s = jws(
+        cj(
+            manifest(
+                entries_bytes(cards(2)), issuer="cbank", list_id="mules", list_type="mule_accounts"
+            )
+        ),
+        [key("cbank-1", "ES256")],
+        headers=[{"alg": "Ed25519"}],
+    )
+    verify_case(
+        fam,
+        "alg-mismatch-ed25519-on-p256",
+        "Header says Ed25519 for a P-256 key.",
+        fail("signature_invalid"),
+        entries=entries_bytes(cards(2)),
+        sig=s,
+        signers=["cbank-1"],
+    )
+    # key substitution
+    s = jws(m, [key("attacker-1")])
+    verify_case(
+        fam,
+        "unknown-key",
+        "Signed by a key that is not in the trust bundle.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=s,
+        signers=["attacker-1"],
+    )
+    s = jws(m, [key("attacker-1")], headers=[{"kid": key("mps-1").kid}])
+    verify_case(
+        fam,
+        "key-substitution-kid",
+        "Signed by an attacker key under the issuer's kid.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=s,
+        signers=["attacker-1"],
+    )
+    s = jws(m, [key("root-1")])
+    verify_case(
+        fam,
+        "root-key-signs-list",
+        "Signed by a root key: root keys sign bundles, not lists.",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=s,
+        signers=["root-1"],
+    )
+    # header problems
+    s = jws(m, [key("mps-1")], headers=[{"kid": None}])
+    verify_case(
+        fam, "kid-missing", "Protected header without kid.", fail("jws_header"), entries=BASE, sig=s
+    )
+    s = jws(m, [key("mps-1")], headers=[{"kid": "mps-1"}])
+    verify_case(
+        fam,
+        "kid-not-thumbprint",
+        "kid is a name, not an RFC 7638 thumbprint.",
+        fail("jws_kid"),
+        entries=BASE,
+        sig=s,
+    )
+    s = jws(m, [key("mps-1")], headers=[{"typ": TRUST_TYP}])
+    verify_case(
+        fam,
+        "typ-trust",
+        "A list signature typed as a trust bundle signature.",
+        fail("jws_typ"),
+        entries=BASE,
+        sig=s,
+    )
+    s = jws(m, [key("mps-1")], headers=[{"crit": ["exp"]}])
+    verify_case(
+        fam,
+        "crit-header",
+        "An unknown critical header parameter.",
+        fail("jws_crit"),
+        entries=BASE,
+        sig=s,
+    )
+    s = jws(m, [key("mps-1")], headers=[{"b64": False}])
+    verify_case(
+        fam,
+        "extra-header-member",
+        "An extra protected header member (b64).",
+        fail("jws_header_member"),
+        entries=BASE,
+        sig=s,
+    )
+    d = {"payload": doc["payload"], "signatures": [dict(sig0, header={"kid": key("mps-1").kid})]}
+    verify_case(
+        fam,
+        "unprotected-header",
+        "An unprotected header member.",
+        fail("jws_unprotected_header"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"] + "=", "signatures": [sig0]}
+    verify_case(
+        fam,
+        "payload-padded-base64",
+        "Padding '=' on the base64url payload.",
+        fail("jws_base64"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"], "signatures": [dict(sig0, signature=sig0["signature"] + "==")]}
+    verify_case(
+        fam,
+        "signature-padded-base64",
+        "Padding on the base64url signature.",
+        fail("jws_base64"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    std = base64.b64encode(raw).decode().rstrip("=")
+    if std != sig0["signature"]:
+        d = {"payload": doc["payload"], "signatures": [dict(sig0, signature=std)]}
+        verify_case(
+            fam,
+            "signature-standard-base64",
+            "Standard base64 (+/) instead of base64url.",
+            fail("jws_base64"),
+            entries=BASE,
+            sig=cj(d),
+        )
+    d = {"payload": doc["payload"], "signatures": [dict(sig0, signature=b64u(raw[:63]))]}
+    verify_case(
+        fam,
+        "signature-truncated",
+        "A 63-byte signature.",
+        fail("jws_signature_length"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    # non-canonical unused bits in base64url of the signature
+    last = sig0["signature"][-1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    idx = alphabet.index(last)
+    alt = alphabet[idx | 1] if idx % 2 == 0 else alphabet[idx & ~1]
+    d = {
+        "payload": doc["payload"],
+        "signatures": [dict(sig0, signature=sig0["signature"][:-1] + alt)],
+    }
+    verify_case(
+        fam,
+        "signature-nonzero-pad-bits",
+        "The last base64url character of the "
+        "signature has unused bits set (a second encoding of the same bytes).",
+        fail("jws_base64"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"], "signatures": [sig0, sig0]}
+    verify_case(
+        fam,
+        "duplicate-signature-accepted",
+        "The same valid signature twice: the key counts once and threshold 1 is met.",
+        ok(),
+        entries=BASE,
+        sig=cj(d),
+    )
+    d = {"payload": doc["payload"], "signatures": [sig0], "extra": 1}
+    verify_case(
+        fam,
+        "envelope-extra-member",
+        "An extra top-level envelope member.",
+        fail("jws_members"),
+        entries=BASE,
+        sig=cj(d),
+    )
+    verify_case(
+        fam,
+        "envelope-duplicate-member",
+        "A duplicate 'payload' member in the envelope (two payloads, one signed).",
+        fail("json_duplicate_key"),
+        entries=BASE,
+        sig=b'{"payload":"' + b64u(m6).encode() + b'",' + BASE_SIG[1:],
+    )
+    verify_case(
+        fam,
+        "envelope-bom",
+        "A byte order mark before the envelope.",
+        fail("json_bom"),
+        entries=BASE,
+        sig=b"\xef\xbb\xbf" + BASE_SIG,
+    )
+    verify_case(
+        fam,
+        "oversized-sig-file",
+        "A signature file over the 1 MiB limit (valid JSON padded with spaces).",
+        fail("json_too_large"),
+        entries=BASE,
+        sig=big((BASE_SIG[:-1], 1), (b" ", 1024 * 1024 + 1 - len(BASE_SIG)), (b"}", 1)),
+    )
+    s = jws(m, [key(f"attacker-{i}") for i in range(1, 34)])
+    verify_case(
+        fam,
+        "too-many-signatures",
+        "33 signatures (the limit is 32).",
+        fail("jws_too_many_signatures"),
+        entries=BASE,
+        sig=s,
+    )
+    trust_sig_of_list = jws(m, [key("mps-1")], TRUST_TYP)
+    verify_case(
+        fam,
+        "bundle-signature-as-list-signature",
+        "A trust-bundle typed envelope offered as a list signature.",
+        fail("jws_typ"),
+        entries=BASE,
+        sig=trust_sig_of_list,
+    )
+    verify_case(
+        fam,
+        "trust-bundle-as-manifest",
+        "The trust bundle's own (valid) signature file offered as a list signature.",
+        fail("jws_typ"),
+        entries=BASE,
+        sig=DEFAULT_TRUST_SIG,
+    )
+
+
+# --------------------------------------------------- family: scope / threshold
+
+
+def family_scope() -> None:
+    FAMILY_TEXT["scope"] = (
+        "A member may publish only the list types, kinds and actions it is given."
+    )
+    fam = "scope"
+    e, s, _ = signed_list(BASE, issuer="moe", list_id="x")
+    verify_case(
+        fam,
+        "issuer-not-member",
+        "The manifest names an issuer that is not a member (signed by a member key).",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, list_type="pirate_stations")
+    verify_case(
+        fam,
+        "list-type-not-allowed",
+        "The issuer has no rule for this list type.",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, [key("carrier-1")], issuer="carrier", list_type="fraud_numbers")
+    verify_case(
+        fam,
+        "other-members-list-type",
+        "A carrier publishes an mps list type.",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+        signers=["carrier-1"],
+    )
+    e = entries_bytes(phones(2) + [entry("bank_card", luhn_complete("622202000000001"))])
+    e, s, _ = signed_list(e)
+    verify_case(
+        fam,
+        "entry-kind-not-allowed",
+        "A bank card in a phone-only list type.",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+    )
+    e = entries_bytes(phones(2) + [entry("phone", "+8613900000001", action="freeze")])
+    e, s, _ = signed_list(e)
+    verify_case(
+        fam,
+        "entry-action-not-allowed",
+        "Action freeze in a list type allowing block and watch.",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+    )
+    e = entries_bytes(cards(2, 300) + [dict(cards(1, 400)[0], action="freeze")])
+    e, s, _ = signed_list(
+        e, [key("mps-1"), key("cbank-2")], list_id="stop", list_type="stop_payment"
+    )
+    verify_case(
+        fam,
+        "co-signed-entry-action-not-allowed",
+        "stop_payment allows hold only; one entry says freeze.",
+        fail("out_of_scope"),
+        entries=e,
+        sig=s,
+        signers=["mps-1", "cbank-2"],
+    )
+    e, s, _ = signed_list(BASE, [key("carrier-1")], issuer="mps")
+    verify_case(
+        fam,
+        "signed-by-other-member-for-issuer",
+        "The manifest names mps as issuer but "
+        "only the carrier signed: no key of the rule's signers.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=s,
+        signers=["carrier-1"],
+    )
+    e = entries_bytes(cards(3))
+    e, s, _ = signed_list(
+        e, [key("cbank-2")], issuer="mps", list_id="stop", list_type="stop_payment"
+    )
+    verify_case(
+        fam,
+        "co-signer-alone-as-issuer",
+        "cbank alone signs a stop_payment list naming mps as issuer (1 of 2).",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=s,
+        signers=["cbank-2"],
+    )
+
+
+def family_threshold() -> None:
+    FAMILY_TEXT["threshold"] = "k-of-n co-signing counts distinct authorised keys."
+    fam = "threshold"
+    e = entries_bytes(cards(3, 10))
+    m = cj(manifest(e, list_id="stop", list_type="stop_payment"))
+    verify_case(
+        fam,
+        "one-of-two",
+        "stop_payment needs 2; only mps-1 signed.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=jws(m, [key("mps-1")]),
+    )
+    s1 = jws_doc(jws(m, [key("mps-1")]))["signatures"][0]
+    d = {"payload": b64u(m), "signatures": [s1, s1]}
+    verify_case(
+        fam,
+        "repeated-key-same-signature",
+        "The same signature twice: one key, counted once.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=cj(d),
+    )
+    # a second, different but valid signature by the same key (ES256 with another nonce)
+    s2 = jws_doc(jws(m, [key("cbank-1", "ES256")]))["signatures"][0]
+    # ECDSA signatures are malleable: (r, n - s) is a second valid signature
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    raw = base64.urlsafe_b64decode(s2["signature"] + "==")
+    r_i, s_i = int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
+    alt = r_i.to_bytes(32, "big") + (order - s_i).to_bytes(32, "big")
+    d = {"payload": b64u(m), "signatures": [s2, dict(s2, signature=b64u(alt))]}
+    verify_case(
+        fam,
+        "repeated-key-two-valid-signatures",
+        "Two different valid ES256 signatures (s and n-s) by the same key: still one key.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=cj(d),
+        signers=["cbank-1"],
+    )
+    verify_case(
+        fam,
+        "two-distinct",
+        "mps-1 + cbank-1: threshold 2 met.",
+        ok(),
+        entries=e,
+        sig=jws(m, [key("mps-1"), key("cbank-1", "ES256")]),
+        signers=["mps-1", "cbank-1"],
+    )
+    verify_case(
+        fam,
+        "three-distinct",
+        "Three distinct authorised keys (more than needed).",
+        ok(),
+        entries=e,
+        sig=jws(m, [key("mps-1"), key("mps-2"), key("cbank-1", "ES256")]),
+        signers=["mps-1", "mps-2", "cbank-1"],
+    )
+    verify_case(
+        fam,
+        "second-key-unauthorised",
+        "mps-1 + carrier-1: the carrier is not a signer of stop_payment.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=jws(m, [key("mps-1"), key("carrier-1")]),
+        signers=["mps-1", "carrier-1"],
+    )
+    verify_case(
+        fam,
+        "second-key-unknown",
+        "mps-1 + an unknown key.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=jws(m, [key("mps-1"), key("attacker-1")]),
+        signers=["mps-1", "attacker-1"],
+    )
+    verify_case(
+        fam,
+        "second-key-root",
+        "mps-1 + a root key (root keys do not sign lists).",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=jws(m, [key("mps-1"), key("root-1")]),
+        signers=["mps-1", "root-1"],
+    )
+    d = jws_doc(jws(m, [key("mps-1"), key("cbank-2")]))
+    sig_b = d["signatures"][1]
+    raw = base64.urlsafe_b64decode(sig_b["signature"] + "==")
+    d["signatures"][1] = dict(sig_b, signature=b64u(bytes([raw[0] ^ 0x80]) + raw[1:]))
+    verify_case(
+        fam,
+        "second-signature-invalid",
+        "mps-1 valid + cbank-2 with a broken signature.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=cj(d),
+        signers=["mps-1", "cbank-2"],
+    )
+    d = jws_doc(jws(m, [key("mps-1"), key("cbank-2")]))
+    d["signatures"][1]["protected"] = header_b64(key("cbank-2"), MANIFEST_TYP, kid=key("mps-1").kid)
+    verify_case(
+        fam,
+        "second-signature-claims-first-kid",
+        "Two signatures both claiming mps-1's kid (one by cbank-2): counted as one key.",
+        fail("threshold_not_met"),
+        entries=e,
+        sig=cj(d),
+        signers=["mps-1", "cbank-2"],
+    )
+
+
+# ----------------------------------------------- family: freshness / rollback
+
+
+def family_freshness() -> None:
+    FAMILY_TEXT["freshness"] = "Expiry (freeze attacks), issue time in the future, grace mode."
+    fam = "freshness"
+    e, s, _ = signed_list(BASE, issued_at="2026-05-01T00:00:00Z", expires="2026-05-08T00:00:00Z")
+    verify_case(
+        fam,
+        "expired",
+        "Expired three weeks before now (a frozen mirror replaying it).",
+        fail("expired"),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, expires="2026-06-01T12:00:00Z")
+    verify_case(
+        fam, "expires-exactly-now", "now == expires is expired.", fail("expired"), entries=e, sig=s
+    )
+    e, s, _ = signed_list(BASE, expires="2026-06-01T12:00:01Z")
+    verify_case(fam, "expires-in-one-second", "One second left: valid.", ok(), entries=e, sig=s)
+    e, s, _ = signed_list(BASE, issued_at="2026-05-01T00:00:00Z", expires="2026-06-01T11:00:00Z")
+    verify_case(
+        fam,
+        "grace-used",
+        "Expired an hour ago, verified with a 2-hour grace: accepted (and reported).",
+        ok(),
+        entries=e,
+        sig=s,
+        grace_seconds=7200,
+    )
+    verify_case(
+        fam,
+        "grace-too-short",
+        "Expired an hour ago, 30-minute grace: refused.",
+        fail("expired"),
+        entries=e,
+        sig=s,
+        grace_seconds=1800,
+    )
+    verify_case(
+        fam,
+        "grace-boundary",
+        "Expired exactly 1 hour ago with a 1-hour grace: refused.",
+        fail("expired"),
+        entries=e,
+        sig=s,
+        grace_seconds=3600,
+    )
+    e, s, _ = signed_list(BASE, issued_at="2026-06-01T12:06:00Z", expires="2026-06-08T00:00:00Z")
+    verify_case(
+        fam,
+        "issued-in-future",
+        "issued_at 6 minutes after now.",
+        fail("issued_in_future"),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, issued_at="2026-06-01T12:05:00Z", expires="2026-06-08T00:00:00Z")
+    verify_case(
+        fam,
+        "issued-5-minutes-ahead",
+        "issued_at exactly 5 minutes after now: tolerated.",
+        ok(),
+        entries=e,
+        sig=s,
+    )
+    e, s, _ = signed_list(BASE, issued_at="2027-01-01T00:00:00Z", expires="2027-02-01T00:00:00Z")
+    verify_case(
+        fam,
+        "issued-next-year",
+        "A list issued (and valid) only next year.",
+        fail("issued_in_future"),
+        entries=e,
+        sig=s,
+    )
+    verify_case(
+        fam,
+        "now-after-expiry-of-old-list",
+        "The base list verified a week later.",
+        fail("expired"),
+        entries=BASE,
+        sig=BASE_SIG,
+        now="2026-06-08T12:00:00Z",
+    )
+
+
+def family_rollback() -> None:
+    FAMILY_TEXT["rollback"] = (
+        "Receiver state: rollback, fork (same version, other bytes), unchanged."
+    )
+    fam = "rollback"
+    h = sha(BASE)
+    verify_case(
+        fam,
+        "older-version",
+        "State has version 6; the list is version 5.",
+        fail("rollback"),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 6, "sha256": EMPTY_SHA},
+    )
+    verify_case(
+        fam,
+        "much-older-version",
+        "State has version 1000.",
+        fail("rollback"),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 1000, "sha256": h},
+    )
+    verify_case(
+        fam,
+        "same-version-same-bytes",
+        "State has this exact version and hash: unchanged, not an error.",
+        ok(),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 5, "sha256": h},
+    )
+    verify_case(
+        fam,
+        "same-version-other-bytes",
+        "State has version 5 with another hash: a fork.",
+        fail("fork"),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 5, "sha256": EMPTY_SHA},
+    )
+    verify_case(
+        fam,
+        "newer-version",
+        "State has version 4: version 5 is accepted.",
+        ok(),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 4, "sha256": EMPTY_SHA},
+    )
+    verify_case(
+        fam,
+        "skip-versions",
+        "State has version 1: snapshots may skip versions.",
+        ok(),
+        entries=BASE,
+        sig=BASE_SIG,
+        state={"version": 1, "sha256": EMPTY_SHA},
+    )
+    e, s, _ = signed_list(BASE, version=6)
+    verify_case(
+        fam,
+        "fork-other-manifest",
+        "Two different signed manifests for version 6 of the "
+        "same file bytes: the state holds another hash for version 6.",
+        fail("fork"),
+        entries=e,
+        sig=s,
+        state={"version": 6, "sha256": sha(entries_bytes(phones(4)))},
+    )
+    e, s, _ = signed_list(BASE, version=2**53 - 1)
+    verify_case(
+        fam,
+        "fork-at-max-version",
+        "State at 2^53-1 with other bytes: fork at the top.",
+        fail("fork"),
+        entries=e,
+        sig=s,
+        state={"version": 2**53 - 1, "sha256": EMPTY_SHA},
+    )
+    e, s, _ = signed_list(
+        BASE, issued_at="2026-05-01T00:00:00Z", expires="2026-05-08T00:00:00Z", version=9
+    )
+    verify_case(
+        fam,
+        "expired-newer",
+        "A newer but expired version: expiry is checked before the state.",
+        fail("expired"),
+        entries=e,
+        sig=s,
+        state={"version": 5, "sha256": h},
+    )
+
+
+# ------------------------------------------------------ family: manifest
+
+
+def signed_payload(payload: bytes, signer: str = "mps-1") -> bytes:
+    return jws(payload, [key(signer)])
+
+
+def family_manifest() -> None:
+    FAMILY_TEXT["manifest"] = (
+        "The signed payload must be a canonical, well-formed list manifest (JSON ambiguity refused)."
+    )
+    fam = "manifest"
+    m = manifest(BASE)
+    text = cj(m)
+
+    def case(name: str, description: str, payload: bytes, code: str) -> None:
+        verify_case(fam, name, description, fail(code), entries=BASE, sig=signed_payload(payload))
+
+    case(
+        "duplicate-member",
+        "The signed manifest has 'version' twice (5 and 6).",
+        text[:-1] + b',"version":6}',
+        "manifest_invalid",
+    )
+    case(
+        "not-canonical-whitespace",
+        "A signed manifest with whitespace.",
+        json.dumps(m, sort_keys=True, indent=1).encode(),
+        "manifest_invalid",
+    )
+    case(
+        "not-canonical-order",
+        "A signed manifest with members out of order.",
+        json.dumps(m, separators=(",", ":")).encode()
+        if list(m) != sorted(m)
+        else b'{"version":5,' + text[1:].replace(b',"version":5', b""),
+        "manifest_invalid",
+    )
+    case(
+        "float-version",
+        "version written as 5.0.",
+        text.replace(b'"version":5', b'"version":5.0'),
+        "manifest_invalid",
+    )
+    case(
+        "exponent-count",
+        "entry_count written as 5e0.",
+        text.replace(b'"entry_count":5', b'"entry_count":5e0'),
+        "manifest_invalid",
+    )
+    case(
+        "lone-surrogate",
+        "A lone surrogate escaped in list_id.",
+        text.replace(b'"fraud-phones"', b'"fraud-phones\\ud800"'),
+        "manifest_invalid",
+    )
+    case(
+        "bom", "A UTF-8 BOM before the signed manifest.", b"\xef\xbb\xbf" + text, "manifest_invalid"
+    )
+    case(
+        "invalid-utf8",
+        "An invalid UTF-8 byte inside a string.",
+        text.replace(b'"fraud-phones"', b'"fraud-phones\xff"'),
+        "manifest_invalid",
+    )
+    case("not-json", "The payload is not JSON at all.", b"version=5", "manifest_invalid")
+    case("array", "The payload is a JSON array.", b"[]", "manifest_invalid")
+    case(
+        "unknown-member",
+        "An unknown manifest member.",
+        cj(dict(m, comment="x")),
+        "manifest_invalid",
+    )
+    case(
+        "missing-member",
+        "No expires member.",
+        cj({k: v for k, v in m.items() if k != "expires"}),
+        "manifest_invalid",
+    )
+    case(
+        "wrong-format",
+        "format is antifraud-trust (a bundle payload type).",
+        cj(dict(m, format="antifraud-trust")),
+        "manifest_invalid",
+    )
+    case(
+        "format-version-2",
+        "An unknown format version.",
+        cj(dict(m, format_version=2)),
+        "manifest_invalid",
+    )
+    case("version-zero", "version 0.", cj(dict(m, version=0)), "manifest_invalid")
+    case("version-negative", "version -1.", cj(dict(m, version=-1)), "manifest_invalid")
+    case(
+        "version-too-large",
+        "version 2^53.",
+        text.replace(b'"version":5', b'"version":9007199254740992'),
+        "manifest_invalid",
+    )
+    case("version-string", "version as a string.", cj(dict(m, version="5")), "manifest_invalid")
+    case(
+        "sha256-uppercase",
+        "sha256 in upper-case hex.",
+        cj(dict(m, sha256=m["sha256"].upper())),
+        "manifest_invalid",
+    )
+    case(
+        "timestamp-offset",
+        "issued_at with +08:00 offset.",
+        cj(dict(m, issued_at="2026-06-01T08:00:00+08:00")),
+        "manifest_invalid",
+    )
+    case(
+        "timestamp-fraction",
+        "expires with fractional seconds.",
+        cj(dict(m, expires="2026-06-08T00:00:00.000Z")),
+        "manifest_invalid",
+    )
+    case(
+        "expires-before-issued",
+        "expires before issued_at.",
+        cj(dict(m, expires="2026-05-01T00:00:00Z")),
+        "manifest_invalid",
+    )
+    case(
+        "issuer-uppercase",
+        "Issuer id in upper case.",
+        cj(dict(m, issuer="MPS")),
+        "manifest_invalid",
+    )
+    case(
+        "issuer-fullwidth",
+        "Issuer id in full-width letters (ｍｐｓ).",
+        cj(dict(m, issuer="ｍｐｓ")),
+        "manifest_invalid",
+    )
+    case(
+        "issuer-zero-width",
+        "Issuer id with a zero-width space (mps\u200b).",
+        cj(dict(m, issuer="mps\u200b")),
+        "manifest_invalid",
+    )
+    case(
+        "snapshot-with-base",
+        "A snapshot manifest with delta fields.",
+        cj(dict(m, base_version=4)),
+        "manifest_invalid",
+    )
+    case("content-unknown", "content 'patch'.", cj(dict(m, content="patch")), "manifest_invalid")
+    case(
+        "nan",
+        "NaN as a number.",
+        text.replace(b'"version":5', b'"version":NaN'),
+        "manifest_invalid",
+    )
+    case(
+        "negative-zero",
+        "entry_count -0.",
+        text.replace(b'"entry_count":5', b'"entry_count":-0'),
+        "manifest_invalid",
+    )
+    case(
+        "deep-nesting",
+        "Deeply nested arrays in an unknown member.",
+        text[:-1] + b',"x":' + b"[" * 100 + b"]" * 100 + b"}",
+        "manifest_invalid",
+    )
+    case("trailing-garbage", "Bytes after the manifest object.", text + b"x", "manifest_invalid")
+    case(
+        "trailing-newline",
+        "A newline after the manifest (not canonical).",
+        text + b"\n",
+        "manifest_invalid",
+    )
+
+
+# ------------------------------------------------------- family: entries
+
+
+def family_entries() -> None:
+    FAMILY_TEXT["entries"] = (
+        "Signed entries files that break the line rules: canonical JSON per line, sorted, unique, "
+        "valid identifiers (JSON ambiguity and Unicode tricks)."
+    )
+    fam = "entries"
+
+    def case(name: str, description: str, data: bytes, code: str, count: int | None = None) -> None:
+        e, s, _ = signed_list(data, count=count)
+        verify_case(fam, name, description, fail(code) if code else ok(), entries=e, sig=s)
+
+    good = phones(3)
+    lines = [cj(x) + b"\n" for x in good]
+    case("not-sorted", "Two lines out of order.", lines[1] + lines[0] + lines[2], "not_sorted")
+    case(
+        "duplicate-identifier",
+        "The same (kind, value) twice with different fields.",
+        lines[0] + cj(dict(good[0], confidence=10)) + b"\n" + lines[1],
+        "duplicate_key",
+    )
+    case("duplicate-line", "The same line twice.", lines[0] + lines[0] + lines[1], "duplicate_key")
+    case(
+        "whitespace-in-line",
+        "A line with spaces after the separators.",
+        json.dumps(good[0], sort_keys=True).encode() + b"\n" + lines[1],
+        "not_canonical",
+    )
+    case(
+        "members-out-of-order",
+        "A line whose members are not sorted.",
+        json.dumps(dict(reversed(list(good[0].items()))), separators=(",", ":")).encode()
+        + b"\n"
+        + lines[1],
+        "not_canonical",
+    )
+    case(
+        "escaped-ascii",
+        "A line escaping an ASCII letter (\\u0062lock).",
+        lines[0].replace(b'"block"', b'"\\u0062lock"') + lines[1],
+        "not_canonical",
+    )
+    case(
+        "duplicate-member",
+        "A line with 'confidence' twice.",
+        lines[0].replace(b'"confidence":90', b'"confidence":90,"confidence":10') + lines[1],
+        "not_canonical",
+    )
+    case(
+        "float-confidence",
+        "confidence written as 90.0.",
+        lines[0].replace(b'"confidence":90', b'"confidence":90.0') + lines[1],
+        "not_canonical",
+    )
+    case(
+        "lone-surrogate",
+        "A lone surrogate in case_ref.",
+        lines[0].replace(b'"CASE-2026-0001"', b'"CASE-\\udc00"') + lines[1],
+        "not_canonical",
+    )
+    case(
+        "invalid-utf8",
+        "An invalid UTF-8 byte in case_ref.",
+        lines[0].replace(b'"CASE-2026-0001"', b'"CASE-\xc3"') + lines[1],
+        "not_canonical",
+    )
+    case(
+        "bom-first-line",
+        "A BOM at the start of the (signed) file.",
+        b"\xef\xbb\xbf" + lines[0] + lines[1],
+        "not_canonical",
+    )
+    case(
+        "crlf",
+        "Lines ending in CRLF.",
+        lines[0].replace(b"\n", b"\r\n") + lines[1].replace(b"\n", b"\r\n"),
+        "not_canonical",
+        count=2,
+    )
+    case(
+        "missing-final-newline",
+        "The last line has no LF.",
+        lines[0] + lines[1][:-1],
+        "bad_line",
+        count=2,
+    )
+    case(
+        "empty-line",
+        "An empty line between entries.",
+        lines[0] + b"\n" + lines[1],
+        "bad_line",
+        count=3,
+    )
+    case("not-an-object", "A line that is a JSON array.", lines[0] + b"[]\n" + lines[1], "bad_line")
+    case(
+        "unknown-field",
+        "An entry with an unknown field.",
+        cj(dict(good[0], note="x")) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "missing-field",
+        "An entry without tlp.",
+        cj({k: v for k, v in good[0].items() if k != "tlp"}) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "unknown-reason",
+        "An unknown reason.",
+        cj(dict(good[0], reason="spam")) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "confidence-101",
+        "confidence 101.",
+        cj(dict(good[0], confidence=101)) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "confidence-bool",
+        "confidence true.",
+        cj(dict(good[0], confidence=True)) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "timestamp-offset",
+        "listed_at with an offset.",
+        cj(dict(good[0], listed_at="2026-05-01T08:00:00+08:00")) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "valid-until-before-from",
+        "valid_until before valid_from.",
+        cj(dict(good[0], valid_until="2026-04-01T00:00:00Z")) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    # identifiers that are not canonical or not valid
+    bad_values = [
+        ("phone-national-form", "A national-format phone (13810000000).", "13810000000"),
+        ("phone-spaces", "A phone with spaces.", "+86 138 1000 0000"),
+        ("phone-zero-width", "A phone with a zero-width space inside.", "+86138\u200b10000000"),
+        ("phone-bidi-override", "A phone with a right-to-left override.", "+86138\u202e10000000"),
+        (
+            "phone-fullwidth-digits",
+            "A phone in full-width digits.",
+            "+８６１３８１００００００００",
+        ),
+        (
+            "phone-arabic-indic",
+            "A phone in Arabic-Indic digits.",
+            "+" + "".join(chr(0x660 + int(c)) for c in "8613810000000"),
+        ),
+        ("phone-letter-o", "The letter O for zero.", "+86138100000O0"),
+        ("phone-invalid-range", "A number in no allocated range (+86 100 ...).", "+8610012345678"),
+        ("phone-too-long", "A 12-digit mobile.", "+86138100000001"),
+    ]
+    for name, description, value in bad_values:
+        line = cj(entry("phone", value)) + b"\n"
+        data = b"".join(sorted([line, lines[1]]))
+        case(name, description, data, "invalid_entry")
+    card = entry("bank_card", luhn_complete("622202000000001"))
+    wrong = card["value"][:-1] + str((int(card["value"][-1]) + 1) % 10)
+    e = entries_bytes(cards(1, 0) + [dict(cards(1, 1)[0], value=wrong)])
+    e2, s2, _ = signed_list(
+        e, [key("cbank-2")], issuer="cbank", list_id="mules", list_type="mule_accounts"
+    )
+    verify_case(
+        fam,
+        "card-bad-luhn",
+        "A bank card whose Luhn check digit is wrong.",
+        fail("invalid_entry"),
+        entries=e2,
+        sig=s2,
+        signers=["cbank-2"],
+    )
+    e = entries_bytes(
+        cards(1, 0) + [dict(cards(1, 1)[0], value="6222 " + cards(1, 1)[0]["value"][4:])]
+    )
+    e2, s2, _ = signed_list(
+        e, [key("cbank-2")], issuer="cbank", list_id="mules", list_type="mule_accounts"
+    )
+    verify_case(
+        fam,
+        "card-with-space",
+        "A bank card with a space inside.",
+        fail("invalid_entry"),
+        entries=e2,
+        sig=s2,
+        signers=["cbank-2"],
+    )
+    case(
+        "source-uppercase",
+        "source agency id in upper case.",
+        cj(dict(good[0], source="MPS")) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "value-number",
+        "value as a JSON number.",
+        cj(dict(good[0], value=8613810000000)) + b"\n" + lines[1],
+        "invalid_entry",
+    )
+    case(
+        "kind-unknown",
+        "kind 'email'.",
+        lines[0] + lines[1] + cj(dict(good[2], kind="zzz")) + b"\n",
+        "invalid_entry",
+    )
+
+
+# --------------------------------------------------------- family: delta
+
+
+def op_add(e: dict[str, Any]) -> dict[str, Any]:
+    return {"entry": e, "op": "add"}
+
+
+def op_replace(e: dict[str, Any]) -> dict[str, Any]:
+    return {"entry": e, "op": "replace"}
+
+
+def op_remove(kind: str, value: str) -> dict[str, Any]:
+    return {"kind": kind, "op": "remove", "value": value}
+
+
+def op_key(op: dict[str, Any]) -> tuple[str, str]:
+    src = op.get("entry", op)
+    return (src["kind"], src["value"])
+
+
+def delta_bytes(ops: Sequence[dict[str, Any]], *, sort: bool = True) -> bytes:
+    items = sorted(ops, key=op_key) if sort else list(ops)
+    return b"".join(cj(o) + b"\n" for o in items)
+
+
+def apply_ops(base: list[dict[str, Any]], ops: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    state = {(e["kind"], e["value"]): e for e in base}
+    for o in ops:
+        k = op_key(o)
+        if o["op"] == "remove":
+            del state[k]
+        else:
+            state[k] = o["entry"]
+    return [state[k] for k in sorted(state)]
+
+
+def delta_case(
+    name: str,
+    description: str,
+    expect: dict[str, Any],
+    *,
+    base: Sequence[dict[str, Any]],
+    ops: Sequence[dict[str, Any]],
+    base_version: int = 5,
+    version: int = 6,
+    state_version: int | None = None,
+    state_sha: str | None = None,
+    base_sha: str | None = None,
+    result: bytes | None = None,
+    result_count: int | None = None,
+    delta: bytes | None = None,
+    signers: Sequence[Key] = (),
+    tamper: Callable[[bytes], bytes] | None = None,
+    **mf: Any,
+) -> None:
+    base_file = entries_bytes(base)
+    d = delta_bytes(ops) if delta is None else delta
+    if result is None:
+        result_entries = apply_ops(base, ops)
+        result = entries_bytes(result_entries)
+        rc = len(result_entries)
+    else:
+        rc = result.count(b"\n")
+    m = manifest(
+        d,
+        version=version,
+        content="delta",
+        base_version=base_version,
+        base_sha256=base_sha or sha(base_file),
+        result_sha256=sha(result),
+        result_count=rc if result_count is None else result_count,
+        **mf,
+    )
+    sig = jws(cj(m), list(signers) or [key("mps-1")])
+    files = {
+        "base": f(base_file),
+        "delta": f(tamper(d) if tamper else d),
+        "sig": f(sig),
+        "trust": f(DEFAULT_TRUST),
+        "trust_sig": f(DEFAULT_TRUST_SIG),
+    }
+    state = {
+        "version": base_version if state_version is None else state_version,
+        "sha256": sha(base_file) if state_sha is None else state_sha,
+    }
+    if expect.get("ok"):
+        expect = dict(expect, sha256=sha(result), count=rc)
+    add(
+        "delta",
+        name,
+        description,
+        "apply-delta",
+        expect,
+        files=files,
+        keys=keys_of(*[k.name for k in (list(signers) or [key("mps-1")])]),
+        now=NOW,
+        state=state,
+    )
+
+
+def family_delta() -> None:
+    FAMILY_TEXT["delta"] = (
+        "Deltas apply only to their exact base and must reproduce the signed result state hash."
+    )
+    base = phones(6)
+    new = phones(3, 100)
+    delta_case("add-three", "Three additions.", ok(), base=base, ops=[op_add(e) for e in new])
+    delta_case(
+        "remove-two",
+        "Two removals.",
+        ok(),
+        base=base,
+        ops=[op_remove("phone", base[1]["value"]), op_remove("phone", base[4]["value"])],
+    )
+    delta_case(
+        "replace-one",
+        "One entry's fields replaced (confidence 90 -> 50).",
+        ok(),
+        base=base,
+        ops=[op_replace(dict(base[2], confidence=50))],
+    )
+    delta_case(
+        "mixed",
+        "Adds, removes and a replace in one delta.",
+        ok(),
+        base=base,
+        ops=[
+            op_add(new[0]),
+            op_remove("phone", base[0]["value"]),
+            op_replace(dict(base[3], action="watch")),
+            op_add(new[2]),
+        ],
+    )
+    delta_case(
+        "empty-delta", "A delta with no operations (version bump only).", ok(), base=base, ops=[]
+    )
+    delta_case(
+        "remove-all",
+        "Every entry removed: the result is the empty file.",
+        ok(),
+        base=base,
+        ops=[op_remove("phone", e["value"]) for e in base],
+    )
+    delta_case(
+        "from-empty", "Additions to an empty base.", ok(), base=[], ops=[op_add(e) for e in new]
+    )
+    delta_case(
+        "version-jump",
+        "A delta from version 5 to 9 (versions may skip).",
+        ok(),
+        base=base,
+        ops=[op_add(new[0])],
+        version=9,
+    )
+    delta_case(
+        "base-version-mismatch",
+        "The receiver holds version 4; the delta's base is 5 (a gap: fetch a snapshot).",
+        fail("delta_base_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        state_version=4,
+    )
+    delta_case(
+        "base-version-ahead",
+        "The receiver already holds version 6; the delta is 5 -> 6.",
+        fail("delta_base_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        state_version=6,
+    )
+    other = entries_bytes(phones(6, 50))
+    delta_case(
+        "base-hash-mismatch",
+        "Same base version but the delta names another base hash.",
+        fail("delta_base_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        base_sha=sha(other),
+    )
+    delta_case(
+        "divergent-result",
+        "The signed result hash is not what the operations produce.",
+        fail("delta_result_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        result=entries_bytes([*base, new[1]]),
+    )
+    delta_case(
+        "result-count-mismatch",
+        "The signed result_count is off by one.",
+        fail("delta_result_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        result_count=8,
+    )
+    delta_case(
+        "add-existing-key",
+        "An add for a key the base already has.",
+        fail("delta_result_mismatch"),
+        base=base,
+        ops=[op_add(dict(base[1], confidence=10))],
+        result=entries_bytes([dict(base[1], confidence=10) if e is base[1] else e for e in base]),
+    )
+    delta_case(
+        "remove-missing-key",
+        "A remove for a key the base does not have.",
+        fail("delta_result_mismatch"),
+        base=base,
+        ops=[op_remove("phone", new[0]["value"])],
+        result=entries_bytes(base),
+    )
+    delta_case(
+        "replace-missing-key",
+        "A replace for a key the base does not have.",
+        fail("delta_result_mismatch"),
+        base=base,
+        ops=[op_replace(new[0])],
+        result=entries_bytes([*base, new[0]]),
+    )
+    ops = [op_add(new[1]), op_add(new[0])]
+    delta_case(
+        "ops-not-sorted",
+        "Operations out of key order.",
+        fail("not_sorted"),
+        base=base,
+        ops=ops,
+        delta=delta_bytes(ops, sort=False),
+    )
+    ops = [op_add(new[0]), op_remove("phone", new[0]["value"])]
+    delta_case(
+        "two-ops-same-key",
+        "An add and a remove for the same key.",
+        fail("duplicate_key"),
+        base=base,
+        ops=ops,
+        delta=delta_bytes(ops, sort=False),
+        result=entries_bytes(base),
+    )
+    delta_case(
+        "tampered-delta",
+        "One byte of the delta changed after signing.",
+        fail("hash_mismatch"),
+        base=base,
+        ops=[op_add(new[0])],
+        tamper=lambda d: d.replace(b'"confidence":90', b'"confidence":80'),
+    )
+    delta_case(
+        "expired-delta",
+        "The delta expired.",
+        fail("expired"),
+        base=base,
+        ops=[op_add(new[0])],
+        issued_at="2026-05-01T00:00:00Z",
+        expires="2026-05-02T00:00:00Z",
+    )
+    delta_case(
+        "unknown-signer",
+        "A delta signed by an unknown key.",
+        fail("signature_invalid"),
+        base=base,
+        ops=[op_add(new[0])],
+        signers=[key("attacker-1")],
+    )
+    delta_case(
+        "bad-op",
+        "An unknown operation 'upsert'.",
+        fail("bad_line"),
+        base=base,
+        ops=[op_add(new[0])],
+        delta=cj({"entry": new[0], "op": "upsert"}) + b"\n",
+        result=entries_bytes([*base, new[0]]),
+    )
+    delta_case(
+        "add-invalid-entry",
+        "An add whose entry has an invalid phone number.",
+        fail("invalid_entry"),
+        base=base,
+        ops=[op_add(new[0])],
+        delta=cj(op_add(entry("phone", "+86138100000O0"))) + b"\n",
+        result=entries_bytes([*base, new[0]]),
+    )
+    delta_case(
+        "add-out-of-scope-action",
+        "An add with action freeze (not allowed for the list type).",
+        fail("out_of_scope"),
+        base=base,
+        ops=[op_add(dict(new[0], action="freeze"))],
+    )
+
+
+# --------------------------------------------------- family: trust-rotation
+
+
+def walk_case(
+    family: str,
+    name: str,
+    description: str,
+    expect: dict[str, Any],
+    trusted: tuple[bytes, bytes],
+    chain: Sequence[tuple[bytes, bytes]],
+    now: str = NOW,
+) -> None:
+    files = {"trusted": f(trusted[0]), "trusted_sig": f(trusted[1])}
+    names = []
+    for i, (b, s) in enumerate(chain, start=1):
+        files[f"bundle_{i}"] = f(b)
+        files[f"bundle_{i}_sig"] = f(s)
+        names.append([f"bundle_{i}", f"bundle_{i}_sig"])
+    add(family, name, description, "trust-walk", expect, files=files, chain=names, now=now)
+
+
+def rb(version: int, roots: Sequence[Key], threshold: int, **kw: Any) -> dict[str, Any]:
+    return bundle(version, root=roots, threshold=threshold, **kw)
+
+
+def family_trust_rotation() -> None:
+    FAMILY_TEXT["trust-rotation"] = (
+        "Trust bundle rotation as TUF root: N+1 needs threshold(N) of N's root keys and "
+        "threshold(N+1) of its own; versions rise by one; the final bundle must be fresh."
+    )
+    fam = "trust-rotation"
+    a, b, c, d, e = (key(f"rot-{x}") for x in "abcde")
+    f_, g = key("rot-f"), key("rot-g")
+    p = key("rot-p256", "ES256")
+    one = signed_bundle(rb(1, [a], 1), [a])
+    walk_case(fam, "no-update", "Only the trusted bundle, no newer one.", ok(version=1), one, [])
+    walk_case(
+        fam,
+        "same-bundle-again",
+        "The trusted bundle offered again (identical bytes).",
+        ok(version=1),
+        one,
+        [one],
+    )
+    walk_case(
+        fam,
+        "1-of-1-rotation",
+        "1-of-1 root key a replaced by b; v2 signed by a and b.",
+        ok(version=2),
+        one,
+        [signed_bundle(rb(2, [b], 1), [a, b])],
+    )
+    walk_case(
+        fam,
+        "1-of-1-rotation-not-signed-by-old",
+        "v2 (root b) signed by b only.",
+        fail("trust_rotation_threshold"),
+        one,
+        [signed_bundle(rb(2, [b], 1), [b])],
+    )
+    walk_case(
+        fam,
+        "1-of-1-rotation-not-signed-by-new",
+        "v2 (root b) signed by a only.",
+        fail("trust_rotation_threshold"),
+        one,
+        [signed_bundle(rb(2, [b], 1), [a])],
+    )
+    walk_case(
+        fam,
+        "1-of-1-unchanged-root",
+        "v2 keeps root a (members change), signed by a.",
+        ok(version=2),
+        one,
+        [signed_bundle(rb(2, [a], 1, members=default_members()[1:]), [a])],
+    )
+    walk_case(
+        fam,
+        "1-of-1-signed-by-member-key",
+        "v2 signed by a member key instead of the root.",
+        fail("trust_rotation_threshold"),
+        one,
+        [signed_bundle(rb(2, [a], 1), [key("mps-1")])],
+    )
+    three5 = signed_bundle(rb(1, [a, b, c, d, e], 3), [a, b, c])
+    walk_case(
+        fam,
+        "3-of-5-sign-with-3",
+        "3-of-5 root unchanged; v2 signed by 3 keys.",
+        ok(version=2),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, d, e], 3), [c, d, e])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-sign-with-2",
+        "3-of-5 root; v2 signed by only 2 keys.",
+        fail("trust_rotation_threshold"),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, d, e], 3), [a, b])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-one-key-rotated",
+        "e replaced by f; v2 signed by a, b, c (3 old, 3 new).",
+        ok(version=2),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, d, f_], 3), [a, b, c])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-one-key-rotated-signed-by-new",
+        "e replaced by f; v2 signed by a, b, f: only 2 of the old keys.",
+        fail("trust_rotation_threshold"),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, d, f_], 3), [a, b, f_])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-one-key-rotated-signed-by-removed",
+        "e replaced by f; v2 signed by c, d, e: 3 old keys but only 2 of the new root.",
+        fail("trust_rotation_threshold"),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, d, f_], 3), [c, d, e])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-two-keys-rotated",
+        "d, e replaced by f, g; signed by a, b, c, f.",
+        ok(version=2),
+        three5,
+        [signed_bundle(rb(2, [a, b, c, f_, g], 3), [a, b, c, f_])],
+    )
+    walk_case(
+        fam,
+        "3-of-5-all-keys-rotated-signed-by-new-only",
+        "A complete new root of 5 keys signed by the new keys only.",
+        fail("trust_rotation_threshold"),
+        three5,
+        [
+            signed_bundle(
+                rb(2, [f_, g, p, key("rot-h"), key("rot-i")], 3),
+                [f_, g, p, key("rot-h"), key("rot-i")],
+            )
+        ],
+    )
+    walk_case(
+        fam,
+        "3-of-5-all-keys-rotated",
+        "A complete new root of 3 keys signed by 3 old and 3 new keys.",
+        ok(version=2),
+        three5,
+        [signed_bundle(rb(2, [f_, g, p], 3), [a, b, c, f_, g, p])],
+    )
+    two = signed_bundle(rb(1, [a, b, c], 2), [a, b])
+    walk_case(
+        fam,
+        "threshold-up",
+        "2-of-3 raised to 3-of-3, signed by all three.",
+        ok(version=2),
+        two,
+        [signed_bundle(rb(2, [a, b, c], 3), [a, b, c])],
+    )
+    walk_case(
+        fam,
+        "threshold-up-not-met-by-new",
+        "2-of-3 raised to 3-of-3, signed by two.",
+        fail("trust_rotation_threshold"),
+        two,
+        [signed_bundle(rb(2, [a, b, c], 3), [a, b])],
+    )
+    walk_case(
+        fam,
+        "threshold-down",
+        "2-of-3 lowered to 1-of-3, signed by two.",
+        ok(version=2),
+        two,
+        [signed_bundle(rb(2, [a, b, c], 1), [a, c])],
+    )
+    walk_case(
+        fam,
+        "threshold-down-not-met-by-old",
+        "2-of-3 lowered to 1-of-3, signed by one.",
+        fail("trust_rotation_threshold"),
+        two,
+        [signed_bundle(rb(2, [a, b, c], 1), [a])],
+    )
+    walk_case(
+        fam,
+        "repeated-key-fakes-threshold",
+        "2-of-3: v2 carries the same key's signature "
+        "twice (refused as malformed, or counted once).",
+        fail("trust_jws_duplicate_kid", "trust_rotation_threshold"),
+        two,
+        [
+            (
+                lambda bb: (
+                    bb[0],
+                    cj(
+                        {
+                            "payload": jws_doc(bb[1])["payload"],
+                            "signatures": jws_doc(bb[1])["signatures"] * 2,
+                        }
+                    ),
+                )
+            )(signed_bundle(rb(2, [a, b, c], 2), [a]))
+        ],
+    )
+    # chains
+    v1 = signed_bundle(rb(1, [a], 1), [a])
+    v2 = signed_bundle(rb(2, [b], 1), [a, b])
+    v3 = signed_bundle(rb(3, [c], 1), [b, c])
+    v4 = signed_bundle(rb(4, [c, d], 2), [c, d])
+    walk_case(
+        fam,
+        "chain-of-three-rotations",
+        "a -> b -> c -> {c, d} 2-of-2.",
+        ok(version=4),
+        v1,
+        [v2, v3, v4],
+    )
+    walk_case(
+        fam,
+        "chain-out-of-order",
+        "The same chain offered in reverse order.",
+        ok(version=4),
+        v1,
+        [v4, v3, v2],
+    )
+    walk_case(
+        fam,
+        "chain-skip-version",
+        "v1 -> v3 without v2 (a gap).",
+        fail("trust_version_gap"),
+        v1,
+        [v3],
+    )
+    walk_case(
+        fam,
+        "chain-gap-in-middle",
+        "v1 -> v2 -> v4 (v3 missing).",
+        fail("trust_version_gap"),
+        v1,
+        [v2, v4],
+    )
+    walk_case(fam, "fast-forward-from-v2", "Trusting v2, walk to v4.", ok(version=4), v2, [v3, v4])
+    walk_case(
+        fam,
+        "old-bundle-offered",
+        "Trusting v3; v1 and v2 offered with v4 (known versions are skipped).",
+        ok(version=4),
+        v3,
+        [v1, v2, v4],
+    )
+    v3_forged = signed_bundle(rb(3, [e], 1), [e])
+    walk_case(
+        fam,
+        "chain-step-signed-by-attacker",
+        "v3 with a root key of the attacker's choosing, signed only by it.",
+        fail("trust_rotation_threshold"),
+        v1,
+        [v2, v3_forged],
+    )
+    v3_tampered = (
+        v3[0]
+        .replace(b'"version":3', b'"version":3', 1)
+        .replace(b"Example Mobile Carrier", b"Exemple Mobile Carrier"),
+        v3[1],
+    )
+    walk_case(
+        fam,
+        "chain-step-tampered",
+        "v3's bytes changed after signing.",
+        fail("trust_payload_mismatch"),
+        v1,
+        [v2, v3_tampered],
+    )
+    # expiry
+    exp2 = signed_bundle(rb(2, [b], 1, expires="2026-03-01T00:00:00Z"), [a, b])
+    fresh3 = signed_bundle(rb(3, [c], 1), [b, c])
+    walk_case(
+        fam,
+        "expired-intermediate",
+        "v2 expired long ago; v3 is fresh: accepted.",
+        ok(version=3),
+        v1,
+        [exp2, fresh3],
+    )
+    walk_case(
+        fam, "expired-final", "The newest bundle v2 has expired.", fail("trust_expired"), v1, [exp2]
+    )
+    old1 = signed_bundle(rb(1, [a], 1, expires="2026-02-01T00:00:00Z"), [a])
+    walk_case(
+        fam,
+        "expired-trusted-then-fresh",
+        "The trusted v1 has expired; fresh v2 arrives.",
+        ok(version=2),
+        old1,
+        [signed_bundle(rb(2, [b], 1), [a, b])],
+    )
+    walk_case(
+        fam,
+        "expired-trusted-no-update",
+        "The trusted bundle has expired and nothing newer.",
+        fail("trust_expired"),
+        old1,
+        [],
+    )
+    walk_case(
+        fam,
+        "expires-exactly-now",
+        "The final bundle expires at now.",
+        fail("trust_expired"),
+        v1,
+        [signed_bundle(rb(2, [b], 1, expires=NOW), [a, b])],
+    )
+    # forks and rollbacks
+    v2b = signed_bundle(rb(2, [c], 1), [a, c])
+    walk_case(
+        fam,
+        "fork-two-version-2",
+        "Two different valid v2 bundles offered together.",
+        fail("trust_fork"),
+        v1,
+        [v2, v2b],
+    )
+    walk_case(
+        fam,
+        "fork-trusted-version",
+        "A different bundle claiming the trusted version.",
+        fail("trust_fork"),
+        v2,
+        [v2b],
+    )
+    # other bundle id
+    other = signed_bundle(rb(2, [b], 1, bundle_id="other-federation"), [a, b])
+    walk_case(
+        fam,
+        "other-bundle-id",
+        "v2 of another federation signed by the right keys.",
+        fail("trust_wrong_bundle"),
+        v1,
+        [other],
+    )
+    # ES256 root
+    pe = signed_bundle(rb(1, [p], 1), [p])
+    walk_case(
+        fam,
+        "es256-root-rotation",
+        "ES256 root key rotated to Ed25519.",
+        ok(version=2),
+        pe,
+        [signed_bundle(rb(2, [a], 1), [p, a])],
+    )
+    walk_case(
+        fam,
+        "rotate-back",
+        "a -> b -> a: a key rotated out and back in.",
+        ok(version=3),
+        v1,
+        [v2, signed_bundle(rb(3, [a], 1), [a, b])],
+    )
+    walk_case(
+        fam,
+        "rotated-out-key-signs-later",
+        "a rotated out at v2 signs v3 alone.",
+        fail("trust_rotation_threshold"),
+        v1,
+        [v2, signed_bundle(rb(3, [a], 1), [a])],
+    )
+    # long chain
+    chain = []
+    prev = a
+    for v in range(2, 12):
+        k = key(f"chain-{v}")
+        chain.append(signed_bundle(rb(v, [k], 1), [prev, k]))
+        prev = k
+    walk_case(fam, "ten-rotations", "Ten successive 1-of-1 rotations.", ok(version=11), v1, chain)
+    walk_case(
+        fam,
+        "ten-rotations-one-missing",
+        "The same chain without v7.",
+        fail("trust_version_gap"),
+        v1,
+        chain[:5] + chain[6:],
+    )
+
+
+def family_trust_bundle() -> None:
+    FAMILY_TEXT["trust-bundle"] = (
+        "A trust bundle must be canonical, consistent and signed by its root."
+    )
+    fam = "trust-bundle"
+    a = key("rot-a")
+    base = rb(2, [a], 1)
+    v1 = signed_bundle(rb(1, [a], 1), [a])
+
+    def bad(
+        name: str, description: str, data: bytes, code: str, signers: Sequence[Key] = (a,)
+    ) -> None:
+        walk_case(
+            fam, name, description, fail(code), v1, [(data, jws(data, list(signers), TRUST_TYP))]
+        )
+
+    bad(
+        "not-canonical",
+        "trust.json with whitespace.",
+        json.dumps(base, indent=1).encode(),
+        "trust_not_canonical",
+    )
+    bad(
+        "duplicate-member-name",
+        "'version' twice in trust.json.",
+        cj(base)[:-1] + b',"version":3}',
+        "trust_invalid",
+    )
+    members = default_members()
+    members[0]["keys"].append(key("mps-1").jwk)
+    bad(
+        "key-in-two-members",
+        "The same key listed for two members.",
+        cj(dict(base, members=members)),
+        "trust_duplicate_key",
+    )
+    members = default_members()
+    members[0]["keys"] = [a.jwk]
+    bad(
+        "root-key-also-member",
+        "A root key also listed as a member key.",
+        cj(dict(base, members=members)),
+        "trust_duplicate_key",
+    )
+    bad("threshold-zero", "Root threshold 0.", cj(rb(2, [a], 0)), "trust_invalid")
+    bad(
+        "threshold-above-keys", "Root threshold 2 with one key.", cj(rb(2, [a], 2)), "trust_invalid"
+    )
+    members = default_members()
+    members[0]["keys"] = [dict(key("carrier-1").jwk, d="AAAA")]
+    bad(
+        "private-key-material",
+        "A member JWK carrying a private member 'd'.",
+        cj(dict(base, members=members)),
+        "jwk_private_member",
+    )
+    members = default_members()
+    members[0]["publish"][0]["kinds"] = ["email"]
+    bad(
+        "unknown-kind",
+        "A rule with an unknown identifier kind.",
+        cj(dict(base, members=members)),
+        "trust_invalid",
+    )
+    members = default_members()
+    members[0]["publish"][0]["signers"] = ["ghost"]
+    bad(
+        "rule-signer-not-member",
+        "A rule naming a non-member as signer.",
+        cj(dict(base, members=members)),
+        "trust_invalid",
+    )
+    bad(
+        "wrong-format",
+        "format antifraud-manifest.",
+        cj(dict(base, format="antifraud-manifest")),
+        "wrong_payload_type",
+    )
+    walk_case(
+        fam,
+        "signature-typ-manifest",
+        "A bundle signed with a manifest-typed envelope.",
+        fail("trust_jws_typ"),
+        v1,
+        [(cj(base), jws(cj(base), [a], MANIFEST_TYP))],
+    )
+    walk_case(
+        fam,
+        "signature-file-empty",
+        "An empty trust.json.sig.",
+        fail("trust_json_syntax"),
+        v1,
+        [(cj(base), b"")],
+    )
+    other_payload = cj(rb(2, [a], 1, expires="2027-06-01T00:00:00Z"))
+    walk_case(
+        fam,
+        "signature-over-other-bytes",
+        "trust.json.sig carries another bundle as payload.",
+        fail("trust_payload_mismatch"),
+        v1,
+        [(cj(base), jws(other_payload, [a], TRUST_TYP))],
+    )
+    walk_case(
+        fam,
+        "valid-members-unchanged",
+        "A valid v2 (sanity check for this family).",
+        ok(version=2),
+        v1,
+        [(cj(base), jws(cj(base), [a], TRUST_TYP))],
+    )
+    verify_case(
+        fam,
+        "verify-with-expired-bundle",
+        "A list verified against an expired bundle.",
+        fail("trust_expired"),
+        entries=BASE,
+        sig=BASE_SIG,
+        trust=cj(bundle(expires="2026-05-01T00:00:00Z")),
+        trust_sig=jws(
+            cj(bundle(expires="2026-05-01T00:00:00Z")), [key("root-1"), key("root-2")], TRUST_TYP
+        ),
+    )
+    verify_case(
+        fam,
+        "verify-with-unsigned-bundle",
+        "The bundle is signed by one root key of 2 needed.",
+        fail("trust_threshold_not_met"),
+        entries=BASE,
+        sig=BASE_SIG,
+        trust=DEFAULT_TRUST,
+        trust_sig=jws(DEFAULT_TRUST, [key("root-1")], TRUST_TYP),
+    )
+    verify_case(
+        fam,
+        "verify-with-bundle-signed-by-member",
+        "The bundle is signed by member keys.",
+        fail("trust_signature_invalid"),
+        entries=BASE,
+        sig=BASE_SIG,
+        trust=DEFAULT_TRUST,
+        trust_sig=jws(DEFAULT_TRUST, [key("mps-1"), key("mps-2")], TRUST_TYP),
+    )
+
+
+# ------------------------------------------------------------- family: jcs
+
+
+def family_jcs() -> None:
+    FAMILY_TEXT["jcs"] = (
+        "Canonical JSON (RFC 8785, float-free profile): upstream vectors and the refusals of the "
+        "strict parser."
+    )
+    fam = "jcs"
+    for path in sorted((ROOT_DIR / "tests" / "vectors" / "jcs").glob("*.json")):
+        vec = json.loads(path.read_text(encoding="utf-8"))
+        add(
+            fam,
+            f"rfc8785-{vec['name']}",
+            f"RFC 8785 reference vector '{vec['name']}' ({vec['source']}).",
+            "canonicalize",
+            ok(output=base64.b64encode(bytes.fromhex(vec["expected_hex"])).decode()),
+            files={"in": f(vec["input"].encode("utf-8"))},
+        )
+
+    def good(name: str, description: str, data: bytes, out: bytes) -> None:
+        add(
+            fam,
+            name,
+            description,
+            "canonicalize",
+            ok(output=base64.b64encode(out).decode()),
+            files={"in": f(data)},
+        )
+
+    def bad(name: str, description: str, data: bytes, code: str) -> None:
+        add(fam, name, description, "canonicalize", fail(code), files={"in": f(data)})
+
+    good(
+        "sort-utf16",
+        "Members sorted by UTF-16 code units: U+1F602 (D83D DE02) before U+FB33 "
+        "(code-point order would differ).",
+        '{"\ufb33":2,"\U0001f602":1}'.encode(),
+        '{"\U0001f602":1,"\ufb33":2}'.encode(),
+    )
+    good(
+        "escapes-controls",
+        "Control characters: \\b \\f \\n \\r \\t short forms, others \\u00xx "
+        "lower-case; DEL stays raw.",
+        b'"\\u0008\\u000c\\n\\r\\t\\u0001\\u001F\\u007f"',
+        b'"\\b\\f\\n\\r\\t\\u0001\\u001f\x7f"',
+    )
+    good(
+        "unescape-non-ascii",
+        "Escaped non-ASCII is written as raw UTF-8.",
+        b'"\\u00e9\\u4e2d"',
+        '"é中"'.encode(),
+    )
+    good("slash-not-escaped", "The solidus is not escaped.", b'"a\\/b"', b'"a/b"')
+    good(
+        "whitespace-removed",
+        "Insignificant whitespace removed.",
+        b' { "b" : [ 1 , 2 ] ,\n"a":null } ',
+        b'{"a":null,"b":[1,2]}',
+    )
+    good(
+        "max-safe-integer",
+        "2^53-1 and -(2^53-1).",
+        b"[9007199254740991,-9007199254740991]",
+        b"[9007199254740991,-9007199254740991]",
+    )
+    good("zero", "0 is written 0.", b"[0]", b"[0]")
+    good(
+        "empty-containers",
+        "Empty object, array, string.",
+        b'{"":[],"a":{},"b":""}',
+        b'{"":[],"a":{},"b":""}',
+    )
+    good("literals", "true, false, null.", b"[true,false,null]", b"[true,false,null]")
+    good(
+        "nested-sort",
+        "Nested objects are sorted too.",
+        b'{"b":{"d":1,"c":2},"a":[{"z":0,"y":1}]}',
+        b'{"a":[{"y":1,"z":0}],"b":{"c":2,"d":1}}',
+    )
+    good(
+        "surrogate-pair-escaped",
+        "A valid escaped surrogate pair becomes raw UTF-8.",
+        b'"\\ud83d\\ude02"',
+        '"\U0001f602"'.encode(),
+    )
+    bad("float", "A number with a fraction.", b"[1.5]", "json_float")
+    bad("float-integral", "1.0 (integral but written as a float).", b"[1.0]", "json_float")
+    bad("exponent", "A number with an exponent.", b"[1e3]", "json_float")
+    bad("too-large-integer", "2^53.", b"[9007199254740992]", "json_integer_range")
+    bad("too-small-integer", "-(2^53).", b"[-9007199254740992]", "json_integer_range")
+    bad("negative-zero", "-0.", b"[-0]", "json_negative_zero")
+    bad("nan", "NaN.", b"[NaN]", "json_nonfinite")
+    bad("infinity", "Infinity.", b"[Infinity]", "json_nonfinite")
+    bad("duplicate-key", "A duplicate member name.", b'{"a":1,"a":1}', "json_duplicate_key")
+    bad(
+        "duplicate-key-nested",
+        "A duplicate member name in a nested object.",
+        b'{"x":{"a":1,"b":2,"a":3}}',
+        "json_duplicate_key",
+    )
+    bad(
+        "duplicate-key-escaped",
+        "Duplicate names spelled differently (a and \\u0061).",
+        b'{"a":1,"\\u0061":2}',
+        "json_duplicate_key",
+    )
+    bad("lone-high-surrogate", "A lone high surrogate.", b'"\\ud800"', "json_lone_surrogate")
+    bad("lone-low-surrogate", "A lone low surrogate.", b'"\\udfff"', "json_lone_surrogate")
+    bad(
+        "reversed-surrogates",
+        "Low then high surrogate.",
+        b'"\\ude02\\ud83d"',
+        "json_lone_surrogate",
+    )
+    bad(
+        "surrogate-in-key",
+        "A lone surrogate in a member name.",
+        b'{"\\ud800":1}',
+        "json_lone_surrogate",
+    )
+    bad("bom", "A UTF-8 byte order mark.", b'\xef\xbb\xbf{"a":1}', "json_bom")
+    bad("utf16-bom", "A UTF-16 byte order mark.", '\ufeff{"a":1}'.encode("utf-16-le"), "json_bom")
+    bad("invalid-utf8", "An invalid UTF-8 byte.", b'"\xff"', "json_invalid_utf8")
+    bad("overlong-utf8", "An overlong UTF-8 encoding of '/'.", b'"\xc0\xaf"', "json_invalid_utf8")
+    bad(
+        "encoded-surrogate-utf8",
+        "A surrogate encoded directly in UTF-8 (CESU).",
+        b'"\xed\xa0\x80"',
+        "json_invalid_utf8",
+    )
+    bad("truncated", "Truncated input.", b'{"a":', "json_syntax")
+    bad("trailing-comma", "A trailing comma.", b"[1,2,]", "json_syntax")
+    bad("single-quotes", "Single-quoted strings.", b"{'a':1}", "json_syntax")
+    bad("raw-control", "A raw control character inside a string.", b'"a\x01b"', "json_syntax")
+    bad("leading-zero", "A number with a leading zero.", b"[01]", "json_syntax")
+    bad("plus-sign", "A number with a plus sign.", b"[+1]", "json_syntax")
+    bad("two-values", "Two top-level values.", b"1 2", "json_syntax")
+    bad("empty", "Empty input.", b"", "json_syntax")
+    bad("comment", "A JavaScript comment.", b"[1]//x", "json_syntax")
+    bad(
+        "deep-nesting",
+        "33 nested arrays (the limit is 32).",
+        b"[" * 33 + b"]" * 33,
+        "json_too_deep",
+    )
+    good("nesting-at-limit", "32 nested arrays.", b"[" * 32 + b"]" * 32, b"[" * 32 + b"]" * 32)
+
+
+# ---------------------------------------------------------- family: rfc8037
+
+
+def family_rfc8037() -> None:
+    FAMILY_TEXT["rfc8037"] = "RFC 8037 Appendix A known answers and RFC 7638 thumbprints."
+    fam = "rfc8037"
+    vec = json.loads((ROOT_DIR / "tests" / "vectors" / "rfc8037.json").read_text(encoding="utf-8"))
+    pub = vec["A.2_public_jwk"]
+    add(
+        fam,
+        "a3-thumbprint",
+        "RFC 8037 A.3: thumbprint of the A.2 public key.",
+        "thumbprint",
+        ok(thumbprint=vec["A.3_thumbprint"]),
+        files={"jwk": f(cj(pub))},
+    )
+    add(
+        fam,
+        "a3-thumbprint-member-order",
+        "The same key with members in another order and whitespace: same thumbprint.",
+        "thumbprint",
+        ok(thumbprint=vec["A.3_thumbprint"]),
+        files={"jwk": f(b'{ "x": "' + pub["x"].encode() + b'", "kty": "OKP", "crv": "Ed25519" }')},
+    )
+    add(
+        fam,
+        "a1-private-jwk-refused",
+        "The A.1 private JWK (with 'd') is refused as a public key.",
+        "thumbprint",
+        fail("jwk_private_member"),
+        files={"jwk": f(cj(vec["A.1_private_jwk"]))},
+    )
+    general = cj(
+        {
+            "payload": vec["A.4_payload_b64"],
+            "signatures": [
+                {"protected": vec["A.4_protected_b64"], "signature": vec["A.4_signature_b64"]}
+            ],
+        }
+    )
+    add(
+        fam,
+        "a4-verify",
+        "RFC 8037 A.4 signature (EdDSA over 'Example of Ed25519 signing') in "
+        "General JSON form verifies with the A.2 key.",
+        "jws-verify",
+        ok(),
+        files={"jws": f(general), "jwk": f(cj(pub))},
+    )
+    add(
+        fam,
+        "a4-verify-compact",
+        "The A.4 compact serialization verifies.",
+        "jws-verify",
+        ok(),
+        files={"jws": f(vec["A.4_compact"].encode()), "jwk": f(cj(pub))},
+    )
+    tampered = cj(
+        {
+            "payload": b64u(b"Example of Ed25519 signinG"),
+            "signatures": [
+                {"protected": vec["A.4_protected_b64"], "signature": vec["A.4_signature_b64"]}
+            ],
+        }
+    )
+    add(
+        fam,
+        "a4-tampered-payload",
+        "The A.4 signature over a changed payload.",
+        "jws-verify",
+        fail("signature_invalid"),
+        files={"jws": f(tampered), "jwk": f(cj(pub))},
+    )
+    add(
+        fam,
+        "a4-wrong-key",
+        "The A.4 signature checked with another key.",
+        "jws-verify",
+        fail("signature_invalid"),
+        files={"jws": f(general), "jwk": f(cj(key("attacker-1").jwk))},
+    )
+    for name in ("mps-1", "cbank-1", "root-1", "carrier-1"):
+        k = K[name]
+        add(
+            fam,
+            f"thumbprint-{name}",
+            f"Thumbprint of the suite's {k.alg} test key {name}.",
+            "thumbprint",
+            ok(thumbprint=k.kid),
+            files={"jwk": f(cj(k.jwk))},
+        )
+    add(
+        fam,
+        "thumbprint-with-kid",
+        "A JWK whose kid is its thumbprint.",
+        "thumbprint",
+        ok(thumbprint=K["mps-1"].kid),
+        files={"jwk": f(cj(dict(K["mps-1"].jwk, kid=K["mps-1"].kid)))},
+    )
+    add(
+        fam,
+        "thumbprint-wrong-kid",
+        "A JWK whose kid is not its thumbprint.",
+        "thumbprint",
+        fail("jwk_mismatch"),
+        files={"jwk": f(cj(dict(K["mps-1"].jwk, kid=K["mps-2"].kid)))},
+    )
+    add(
+        fam,
+        "jwk-short-x",
+        "An Ed25519 JWK with a 31-byte x.",
+        "thumbprint",
+        fail("jwk_invalid"),
+        files={"jwk": f(cj({"crv": "Ed25519", "kty": "OKP", "x": b64u(b"\x01" * 31)}))},
+    )
+    add(
+        fam,
+        "jwk-p256-off-curve",
+        "A P-256 JWK whose point is not on the curve.",
+        "thumbprint",
+        fail("jwk_invalid"),
+        files={
+            "jwk": f(
+                cj({"crv": "P-256", "kty": "EC", "x": b64u(b"\x01" * 32), "y": b64u(b"\x02" * 32)})
+            )
+        },
+    )
+    add(
+        fam,
+        "jwk-rsa",
+        "An RSA JWK.",
+        "thumbprint",
+        fail("jwk_unsupported"),
+        files={"jwk": f(cj({"e": "AQAB", "kty": "RSA", "n": b64u(b"\xc1" * 256)}))},
+    )
+    add(
+        fam,
+        "jwk-oct",
+        "A symmetric (oct) JWK.",
+        "thumbprint",
+        fail("jwk_private_member"),
+        files={"jwk": f(cj({"k": b64u(b"secret"), "kty": "oct"}))},
+    )
+    add(
+        fam,
+        "jwk-x25519",
+        "An X25519 (key agreement) OKP key.",
+        "thumbprint",
+        fail("jwk_unsupported"),
+        files={"jwk": f(cj({"crv": "X25519", "kty": "OKP", "x": b64u(b"\x09" * 32)}))},
+    )
+    m = b'{"version":1}'
+    for name in ("mps-1", "cbank-1"):
+        k = K[name]
+        add(
+            fam,
+            f"general-jws-{k.alg.lower()}",
+            f"A General JSON JWS by test key {name}.",
+            "jws-verify",
+            ok(),
+            files={"jws": f(jws(m, [k])), "jwk": f(cj(k.jwk))},
+        )
+
+
+# --------------------------------------------------------- family: minisign
+
+
+def family_minisign() -> None:
+    FAMILY_TEXT["minisign"] = "minisign sidecar signatures: upstream known answers and ours."
+    fam = "minisign"
+    vec = json.loads((ROOT_DIR / "tests" / "vectors" / "minisign.json").read_text(encoding="utf-8"))
+    pub = f"untrusted comment: minisign public key {vec['public_key_id']}\n{vec['public_key']}\n".encode()
+    for v in vec["vectors"]:
+        legacy = v["algorithm"] == "Ed"
+        files = {"file": f(v["message"].encode()), "sig": f(v["signature"].encode()), "pub": f(pub)}
+        if legacy:
+            add(
+                fam,
+                f"{v['name']}-refused",
+                "Upstream legacy (non-prehashed) signature: refused by default like minisign -H.",
+                "minisign-verify",
+                fail("minisign_legacy_refused"),
+                files=files,
+            )
+        add(
+            fam,
+            v["name"],
+            f"Upstream vector ({v['from']}).",
+            "minisign-verify",
+            ok(trusted_comment=v["trusted_comment"]),
+            files=files,
+            allow_legacy=legacy,
+        )
+        add(
+            fam,
+            f"{v['name']}-wrong-message",
+            f"Upstream vector over '{v['wrong_message']}'.",
+            "minisign-verify",
+            fail("minisign_bad_signature"),
+            files=dict(files, file=f(v["wrong_message"].encode())),
+            allow_legacy=legacy,
+        )
+        lines = v["signature"].split("\n")
+        lines[2] = lines[2] + "x"
+        add(
+            fam,
+            f"{v['name']}-trusted-comment-edited",
+            "The trusted comment edited.",
+            "minisign-verify",
+            fail("minisign_bad_comment_signature"),
+            files=dict(files, sig=f("\n".join(lines).encode())),
+            allow_legacy=legacy,
+        )
+        lines = v["signature"].split("\n")
+        lines[0] = "untrusted comment: edited"
+        add(
+            fam,
+            f"{v['name']}-untrusted-comment-edited",
+            "The untrusted comment edited: still valid (it is not signed).",
+            "minisign-verify",
+            ok(trusted_comment=v["trusted_comment"]),
+            files=dict(files, sig=f("\n".join(lines).encode())),
+            allow_legacy=legacy,
+        )
+    # our own: a fixed test key, prehashed signature over an entries file
+    sk = key("minisign-1").sk
+    pk = sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    key_id = hashlib.sha256(cj(K["minisign-1"].jwk)).digest()[:8]
+    pub2 = (
+        f"untrusted comment: minisign public key {key_id[::-1].hex().upper()}\n".encode()
+        + base64.b64encode(b"Ed" + key_id + pk)
+        + b"\n"
+    )
+    comment = "antifraud-list issuer=mps list=fraud-phones version=5"
+    digest = hashlib.blake2b(BASE, digest_size=64).digest()
+    s = sk.sign(digest)
+    g = sk.sign(s + comment.encode())
+    sig = (
+        b"untrusted comment: signature from antifraud test key\n"
+        + base64.b64encode(b"ED" + key_id + s)
+        + b"\n"
+        + f"trusted comment: {comment}\n".encode()
+        + base64.b64encode(g)
+        + b"\n"
+    )
+    files = {"file": f(BASE), "sig": f(sig), "pub": f(pub2)}
+    add(
+        fam,
+        "ours-prehashed",
+        "A prehashed signature over an entries file by a test key.",
+        "minisign-verify",
+        ok(trusted_comment=comment),
+        files=files,
+    )
+    add(
+        fam,
+        "ours-tampered-file",
+        "The entries file changed.",
+        "minisign-verify",
+        fail("minisign_bad_signature"),
+        files=dict(files, file=f(flip(BASE, b":90", b":80"))),
+    )
+    add(
+        fam,
+        "ours-other-key",
+        "Checked with the upstream public key (other key id).",
+        "minisign-verify",
+        fail("minisign_key_mismatch"),
+        files=dict(files, pub=f(pub)),
+    )
+    add(
+        fam,
+        "ours-truncated-sig",
+        "The signature file without its last line.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, sig=f(b"\n".join(sig.split(b"\n")[:3]) + b"\n")),
+    )
+    add(
+        fam,
+        "ours-bad-base64",
+        "The signature line is not base64.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, sig=f(sig.replace(b"\nRU", b"\n!!", 1))),
+    )
+
+
+# ------------------------------------------------------- family: identifier
+
+#: kind -> (module, function) of this library's validators.
+VALIDATORS = {
+    "phone": ("phone", "validate"),
+    "bank_card": ("card", "validate"),
+    "iccid": ("iccid", "validate"),
+    "imei": ("imei", "validate"),
+    "idcard": ("idcard", "validate"),
+    "bank_account": ("account", "validate"),
+    "payment_account": ("account", "validate_payment_account"),
+}
+
+# (kind, name, input, expected canonical value or None when it must be refused, why).
+# Each verdict was reasoned from docs/ (validators, canonical forms) before it was added;
+# the error code recorded for a refusal is this library's.
+IDENTIFIERS: list[tuple[str, str, str, str | None, str]] = [
+    ("phone", "cn-mobile-national", "13800138000", "+8613800138000", "11-digit mobile, region CN"),
+    ("phone", "cn-mobile-e164-spaces", "+86 138 0013 8000", "+8613800138000", "separators dropped"),
+    ("phone", "cn-mobile-dashes", "138-0013-8000", "+8613800138000", "dashes dropped"),
+    ("phone", "cn-mobile-idd-00", "0086 13800138000", "+8613800138000", "00 international prefix"),
+    (
+        "phone",
+        "cn-mobile-fullwidth",
+        "１３８－００１３－８０００",
+        "+8613800138000",
+        "full-width digits and dash fold to ASCII",
+    ),
+    (
+        "phone",
+        "cn-mobile-ideographic-space",
+        "138\u30000013\u30008000",
+        "+8613800138000",
+        "U+3000 folds to a space, a separator",
+    ),
+    (
+        "phone",
+        "cn-mobile-zero-width-space",
+        "138\u200b0013\u200b8000",
+        "+8613800138000",
+        "invisible format characters are deleted (and flagged)",
+    ),
+    ("phone", "cn-fixed-beijing", "010-6234 5678", "+861062345678", "fixed line with trunk 0"),
+    ("phone", "cn-short-code", "95588", "tel:95588;phone-context=+86", "bank hotline short code"),
+    ("phone", "cn-emergency", "110", "tel:110;phone-context=+86", "emergency number"),
+    ("phone", "hk-mobile", "00852 5123 4567", "+85251234567", "Hong Kong mobile"),
+    ("phone", "canonical-idempotent", "+8613800138000", "+8613800138000", "already canonical"),
+    ("phone", "letter-o-for-zero", "138O0138OOO", None, "letters are refused, not keypad-mapped"),
+    ("phone", "two-letters", "138O0138000", None, "letters are refused, not dropped"),
+    ("phone", "arabic-indic-digits", "١٣٨٠٠١٣٨٠٠٠", None, "digits of other scripts are refused"),
+    ("phone", "devanagari-digits", "१३८००१३८०००", None, "digits of other scripts are refused"),
+    ("phone", "superscript-digits", "¹³⁸⁰⁰¹³⁸⁰⁰⁰", None, "superscripts are not digits (no NFKC)"),
+    ("phone", "circled-digits", "①③⑧⓪⓪①③⑧⓪⓪⓪", None, "circled digits are refused"),
+    ("phone", "mathematical-bold-digits", "𝟏𝟑𝟖𝟎𝟎𝟏𝟑𝟖𝟎𝟎𝟎", None, "math digits refused"),
+    ("phone", "scientific-notation", "1.38001E+10", None, "a spreadsheet lost digits"),
+    ("phone", "spreadsheet-float", "13800138000.0", None, "a spreadsheet float"),
+    ("phone", "extension", "010-62345678转123", None, "extensions are refused"),
+    ("phone", "empty", "", None, "empty input"),
+    ("phone", "plus-only", "+", None, "no digits"),
+    ("phone", "too-long", "13800138000138001380", None, "20 digits"),
+    ("phone", "too-short", "1", None, "one digit"),
+    ("phone", "text-around", "电话13800138000", None, "surrounding text is refused"),
+    ("phone", "two-numbers", "13800138000,13912345678", None, "two numbers"),
+    (
+        "phone",
+        "rtl-override",
+        "138\u202e00138000",
+        "+8613800138000",
+        "a bidi override is an invisible format character: deleted and flagged",
+    ),
+    (
+        "bank_card",
+        "unionpay-16",
+        luhn_complete("622202000000001"),
+        luhn_complete("622202000000001"),
+        "16-digit UnionPay, Luhn valid",
+    ),
+    (
+        "bank_card",
+        "unionpay-19",
+        "6222021234567890128",
+        "6222021234567890128",
+        "19-digit, Luhn valid",
+    ),
+    ("bank_card", "spaces", "6222 0212 3456 7890 128", "6222021234567890128", "spaces dropped"),
+    (
+        "bank_card",
+        "fullwidth",
+        "６２２２０２１２３４５６７８９０１２８",
+        "6222021234567890128",
+        "full-width digits fold",
+    ),
+    ("bank_card", "bad-luhn", "6222021234567890129", None, "Luhn check digit wrong"),
+    ("bank_card", "too-short", "622202123", None, "9 digits"),
+    ("bank_card", "too-long", "62220212345678901234", None, "20 digits"),
+    ("bank_card", "letters", "6222O21234567890128", None, "a letter O"),
+    (
+        "bank_card",
+        "arabic-indic",
+        "".join(chr(0x660 + int(c)) for c in "6222021234567890128"),
+        None,
+        "digits of other scripts",
+    ),
+    ("bank_card", "empty", "", None, "empty"),
+    (
+        "iccid",
+        "cn-20-digits",
+        luhn_complete("8986001234567890123"),
+        luhn_complete("8986001234567890123"),
+        "89 86 ... with a Luhn check digit",
+    ),
+    (
+        "iccid",
+        "19-digits",
+        luhn_complete("898600123456789012"),
+        luhn_complete("898600123456789012"),
+        "18 digits + Luhn check digit",
+    ),
+    (
+        "iccid",
+        "19-digits-bad-luhn",
+        luhn_complete("898600123456789012")[:-1]
+        + str((int(luhn_complete("898600123456789012")[-1]) + 1) % 10),
+        None,
+        "a 19-digit ICCID's Luhn check digit is checked",
+    ),
+    (
+        "iccid",
+        "20-digits-operator-digit",
+        luhn_complete("8986001234567890123")[:-1]
+        + str((int(luhn_complete("8986001234567890123")[-1]) + 1) % 10),
+        luhn_complete("8986001234567890123")[:-1]
+        + str((int(luhn_complete("8986001234567890123")[-1]) + 1) % 10),
+        "a 20-digit ICCID may end in an operator digit: a Luhn mismatch is accepted (flagged)",
+    ),
+    ("iccid", "spaces", "8986 0012 3456 7890 120", "8986001234567890120", "separators dropped"),
+    (
+        "iccid",
+        "padding-f",
+        "8986001234567890120F",
+        "8986001234567890120",
+        "the F padding nibble is removed",
+    ),
+    ("iccid", "not-89", luhn_complete("1234567890123456789"), None, "an ICCID starts with 89"),
+    ("iccid", "too-short", "8986", None, "4 digits"),
+    ("iccid", "letters", "8986OO1234567890123X", None, "letters"),
+    ("imei", "valid", "352099001761481", "352099001761481", "15 digits, Luhn valid"),
+    ("imei", "dashes", "35-209900-176148-1", "352099001761481", "dashes dropped"),
+    ("imei", "bad-luhn", "352099001761482", None, "Luhn check digit wrong"),
+    ("imei", "letters", "35209900176148A", None, "a letter"),
+    ("imei", "too-long", "3520990017614811234", None, "19 digits"),
+    (
+        "idcard",
+        "gb11643-example",
+        "11010519491231002X",
+        "11010519491231002X",
+        "the GB 11643 example number",
+    ),
+    ("idcard", "lowercase-x", "11010519491231002x", "11010519491231002X", "x is upper-cased"),
+    ("idcard", "bad-check", "110105194912310021", None, "check character wrong"),
+    ("idcard", "bad-date", "110105194902300027", None, "30 February"),
+    ("idcard", "too-short", "1101051949123100", None, "16 characters"),
+]
+
+
+def family_identifier() -> list[str]:
+    FAMILY_TEXT["identifier"] = (
+        "Identifier validation and canonical forms. These vectors pin this library's behaviour "
+        "(codes and canonical values are its own); each verdict was checked against the docs."
+    )
+    import importlib
+
+    skipped = []
+    for kind, name, raw, expected, why in IDENTIFIERS:
+        module_name, func_name = VALIDATORS[kind]
+        try:
+            module = importlib.import_module(f"antifraud_common.{module_name}")
+            func = getattr(module, func_name)
+        except (ImportError, AttributeError):
+            skipped.append(f"{kind}/{name}")
+            continue
+        from antifraud_common.errors import AntifraudError
+
+        try:
+            got: str | None = func(raw)
+            code = None
+        except AntifraudError as e:
+            got, code = None, e.code
+        if got != expected:
+            raise SystemExit(
+                f"identifier {kind}/{name}: expected {expected!r}, library gives "
+                f"{got!r} ({code}); check the docs and the vector"
+            )
+        expect = ok(value=got) if got is not None else fail(str(code))
+        add(
+            "identifier",
+            f"{kind}-{name}",
+            f"{kind}: {why}.",
+            "validate-identifier",
+            expect,
+            kind=kind,
+            value=raw,
+        )
+    return skipped
+
+
+# ------------------------------------------------------------------ writing
+
+FAMILIES: list[Callable[[], Any]] = [
+    family_list,
+    family_integrity,
+    family_signature,
+    family_scope,
+    family_threshold,
+    family_freshness,
+    family_rollback,
+    family_manifest,
+    family_entries,
+    family_delta,
+    family_trust_rotation,
+    family_trust_bundle,
+    family_jcs,
+    family_rfc8037,
+    family_minisign,
+    family_identifier,
+]
+
+
+def build() -> tuple[dict[str, bytes], list[str]]:
+    SUITE.clear()
+    skipped: list[str] = []
+    for fam in FAMILIES:
+        skipped.extend(fam() or [])
+    out: dict[str, bytes] = {}
+    for family, cases in SUITE.items():
+        doc = {
+            "format": SUITE_FORMAT,
+            "format_version": SUITE_VERSION,
+            "family": family,
+            "description": FAMILY_TEXT[family],
+            "generated_by": "scripts/make_conformance.py",
+            "test_keys_warning": "every key in these cases is a public test key: never trust it",
+            "cases": cases,
+        }
+        out[f"{family}.json"] = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode(
+            "utf-8"
+        )
+    return out, skipped
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--check", action="store_true", help="compare instead of writing")
+    args = parser.parse_args(argv)
+    files, skipped = build()
+    for name in skipped:
+        print(f"skipped (validator not available): {name}", file=sys.stderr)
+    total = sum(len(c) for c in SUITE.values())
+    if args.check:
+        stale = [
+            n
+            for n, data in files.items()
+            if not (args.out / n).is_file() or (args.out / n).read_bytes() != data
+        ]
+        extra = [p.name for p in args.out.glob("*.json") if p.name not in files]
+        if stale or extra:
+            print(f"out of date: {sorted(stale + extra)}", file=sys.stderr)
+            return 1
+        print(f"{total} cases up to date")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for p in args.out.glob("*.json"):
+        if p.name not in files:
+            p.unlink()
+    for n, data in files.items():
+        (args.out / n).write_bytes(data)
+    for family, cases in SUITE.items():
+        print(f"{family:16} {len(cases):4}")
+    print(f"{'total':16} {total:4}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
