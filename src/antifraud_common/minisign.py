@@ -239,16 +239,13 @@ def _check_comment(text: object, *, what: str, max_bytes: int) -> str:
     if not isinstance(text, str):
         raise MinisignFormatError(f"the {what} must be a str", code="minisign_format")
     # One line of printable text (TAB allowed), like minisign's is_printable().
+    # Lone surrogates are not printable, so the text always encodes as UTF-8.
     if any(ch != "\t" and not ch.isprintable() for ch in text):
         raise MinisignFormatError(
             f"the {what} must be one line of printable text", code="minisign_format"
         )
-    if len(text.encode("utf-8", "surrogatepass")) > max_bytes:
+    if len(text.encode("utf-8")) > max_bytes:
         raise MinisignFormatError(f"the {what} is too long", code="minisign_format")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as e:
-        raise MinisignFormatError(f"the {what} is not valid Unicode", code="minisign_format") from e
     return text
 
 

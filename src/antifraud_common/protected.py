@@ -352,8 +352,7 @@ class ProtectedList:
         if hit is None:
             return
         kind_value = kind.value if isinstance(kind, IdentifierKind) else kind
-        allowed = allow if isinstance(allow, frozenset | set) else set(allow)
-        if (kind_value, value) in allowed:
+        if (kind_value, value) in set(allow):
             return
         raise ProtectedIdentifierError(
             f"{mask_value(hit.kind, value)} is protected ({hit.category.value}: {hit.name}); "

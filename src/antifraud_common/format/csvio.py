@@ -449,14 +449,20 @@ def export_csv(
     imported. The default writes full values so the export can be re-imported:
     handle the file like the list itself (its TLP marking applies).
     """
-    out = io.StringIO() if isinstance(destination, str | os.PathLike) else destination
+    if isinstance(destination, str | os.PathLike):
+        buffer = io.StringIO()
+        count = _write(entries, buffer, mask_cards)
+        data = buffer.getvalue().encode("utf-8")
+        write_atomic(destination, (b"\xef\xbb\xbf" if bom else b"") + data, mode=0o600)
+        return count
+    return _write(entries, destination, mask_cards)
+
+
+def _write(entries: Iterable[Entry], out: IO[str], mask_cards: bool) -> int:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     count = 0
     for entry in entries:
         writer.writerow(_row(entry, mask_cards))
         count += 1
-    if isinstance(out, io.StringIO) and isinstance(destination, str | os.PathLike):
-        data = out.getvalue().encode("utf-8")
-        write_atomic(destination, (b"\xef\xbb\xbf" if bom else b"") + data, mode=0o600)
     return count
