@@ -1,7 +1,9 @@
 """Glue between the conformance protocol and the exchange layer (private).
 
 Maps the protocol's ``verify`` and ``apply-delta`` commands onto
-:mod:`antifraud_common.exchange` (signing, deltas, receiver state).
+:mod:`antifraud_common.exchange`: the receiver state given on the command line
+(``--state-version``, ``--state-sha256``) becomes a one-record in-memory state
+store that answers for whatever list is being verified.
 """
 
 from __future__ import annotations
@@ -10,7 +12,32 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 __all__: list[str] = []
+
+
+@attrs.frozen(kw_only=True)
+class _Record:
+    version: int
+    state_sha256: str
+
+
+@attrs.frozen(kw_only=True)
+class _OneRecordState:
+    """A state store holding one record, returned for any ``(issuer, list_id)``."""
+
+    record: _Record | None
+
+    def get(self, issuer: str, list_id: str) -> _Record | None:
+        del issuer, list_id
+        return self.record
+
+
+def _state(version: int | None, sha256: str | None) -> _OneRecordState | None:
+    if version is None:
+        return None
+    return _OneRecordState(record=_Record(version=version, state_sha256=sha256 or ""))
 
 
 def verify(
@@ -24,7 +51,17 @@ def verify(
     state_sha256: str | None,
 ) -> dict[str, Any]:
     """Verify a signed list; return the extra members of the verdict line."""
-    raise NotImplementedError
+    from antifraud_common.exchange.signing import verify_list
+
+    with verify_list(
+        entries,
+        sig,
+        trust=bundle,
+        state=_state(state_version, state_sha256),
+        now=now,
+        grace=grace,
+    ) as verified:
+        return {"grace_used": verified.grace_used, "unchanged": verified.unchanged}
 
 
 def apply_delta(
