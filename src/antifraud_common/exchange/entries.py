@@ -377,7 +377,12 @@ class _Checker:
         fullmatch = _FAST_LINE.fullmatch
         matches = [fullmatch(line) for line in lines]
         # Phone numbers are decided in bulk by the phone module's fast path.
-        phones = [m[5].decode() for m in matches if m is not None and m[3] == b"phone"]
+        # (Canonical phone values are ASCII; anything else takes the exact path.)
+        phones = [
+            m[5].decode("ascii")
+            for m in matches
+            if m is not None and m[3] == b"phone" and m[5].isascii()
+        ]
         verdicts = iter(phone_validate_many(phones)) if phones else iter(())
         cache = self.cache
         case_refs, spans = cache.case_refs, cache.spans
@@ -389,12 +394,17 @@ class _Checker:
             lineno = start + offset + 1
             if m is not None:
                 action, case_ref, kind, span, value_b = m.groups()
-                value = value_b.decode()
-                if kind == b"phone":
-                    canon, _err = next(verdicts)
-                    fast = canon == value
+                if not value_b.isascii():
+                    try:
+                        value = value_b.decode("utf-8")
+                    except UnicodeDecodeError:
+                        value = ""
                 else:
-                    fast = cache.value_ok(kind, value)
+                    value = value_b.decode("ascii")
+                if kind == b"phone":
+                    fast = value_b.isascii() and next(verdicts)[0] == value
+                else:
+                    fast = bool(value) and cache.value_ok(kind, value)
                 fast = (
                     fast
                     and len(lines[offset]) <= max_line
