@@ -132,6 +132,32 @@ def _check_line(line: bytes, lineno: int, limits: Limits) -> None:
             ) from e
 
 
+def _check_count(lineno: int, limits: Limits) -> None:
+    if lineno > limits.max_entries:
+        raise BlacklistFormatError(
+            f"more than {limits.max_entries} lines",
+            code="jsonl_too_many_entries",
+            line=lineno,
+        )
+
+
+def _block_ok(block: bytes, lines: list[bytes], lineno: int, limits: Limits) -> bool:
+    """Check a run of complete lines at once (the fast path of :func:`_check_line`)."""
+    if lineno + len(lines) > limits.max_entries:
+        return False
+    if not all(lines) or b"\r" in block or max(map(len, lines)) > limits.max_line_bytes:
+        return False
+    if lineno == 0 and block.startswith(_BOM):
+        return False
+    if not block.isascii():
+        # The block starts and ends on line boundaries, so on character boundaries.
+        try:
+            block.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
 def _iter_stream(
     stream: BinaryIO, limits: Limits, digest: StreamDigest | None
 ) -> Iterator[tuple[int, bytes]]:
@@ -154,20 +180,23 @@ def _iter_stream(
             )
         if digest is not None:
             digest.update(chunk)
-        lines = (pending + chunk).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            lineno += 1
-            if lineno > limits.max_entries:
-                raise BlacklistFormatError(
-                    f"more than {limits.max_entries} lines",
-                    code="jsonl_too_many_entries",
-                    line=lineno,
-                )
-            _check_line(line, lineno, limits)
-            if digest is not None:
-                digest.line_count = lineno
-            yield lineno, line
+        data = pending + chunk
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending = data
+        else:
+            block, pending = data[:cut], data[cut + 1 :]
+            lines = block.split(b"\n")
+            if not _block_ok(block, lines, lineno, limits):
+                # Something is wrong in this block: find the first bad line.
+                for offset, line in enumerate(lines, start=lineno + 1):
+                    _check_count(offset, limits)
+                    _check_line(line, offset, limits)
+            for line in lines:
+                lineno += 1
+                if digest is not None:
+                    digest.line_count = lineno
+                yield lineno, line
         if len(pending) > limits.max_line_bytes:
             raise BlacklistFormatError(
                 f"line longer than {limits.max_line_bytes} bytes",
@@ -198,9 +227,10 @@ def iter_lines(
     Raises :class:`~antifraud_common.errors.BlacklistFormatError` with ``line``
     set and one of the codes ``jsonl_line_too_long``, ``jsonl_empty_line``,
     ``jsonl_cr``, ``jsonl_bom``, ``jsonl_invalid_utf8``, ``jsonl_too_many_entries``,
-    ``jsonl_too_large``, ``jsonl_missing_final_newline``. Lines before the error
-    have already been yielded: callers must not act on them until the iterator
-    is exhausted (and the digest checked).
+    ``jsonl_too_large``, ``jsonl_missing_final_newline``. Lines are checked a
+    chunk at a time, so some lines before the error may already have been yielded:
+    callers must not act on them until the iterator is exhausted (and the digest
+    checked).
     """
     if isinstance(source, str | os.PathLike):
         with Path(source).open("rb") as stream:
@@ -271,12 +301,7 @@ def write_lines(
             untyped: object = line
             if not isinstance(untyped, bytes):
                 raise TypeError("write_lines needs bytes lines")
-            if lineno > limits.max_entries:
-                raise BlacklistFormatError(
-                    f"more than {limits.max_entries} lines",
-                    code="jsonl_too_many_entries",
-                    line=lineno,
-                )
+            _check_count(lineno, limits)
             _check_line(line, lineno, limits)
             if b"\n" in line:
                 raise BlacklistFormatError("LF inside a line", code="jsonl_lf", line=lineno)
