@@ -237,9 +237,9 @@ def _mvno_table() -> dict[str, str]:
 
 
 def _check_region(region: object) -> str:
-    if region == "CN":
+    if type(region) is str and region == "CN":
         return "CN"
-    if not isinstance(region, str) or region not in _supported_regions():
+    if type(region) is not str or region not in _supported_regions():
         hint = " (region codes are upper case)" if isinstance(region, str) else ""
         raise ConfigurationError(
             f"unknown region {region!r}{hint}; use an upper-case CLDR region code such as 'CN'",
