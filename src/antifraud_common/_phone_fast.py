@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["PREFIX_DEPTH", "TYPE_ORDER", "TypeMatcher"]
+__all__ = ["CACHE_LIMIT", "PREFIX_DEPTH", "TYPE_ORDER", "TypeMatcher"]
 
 _ALL = "0123456789"
 #: How many leading NSN digits key the prefix cache.
@@ -52,6 +52,8 @@ TYPE_ORDER = (
     "mobile",
 )
 _EXPANSION_LIMIT = 20000
+#: Upper bound on each cache's entries, so random input cannot grow memory without limit.
+CACHE_LIMIT = 1 << 17
 
 #: Cache decisions.
 UNDECIDED = "?"
@@ -280,7 +282,8 @@ class TypeMatcher:
         if cached is not None:
             return cached
         decision = self._decide(length, prefix)
-        self.prefix_cache[key] = decision
+        if len(self.prefix_cache) < CACHE_LIMIT:
+            self.prefix_cache[key] = decision
         return decision
 
     def _node(self, length: int, prefix: str) -> dict[str, list[tuple[_Product, int]]]:
@@ -304,8 +307,14 @@ class TypeMatcher:
             parent = self._node(length, prefix[:-1])
             i = len(prefix) - 1
             d = prefix[-1]
-            node = {name: [(p, t) for p, t in prods if d in p[i]] for name, prods in parent.items()}
-        self._nodes[(length, prefix)] = node
+            node = {}
+            for name, prods in parent.items():
+                kept = [(p, t) for p, t in prods if d in p[i]]
+                if kept:  # only non-empty lists are kept: most prefixes match nothing
+                    node[name] = kept
+        # Leaves are not stored: their decision is cached instead.
+        if len(prefix) < PREFIX_DEPTH and len(self._nodes) < CACHE_LIMIT:
+            self._nodes[(length, prefix)] = node
         return node
 
     def _decide(self, length: int, prefix: str) -> str:
@@ -313,10 +322,10 @@ class TypeMatcher:
             return UNDECIDED
         node = self._node(length, prefix)
         k = len(prefix)
-        general = node["general"]
+        general = node.get("general")
         if not general:
             return INVALID
-        first = next((name for name, _, _ in self._descs if node[name]), None)
+        first = next((name for name, _, _ in self._descs if node.get(name)), None)
         if first is None:
             return INVALID
         if not any(t <= k for _, t in node[first]) or not any(t <= k for _, t in general):

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import attrs
 
 from antifraud_common import _text
-from antifraud_common._phone_fast import INVALID, UNDECIDED, TypeMatcher
+from antifraud_common._phone_fast import CACHE_LIMIT, INVALID, UNDECIDED, TypeMatcher
 from antifraud_common.errors import (
     AntifraudError,
     ConfigurationError,
@@ -290,7 +290,9 @@ def _fast_decision(raw: str) -> str:
         else:
             # After +86 an unallocated NSN may still be a 106 SMS port (general path).
             decision = "g" if nsn[:3] == "106" else "x"
-    _FAST[len(raw)][raw[3:8]] = decision
+    table = _FAST[len(raw)]
+    if len(table) < CACHE_LIMIT:
+        table[raw[3:8]] = decision
     return decision
 
 
