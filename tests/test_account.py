@@ -160,6 +160,7 @@ def test_unknown_type() -> None:
         (("alipay", "138 0013 8000"), "alipay:+8613800138000", IdKind.PHONE),
         (("支付宝：１３８００１３８０００",), "alipay:+8613800138000", IdKind.PHONE),
         (("ALIPAY", "+86 138-0013-8000"), "alipay:+8613800138000", IdKind.PHONE),
+        ((" Alipay : 13800138000",), "alipay:+8613800138000", IdKind.PHONE),
         (
             (PaymentProvider.ALIPAY, "2088102030405060"),
             "alipay:2088102030405060",

@@ -323,7 +323,7 @@ def display(value: object) -> str:
 def _to_provider(raw: object) -> PaymentProvider:
     if isinstance(raw, PaymentProvider):
         return raw
-    text = _text.clean(raw, max_length=40, separators=frozenset(), what="payment provider").text
+    text = _text.clean(raw, max_length=40, separators=frozenset(" "), what="payment provider").text
     name = text.lower()
     try:
         return PaymentProvider(name)
