@@ -1,0 +1,872 @@
+"""The receiver's state: every accepted list, persisted atomically in embedded SQLite.
+
+A receiver keeps, per ``(issuer, list_id)``, the last accepted version, its
+state hash (SHA-256 of the snapshot file, see ``docs/spec/format.md``), entry
+count, list type, expiry and signed manifest -- what rollback, fork and
+delta-base checks need (TUF's "trusted metadata", a delta CRL's base) -- and
+the entries themselves, so lists can be screened, exported and updated by
+delta. See ``docs/receiver-state.md``.
+
+Storage: one SQLite database (``state.sqlite3``, Python's stdlib ``sqlite3``)
+in a private directory (mode 0700, file 0600), in WAL mode. Every change is one
+``BEGIN IMMEDIATE`` transaction with a busy timeout, so two processes applying
+updates at the same time are serialised, and every check that depends on the
+current state (rollback, fork, delta base) is repeated *inside* the
+transaction. A crash at any point leaves either the old state or the new one.
+
+Two tables hold the entries:
+
+* ``entries``: the canonical line of each entry keyed by
+  ``(issuer, list_id, kind, value)`` (``WITHOUT ROWID``), for lookups and SQL;
+* ``chunks``: the same lines in key order, concatenated in runs of about
+  :data:`CHUNK_LINES` lines keyed by their first key -- the snapshot file cut
+  into pieces. Hashing the chunks in order gives the state hash without
+  touching a million rows, and a delta rewrites only the chunks it touches.
+  After every delta the result is hashed from the chunks and compared with
+  the signed ``result_sha256`` (Safe Browsing's divergence check); on a
+  mismatch the transaction is rolled back (:class:`DeltaMismatchError`).
+
+>>> import tempfile
+>>> state = ReceiverState.open(tempfile.mkdtemp())
+>>> state.get("mps", "fraud-phones") is None
+True
+>>> state.lists()
+[]
+>>> state.close()
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import BinaryIO, Final, Protocol
+
+import attrs
+
+from antifraud_common.errors import (
+    AntifraudError,
+    DeltaBaseMismatchError,
+    DeltaMismatchError,
+    ForkError,
+    HashMismatchError,
+    RollbackError,
+    StateError,
+)
+from antifraud_common.exchange.delta import (
+    OP_ADD,
+    OP_REMOVE,
+    OP_REPLACE,
+    Key,
+    _iter_ops,
+    _op_limits,
+    _shown,
+    check_delta,
+    entry_key,
+)
+from antifraud_common.exchange.entries import EntriesScope, ProtectedMatcher
+from antifraud_common.format import canonical
+from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, iter_lines, write_lines
+from antifraud_common.models import (
+    TLP,
+    Action,
+    ContentType,
+    Entry,
+    IdentifierKind,
+    Manifest,
+    Reason,
+    format_timestamp,
+    parse_timestamp,
+)
+
+__all__ = [
+    "CHUNK_LINES",
+    "DB_NAME",
+    "SCHEMA_VERSION",
+    "AcceptResult",
+    "ReceiverState",
+    "StateRecord",
+    "VerifiedSource",
+]
+
+#: File name of the database inside the state directory.
+DB_NAME: Final = "state.sqlite3"
+#: Version of the database layout (``PRAGMA user_version``).
+SCHEMA_VERSION: Final = 1
+#: Target number of lines per stored chunk (a chunk is split at twice this).
+CHUNK_LINES: Final = 32
+#: Default time to wait for another process's transaction, in seconds.
+DEFAULT_BUSY_TIMEOUT: Final = 60.0
+
+_SCHEMA: Final = (
+    """CREATE TABLE lists (
+        issuer TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        list_type TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        state_sha256 TEXT NOT NULL,
+        entry_count INTEGER NOT NULL,
+        expires TEXT NOT NULL,
+        manifest TEXT NOT NULL,
+        accepted_at TEXT NOT NULL,
+        PRIMARY KEY (issuer, list_id)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE entries (
+        issuer TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        line BLOB NOT NULL,
+        PRIMARY KEY (issuer, list_id, kind, value)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE chunks (
+        issuer TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        first_key BLOB NOT NULL,
+        line_count INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (issuer, list_id, first_key)
+    ) WITHOUT ROWID""",
+)
+
+
+class VerifiedSource(Protocol):
+    """What the state needs from a verified list (``exchange.signing.VerifiedList``)."""
+
+    @property
+    def manifest(self) -> Manifest:
+        """The verified manifest."""
+        ...
+
+    def open_verified(self) -> BinaryIO:
+        """The verified bytes (a private copy), rewound."""
+        ...
+
+
+@attrs.frozen(kw_only=True)
+class StateRecord:
+    """What the receiver accepted last for one ``(issuer, list_id)``."""
+
+    issuer: str
+    list_id: str
+    list_type: str
+    version: int
+    #: SHA-256 of the current snapshot file (lowercase hex).
+    state_sha256: str
+    entry_count: int
+    expires: datetime
+    #: The canonical JSON text of the last accepted manifest (snapshot or delta).
+    manifest_json: str
+    accepted_at: datetime
+
+    @property
+    def manifest(self) -> Manifest:
+        """The last accepted manifest."""
+        return Manifest.from_dict(json.loads(self.manifest_json))
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """Whether the list's ``expires`` has passed."""
+        return (now or datetime.now(UTC)) >= self.expires
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by the CLI."""
+        return {
+            "issuer": self.issuer,
+            "list_id": self.list_id,
+            "list_type": self.list_type,
+            "version": self.version,
+            "state_sha256": self.state_sha256,
+            "entry_count": self.entry_count,
+            "expires": format_timestamp(self.expires),
+            "accepted_at": format_timestamp(self.accepted_at),
+        }
+
+
+@attrs.frozen(kw_only=True)
+class AcceptResult:
+    """What one accept did: ``snapshot``, ``delta`` or ``unchanged``."""
+
+    issuer: str
+    list_id: str
+    action: str
+    old_version: int | None
+    version: int
+    state_sha256: str
+    entry_count: int
+    adds: int = 0
+    replaces: int = 0
+    removes: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the state changed."""
+        return self.action != "unchanged"
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by the CLI."""
+        return attrs.asdict(self)
+
+
+def _key_blob(key: Key) -> bytes:
+    # No kind is a prefix of another and kinds hold no NUL, so memcmp order of
+    # kind + NUL + value equals the (kind, value) order.
+    return key[0] + b"\x00" + key[1]
+
+
+def _now(now: datetime | None) -> datetime:
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise StateError("naive datetimes are not accepted; use UTC", code="naive_datetime")
+    return moment.astimezone(UTC)
+
+
+def _row_to_record(row: Sequence[object]) -> StateRecord:
+    issuer, list_id, list_type, version, sha, count, expires, manifest, accepted = row
+    return StateRecord(
+        issuer=str(issuer),
+        list_id=str(list_id),
+        list_type=str(list_type),
+        version=int(str(version)),
+        state_sha256=str(sha),
+        entry_count=int(str(count)),
+        expires=parse_timestamp(expires, field="expires"),
+        manifest_json=str(manifest),
+        accepted_at=parse_timestamp(accepted, field="accepted_at"),
+    )
+
+
+_SELECT_RECORDS: Final = (
+    "SELECT issuer, list_id, list_type, version, state_sha256, entry_count, expires, "
+    "manifest, accepted_at FROM lists"
+)
+_UPSERT_RECORD: Final = (
+    "INSERT OR REPLACE INTO lists (issuer, list_id, list_type, version, state_sha256, "
+    "entry_count, expires, manifest, accepted_at) VALUES (?,?,?,?,?,?,?,?,?)"
+)
+
+
+class ReceiverState:
+    """The receiver's accepted lists and their entries (one SQLite database).
+
+    Open with :meth:`open`; close with :meth:`close` or use as a context
+    manager. One object per thread; several processes may share a directory.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, directory: Path) -> None:
+        self._conn = conn
+        #: The state directory.
+        self.directory = directory
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(
+        cls, directory: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+    ) -> ReceiverState:
+        """Open (creating if needed) the state in ``directory``.
+
+        Raises :class:`~antifraud_common.errors.StateError` (``state_error``,
+        ``state_schema``, ``state_permissions``) when it cannot be used.
+        """
+        d = Path(directory)
+        try:
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if stat.S_IMODE(d.stat().st_mode) & 0o077:
+                d.chmod(0o700)
+            db = d / DB_NAME
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(db, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            conn = sqlite3.connect(db, timeout=busy_timeout, isolation_level=None)
+        except (OSError, sqlite3.Error) as e:
+            raise StateError(f"cannot open the state in {d}: {e}") from e
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA cache_size=-65536")
+            state = cls(conn, d)
+            state._ensure_schema()
+            for suffix in ("-wal", "-shm"):
+                side = d / (DB_NAME + suffix)
+                with contextlib.suppress(OSError):
+                    if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                        side.chmod(0o600)
+        except sqlite3.Error as e:
+            conn.close()
+            raise StateError(f"the state database in {d} is unusable: {e}") from e
+        except BaseException:
+            conn.close()
+            raise
+        return state
+
+    def _ensure_schema(self) -> None:
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
+            return
+        if version != 0:
+            raise StateError(
+                f"state schema version {version}; this library reads {SCHEMA_VERSION}",
+                code="state_schema",
+            )
+        with self._transaction():
+            if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+                for stmt in _SCHEMA:
+                    self._conn.execute(stmt)
+                self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        """Close the database."""
+        self._conn.close()
+
+    def __enter__(self) -> ReceiverState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise StateError(f"cannot lock the state: {e}", code="state_locked") from e
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except sqlite3.Error as e:  # pragma: no cover - disk full, I/O error
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise StateError(f"cannot commit to the state: {e}") from e
+
+    # ---------------------------------------------------------------- reading
+
+    def get(self, issuer: str, list_id: str) -> StateRecord | None:
+        """Return the accepted record of ``(issuer, list_id)``, or ``None``."""
+        row = self._conn.execute(
+            _SELECT_RECORDS + " WHERE issuer=? AND list_id=?",
+            (issuer, list_id),
+        ).fetchone()
+        return None if row is None else _row_to_record(row)
+
+    def lists(self) -> list[StateRecord]:
+        """Return every accepted list, ordered by ``(issuer, list_id)``."""
+        rows = self._conn.execute(_SELECT_RECORDS + " ORDER BY issuer, list_id").fetchall()
+        return [_row_to_record(r) for r in rows]
+
+    def lookup(self, kind: IdentifierKind | str, value: str) -> list[tuple[str, str, Entry]]:
+        """Return ``(issuer, list_id, entry)`` for every list holding the canonical key."""
+        k = kind.value if isinstance(kind, IdentifierKind) else kind
+        rows = self._conn.execute(
+            "SELECT issuer, list_id, line FROM entries WHERE kind=? AND value=? "
+            "ORDER BY issuer, list_id",
+            (k, value),
+        ).fetchall()
+        parse = _EntryParser()
+        return [(str(i), str(li), parse(bytes(line))) for i, li, line in rows]
+
+    def iter_lines(self, issuer: str, list_id: str) -> Iterator[bytes]:
+        """Yield the canonical lines (with LF) of one list's snapshot, in key order."""
+        cur = self._conn.execute(
+            "SELECT data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
+            (issuer, list_id),
+        )
+        for (data,) in cur:
+            yield from bytes(data).splitlines(keepends=True)
+
+    def iter_records(
+        self, issuer: str | None = None, list_id: str | None = None
+    ) -> Iterator[tuple[str, str, datetime, Entry]]:
+        """Yield ``(issuer, list_id, list_expires, entry)`` for the selected lists.
+
+        Lists in ``(issuer, list_id)`` order, entries in key order. This is the
+        feed the lookup index is built from.
+        """
+        parse = _EntryParser()
+        for rec in self.lists():
+            if issuer is not None and rec.issuer != issuer:
+                continue
+            if list_id is not None and rec.list_id != list_id:
+                continue
+            for line in self.iter_lines(rec.issuer, rec.list_id):
+                yield rec.issuer, rec.list_id, rec.expires, parse(line)
+
+    def iter_entries(
+        self, issuer: str | None = None, list_id: str | None = None
+    ) -> Iterator[Entry]:
+        """Yield the entries of the selected lists (see :meth:`iter_records`)."""
+        for _issuer, _list_id, _expires, entry in self.iter_records(issuer, list_id):
+            yield entry
+
+    def state_hash(self, issuer: str, list_id: str) -> tuple[str, int]:
+        """Recompute ``(sha256, entry_count)`` of one list from the stored chunks."""
+        return _hash_chunks(self._conn, issuer, list_id)
+
+    def check(self) -> list[str]:
+        """Recompute every list's state hash and count; return the problems (empty = sound).
+
+        Also runs SQLite's ``quick_check``.
+        """
+        problems = [
+            str(r[0]) for r in self._conn.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"
+        ]
+        for rec in self.lists():
+            sha, count = self.state_hash(rec.issuer, rec.list_id)
+            rows = self._conn.execute(
+                "SELECT count(*) FROM entries WHERE issuer=? AND list_id=?",
+                (rec.issuer, rec.list_id),
+            ).fetchone()[0]
+            if sha != rec.state_sha256 or count != rec.entry_count or rows != count:
+                problems.append(f"{rec.issuer}/{rec.list_id}: stored entries do not match")
+        return problems
+
+    def export_snapshot(
+        self, issuer: str, list_id: str, path: str | os.PathLike[str], *, mode: int = 0o644
+    ) -> str:
+        """Write the current snapshot file of a list atomically; return its SHA-256.
+
+        The SHA-256 equals the recorded state hash (checked; ``StateError``
+        otherwise, and nothing is written).
+        """
+        with self._transaction():  # a consistent read, even with writers around
+            rec = self.get(issuer, list_id)
+            if rec is None:
+                raise StateError(f"no list {issuer}/{list_id} in the state", code="state_no_list")
+            digest = write_lines(
+                path,
+                (line[:-1] for line in self.iter_lines(issuer, list_id)),
+                mode=mode,
+                limits=_export_limits(rec.entry_count),
+            )
+        if digest.hexdigest() != rec.state_sha256:  # pragma: no cover - damaged database
+            Path(path).unlink()
+            raise StateError("the stored entries do not hash to the state hash")
+        return digest.hexdigest()
+
+    # ---------------------------------------------------------------- writing
+
+    def accept_snapshot(
+        self, verified: VerifiedSource, *, now: datetime | None = None
+    ) -> AcceptResult:
+        """Replace a list with a verified snapshot, in one transaction.
+
+        Inside the transaction: a lower version than the accepted one raises
+        :class:`RollbackError`, the same version with another hash
+        :class:`ForkError`, the same version and hash changes nothing
+        (``action == "unchanged"``). The stored lines are hashed while they are
+        written and must match the manifest (:class:`HashMismatchError`).
+        """
+        manifest = verified.manifest
+        if manifest.content is not ContentType.SNAPSHOT:
+            raise StateError("not a snapshot manifest", code="not_a_snapshot")
+        moment = _now(now)
+        with self._transaction() as conn:
+            last = self.get(manifest.issuer, manifest.list_id)
+            if last is not None:
+                if manifest.version < last.version:
+                    raise RollbackError(
+                        f"version {manifest.version} is older than the accepted {last.version}"
+                    )
+                if manifest.version == last.version:
+                    if manifest.sha256 != last.state_sha256:
+                        raise ForkError(
+                            f"version {manifest.version} was accepted with other content"
+                        )
+                    return _unchanged(last)
+            key = (manifest.issuer, manifest.list_id)
+            conn.execute("DELETE FROM entries WHERE issuer=? AND list_id=?", key)
+            conn.execute("DELETE FROM chunks WHERE issuer=? AND list_id=?", key)
+            sha, count = _load_snapshot(conn, key, verified.open_verified())
+            if sha != manifest.sha256 or count != manifest.entry_count:
+                raise HashMismatchError("the verified copy does not match its manifest")
+            _write_record(conn, manifest, sha, count, moment)
+        return AcceptResult(
+            issuer=manifest.issuer,
+            list_id=manifest.list_id,
+            action="snapshot",
+            old_version=None if last is None else last.version,
+            version=manifest.version,
+            state_sha256=sha,
+            entry_count=count,
+        )
+
+    def accept_delta(
+        self,
+        verified: VerifiedSource,
+        *,
+        now: datetime | None = None,
+        scope: EntriesScope | None = None,
+        protected: ProtectedMatcher | None = None,
+        check_ops: bool = True,
+    ) -> AcceptResult:
+        """Apply a verified delta to its base, in one transaction.
+
+        First every operation is checked (:func:`~antifraud_common.exchange.delta.check_delta`
+        with ``scope`` -- by default the publish rule the delta was verified
+        under -- and ``protected``). Then, inside the transaction: the accepted
+        version must be the delta's ``base_version`` with state hash
+        ``base_sha256`` (else :class:`DeltaBaseMismatchError`; an older delta
+        version raises :class:`RollbackError`; the delta's own version already
+        accepted with its result hash is ``unchanged``, with another hash a
+        :class:`ForkError`). The operations are applied strictly, the result is
+        hashed from the stored chunks and must equal ``result_sha256`` and
+        ``result_count``, else :class:`DeltaMismatchError` and the old state is
+        kept.
+        """
+        manifest = verified.manifest
+        if not manifest.is_delta:
+            raise StateError("not a delta manifest", code="not_a_delta")
+        moment = _now(now)
+        if check_ops:
+            if scope is None:
+                rule = getattr(getattr(verified, "verified", None), "rule", None)
+                scope = None if rule is None else EntriesScope.from_rule(rule)
+            summary = check_delta(
+                verified.open_verified(),
+                scope=scope,
+                protected=protected,
+                allow_protected=manifest.allow_protected,
+            )
+            if summary.sha256 != manifest.sha256:
+                raise HashMismatchError("the verified copy does not match its manifest")
+        with self._transaction() as conn:
+            last = self.get(manifest.issuer, manifest.list_id)
+            if last is not None and manifest.version < last.version:
+                raise RollbackError(
+                    f"version {manifest.version} is older than the accepted {last.version}"
+                )
+            if last is not None and manifest.version == last.version:
+                if manifest.result_sha256 != last.state_sha256:
+                    raise ForkError(f"version {manifest.version} was accepted with other content")
+                return _unchanged(last)
+            if (
+                last is None
+                or last.version != manifest.base_version
+                or last.state_sha256 != manifest.base_sha256
+            ):
+                have = "nothing" if last is None else f"version {last.version}"
+                raise DeltaBaseMismatchError(
+                    f"the delta applies to version {manifest.base_version}, the receiver has {have}"
+                )
+            key = (manifest.issuer, manifest.list_id)
+            counts = _apply_ops(conn, key, verified.open_verified())
+            sha, count = _hash_chunks(conn, *key)
+            if sha != manifest.result_sha256 or count != manifest.result_count:
+                raise DeltaMismatchError(
+                    "applying the delta does not give the signed result "
+                    f"({count} entries, state hash {sha[:16]}...); the old state is kept"
+                )
+            _write_record(conn, manifest, sha, count, moment)
+        return AcceptResult(
+            issuer=manifest.issuer,
+            list_id=manifest.list_id,
+            action="delta",
+            old_version=last.version,
+            version=manifest.version,
+            state_sha256=sha,
+            entry_count=count,
+            adds=counts[OP_ADD],
+            replaces=counts[OP_REPLACE],
+            removes=counts[OP_REMOVE],
+        )
+
+    def accept(
+        self,
+        verified: VerifiedSource,
+        *,
+        now: datetime | None = None,
+        protected: ProtectedMatcher | None = None,
+    ) -> AcceptResult:
+        """Accept a verified snapshot or delta (dispatch on the manifest's content)."""
+        if verified.manifest.is_delta:
+            return self.accept_delta(verified, now=now, protected=protected)
+        return self.accept_snapshot(verified, now=now)
+
+    def forget(self, issuer: str, list_id: str) -> bool:
+        """Remove a list and its entries (e.g. to re-bootstrap from a snapshot)."""
+        with self._transaction() as conn:
+            key = (issuer, list_id)
+            conn.execute("DELETE FROM entries WHERE issuer=? AND list_id=?", key)
+            conn.execute("DELETE FROM chunks WHERE issuer=? AND list_id=?", key)
+            cur = conn.execute("DELETE FROM lists WHERE issuer=? AND list_id=?", key)
+            return cur.rowcount > 0
+
+
+# ------------------------------------------------------------------- internals
+
+
+def _export_limits(count: int) -> Limits:
+    return attrs.evolve(DEFAULT_LIMITS, max_entries=max(count, DEFAULT_LIMITS.max_entries))
+
+
+def _unchanged(last: StateRecord) -> AcceptResult:
+    return AcceptResult(
+        issuer=last.issuer,
+        list_id=last.list_id,
+        action="unchanged",
+        old_version=last.version,
+        version=last.version,
+        state_sha256=last.state_sha256,
+        entry_count=last.entry_count,
+    )
+
+
+def _write_record(
+    conn: sqlite3.Connection, manifest: Manifest, sha: str, count: int, moment: datetime
+) -> None:
+    conn.execute(
+        _UPSERT_RECORD,
+        (
+            manifest.issuer,
+            manifest.list_id,
+            manifest.list_type,
+            manifest.version,
+            sha,
+            count,
+            format_timestamp(manifest.expires),
+            canonical.dumps(manifest.to_dict()).decode("utf-8"),
+            format_timestamp(moment),
+        ),
+    )
+
+
+_BATCH: Final = CHUNK_LINES * 128
+
+
+def _load_snapshot(
+    conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO
+) -> tuple[str, int]:
+    """Insert every line of a verified snapshot; return ``(sha256, count)`` of what was stored."""
+    issuer, list_id = key
+    sha = hashlib.sha256()
+    count = 0
+    batch: list[bytes] = []
+
+    def flush() -> None:
+        rows = []
+        for line in batch:
+            kind, value = entry_key(line)
+            rows.append((issuer, list_id, kind.decode(), value.decode("utf-8"), line))
+        conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
+        chunks = []
+        for i in range(0, len(batch), CHUNK_LINES):
+            part = batch[i : i + CHUNK_LINES]
+            first = rows[i]
+            data = b"".join(part)
+            sha.update(data)
+            chunks.append(
+                (
+                    issuer,
+                    list_id,
+                    _key_blob((first[2].encode(), first[3].encode())),
+                    len(part),
+                    data,
+                )
+            )
+        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", chunks)
+        batch.clear()
+
+    limits = attrs.evolve(DEFAULT_LIMITS, max_entries=2**53)
+    for _lineno, line in iter_lines(stream, limits=limits):
+        batch.append(line + b"\n")
+        count += 1
+        if len(batch) >= _BATCH:
+            flush()
+    if batch:
+        flush()
+    return sha.hexdigest(), count
+
+
+def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    count = 0
+    cur = conn.execute(
+        "SELECT line_count, data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
+        (issuer, list_id),
+    )
+    while rows := cur.fetchmany(256):
+        for n, data in rows:
+            count += n
+            sha.update(data)
+    return sha.hexdigest(), count
+
+
+def _split_chunk(lines: list[bytes], keys: list[Key]) -> list[tuple[bytes, int, bytes]]:
+    """Cut a merged run into ``(first_key_blob, line_count, data)`` chunks."""
+    if len(lines) <= 2 * CHUNK_LINES:
+        return [(_key_blob(keys[0]), len(lines), b"".join(lines))] if lines else []
+    out = []
+    for i in range(0, len(lines), CHUNK_LINES):
+        out.append(
+            (
+                _key_blob(keys[i]),
+                len(lines[i : i + CHUNK_LINES]),
+                b"".join(lines[i : i + CHUNK_LINES]),
+            )
+        )
+    return out
+
+
+def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO) -> dict[str, int]:
+    """Apply the sorted operations of a (checked) delta to the entries and chunks."""
+    issuer, list_id = key
+    firsts = [
+        bytes(r[0])
+        for r in conn.execute(
+            "SELECT first_key FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key", key
+        )
+    ]
+    counts = {OP_ADD: 0, OP_REPLACE: 0, OP_REMOVE: 0}
+    adds: list[tuple[str, str, str, str, bytes]] = []
+    replaces: list[tuple[bytes, str, str, str, str]] = []
+    removes: list[tuple[str, str, str, str]] = []
+    group: list[tuple[str, Key, bytes | None, int]] = []
+    group_chunk = -2
+
+    def rewrite(index: int, ops: list[tuple[str, Key, bytes | None, int]]) -> None:
+        if index >= 0:
+            old_first = firsts[index]
+            row = conn.execute(
+                "SELECT data FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
+                (issuer, list_id, old_first),
+            ).fetchone()
+            lines = bytes(row[0]).splitlines(keepends=True)
+        else:
+            old_first = None
+            lines = []
+        line_keys: list[Key | None] = [None] * len(lines)
+
+        def key_at(i: int) -> Key:
+            k = line_keys[i]
+            if k is None:
+                k = line_keys[i] = entry_key(lines[i])
+            return k
+
+        new_lines: list[bytes] = []
+        new_keys: list[Key] = []
+        pos = 0
+        for op, k, body, lineno in ops:
+            lo, hi = pos, len(lines)
+            while lo < hi:  # first line with key >= k
+                mid = (lo + hi) // 2
+                if key_at(mid) < k:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            for i in range(pos, lo):
+                new_lines.append(lines[i])
+                new_keys.append(key_at(i))
+            exists = lo < len(lines) and key_at(lo) == k
+            if op == OP_ADD and exists:
+                raise DeltaMismatchError(
+                    f"add of a key the state already has ({_shown(k)})",
+                    code="delta_add_existing",
+                    line=lineno,
+                )
+            if op != OP_ADD and not exists:
+                raise DeltaMismatchError(
+                    f"{op} of a key the state does not have ({_shown(k)})",
+                    code="delta_key_missing",
+                    line=lineno,
+                )
+            pos = lo + 1 if exists else lo
+            if body is not None:
+                new_lines.append(body + b"\n")
+                new_keys.append(k)
+        for i in range(pos, len(lines)):
+            new_lines.append(lines[i])
+            new_keys.append(key_at(i))
+        if old_first is not None:
+            conn.execute(
+                "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
+                (issuer, list_id, old_first),
+            )
+        conn.executemany(
+            "INSERT INTO chunks VALUES (?,?,?,?,?)",
+            [(issuer, list_id, fk, n, data) for fk, n, data in _split_chunk(new_lines, new_keys)],
+        )
+
+    for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
+        counts[op] += 1
+        kind, value = k[0].decode(), k[1].decode("utf-8")
+        if op == OP_ADD:
+            assert body is not None
+            adds.append((issuer, list_id, kind, value, body + b"\n"))
+        elif op == OP_REPLACE:
+            assert body is not None
+            replaces.append((body + b"\n", issuer, list_id, kind, value))
+        else:
+            removes.append((issuer, list_id, kind, value))
+        index = bisect.bisect_right(firsts, _key_blob(k)) - 1
+        if index < 0 and firsts:
+            index = 0
+        if index != group_chunk and group:
+            rewrite(group_chunk, group)
+            group = []
+        group_chunk = index
+        group.append((op, k, body, lineno))
+    if group:
+        rewrite(group_chunk, group)
+    try:
+        conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
+    except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
+        raise DeltaMismatchError("add of an existing key", code="delta_add_existing") from e
+    cur = conn.executemany(
+        "UPDATE entries SET line=? WHERE issuer=? AND list_id=? AND kind=? AND value=?", replaces
+    )
+    changed = cur.rowcount
+    cur = conn.executemany(
+        "DELETE FROM entries WHERE issuer=? AND list_id=? AND kind=? AND value=?", removes
+    )
+    changed += cur.rowcount
+    if changed != len(replaces) + len(removes):  # pragma: no cover - tables disagree
+        raise StateError("the entries and chunks tables disagree", code="state_inconsistent")
+    return counts
+
+
+class _EntryParser:
+    """Builds entries from stored (already verified) canonical lines, caching repeats."""
+
+    def __init__(self) -> None:
+        self._stamps: dict[str, datetime] = {}
+        self._kinds = {k.value: k for k in IdentifierKind}
+        self._reasons = {r.value: r for r in Reason}
+        self._actions = {a.value: a for a in Action}
+        self._tlp = {t.value: t for t in TLP}
+
+    def _ts(self, text: str) -> datetime:
+        got = self._stamps.get(text)
+        if got is None:
+            got = self._stamps[text] = parse_timestamp(text)
+        return got
+
+    def __call__(self, line: bytes) -> Entry:
+        try:
+            d = json.loads(line)
+            until = d.get("valid_until")
+            return Entry(
+                kind=self._kinds[d["kind"]],
+                value=d["value"],
+                reason=self._reasons[d["reason"]],
+                action=self._actions[d["action"]],
+                source=d["source"],
+                case_ref=d["case_ref"],
+                confidence=d["confidence"],
+                tlp=self._tlp[d["tlp"]],
+                listed_at=self._ts(d["listed_at"]),
+                valid_from=self._ts(d["valid_from"]),
+                valid_until=None if until is None else self._ts(until),
+            )
+        except (ValueError, KeyError, TypeError, AntifraudError) as e:
+            raise StateError("a stored entry is damaged", code="state_damaged") from e
