@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from antifraud_common.errors import BlacklistFormatError
@@ -116,6 +116,7 @@ def test_endless_line_stops_early(monkeypatch: pytest.MonkeyPatch) -> None:
     assert stream.reads <= 4
 
 
+@settings(deadline=None)  # several passes per example; timing is not the point
 @given(
     st.lists(st.binary(min_size=1, max_size=40).filter(lambda b: b"\n" not in b and b"\r" not in b))
 )
