@@ -143,6 +143,7 @@ def test_length_outside_scheme(prefix: str, length: int) -> None:
         ("0000000000000000", InvalidComponentError, "dummy_number"),
         ("4444444444444444", InvalidComponentError, "dummy_number"),
         ("9999999999999999", InvalidComponentError, "dummy_number"),
+        (make("8986", 19), InvalidComponentError, "not_a_payment_card"),  # an ICCID
         ("1" * 65, InvalidLengthError, "input_too_long"),
         (None, InvalidFormatError, "not_a_string"),
         (4111111111111111, InvalidFormatError, "not_a_string"),

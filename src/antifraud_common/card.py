@@ -11,7 +11,9 @@ Rules, in the order they are checked (each failure has a stable ``code``):
 2. only ASCII digits after cleaning (``letters_not_allowed``, ``foreign_digits``,
    ``control_characters``, ``unexpected_character``);
 3. 12 to 19 digits (``too_short``, ``too_long``);
-4. not one digit repeated (``dummy_number``: Luhn accepts ``0000 0000 0000 0000``);
+4. not one digit repeated (``dummy_number``: Luhn accepts ``0000 0000 0000 0000``),
+   and not starting with ``89``, the telecommunications IIN of SIM serial numbers
+   (``not_a_payment_card``);
 5. the scheme, from the most specific IIN prefix, allows this length
    (``length_not_allowed_for_scheme``);
 6. the Luhn check digit matches (``invalid_checksum``). A legacy domestic Chinese
@@ -460,6 +462,11 @@ def _check(raw: object, strict_luhn: bool) -> tuple[str, CardScheme, frozenset[C
     if number.count(number[0]) == n:
         raise InvalidComponentError(
             "a card number cannot be one digit repeated", code="dummy_number"
+        )
+    if number.startswith("89"):
+        raise InvalidComponentError(
+            "IIN 89 is assigned to telecommunications (SIM serial numbers), not payment cards",
+            code="not_a_payment_card",
         )
     sch = _scheme_of(number)
     if n not in SCHEME_LENGTHS[sch]:
