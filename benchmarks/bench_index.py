@@ -1,0 +1,244 @@
+"""Benchmark the blacklist index against a plain Python set, in the same run.
+
+Targets (exit status 1 if one is missed):
+
+* resident memory of the built index: the key structure within 2x the floor of
+  a sorted ``array('Q')`` of the keys (8 bytes per key); provenance reported;
+* ``Index.check_key`` on canonical values: a miss and a hit each within 5x a
+  ``value in set`` lookup over the same keys (median of the repeats);
+* a saved index opens (SHA-256 checked) and answers its first query in < 1 s.
+
+Run: ``python benchmarks/bench_index.py [--n 10000000]``. Memory and the open
+time are measured in fresh subprocesses (``/proc/self/status``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from antifraud_common.index import Index, IndexRecord
+from antifraud_common.models import Entry
+
+MOBILE_SPAN = 7_000_000_000  # +86 13x..19x: 1[3-9] followed by 9 digits
+CARD_SPAN = 10**15
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+LISTS = (
+    ("mps", "fraud-phones", "telecom_fraud", "block"),
+    ("miit", "suspect-phones", "caller_id_spoofing", "watch"),
+    ("mps", "investment-fraud", "investment_fraud", "block"),
+    ("pboc", "mule-cards", "mule_account", "hold"),
+    ("pboc", "frozen-cards", "card_trafficking", "freeze"),
+)
+
+
+def _perm(i: int, span: int) -> int:
+    # An affine permutation of range(span): distinct values without a set.
+    return (i * 2_654_435_761 + 12_345) % span
+
+
+def phone_value(i: int) -> str:
+    return f"+86{13_000_000_000 + _perm(i, MOBILE_SPAN)}"
+
+
+def card_value(i: int) -> str:
+    return f"6{_perm(i, CARD_SPAN):015d}"[:16]
+
+
+def values(n: int) -> Iterator[tuple[str, str]]:
+    """``n`` distinct canonical values: 90 % phones, 10 % 16-digit cards."""
+    n_cards = n // 10
+    for i in range(n - n_cards):
+        yield "phone", phone_value(i)
+    for i in range(n_cards):
+        yield "bank_card", f"62{_perm(i, 10**14):014d}"
+
+
+def records(n: int) -> Iterator[IndexRecord]:
+    for i, (kind, value) in enumerate(values(n)):
+        issuer, list_id, reason, action = LISTS[(i % 3) if kind == "phone" else 3 + i % 2]
+        start = T0 + timedelta(days=i % 300)
+        yield IndexRecord(
+            issuer,
+            list_id,
+            None,
+            Entry(
+                kind=kind,
+                value=value,
+                reason=reason,
+                action=action,
+                source=issuer,
+                case_ref=f"CASE-2026-{i % 5000:05d}",
+                confidence=50 + i % 50,
+                tlp="amber",
+                listed_at=start,
+                valid_from=start,
+                valid_until=None if i % 4 else start + timedelta(days=730),
+            ),
+        )
+
+
+def _status() -> dict[str, int]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            out[name] = int(rest.split()[0]) * 1024
+    return out
+
+
+def role_memory(n: int, save: str | None) -> None:
+    gc.collect()
+    before = _status()
+    t = time.perf_counter()
+    index = Index.build(records(n))
+    build_s = time.perf_counter() - t
+    gc.collect()
+    after = _status()
+    result = {
+        "build_s": build_s,
+        "rss_delta": after["VmRSS"] - before["VmRSS"],
+        "hwm_delta": after["VmHWM"] - before["VmRSS"],
+        **index.stats(),
+    }
+    if save:
+        t = time.perf_counter()
+        index.save(save)
+        result["save_s"] = time.perf_counter() - t
+    print(json.dumps(result))
+
+
+def role_open(path: str, probe: str) -> None:
+    t = time.perf_counter()
+    index = Index.open(path)
+    r = index.check_key("phone", probe)
+    elapsed = time.perf_counter() - t
+    assert r.listed, "first query did not find a listed value"
+    print(json.dumps({"open_first_query_s": elapsed, **_status()}))
+
+
+def _run(args: list[str]) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _per_op(fn: object, probes: list[str], repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn(probes)  # type: ignore[operator]
+        times.append((time.perf_counter() - t) / len(probes) * 1e9)
+    return times
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=10_000_000)
+    p.add_argument("--probes", type=int, default=20_000)
+    p.add_argument("--repeats", type=int, default=7)
+    p.add_argument("--role", choices=("memory", "open"), help=argparse.SUPPRESS)
+    p.add_argument("--save", help=argparse.SUPPRESS)
+    p.add_argument("--probe", help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.role == "memory":
+        role_memory(a.n, a.save)
+        return 0
+    if a.role == "open":
+        role_open(a.save, a.probe)
+        return 0
+
+    n = a.n
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "bench.afidx")
+        mem = _run(["--role", "memory", "--n", str(n), "--save", path])
+        floor = 8 * n
+        mib = 1024 * 1024
+        print(f"entries: {n:,} (90 % phones, 10 % cards, {len(LISTS)} lists)")
+        print(
+            f"build: {mem['build_s']:.1f} s (incl. creating the Entry objects); save "
+            f"{mem['save_s']:.1f} s; file {Path(path).stat().st_size / mib:.1f} MiB"
+        )
+        print(f"floor (sorted array('Q'), 8 B/key): {floor / mib:.1f} MiB")
+        print(
+            f"key structure (keys + directory): {mem['key_bytes'] / mib:.1f} MiB "
+            f"= {mem['key_bytes'] / floor:.2f}x floor (target <= 2x)"
+        )
+        print(
+            f"provenance columns + tables: {mem['provenance_bytes'] / mib:.1f} MiB "
+            f"({mem['provenance_bytes'] / n:.1f} B/entry, {mem['provenance_tuples']} "
+            f"provenance tuples, {mem['case_refs']} case refs)"
+        )
+        print(
+            f"RSS delta after build: {mem['rss_delta'] / mib:.1f} MiB; "
+            f"peak delta during build: {mem['hwm_delta'] / mib:.1f} MiB"
+        )
+        ok &= mem["key_bytes"] <= 2 * floor
+        ok &= mem["rss_delta"] <= 2 * floor + mem["provenance_bytes"] + 16 * mib
+
+        opened = _run(["--role", "open", "--save", path, "--probe", phone_value(n // 3)])
+        print(
+            f"open (SHA-256 checked) + first query: {opened['open_first_query_s'] * 1000:.0f} ms"
+            " (target < 1000 ms)"
+        )
+        ok &= opened["open_first_query_s"] < 1.0
+
+        # Lookups: the opened index (memory-mapped) against a set of the same values.
+        index = Index.open(path)
+        t = time.perf_counter()
+        keys = {v for _, v in values(n)}
+        set_build = time.perf_counter() - t
+        step = max(1, (n - n // 10) // a.probes)
+        hits = [phone_value(i) for i in range(0, n - n // 10, step)][: a.probes]
+        misses = [f"+86{13_000_000_000 + _perm(n + i, MOBILE_SPAN)}" for i in range(a.probes)]
+        misses = [m for m in misses if m not in keys]
+        ck = index.check_key
+
+        def run_index(probes: list[str]) -> None:
+            for v in probes:
+                ck("phone", v)
+
+        def run_set(probes: list[str]) -> None:
+            for v in probes:
+                v in keys  # noqa: B015
+
+        cold_hit = _per_op(run_index, hits, 1)[0]
+        rows = {}
+        for label, probes in (("miss", misses), ("hit", hits)):
+            rows[label] = (
+                statistics.median(_per_op(run_index, probes, a.repeats)),
+                statistics.median(_per_op(run_set, probes, a.repeats)),
+            )
+        print(f"set of {n:,} str built in {set_build:.1f} s")
+        for label, (ours, base) in rows.items():
+            ratio = ours / base
+            print(
+                f"check_key {label}: {ours:.0f} ns; set: {base:.0f} ns; ratio {ratio:.1f}x "
+                "(target <= 5x)"
+            )
+            ok &= ratio <= 5
+        print(
+            f"check_key hit, first lookup of each value (no result cache): {cold_hit:.0f} ns "
+            f"= {cold_hit / rows['hit'][1]:.1f}x set (reported, not a target)"
+        )
+        for v in hits[:100]:
+            assert index.check_key("phone", v).listed
+        for v in misses[:100]:
+            assert not index.check_key("phone", v).listed
+    print("OK" if ok else "TARGET MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

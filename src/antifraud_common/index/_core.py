@@ -1,0 +1,1057 @@
+"""The merged multi-issuer index (private; see :mod:`antifraud_common.index`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import mmap
+import os
+import struct
+import sys
+import tempfile
+import time
+from array import array
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from itertools import accumulate
+from pathlib import Path
+from typing import Any, Final
+
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ConfigurationError,
+    InvalidFormatError,
+    ValidationError,
+)
+from antifraud_common.index._keys import (
+    KIND_CODE,
+    MASK64,
+    MIX,
+    exact_key,
+    is_hashed_table,
+    kind_of_table,
+    table_and_key,
+)
+from antifraud_common.index._results import (
+    CheckResult,
+    Ignored,
+    IgnoreReason,
+    IndexRecord,
+    Match,
+)
+from antifraud_common.models import TLP, Action, Entry, IdentifierKind, Reason, canonical_value
+
+__all__ = ["AUTO_ORDER", "INDEX_FORMAT_VERSION", "Index"]
+
+#: The order ``kind=None`` tries; the first kind whose validator accepts the input wins.
+AUTO_ORDER: Final = (
+    IdentifierKind.PHONE,
+    IdentifierKind.BANK_CARD,
+    IdentifierKind.ICCID,
+    IdentifierKind.IMEI,
+    IdentifierKind.BANK_ACCOUNT,
+    IdentifierKind.PAYMENT_ACCOUNT,
+)
+#: Version of the saved index file layout.
+INDEX_FORMAT_VERSION: Final = 1
+_MAGIC: Final = b"AFINDEX\n"
+_PREAMBLE: Final = struct.Struct("<8sII32s")
+_PARTS_SHIFT: Final = 56  # 256 build partitions on the top 8 key bits
+_OPEN_Q: Final = 2**63 - 1
+_OPEN_I: Final = 2**32 - 1
+_OVERLAY_LIMIT: Final = 200_000
+_HIT_CACHE: Final = 65_536
+_TYPECODES: Final = frozenset("BHIQq")
+
+_new = tuple.__new__
+#: Kinds whose canonical value (nearly) is its exact key: ``int(value)``.
+_FAST_TABLE: Final = {IdentifierKind.PHONE: 0, IdentifierKind.BANK_CARD: 2}
+
+_LIST_EXPIRED: Final = IgnoreReason.LIST_EXPIRED
+_NOT_YET_VALID: Final = IgnoreReason.NOT_YET_VALID
+_VALIDITY_ENDED: Final = IgnoreReason.VALIDITY_ENDED
+# kind (by value string, or by the enum member's id: enum hashing is slow) ->
+# (kind, exact table id when int(value) is the key, else -1)
+_KIND_SPEC: Final = {k.value: (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
+_KIND_SPEC_BY_ID: Final = {id(k): (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
+
+_KIND_LOOKUP: Final[dict[object, IdentifierKind]] = {
+    **{k: k for k in IdentifierKind},
+    **{k.value: k for k in IdentifierKind},
+}
+
+# (slot, reason, action, source, tlp, confidence): shared by most entries of a list.
+_Prov = tuple[int, Reason, Action, str, TLP, int]
+# An overlay row: (prov id, case id, valid_from, valid_until or _OPEN_Q, value).
+_Row = tuple[int, int, int, int, str]
+
+
+def _corrupt(message: str) -> BlacklistFormatError:
+    return BlacklistFormatError(message, code="index_corrupt")
+
+
+def _narrow(maximum: int) -> str:
+    for tc in ("B", "H", "I"):
+        if maximum < 1 << (8 * array(tc).itemsize):
+            return tc
+    return "Q"
+
+
+def _epoch(value: datetime) -> int:
+    return math.floor(value.timestamp())
+
+
+def _now_ts(now: object) -> int:
+    if now is None:
+        return math.floor(time.time())
+    if not isinstance(now, datetime) or now.utcoffset() is None:
+        raise ConfigurationError("now must be an aware datetime (UTC)", code="naive_datetime")
+    return _epoch(now)
+
+
+_DT_CACHE: dict[int, datetime] = {}
+
+
+def _dt(ts: int) -> datetime:
+    d = _DT_CACHE.get(ts)
+    if d is None:
+        if len(_DT_CACHE) > 65536:
+            _DT_CACHE.clear()
+        d = _DT_CACHE[ts] = datetime.fromtimestamp(ts, UTC)
+    return d
+
+
+class _StrTable(Sequence[str]):
+    """A read-only sequence of strings stored as one UTF-8 blob plus offsets."""
+
+    def __init__(self, blob: memoryview, offsets: Sequence[int]) -> None:
+        self._blob = blob
+        self._offsets = offsets
+        self._cache: dict[int, str] = {}
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        s = self._cache.get(i)
+        if s is None:
+            o = self._offsets
+            s = bytes(self._blob[o[i] : o[i + 1]]).decode("utf-8")
+            if len(self._cache) >= 65536:
+                self._cache.clear()
+            self._cache[i] = s
+        return s
+
+
+class _Table:
+    """Sorted rows of one (kind, encoding): keys plus parallel provenance columns."""
+
+    __slots__ = ("case", "dir", "keys", "open", "prov", "shift", "values", "vf", "vu")
+
+    def __init__(self) -> None:
+        self.keys: Sequence[int] = array("Q")
+        self.prov: Sequence[int] = array("B")
+        self.case: Sequence[int] = array("B")
+        self.vf: Sequence[int] = array("q")
+        self.vu: Sequence[int] = array("q")
+        self.values: Sequence[str] | None = None
+        self.dir: Sequence[int] = array("I", [0, 0])
+        self.shift = 64
+        self.open = _OPEN_Q
+
+    def columns(self) -> dict[str, Sequence[int]]:
+        return {
+            "keys": self.keys,
+            "dir": self.dir,
+            "prov": self.prov,
+            "case": self.case,
+            "vf": self.vf,
+            "vu": self.vu,
+        }
+
+    def find(self, h: int) -> int:
+        """Index of the first row with key ``h``, or -1."""
+        b = h >> self.shift
+        d = self.dir
+        lo = d[b]
+        hi = d[b + 1]
+        i = bisect_left(self.keys, h, lo, hi)
+        return i if i < hi and self.keys[i] == h else -1
+
+
+class _Part:
+    __slots__ = ("case", "keys", "prov", "values", "vf", "vu")
+
+    def __init__(self, hashed: bool) -> None:
+        self.keys = array("Q")
+        self.prov = array("I")
+        self.case = array("I")
+        self.vf = array("q")
+        self.vu = array("q")
+        self.values: list[str] | None = [] if hashed else None
+
+
+class _Builder:
+    """Sorts rows without a list of all keys: 256 partitions on the top key bits.
+
+    Each partition is sorted and copied into the final arrays, then freed, so the
+    peak is about one copy of the rows plus the largest partition.
+    """
+
+    def __init__(self) -> None:
+        self.parts: dict[tuple[int, int], _Part] = {}
+        self.tmin = 0
+        self.tmax = 0
+        self.pmax = 0
+        self.cmax = 0
+
+    def add(  # noqa: PLR0917 - called once per row: positional is measurably faster
+        self, tid: int, h: int, prov: int, case: int, vf: int, vu: int, value: str
+    ) -> None:
+        pk = (tid, h >> _PARTS_SHIFT)
+        part = self.parts.get(pk)
+        if part is None:
+            part = self.parts[pk] = _Part(is_hashed_table(tid))
+        part.keys.append(h)
+        part.prov.append(prov)
+        part.case.append(case)
+        part.vf.append(vf)
+        part.vu.append(vu)
+        if part.values is not None:
+            part.values.append(value)
+        self.tmin = min(self.tmin, vf)
+        self.tmax = max(self.tmax, vf)
+        if vu != _OPEN_Q and vu > self.tmax:
+            self.tmax = vu
+        self.pmax = max(self.pmax, prov)
+        self.cmax = max(self.cmax, case)
+
+    def finish(self) -> dict[int, _Table]:
+        small_times = self.tmin >= 0 and self.tmax < _OPEN_I
+        ttc = "I" if small_times else "q"
+        open_value = _OPEN_I if small_times else _OPEN_Q
+        ptc, ctc = _narrow(self.pmax), _narrow(self.cmax)
+        tables: dict[int, _Table] = {}
+        for tid in sorted({t for t, _ in self.parts}):
+            t = _Table()
+            keys, prov, case = array("Q"), array(ptc), array(ctc)
+            vf, vu = array(ttc), array(ttc)
+            values: list[str] | None = [] if is_hashed_table(tid) else None
+            for p in range(256):
+                part = self.parts.pop((tid, p), None)
+                if part is None:
+                    continue
+                order = sorted(range(len(part.keys)), key=part.keys.__getitem__)
+                keys.extend(map(part.keys.__getitem__, order))
+                prov.extend(map(part.prov.__getitem__, order))
+                case.extend(map(part.case.__getitem__, order))
+                vf.extend(map(part.vf.__getitem__, order))
+                if small_times:
+                    vu.extend(
+                        _OPEN_I if x == _OPEN_Q else x for x in map(part.vu.__getitem__, order)
+                    )
+                else:
+                    vu.extend(map(part.vu.__getitem__, order))
+                if values is not None and part.values is not None:
+                    values.extend(map(part.values.__getitem__, order))
+                del part, order
+            t.keys, t.prov, t.case, t.vf, t.vu, t.values = keys, prov, case, vf, vu, values
+            t.open = open_value
+            t.dir, t.shift = _directory(keys)
+            tables[tid] = t
+        return tables
+
+
+def _directory(keys: Sequence[int]) -> tuple[array[int], int]:
+    """Bucket start offsets on the top key bits: about one key per bucket.
+
+    ``dir[b]:dir[b+1]`` are the rows whose key has top bits ``b``; since keys
+    are mixed (or hashed), buckets are evenly filled, so most lookups decide
+    after one or two array reads, without a binary search.
+    """
+    n = len(keys)
+    bits = min(26, max(0, n.bit_length() - 1))
+    shift = 64 - bits
+    counts = array(_narrow(n), bytes(array(_narrow(n)).itemsize * ((1 << bits) + 1)))
+    for h in keys:
+        counts[(h >> shift) + 1] += 1
+    return array(counts.typecode, accumulate(counts)), shift
+
+
+class Index:
+    """Every listed identifier of every loaded list, merged for fast lookup.
+
+    Build one with :meth:`build` (from records) or :meth:`open` (a saved file);
+    query it with :meth:`check` (raw input, validated first), :meth:`check_many`
+    (order-preserving, bulk validators) or :meth:`check_key` (canonical values,
+    the hot path). Update one list with :meth:`apply_changes` or
+    :meth:`replace_list`; :meth:`compact` folds updates into the main arrays.
+    Not thread-safe for concurrent updates; concurrent reads are fine.
+    """
+
+    def __init__(self) -> None:
+        self._slots: list[list[Any]] = []  # [issuer, list_id, expires ts | None, alive]
+        self._slot_of: dict[tuple[str, str], int] = {}
+        self._provs: list[_Prov] = []
+        self._prov_ids: dict[_Prov, int] = {}
+        self._prov_by_id: dict[tuple[int, int, int, str, int, int], int] = {}
+        self._cases: Sequence[str] = []
+        self._case_ids: dict[str, int] | None = {}
+        self._tables: dict[int, _Table] = {}
+        self._overlay: dict[tuple[int, int], list[_Row]] = {}
+        self._overlay_rows = 0
+        self._tombstones: set[tuple[int, int, str]] = set()
+        self._mmap: mmap.mmap | None = None
+        self._pinfo: list[tuple[Any, ...]] = []
+        self._dirty = False  # overlay, tombstones or dead lists not yet compacted
+        # canonical value -> (kind, result, valid from ts, valid until ts)
+        self._hits: dict[str, tuple[IdentifierKind, CheckResult, int, int]] = {}
+
+    # ------------------------------------------------------------------ building
+
+    def _slot(self, issuer: object, list_id: object, expires: object, *, new: bool = False) -> int:
+        if not isinstance(issuer, str) or not isinstance(list_id, str) or not issuer or not list_id:
+            raise ConfigurationError("issuer and list id are non-empty strings", code="invalid_id")
+        exp: int | None = None
+        if expires is not None:
+            if not isinstance(expires, datetime) or expires.utcoffset() is None:
+                raise ConfigurationError(
+                    "list expiry must be an aware datetime or None", code="naive_datetime"
+                )
+            exp = _epoch(expires)
+        key = (issuer, list_id)
+        s = self._slot_of.get(key)
+        if s is not None and not new:
+            if self._slots[s][2] != exp:
+                raise ConfigurationError(
+                    f"list {issuer}/{list_id} given with two different expiry times",
+                    code="inconsistent_list_expiry",
+                )
+            return s
+        if s is not None:
+            self._slots[s][3] = False
+        s = len(self._slots)
+        self._slots.append([issuer, list_id, exp, True])
+        self._slot_of[key] = s
+        return s
+
+    def _intern_case(self, case_ref: str) -> int:
+        ids = self._case_ids
+        if ids is None:
+            self._cases = list(self._cases)
+            ids = self._case_ids = {c: i for i, c in enumerate(self._cases)}
+        c = ids.get(case_ref)
+        if c is None:
+            c = ids[case_ref] = len(ids)
+            assert isinstance(self._cases, list)
+            self._cases.append(case_ref)
+        return c
+
+    def _row(self, slot: int, entry: object) -> tuple[int, int, int, int, int, int, str]:
+        if type(entry) is not Entry and not isinstance(entry, Entry):
+            raise ConfigurationError(
+                f"expected an Entry, not {type(entry).__name__}", code="not_an_entry"
+            )
+        reason, action, tlp = entry.reason, entry.action, entry.tlp
+        # Enum members are singletons: their ids hash much faster than the members.
+        ik = (slot, id(reason), id(action), entry.source, id(tlp), entry.confidence)
+        prov = self._prov_by_id.get(ik)
+        if prov is None:
+            pt: _Prov = (slot, reason, action, entry.source, tlp, entry.confidence)
+            prov = self._prov_ids.get(pt)
+            if prov is None:
+                prov = self._prov_ids[pt] = len(self._provs)
+                self._provs.append(pt)
+            self._prov_by_id[ik] = prov
+        case = self._intern_case(entry.case_ref)
+        vf = math.floor(entry.valid_from.timestamp())
+        vu = _OPEN_Q if entry.valid_until is None else math.floor(entry.valid_until.timestamp())
+        tid, h = table_and_key(entry.kind, entry.value)
+        return tid, h, prov, case, vf, vu, entry.value
+
+    @classmethod
+    def build(
+        cls, records: Iterable[IndexRecord | tuple[str, str, datetime | None, Entry]]
+    ) -> Index:
+        """Build an index from ``(issuer, list_id, list_expires, entry)`` records.
+
+        Streams: no list of all records or keys is made. Raises
+        :class:`~antifraud_common.errors.ConfigurationError` for a malformed record.
+        """
+        index = cls()
+        b = _Builder()
+        last: tuple[object, object, object, int] = ("", "", None, -1)
+        for rec in records:
+            try:
+                issuer, list_id, expires, entry = rec
+            except (TypeError, ValueError) as e:
+                raise ConfigurationError(
+                    "a record is (issuer, list_id, list_expires, entry)", code="invalid_record"
+                ) from e
+            if issuer is last[0] and list_id is last[1] and expires is last[2]:
+                slot = last[3]
+            else:
+                slot = index._slot(issuer, list_id, expires)
+                last = (issuer, list_id, expires, slot)
+            b.add(*index._row(slot, entry))
+        index._tables = b.finish()
+        return index
+
+    # ------------------------------------------------------------------ updates
+
+    def _slot_for_update(self, issuer: str, list_id: str) -> int:
+        s = self._slot_of.get((issuer, list_id))
+        if s is None:
+            return self._slot(issuer, list_id, None)
+        return s
+
+    def set_list_expiry(self, issuer: str, list_id: str, expires: datetime | None) -> None:
+        """Record a list's (new) expiry time, e.g. after a re-signed snapshot or delta."""
+        self._hits.clear()
+        s = self._slot_for_update(issuer, list_id)
+        self._slots[s][2] = None if expires is None else _now_ts(expires)
+
+    def _drop(self, slot: int, kind: IdentifierKind, value: str) -> tuple[int, int]:
+        self._dirty = True
+        self._hits.clear()
+        tid, h = table_and_key(kind, value)
+        self._tombstones.add((slot, tid, value))
+        rows = self._overlay.get((tid, h))
+        if rows:
+            kept = [r for r in rows if not (self._provs[r[0]][0] == slot and r[4] == value)]
+            self._overlay_rows -= len(rows) - len(kept)
+            if kept:
+                self._overlay[(tid, h)] = kept
+            else:
+                del self._overlay[(tid, h)]
+        return tid, h
+
+    def apply_changes(
+        self,
+        issuer: str,
+        list_id: str,
+        added: Iterable[Entry] = (),
+        removed: Iterable[Entry | tuple[IdentifierKind | str, str]] = (),
+    ) -> None:
+        """Apply a delta of one list: remove keys, then add (or replace) entries.
+
+        ``removed`` holds identifier keys ``(kind, canonical value)`` (or entries,
+        whose key is used). An added entry replaces the list's entry with the same
+        key. Changes go to a small overlay consulted on every lookup; the main
+        arrays are not rebuilt until :meth:`compact` (called automatically when
+        the overlay exceeds 200,000 rows or a quarter of the main rows).
+        """
+        slot = self._slot_for_update(issuer, list_id)
+        for key in removed:
+            kind, value = key.key if isinstance(key, Entry) else key
+            k = _KIND_LOOKUP.get(kind)
+            if k is None or not isinstance(value, str):
+                raise ConfigurationError("a key is (kind, canonical value)", code="invalid_key")
+            self._drop(slot, k, value)
+        for entry in added:
+            if not isinstance(entry, Entry):
+                raise ConfigurationError("added items are Entry objects", code="not_an_entry")
+            self._drop(slot, entry.kind, entry.value)
+            tid, h, prov, case, vf, vu, value = self._row(slot, entry)
+            self._overlay.setdefault((tid, h), []).append((prov, case, vf, vu, value))
+            self._overlay_rows += 1
+        self._maybe_compact()
+
+    def replace_list(
+        self, issuer: str, list_id: str, entries: Iterable[Entry], *, list_expires: datetime | None
+    ) -> None:
+        """Replace every entry of one list by a new snapshot (other lists are untouched).
+
+        The old rows are retired at once (their list slot is marked dead, an O(1)
+        step) and the new entries go to the overlay; a large snapshot triggers
+        :meth:`compact`.
+        """
+        self._dirty = True
+        self._hits.clear()
+        slot = self._slot(issuer, list_id, list_expires, new=True)
+        for entry in entries:
+            tid, h, prov, case, vf, vu, value = self._row(slot, entry)
+            self._overlay.setdefault((tid, h), []).append((prov, case, vf, vu, value))
+            self._overlay_rows += 1
+        self._maybe_compact()
+
+    def remove_list(self, issuer: str, list_id: str) -> None:
+        """Forget one list entirely (its entries stop matching at once)."""
+        self._dirty = True
+        self._hits.clear()
+        s = self._slot_of.pop((issuer, list_id), None)
+        if s is not None:
+            self._slots[s][3] = False
+
+    def _maybe_compact(self) -> None:
+        if self._overlay_rows > max(_OVERLAY_LIMIT, len(self) // 4):
+            self.compact()
+
+    def compact(self) -> None:
+        """Fold the overlay and removals into freshly sorted main arrays (O(rows))."""
+        self._hits.clear()
+        if not self._dirty:
+            return
+        self._dirty = False
+        b = _Builder()
+        alive = [s[3] for s in self._slots]
+        provs, tombs = self._provs, self._tombstones
+        for tid, t in self._tables.items():
+            values = t.values
+            keys, prov, case, vf, vu = t.keys, t.prov, t.case, t.vf, t.vu
+            hashed_value: Callable[[int], str] = (
+                values.__getitem__ if values is not None else lambda _i: ""
+            )
+            for i in range(len(keys)):
+                p = prov[i]
+                slot = provs[p][0]
+                if not alive[slot]:
+                    continue
+                value = hashed_value(i)
+                if tombs and (slot, tid, value or self._value_of(tid, keys[i])) in tombs:
+                    continue
+                u = vu[i]
+                b.add(tid, keys[i], p, case[i], vf[i], _OPEN_Q if u == t.open else u, value)
+        for (tid, h), rows in self._overlay.items():
+            for p, c, f, u, value in rows:
+                if alive[provs[p][0]]:
+                    b.add(tid, h, p, c, f, u, value if is_hashed_table(tid) else "")
+        self._tables = b.finish()
+        self._overlay.clear()
+        self._overlay_rows = 0
+        self._tombstones.clear()
+
+    @staticmethod
+    def _value_of(tid: int, h: int) -> str:
+        """Recover the canonical value of an exact-table key (for tombstone checks)."""
+        from antifraud_common.index._keys import unmix
+
+        k = unmix(h)
+        kind = kind_of_table(tid)
+        if kind is IdentifierKind.PHONE:
+            return f"+{k}"
+        if kind is IdentifierKind.BANK_CARD:
+            return str(k)
+        s = str(k)[1:]  # drop the length marker 10**n
+        return "89" + s if kind is IdentifierKind.ICCID else s
+
+    # ------------------------------------------------------------------ lookups
+
+    def __len__(self) -> int:
+        return sum(len(t.keys) for t in self._tables.values()) + self._overlay_rows
+
+    def _prov_info(self) -> list[tuple[Any, ...]]:
+        info = self._pinfo
+        if len(info) != len(self._provs):
+            info = self._pinfo = [
+                (slot, self._slots[slot][0], self._slots[slot][1], r, a, conf, src, tlp, a.severity)
+                for slot, r, a, src, tlp, conf in self._provs
+            ]
+        return info
+
+    def _evaluate(  # noqa: PLR0917 - private hot path
+        self, kind: IdentifierKind, value: str, tid: int, h: int, i: int, now: int | None
+    ) -> CheckResult:
+        rows: list[tuple[int, int, int, int]] = []
+        slots, tombs = self._slots, self._tombstones
+        pinfo = self._prov_info()
+        if i >= 0:
+            t = self._tables[tid]
+            keys, values, n, t_open = t.keys, t.values, len(t.keys), t.open
+            while i < n and keys[i] == h:
+                if values is None or values[i] == value:
+                    p = t.prov[i]
+                    slot = pinfo[p][0]
+                    if slots[slot][3] and not (tombs and (slot, tid, value) in tombs):
+                        u = t.vu[i]
+                        rows.append((p, t.case[i], t.vf[i], _OPEN_Q if u == t_open else u))
+                i += 1
+        if self._overlay:
+            for p, c, f, u, v in self._overlay.get((tid, h), ()):
+                if v == value and slots[pinfo[p][0]][3]:
+                    rows.append((p, c, f, u))
+        if not rows:
+            return _new(CheckResult, (kind, value, True, False, None, (), (), None, None))
+        if now is None:
+            now = math.floor(time.time())
+        matches: list[Match] = []
+        ignored: list[Ignored] = []
+        best: Action | None = None
+        top = 0
+        cases = self._cases
+        for p, c, f, u in rows:
+            slot, issuer, list_id, reason, action, confidence, source, tlp, severity = pinfo[p]
+            m = _new(
+                Match,
+                (
+                    issuer,
+                    list_id,
+                    reason,
+                    action,
+                    cases[c],
+                    confidence,
+                    _dt(f),
+                    None if u == _OPEN_Q else _dt(u),
+                    source,
+                    tlp,
+                ),
+            )
+            expires = slots[slot][2]
+            if expires is not None and now >= expires:
+                ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
+            elif now < f:
+                ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
+            elif now >= u:
+                ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
+            else:
+                matches.append(m)
+                if severity > top:
+                    top, best = severity, action
+        result = _new(
+            CheckResult,
+            (kind, value, True, bool(matches), best, tuple(matches), tuple(ignored), None, None),
+        )
+        # The result holds until the clock crosses the next boundary (an entry's
+        # start or end, a list's expiry): cache it for repeated lookups.
+        lo, hi = -_OPEN_Q, _OPEN_Q
+        for p, _c, f, u in rows:
+            for x in (f, u, slots[pinfo[p][0]][2]):
+                if x is not None:
+                    if x <= now:
+                        lo = max(lo, x)
+                    else:
+                        hi = min(hi, x)
+        hits = self._hits
+        if len(hits) >= _HIT_CACHE:
+            hits.clear()
+        hits[value] = (kind, result, lo, hi)
+        return result
+
+    def check_key(
+        self, kind: IdentifierKind | str, value: str, *, now: datetime | None = None
+    ) -> CheckResult:
+        """Look up an already canonical value (the hot path: no validation).
+
+        ``value`` must be the canonical form the validators return (E.164 for
+        phones, digits for cards ...). A non-canonical value is not an error
+        here; it simply never matches. Use :meth:`check` for raw input.
+        """
+        spec = _KIND_SPEC.get(kind) if type(kind) is str else _KIND_SPEC_BY_ID.get(id(kind))
+        if spec is None:
+            raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind")
+        k, tid = spec
+        cached = self._hits.get(value)
+        if cached is not None and cached[0] is k:
+            if now is None:
+                if cached[3] == _OPEN_Q or time.time() < cached[3]:
+                    return cached[1]
+            else:
+                ts = _now_ts(now)
+                if cached[2] <= ts < cached[3]:
+                    return cached[1]
+        h = 0
+        if tid >= 0 and value[:1] != "0":  # a leading zero lives in the hashed table
+            # int() is lenient (signs, spaces, underscores, other scripts' digits):
+            # "8613800138000" finds the key of "+8613800138000", so a found key is
+            # trusted only once the value is proven canonical (below).
+            try:
+                h = (int(value) * MIX) & MASK64
+            except (ValueError, TypeError):
+                tid = -1
+        else:
+            tid = -1
+        if tid < 0:
+            tid, h = table_and_key(k, value)
+        t = self._tables.get(tid)
+        i = -1
+        if t is not None:
+            d = t.dir
+            b = h >> t.shift
+            lo = d[b]
+            hi = d[b + 1]
+            if lo < hi:
+                keys = t.keys
+                if keys[lo] == h:
+                    i = lo
+                elif hi - lo > 1:
+                    i = bisect_left(keys, h, lo + 1, hi)
+                    if i >= hi or keys[i] != h:
+                        i = -1
+        if (i < 0 and (not self._overlay or (tid, h) not in self._overlay)) or not (
+            tid & 1 or exact_key(k, value) is not None
+        ):
+            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+        return self._evaluate(k, value, tid, h, i, None if now is None else _now_ts(now))
+
+    def check(
+        self,
+        raw: object,
+        *,
+        kind: IdentifierKind | str | None = None,
+        region: str = "CN",
+        now: datetime | None = None,
+    ) -> CheckResult:
+        """Validate ``raw``, then look it up.
+
+        With ``kind=None`` the kinds of :data:`AUTO_ORDER` are tried in turn
+        (phone, bank card, ICCID, IMEI, bank account, payment account) and the
+        first that accepts the input wins. An invalid input gives
+        ``valid=False`` with the validator's error code, never "not listed".
+        """
+        now_ts = _now_ts(now)
+        kinds = _kinds(kind)
+        outcome = _validate_first(kinds, raw, region)
+        if isinstance(outcome, CheckResult):
+            return outcome
+        k, value = outcome
+        return self._check_canonical(k, value, now_ts)
+
+    def _check_canonical(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
+        tid, h = table_and_key(k, value)
+        t = self._tables.get(tid)
+        i = -1 if t is None else t.find(h)
+        if i < 0 and (tid, h) not in self._overlay:
+            return CheckResult(k, value, True, False, None, (), ())
+        return self._evaluate(k, value, tid, h, i, now_ts)
+
+    def check_many(
+        self,
+        values: Iterable[object],
+        *,
+        kind: IdentifierKind | str | None = None,
+        region: str = "CN",
+        now: datetime | None = None,
+    ) -> Iterator[CheckResult]:
+        """Check many raw inputs; yield one result per input, in order.
+
+        The clock is read once for the whole batch. Phone numbers go through
+        :func:`antifraud_common.phone.validate_many` (its fast path for E.164).
+        """
+        now_ts = _now_ts(now)
+        kinds = _kinds(kind)
+        if kinds[0] is not IdentifierKind.PHONE:
+            for raw in values:
+                outcome = _validate_first(kinds, raw, region)
+                if isinstance(outcome, CheckResult):
+                    yield outcome
+                else:
+                    yield self._check_canonical(outcome[0], outcome[1], now_ts)
+            return
+        from antifraud_common import phone
+
+        it = iter(values)
+        while True:
+            chunk = [raw for _, raw in zip(range(4096), it, strict=False)]
+            if not chunk:
+                return
+            for raw, (value, error) in zip(
+                chunk, phone.validate_many(chunk, region=region), strict=True
+            ):
+                if value is not None:
+                    yield self._check_canonical(IdentifierKind.PHONE, value, now_ts)
+                    continue
+                assert error is not None
+                outcome = _validate_first(kinds[1:], raw, region, first_error=error)
+                if isinstance(outcome, CheckResult):
+                    yield outcome
+                else:
+                    yield self._check_canonical(outcome[0], outcome[1], now_ts)
+
+    # ------------------------------------------------------------------ introspection
+
+    @property
+    def lists(self) -> list[tuple[str, str, datetime | None]]:
+        """The live lists: ``(issuer, list_id, expires)``."""
+        return [(s[0], s[1], None if s[2] is None else _dt(s[2])) for s in self._slots if s[3]]
+
+    def stats(self) -> dict[str, int]:
+        """Sizes in bytes of the key structure and of the provenance columns, and row counts."""
+        key_bytes = prov_bytes = 0
+        for t in self._tables.values():
+            key_bytes += _nbytes(t.keys) + _nbytes(t.dir)
+            prov_bytes += sum(_nbytes(c) for c in (t.prov, t.case, t.vf, t.vu))
+            if t.values is not None:
+                prov_bytes += sum(len(v) for v in t.values) + 8 * len(t.values)
+        if isinstance(self._cases, _StrTable):
+            prov_bytes += len(self._cases._blob) + _nbytes(self._cases._offsets)
+        else:
+            prov_bytes += sum(len(c) + 8 for c in self._cases)
+        return {
+            "rows": len(self),
+            "overlay_rows": self._overlay_rows,
+            "key_bytes": key_bytes,
+            "provenance_bytes": prov_bytes,
+            "provenance_tuples": len(self._provs),
+            "case_refs": len(self._cases),
+        }
+
+    # ------------------------------------------------------------------ saved files
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the index to ``path`` atomically (temp file, fsync, rename).
+
+        Pending updates are compacted first. The file starts with a magic,
+        the format version, the header length and the SHA-256 of everything
+        after that preamble; :meth:`open` checks all of them.
+        """
+        self.compact()
+        target = Path(path)
+        sections: list[tuple[str, bytes | memoryview]] = []
+        header_tables: dict[str, Any] = {}
+        offset = 0
+
+        def add(name: str, data: bytes | memoryview) -> list[int]:
+            nonlocal offset
+            start = offset
+            sections.append((name, data))
+            offset += len(data)
+            pad = -offset % 8
+            if pad:
+                sections.append(("pad", b"\0" * pad))
+                offset += pad
+            return [start, len(data)]
+
+        for tid, t in sorted(self._tables.items()):
+            cols = {}
+            for name, col in t.columns().items():
+                tc, data = _column_bytes(col)
+                cols[name] = [tc, *add(f"{tid}.{name}", data)]
+            entry: dict[str, Any] = {"shift": t.shift, "open": t.open, "columns": cols}
+            if t.values is not None:
+                blob, offs = _string_table(t.values)
+                entry["values"] = [add("vb", blob), add("vo", offs)]
+            header_tables[str(tid)] = entry
+        blob, offs = _string_table(self._cases)
+        header = {
+            "format": "antifraud-index",
+            "format_version": INDEX_FORMAT_VERSION,
+            "rows": len(self),
+            "slots": self._slots,
+            "provs": [
+                [s, r.value, a.value, src, tlp.value, conf]
+                for s, r, a, src, tlp, conf in self._provs
+            ],
+            "cases": [add("cb", blob), add("co", offs)],
+            "tables": header_tables,
+        }
+        hdr = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        hdr += b" " * (-len(hdr) % 8)
+        digest = hashlib.sha256(hdr)
+        for _, data in sections:
+            digest.update(data)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".afidx", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_PREAMBLE.pack(_MAGIC, INDEX_FORMAT_VERSION, len(hdr), digest.digest()))
+                f.write(hdr)
+                for _, data in sections:
+                    f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(target.parent)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, verify: bool = True) -> Index:
+        """Open a saved index memory-mapped (keys are searched in place, not loaded).
+
+        The SHA-256 of the content is checked unless ``verify=False``. A damaged,
+        truncated or foreign file raises
+        :class:`~antifraud_common.errors.BlacklistFormatError` (``index_corrupt``).
+        """
+        try:
+            with Path(path).open("rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                if size < _PREAMBLE.size:
+                    raise _corrupt("the index file is truncated")
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError as e:
+            raise ConfigurationError(f"cannot open index file: {e}", code="index_unreadable") from e
+        mv = memoryview(mm)
+        magic, version, hlen, digest = _PREAMBLE.unpack_from(mv, 0)
+        if magic != _MAGIC:
+            raise _corrupt("not an antifraud index file (bad magic)")
+        if version != INDEX_FORMAT_VERSION:
+            raise BlacklistFormatError(
+                f"unsupported index format version {version}", code="unsupported_index_version"
+            )
+        base = _PREAMBLE.size
+        if hlen % 8 or base + hlen > size:
+            raise _corrupt("the index file is truncated")
+        if verify and hashlib.sha256(mv[base:]).digest() != digest:
+            raise _corrupt("the index file's SHA-256 does not match its content")
+        try:
+            index = cls._from_header(json.loads(bytes(mv[base : base + hlen])), mv[base + hlen :])
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            if isinstance(e, AntifraudError):
+                raise
+            raise _corrupt(f"the index header is malformed: {type(e).__name__}") from e
+        index._mmap = mm
+        return index
+
+    @classmethod
+    def _from_header(cls, header: dict[str, Any], body: memoryview) -> Index:
+        if header["format"] != "antifraud-index":
+            raise _corrupt("not an antifraud index header")
+        index = cls()
+
+        def section(spec: list[Any], typecode: str = "B") -> memoryview:
+            start, length = int(spec[0]), int(spec[1])
+            if start < 0 or length < 0 or start + length > len(body):
+                raise _corrupt("a section lies outside the file")
+            part = body[start : start + length]
+            if typecode == "B":
+                return part
+            if length % array(typecode).itemsize:
+                raise _corrupt("a section has a partial item")
+            if typecode not in _TYPECODES:
+                raise _corrupt("a section has an unknown item type")
+            cast: memoryview = part.cast(typecode)  # type: ignore[call-overload]
+            if sys.byteorder != "little":  # pragma: no cover - files are little-endian
+                a = array(typecode, cast)
+                a.byteswap()
+                return memoryview(a)
+            return cast
+
+        def strings(spec: list[Any]) -> _StrTable:
+            offs = section(spec[1], "Q")
+            blob = section(spec[0])
+            if len(offs) < 1 or offs[-1] != len(blob):
+                raise _corrupt("a string table does not match its offsets")
+            return _StrTable(blob, offs)
+
+        index._slots = [[str(s[0]), str(s[1]), s[2], bool(s[3])] for s in header["slots"]]
+        index._slot_of = {(s[0], s[1]): i for i, s in enumerate(index._slots) if s[3]}
+        index._provs = [
+            (int(s), Reason(r), Action(a), str(src), TLP(tlp), int(conf))
+            for s, r, a, src, tlp, conf in header["provs"]
+        ]
+        index._prov_ids = {p: i for i, p in enumerate(index._provs)}
+        index._cases = strings(header["cases"])
+        index._case_ids = None
+        for tid_text, spec in header["tables"].items():
+            tid = int(tid_text)
+            kind_of_table(tid)
+            t = _Table()
+            cols = spec["columns"]
+            t.keys = section(cols["keys"][1:], cols["keys"][0])
+            t.dir = section(cols["dir"][1:], cols["dir"][0])
+            t.prov = section(cols["prov"][1:], cols["prov"][0])
+            t.case = section(cols["case"][1:], cols["case"][0])
+            t.vf = section(cols["vf"][1:], cols["vf"][0])
+            t.vu = section(cols["vu"][1:], cols["vu"][0])
+            t.shift = int(spec["shift"])
+            t.open = int(spec["open"])
+            n = len(t.keys)
+            if (
+                not 40 <= t.shift <= 64
+                or len(t.dir) != (1 << (64 - t.shift)) + 1
+                or any(len(c) != n for c in (t.prov, t.case, t.vf, t.vu))
+                or (n and t.dir[-1] != n)
+            ):
+                raise _corrupt("a table's columns do not agree")
+            if "values" in spec:
+                t.values = strings(spec["values"])
+                if len(t.values) != n:
+                    raise _corrupt("a table's values do not agree")
+            index._tables[tid] = t
+        return index
+
+
+def _nbytes(col: Sequence[int]) -> int:
+    if isinstance(col, (array, memoryview)):
+        return col.itemsize * len(col)
+    return 8 * len(col)  # pragma: no cover
+
+
+def _column_bytes(col: Sequence[int]) -> tuple[str, bytes | memoryview]:
+    if isinstance(col, memoryview):
+        return col.format, col.cast("B")
+    assert isinstance(col, array)
+    if sys.byteorder != "little":  # pragma: no cover
+        col = array(col.typecode, col)
+        col.byteswap()
+    return col.typecode, memoryview(col).cast("B")
+
+
+def _string_table(items: Sequence[str]) -> tuple[bytes, bytes | memoryview]:
+    offs = array("Q", [0])
+    chunks: list[bytes] = []
+    total = 0
+    for s in items:
+        b = s.encode("utf-8")
+        chunks.append(b)
+        total += len(b)
+        offs.append(total)
+    return b"".join(chunks), _column_bytes(offs)[1]
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - e.g. platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover
+        pass
+    finally:
+        os.close(fd)
+
+
+def _kinds(kind: IdentifierKind | str | None) -> tuple[IdentifierKind, ...]:
+    if kind is None:
+        return AUTO_ORDER
+    k = _KIND_LOOKUP.get(kind)
+    if k is None:
+        raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind")
+    return (k,)
+
+
+def _validator(kind: IdentifierKind, region: str) -> Callable[[object], str]:
+    if kind is IdentifierKind.PHONE:
+        from antifraud_common import phone
+
+        return lambda raw: phone.validate(raw, region=region)
+    return lambda raw: canonical_value(kind, raw)
+
+
+def _validate_first(
+    kinds: Sequence[IdentifierKind],
+    raw: object,
+    region: str,
+    *,
+    first_error: ValidationError | None = None,
+) -> tuple[IdentifierKind, str] | CheckResult:
+    errors: list[tuple[IdentifierKind | None, ValidationError]] = []
+    if first_error is not None:
+        errors.append((IdentifierKind.PHONE, first_error))
+    for k in kinds:
+        try:
+            return k, _validator(k, region)(raw)
+        except ValidationError as e:
+            errors.append((k, e))
+        except ImportError:
+            if len(kinds) == 1:
+                raise ConfigurationError(
+                    f"no validator is installed for {k.value}", code="validator_unavailable"
+                ) from None
+    if not errors:  # pragma: no cover - every validator missing
+        errors.append((None, InvalidFormatError("no validator accepted the value")))
+    # A checksum or component error means the value had the shape of that kind:
+    # report it rather than the format error of a kind tried earlier.
+    best_kind, best = next(
+        ((k, e) for k, e in errors if not isinstance(e, InvalidFormatError)), errors[0]
+    )
+    return CheckResult(best_kind, None, False, False, None, (), (), best.code, best.message)
+
+
+_ = (KIND_CODE, MASK64, MIX)
