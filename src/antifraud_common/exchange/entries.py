@@ -471,6 +471,8 @@ def _stream(
     digest: StreamDigest,
     copy_to: BinaryIO | None,
     max_bytes: int | None,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> None:
     limits = checker.limits
     pending = b""
@@ -496,6 +498,8 @@ def _stream(
         pending = lines.pop()
         checker.feed(lines)
         digest.line_count = checker.lineno
+        if progress is not None:
+            progress(digest.byte_count)
         if len(pending) > limits.max_line_bytes:
             raise BlacklistFormatError(
                 f"line longer than {limits.max_line_bytes} bytes",
@@ -523,6 +527,7 @@ def check_entries(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     copy_to: BinaryIO | None = None,
     max_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> EntriesSummary:
     """Check an entries file in one streaming pass and return its summary.
 
@@ -536,7 +541,8 @@ def check_entries(
     first problem is raised; with ``collect=True`` problems are gathered
     (framing problems stop the pass). ``copy_to`` receives every byte read
     (the private verified copy); reading more than ``max_bytes`` raises
-    :class:`HashMismatchError` ``length_mismatch``.
+    :class:`HashMismatchError` ``length_mismatch``. ``progress`` is called with
+    the number of bytes read so far after each chunk.
     """
     problems = _Collector(collect, max_problems)
     checker = _Checker(
@@ -551,9 +557,9 @@ def check_entries(
     try:
         if isinstance(source, str | os.PathLike):
             with Path(source).open("rb", buffering=0) as f:
-                _stream(f, checker, digest, copy_to, max_bytes)
+                _stream(f, checker, digest, copy_to, max_bytes, progress=progress)
         else:
-            _stream(source, checker, digest, copy_to, max_bytes)
+            _stream(source, checker, digest, copy_to, max_bytes, progress=progress)
     except (BlacklistFormatError, HashMismatchError) as e:
         if not collect or e in problems.problems:
             raise
@@ -577,6 +583,7 @@ def validate_entries_file(
     allow_protected: Collection[tuple[str, str]] = (),
     limits: Limits | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
+    progress: Callable[[int], None] | None = None,
 ) -> EntriesSummary:
     """Check an entries file's format and identifiers, without signatures; never raises for
     problems in the file (they are in the summary). For CI on list repositories.
@@ -589,6 +596,7 @@ def validate_entries_file(
         limits=limits,
         collect=True,
         max_problems=max_problems,
+        progress=progress,
     )
 
 

@@ -57,12 +57,13 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Protocol
 
 import attrs
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from antifraud_common.errors import (
     AntifraudError,
@@ -203,6 +204,7 @@ def sign_list(
     trust: TrustBundle | None = None,
     protected: ProtectedMatcher | None = None,
     limits: Limits | None = None,
+    minisign_key: Ed25519PrivateKey | None = None,
 ) -> Path:
     """Check the entries file, write ``NAME.jsonl.sig`` (or ``out``) and return its path.
 
@@ -210,7 +212,9 @@ def sign_list(
     sorted, valid, protected identifiers only if in ``allow_protected``; with
     ``trust``, also the issuer's scope), so a publisher cannot sign a list every
     receiver refuses. The first problem is raised. The signature file is
-    written atomically.
+    written atomically. With ``minisign_key`` (Ed25519), a minisign sidecar
+    ``NAME.jsonl.minisig`` is written too, its trusted comment binding issuer,
+    list, version, expiry and SHA-256 (:mod:`antifraud_common.minisign`).
     """
     allow = tuple(sorted(set(allow_protected)))
     scope = None
@@ -231,6 +235,15 @@ def sign_list(
     )
     target = Path(out) if out is not None else Path(f"{os.fspath(entries_path)}.sig")
     write_atomic(target, sign_manifest(manifest, signers))
+    if minisign_key is not None:
+        from antifraud_common import minisign
+
+        sidecar = minisign.sign(
+            entries_path,
+            minisign_key,
+            trusted_comment=minisign.trusted_comment_for_manifest(manifest),
+        )
+        write_atomic(Path(f"{os.fspath(entries_path)}.minisig"), sidecar)
     return target
 
 
@@ -626,6 +639,8 @@ def _hash_copy(
     copy: BinaryIO | None,
     problems: _Problems,
     limits: Limits,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> bool:
     """Step 7a: length, then SHA-256 and line count while copying; True if all match."""
     p = Path(entries_path)
@@ -672,6 +687,8 @@ def _hash_copy(
             lines += chunk.count(b"\n")
             if copy is not None:
                 copy.write(chunk)
+            if progress is not None:
+                progress(total)
     ok = size == manifest.byte_length
     if not ok:
         pass
@@ -711,6 +728,7 @@ def _verify(
     problems: _Problems,
     max_problems: int,
     tmp_dir: str | os.PathLike[str] | None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
     moment = _now(now)  # the clock, read once
     lim = limits or DEFAULT_LIMITS
@@ -728,7 +746,15 @@ def _verify(
     copy: BinaryIO | None = tempfile.TemporaryFile(dir=tmp_dir) if check_lines else None  # noqa: SIM115
     summary = None
     try:
-        hashed = _hash_copy(entries_path, manifest, copy, problems, lim)
+        total = manifest.byte_length
+        hashed = _hash_copy(
+            entries_path,
+            manifest,
+            copy,
+            problems,
+            lim,
+            progress=None if progress is None else (lambda n: progress("hash", n, total)),
+        )
         if copy is not None and (hashed or problems.collect) and not manifest.is_delta:
             copy.flush()
             copy.seek(0)
@@ -740,6 +766,7 @@ def _verify(
                 limits=lim,
                 collect=problems.collect,
                 max_problems=max_problems,
+                progress=None if progress is None else (lambda n: progress("check", n, total)),
             )
             problems.items.extend(summary.problems)
     except BaseException:
@@ -761,6 +788,7 @@ def verify_list(
     limits: Limits | None = None,
     check_lines: bool = True,
     tmp_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> VerifiedList:
     """Verify a signed list in the documented order and return it; raise the first problem.
 
@@ -771,6 +799,7 @@ def verify_list(
     packaged protected-identifier list. ``check_lines=False`` stops after the
     length, hash and line count (fast; no entries access). A delta's operations
     are checked when it is applied (``exchange.delta``), not here.
+    ``progress(phase, done_bytes, total_bytes)`` is called while reading.
     """
     vm, copy, _ = _verify(
         entries_path,
@@ -785,6 +814,7 @@ def verify_list(
         problems=_Problems(collect=False),
         max_problems=DEFAULT_MAX_PROBLEMS,
         tmp_dir=tmp_dir,
+        progress=progress,
     )
     assert vm is not None
     return VerifiedList(vm, copy)
@@ -845,6 +875,7 @@ def verify_list_report(
     limits: Limits | None = None,
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     tmp_dir: str | os.PathLike[str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> VerificationReport:
     """Run :func:`verify_list`'s checks and return every problem found (per line too).
 
@@ -866,6 +897,7 @@ def verify_list_report(
         problems=problems,
         max_problems=max_problems,
         tmp_dir=tmp_dir,
+        progress=progress,
     )
     if copy is not None:
         copy.close()

@@ -1,0 +1,122 @@
+"""``antifraud keygen``: create a signing key; helpers to load keys for the other commands.
+
+Private keys are PKCS#8 PEM, encrypted with the passphrase from the
+environment variable ``ANTIFRAUD_PASSPHRASE`` or asked on the terminal.
+Public keys are exchanged as JWK files (RFC 7517), which is what a trust
+bundle holds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, out
+from antifraud_common.errors import BlacklistFormatError, ConfigurationError
+from antifraud_common.format.jsonl import write_atomic
+from antifraud_common.format.keys import (
+    Algorithm,
+    LocalSigner,
+    PublicKey,
+    generate_private_key,
+    load_private_key,
+    passphrase_from_env,
+    prompt_passphrase,
+    save_private_key,
+)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "keygen",
+        help="create a signing key (Ed25519 or ES256) and its public JWK",
+        description=(
+            "Create a private key file (PKCS#8 PEM, mode 0600, encrypted with the passphrase "
+            "from $ANTIFRAUD_PASSPHRASE or a prompt) and print its key id (RFC 7638)."
+        ),
+    )
+    p.add_argument("--alg", choices=("ed25519", "es256"), default="ed25519")
+    p.add_argument("--out", required=True, type=Path, metavar="KEY.pem")
+    p.add_argument("--public-out", type=Path, metavar="KEY.jwk", help="also write the public JWK")
+    p.add_argument("--unencrypted", action="store_true", help="store the key without a passphrase")
+    p.add_argument("--force", action="store_true", help="overwrite an existing key file")
+    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    p.set_defaults(func=run)
+
+
+def _new_passphrase() -> bytes:
+    env = passphrase_from_env()
+    if env is not None:
+        return env
+    if not sys.stdin.isatty():
+        raise UsageError("set ANTIFRAUD_PASSPHRASE or use a terminal (or --unencrypted)")
+    return prompt_passphrase("New key passphrase: ", confirm=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    alg = Algorithm(args.alg)
+    key = generate_private_key(alg)
+    passphrase = None if args.unencrypted else _new_passphrase()
+    try:
+        save_private_key(
+            args.out,
+            key,
+            passphrase=passphrase,
+            allow_unencrypted=args.unencrypted,
+            overwrite=args.force,
+        )
+    except ConfigurationError as e:
+        raise UsageError(str(e)) from e
+    signer = LocalSigner(key)
+    jwk = signer.public_key.to_jwk()
+    if args.public_out is not None:
+        write_atomic(args.public_out, json.dumps(jwk, indent=2).encode() + b"\n")
+    if args.json:
+        emit_json(
+            "keygen",
+            True,
+            {
+                "key_id": signer.key_id,
+                "alg": alg.jws_name,
+                "key_file": str(args.out),
+                "public_jwk": jwk,
+                "encrypted": passphrase is not None,
+            },
+        )
+    else:
+        out(f"key id {signer.key_id} ({alg.jws_name}) written to {args.out}")
+        if args.public_out is not None:
+            out(f"public JWK written to {args.public_out}")
+    return EXIT_OK
+
+
+def load_signer(path: Path) -> LocalSigner:
+    """Load a private key file as a signer, asking for the passphrase if needed."""
+    passphrase = passphrase_from_env()
+    try:
+        return LocalSigner(load_private_key(path, passphrase=passphrase))
+    except ConfigurationError as e:
+        if e.code == "key_passphrase_required" and sys.stdin.isatty():
+            return LocalSigner(
+                load_private_key(path, passphrase=prompt_passphrase(f"Passphrase for {path}: "))
+            )
+        if e.code == "key_not_encrypted":
+            return LocalSigner(load_private_key(path, passphrase=None))
+        raise UsageError(str(e)) from e
+
+
+def load_public_key(path: Path) -> PublicKey:
+    """Read a public JWK file (or the public half of a JWK set with one key)."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read public key {path}: {e}") from e
+    if isinstance(doc, dict) and isinstance(doc.get("keys"), list) and len(doc["keys"]) == 1:
+        doc = doc["keys"][0]
+    try:
+        return PublicKey.from_jwk(doc)
+    except BlacklistFormatError as e:
+        raise UsageError(f"{path}: {e.message}") from e

@@ -1,0 +1,338 @@
+"""``antifraud sign | co-sign | verify | validate | inspect``: signed blacklist files."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    emit_json,
+    err,
+    out,
+)
+from antifraud_common.cli._keys import load_signer
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ModelError,
+    UntrustedBlacklistError,
+    ValidationError,
+)
+from antifraud_common.exchange.entries import validate_entries_file
+from antifraud_common.exchange.signing import (
+    MANIFEST_TYP,
+    co_sign,
+    read_manifest,
+    sign_list,
+    verify_list_report,
+)
+from antifraud_common.exchange.trust import TrustBundle, load_trust
+from antifraud_common.format import jws
+from antifraud_common.models import parse_timestamp
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: Errors that mean "the check failed" (exit 1) rather than a usage problem.
+CHECK_FAILED = (UntrustedBlacklistError, BlacklistFormatError, ValidationError)
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser(
+        "sign",
+        help="check an entries file and write its signature file (NAME.jsonl.sig)",
+        description="Check ENTRIES as a receiver would, then sign its manifest (JWS).",
+    )
+    s.add_argument("entries", type=Path, metavar="ENTRIES")
+    s.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
+    s.add_argument("--issuer", required=True)
+    s.add_argument("--list-id", required=True)
+    s.add_argument("--list-type", required=True)
+    s.add_argument("--version", required=True, type=int)
+    s.add_argument(
+        "--expires", required=True, help="YYYY-MM-DDTHH:MM:SSZ or a duration like 12h, 7d"
+    )
+    s.add_argument("--issued-at", help="YYYY-MM-DDTHH:MM:SSZ (default now)")
+    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
+    s.add_argument("--trust", type=Path, help="also check the issuer's scope in this bundle")
+    s.add_argument("--minisign", type=Path, metavar="KEY.pem", help="also write a .minisig")
+    s.add_argument("--out", type=Path, help="default: ENTRIES.sig")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=run_sign)
+
+    c = sub.add_parser("co-sign", help="add a signature to a list's signature file")
+    c.add_argument("sig", type=Path, metavar="SIG")
+    c.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=run_co_sign)
+
+    v = sub.add_parser(
+        "verify",
+        help="verify a signed list against a trust bundle",
+        description="Run every check (signatures, scope, expiry, state, hash, lines).",
+    )
+    v.add_argument("entries", type=Path, metavar="ENTRIES")
+    v.add_argument("--sig", type=Path, help="default: ENTRIES.sig")
+    v.add_argument("--trust", required=True, type=Path, metavar="trust.json")
+    v.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
+    v.add_argument("--state", type=Path, metavar="DIR", help="check rollback/fork against it")
+    v.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+    v.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+    v.add_argument("--max-problems", type=int, default=100)
+    v.add_argument("--json", action="store_true")
+    v.set_defaults(func=run_verify)
+
+    a = sub.add_parser(
+        "validate", help="check entries files (format, identifiers, order) without signatures"
+    )
+    a.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    a.add_argument("--max-problems", type=int, default=100)
+    a.add_argument("--json", action="store_true")
+    a.set_defaults(func=run_validate)
+
+    i = sub.add_parser("inspect", help="show a signature file's manifest and signers (unverified)")
+    i.add_argument("sig", type=Path, metavar="FILE.sig")
+    i.add_argument("--json", action="store_true")
+    i.set_defaults(func=run_inspect)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``90s``, ``15m``, ``12h``, ``7d``, ``2w`` or combinations like ``1d12h``.
+
+    >>> parse_duration("1d12h")
+    datetime.timedelta(days=1, seconds=43200)
+    """
+    pos, total = 0, 0
+    for m in _DURATION.finditer(text):
+        if m.start() != pos:
+            break
+        total += int(m.group(1)) * _UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise UsageError(f"bad duration {text!r} (e.g. 90s, 15m, 12h, 7d, 2w)")
+    return timedelta(seconds=total)
+
+
+def _when(text: str, *, base: datetime | None = None) -> datetime:
+    if text[:1].isdigit() and "T" in text:
+        try:
+            return parse_timestamp(text)
+        except ModelError as e:
+            raise UsageError(f"bad time {text!r}: {e.message}") from e
+    if base is None:
+        raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ")
+    return base + parse_duration(text)
+
+
+def _allow(items: list[str]) -> list[tuple[str, str]]:
+    out_: list[tuple[str, str]] = []
+    for item in items:
+        kind, sep, value = item.partition(":")
+        if not sep or not value:
+            raise UsageError(f"bad --allow-protected {item!r}: KIND:VALUE")
+        out_.append((kind, value))
+    return out_
+
+
+class Progress:
+    """A one-line progress indicator on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.last = -1
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        pct = min(100, done * 100 // total)
+        if pct != self.last:
+            self.last = pct
+            bar = "#" * (pct // 5)
+            sys.stderr.write(f"\r{phase:5s} [{bar:<20s}] {pct:3d}%")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.enabled and self.last >= 0:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(command, False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud {command}: {e.code}: {e}")
+    if isinstance(e, CHECK_FAILED):
+        return EXIT_FAILED
+    raise UsageError(str(e)) from e
+
+
+# ------------------------------------------------------------------ commands
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    issued = _when(args.issued_at) if args.issued_at else now
+    expires = _when(args.expires, base=issued)
+    signers = [load_signer(p) for p in args.key]
+    minisign_key = None
+    if args.minisign is not None:
+        key = load_signer(args.minisign).private_key
+        if not isinstance(key, Ed25519PrivateKey):
+            raise UsageError("a minisign key must be an Ed25519 key")
+        minisign_key = key
+    trust = TrustBundle.from_bytes(args.trust.read_bytes()) if args.trust else None
+    try:
+        sig = sign_list(
+            args.entries,
+            signers=signers,
+            issuer=args.issuer,
+            list_id=args.list_id,
+            list_type=args.list_type,
+            version=args.version,
+            expires=expires,
+            issued_at=issued,
+            out=args.out,
+            allow_protected=_allow(args.allow_protected),
+            trust=trust,
+            minisign_key=minisign_key,
+        )
+    except AntifraudError as e:
+        return _fail(args, "sign", e)
+    manifest = read_manifest(sig.read_bytes())
+    if args.json:
+        emit_json(
+            "sign",
+            True,
+            {
+                "sig": str(sig),
+                "manifest": manifest.to_dict(),
+                "key_ids": [s.key_id for s in signers],
+            },
+        )
+    else:
+        out(
+            f"{sig}: {manifest.issuer}/{manifest.list_id} version {manifest.version}, "
+            f"{manifest.entry_count} entries, sha256 {manifest.sha256}"
+        )
+    return EXIT_OK
+
+
+def run_co_sign(args: argparse.Namespace) -> int:
+    signer = load_signer(args.key)
+    try:
+        co_sign(args.sig, signer)
+    except AntifraudError as e:
+        return _fail(args, "co-sign", e)
+    count = len(jws.parse(args.sig.read_bytes(), typ=MANIFEST_TYP).signatures)
+    if args.json:
+        emit_json(
+            "co-sign", True, {"sig": str(args.sig), "key_id": signer.key_id, "signatures": count}
+        )
+    else:
+        out(f"{args.sig}: signed by {signer.key_id} ({count} signatures)")
+    return EXIT_OK
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    now = _when(args.now) if args.now else datetime.now(UTC)
+    grace = parse_duration(args.grace) if args.grace else None
+    sig = args.sig or Path(f"{args.entries}.sig")
+    trust_sig = args.trust_sig or Path(f"{args.trust}.sig")
+    try:
+        trust = load_trust(args.trust, trust_sig, now=now, grace=grace)
+    except AntifraudError as e:
+        return _fail(args, "verify", e)
+    progress = Progress()
+    state = None
+    if args.state is not None:
+        from antifraud_common.exchange.state import ReceiverState
+
+        try:
+            state = ReceiverState.open(args.state)
+        except AntifraudError as e:
+            raise UsageError(str(e)) from e
+    try:
+        report = verify_list_report(
+            args.entries,
+            sig,
+            trust=trust,
+            state=state,
+            now=now,
+            grace=grace,
+            max_problems=args.max_problems,
+            progress=progress,
+        )
+    finally:
+        progress.end()
+        if state is not None:
+            state.close()
+    if args.json:
+        emit_json("verify", report.ok, report.to_dict())
+    else:
+        m = report.manifest
+        if report.ok and m is not None:
+            out(
+                f"OK {m.issuer}/{m.list_id} version {m.version}: {m.entry_count} entries, "
+                f"signed by {', '.join(report.signers)}"
+                + (" (unchanged)" if report.unchanged else "")
+            )
+        else:
+            out(f"FAILED {args.entries}: {len(report.problems)} problem(s)")
+        for w in report.warnings:
+            err(f"warning: {w}")
+        for p in report.problems:
+            err(f"{p.code}: {p}")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    results = []
+    ok = True
+    for path in args.files:
+        try:
+            summary = validate_entries_file(path, max_problems=args.max_problems)
+        except OSError as e:
+            raise UsageError(f"cannot read {path}: {e.strerror}") from e
+        ok = ok and summary.ok
+        results.append({"file": str(path), **summary.to_dict()})
+        if not args.json:
+            status = "OK" if summary.ok else "FAILED"
+            out(f"{status} {path}: {summary.entry_count} entries, sha256 {summary.sha256}")
+            for p in summary.problems:
+                err(f"{path}: {p.code}: {p}")
+    if args.json:
+        emit_json("validate", ok, {"files": results})
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    data = args.sig.read_bytes()
+    try:
+        parsed = jws.parse(data, typ=MANIFEST_TYP)
+        manifest = read_manifest(data)
+    except AntifraudError as e:
+        return _fail(args, "inspect", e)
+    sigs = [{"kid": s.kid, "alg": s.alg} for s in parsed.signatures]
+    if args.json:
+        emit_json(
+            "inspect", True, {"verified": False, "manifest": manifest.to_dict(), "signatures": sigs}
+        )
+    else:
+        out("NOT VERIFIED (use `antifraud verify`)")
+        for k, val in manifest.to_dict().items():
+            out(f"  {k}: {val}")
+        for s in sigs:
+            out(f"  signature {s['alg']} kid {s['kid']}")
+    return EXIT_OK

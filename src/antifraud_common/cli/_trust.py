@@ -1,0 +1,257 @@
+"""``antifraud trust``: create, change, sign and show a trust bundle (``trust.json``)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._keys import load_public_key, load_signer
+from antifraud_common.errors import AntifraudError, BlacklistFormatError, ModelError
+from antifraud_common.exchange.trust import (
+    TRUST_TYP,
+    Member,
+    PublishRule,
+    TrustBundle,
+    add_member,
+    create_trust_bundle,
+    remove_member,
+    sign_trust_bundle,
+    verify_trust_signatures,
+)
+from antifraud_common.format import jws
+from antifraud_common.format.jsonl import write_atomic
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "trust",
+        help="create, change, sign and show a trust bundle",
+        description="Manage trust.json: root keys, members, what each may publish.",
+    )
+    tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
+
+    init = tsub.add_parser("init", help="create bundle version 1")
+    init.add_argument("--bundle-id", required=True)
+    init.add_argument("--root-key", action="append", required=True, type=Path, metavar="JWK")
+    init.add_argument("--threshold", type=int, required=True, help="root keys needed to sign")
+    init.add_argument("--valid-days", type=int, default=365)
+    init.add_argument("--out", type=Path, default=Path("trust.json"))
+    init.add_argument("--json", action="store_true")
+    init.set_defaults(func=run_init)
+
+    add = tsub.add_parser("add-member", help="add a member (writes the next version)")
+    add.add_argument("bundle", type=Path)
+    add.add_argument("--agency", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--key", action="append", required=True, type=Path, metavar="JWK")
+    add.add_argument(
+        "--publish",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="LIST_TYPE:KINDS:ACTIONS[:THRESHOLD[:SIGNERS]] (comma-separated lists)",
+    )
+    add.add_argument("--out", type=Path, help="default: overwrite BUNDLE")
+    add.add_argument("--json", action="store_true")
+    add.set_defaults(func=run_add)
+
+    rm = tsub.add_parser("remove-member", help="remove a member (writes the next version)")
+    rm.add_argument("bundle", type=Path)
+    rm.add_argument("--agency", required=True)
+    rm.add_argument("--out", type=Path, help="default: overwrite BUNDLE")
+    rm.add_argument("--json", action="store_true")
+    rm.set_defaults(func=run_remove)
+
+    sign = tsub.add_parser("sign", help="sign (or co-sign) trust.json with root keys")
+    sign.add_argument("bundle", type=Path)
+    sign.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
+    sign.add_argument("--sig", type=Path, help="default: BUNDLE.sig")
+    sign.add_argument("--json", action="store_true")
+    sign.set_defaults(func=run_sign)
+
+    show = tsub.add_parser("show", help="show a bundle (and check its own root signatures)")
+    show.add_argument("bundle", type=Path)
+    show.add_argument("--sig", type=Path, help="check this signature file (default BUNDLE.sig)")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=run_show)
+
+
+def _read_bundle(path: Path) -> TrustBundle:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}") from e
+    return TrustBundle.from_bytes(data)
+
+
+def _write(bundle: TrustBundle, path: Path) -> None:
+    write_atomic(path, bundle.to_bytes())
+
+
+def _finish(args: argparse.Namespace, action: str, bundle: TrustBundle, path: Path) -> int:
+    if args.json:
+        emit_json(
+            f"trust {action}",
+            True,
+            {"bundle": str(path), "version": bundle.version, "bundle_id": bundle.bundle_id},
+        )
+    else:
+        out(f"{path}: bundle {bundle.bundle_id} version {bundle.version} (sign it next)")
+    return EXIT_OK
+
+
+def _failed(args: argparse.Namespace, action: str, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(f"trust {action}", False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud trust {action}: {e.code}: {e}")
+    return EXIT_FAILED
+
+
+def run_init(args: argparse.Namespace) -> int:
+    now = datetime.now(UTC)
+    try:
+        bundle = create_trust_bundle(
+            bundle_id=args.bundle_id,
+            root_keys=[load_public_key(p) for p in args.root_key],
+            root_threshold=args.threshold,
+            issued_at=now,
+            expires=now + timedelta(days=args.valid_days),
+        )
+    except AntifraudError as e:
+        raise UsageError(str(e)) from e
+    _write(bundle, args.out)
+    return _finish(args, "init", bundle, args.out)
+
+
+def parse_publish(spec: str) -> PublishRule:
+    """Parse ``LIST_TYPE:KINDS:ACTIONS[:THRESHOLD[:SIGNERS]]``.
+
+    >>> parse_publish("stop_payment:bank_card,bank_account:hold:2:bank1,pbc").threshold
+    2
+    """
+    parts = spec.split(":")
+    if not 3 <= len(parts) <= 5:
+        raise UsageError(f"bad --publish {spec!r}: LIST_TYPE:KINDS:ACTIONS[:THRESHOLD[:SIGNERS]]")
+    try:
+        threshold = int(parts[3]) if len(parts) > 3 and parts[3] else 1
+    except ValueError:
+        raise UsageError(f"bad threshold in --publish {spec!r}") from None
+    try:
+        return PublishRule(
+            list_type=parts[0],
+            kinds=[k for k in parts[1].split(",") if k],
+            actions=[a for a in parts[2].split(",") if a],
+            threshold=threshold,
+            signers=[s for s in parts[4].split(",") if s] if len(parts) > 4 else [],
+        )
+    except AntifraudError as e:
+        raise UsageError(f"bad --publish {spec!r}: {e}") from e
+
+
+def run_add(args: argparse.Namespace) -> int:
+    bundle = _read_bundle(args.bundle)
+    try:
+        member = Member(
+            agency=args.agency,
+            name=args.name,
+            keys=[load_public_key(p) for p in args.key],
+            publish=[parse_publish(s) for s in args.publish],
+        )
+        new = add_member(bundle, member)
+    except (AntifraudError, ModelError) as e:
+        if isinstance(e, UsageError):
+            raise
+        return _failed(args, "add-member", e)
+    target = args.out or args.bundle
+    _write(new, target)
+    return _finish(args, "add-member", new, target)
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    bundle = _read_bundle(args.bundle)
+    try:
+        new = remove_member(bundle, args.agency)
+    except AntifraudError as e:
+        return _failed(args, "remove-member", e)
+    target = args.out or args.bundle
+    _write(new, target)
+    return _finish(args, "remove-member", new, target)
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    data = args.bundle.read_bytes()
+    TrustBundle.from_bytes(data)
+    sig_path = args.sig or Path(f"{args.bundle}.sig")
+    signers = [load_signer(p) for p in args.key]
+    existing = None
+    if sig_path.exists():
+        try:
+            parsed = jws.parse(sig_path.read_bytes(), typ=TRUST_TYP)
+        except BlacklistFormatError:
+            parsed = None
+        if parsed is not None and parsed.payload == data:
+            existing = sig_path.read_bytes()
+    if existing is None:
+        sig = sign_trust_bundle(data, signers)
+    else:
+        sig = existing
+        for s in signers:
+            sig = jws.add_signature(sig, s, typ=TRUST_TYP)
+    write_atomic(sig_path, sig)
+    count = len(jws.parse(sig, typ=TRUST_TYP).signatures)
+    if args.json:
+        emit_json("trust sign", True, {"sig": str(sig_path), "signatures": count})
+    else:
+        out(f"{sig_path}: {count} signature(s)")
+    return EXIT_OK
+
+
+def run_show(args: argparse.Namespace) -> int:
+    data = args.bundle.read_bytes()
+    bundle = TrustBundle.from_bytes(data)
+    sig_path = args.sig or Path(f"{args.bundle}.sig")
+    verdict: dict[str, Any] = {"checked": False}
+    ok = True
+    if sig_path.exists():
+        verdict["checked"] = True
+        try:
+            verify_trust_signatures(data, sig_path.read_bytes())
+            verdict["self_signed"] = True
+        except AntifraudError as e:
+            ok = False
+            verdict.update(self_signed=False, error=e.to_dict())
+    now = datetime.now(UTC)
+    doc = bundle.to_dict()
+    if args.json:
+        emit_json(
+            "trust show",
+            ok,
+            {"bundle": doc, "expired": bundle.is_expired(now), "signature": verdict},
+        )
+    else:
+        out(f"bundle {bundle.bundle_id} version {bundle.version}")
+        out(f"  issued {doc['issued_at']}, expires {doc['expires']}")
+        out(f"  root: {bundle.root.threshold} of {len(bundle.root.keys)} keys")
+        for k in bundle.root.keys:
+            out(f"    {k.key_id} {k.algorithm.jws_name}")
+        for m in bundle.members:
+            out(f"  member {m.agency} ({m.name})")
+            for k in m.keys:
+                out(f"    key {k.key_id} {k.algorithm.jws_name}")
+            for r in m.publish:
+                out(
+                    f"    may publish {r.list_type}: kinds {','.join(k.value for k in r.kinds)}; "
+                    f"actions {','.join(a.value for a in r.actions)}; "
+                    f"{r.threshold} of keys of {','.join(r.signers)}"
+                )
+        if verdict["checked"]:
+            out(
+                "  signature: own root threshold met (first-use check only)"
+                if ok
+                else f"  signature: NOT valid ({verdict['error']['code']})"
+            )
+    return EXIT_OK if ok else EXIT_FAILED
