@@ -220,18 +220,25 @@ def test_qq_number_forced_as_provider_id() -> None:
         (("alipay", "a" * 65 + "@example.com"), "email_too_long"),
         (("jd_pay", "some_user"), "invalid_account_id"),
         (("wechat_pay", "1abcdef"), "invalid_account_id"),  # starts with a digit: not an id
-        (("qq_wallet", "0123"), "invalid_account_id"),
-        (("alipay", "2088"), "invalid_account_id"),
+        (("alipay", "abc"), "invalid_account_id"),
+        (("qq_wallet", "0123"), "invalid_number"),  # no QQ number, so read as a phone number
+        (("alipay", "2088"), "invalid_number"),
         (("alipay", None), "missing_provider"),  # one argument: "<provider>:<id>"
         ((None,), "not_a_string"),
     ],
 )
 def test_payment_invalid(args: tuple[object, ...], code: str) -> None:
-    kind = IdKind.PROVIDER_ID if code == "invalid_account_id" else None
     with pytest.raises(ValidationError) as e:
-        account.validate_payment_account(*args, id_kind=kind)
+        account.validate_payment_account(*args)
     assert e.value.code == code
-    assert not account.is_valid_payment_account(*args, id_kind=kind)
+    assert not account.is_valid_payment_account(*args)
+
+
+@pytest.mark.parametrize(("provider", "raw"), [("qq_wallet", "0123"), ("alipay", "2088")])
+def test_payment_forced_provider_id_invalid(provider: str, raw: str) -> None:
+    with pytest.raises(InvalidFormatError) as e:
+        account.validate_payment_account(provider, raw, id_kind="provider_id")
+    assert e.value.code == "invalid_account_id"
 
 
 def test_payment_unknown_id_kind() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -501,3 +503,49 @@ def test_bad_inputs_fast(raw: object) -> None:
     with pytest.raises(ValidationError):
         card.validate(raw)
     assert time.perf_counter() - start < 0.5
+
+
+# ------------------------------------------------- conformance vectors (all families)
+
+_VECTORS = json.loads(
+    (Path(__file__).parent / "vectors" / "cards_cases.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("case", _VECTORS["cases"], ids=lambda c: c["name"])
+def test_conformance_vectors(case: dict[str, Any]) -> None:
+    from datetime import datetime
+
+    from antifraud_common import account, iccid, idcard, imei
+    from antifraud_common.errors import AntifraudError
+
+    modules = {"card": card, "account": account, "iccid": iccid, "imei": imei, "idcard": idcard}
+    module_name, func_name = case["function"].split(".")
+    options = dict(case.get("options", {}))
+    if "now" in options:
+        options["now"] = datetime.fromisoformat(options["now"])
+    func = getattr(modules[module_name], func_name)
+    if "error" in case:
+        with pytest.raises(AntifraudError) as e:
+            func(case["input"], **options)
+        assert e.value.code == case["error"]
+        return
+    value = func(case["input"], **options)
+    assert value == case["value"]
+    assert func(value, **options) == value
+    if "flags" in case:
+        info = modules[module_name].info
+        assert sorted(f.value for f in info(case["input"], **options).flags) == case["flags"]
+
+
+def test_vectors_file_is_current() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("vec", root / "scripts/make_card_vectors.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = (root / "tests/vectors/cards_cases.json").read_text(encoding="utf-8")
+    assert module.render() == text

@@ -417,16 +417,19 @@ def _validate_provider_id(provider: PaymentProvider, raw: str) -> str:
 def _guess_kind(provider: PaymentProvider, raw: str) -> IdKind:
     if "@" in raw or "＠" in raw:
         return IdKind.EMAIL
+    # Phone numbers never contain ASCII letters: such an id can only be a provider
+    # id, and its error (``invalid_account_id``) says more than "letters not allowed".
+    has_letters = any(c.isascii() and c.isalpha() for c in raw)
     rule = _PROVIDER_ID_RULES.get(provider)
     if rule is None:
-        return IdKind.PHONE
+        return IdKind.PROVIDER_ID if has_letters else IdKind.PHONE
     stripped = raw.strip()
     if stripped[:1] in ("+", "＋"):
         return IdKind.PHONE
     try:
         _validate_provider_id(provider, raw)
     except ValidationError:
-        return IdKind.PHONE
+        return IdKind.PROVIDER_ID if has_letters else IdKind.PHONE
     # A provider id that is also a valid phone number (an 11-digit QQ number
     # such as 13800138000) is read as the phone number.
     try:
@@ -473,8 +476,9 @@ def validate_payment_account(
     Call it with one string ``"alipay:13800138000"`` (``：`` also separates) or
     with the provider and the id apart. The id is read as an e-mail address when
     it contains ``@``, as a provider account id when it matches the provider's id
-    rule and is not also a valid phone number, and as a phone number (region CN
-    for numbers without ``+``) otherwise; ``id_kind`` forces one reading.
+    rule and is not also a valid phone number, as a (rejected) provider id when it
+    has ASCII letters but matches no rule, and as a phone number (region CN for
+    numbers without ``+``) otherwise; ``id_kind`` forces one reading.
 
     >>> validate_payment_account("alipay", "2088 1020 3040 5060")
     'alipay:2088102030405060'
