@@ -291,8 +291,8 @@ def test_packaged_file_matches_build_script() -> None:
 
     root = Path(__file__).resolve().parent.parent
     shared = root.parent / "shared" / "data" / "bin-bcbc"
-    if not (shared / "bin.csv").exists():
-        pytest.skip("bcbc source data not beside the checkout")
+    if not (shared / "bin.csv").exists() or not (root / "scripts").exists():
+        pytest.skip("bcbc source data or build script not beside the checkout")
     spec = importlib.util.spec_from_file_location("build", root / "scripts/build_bin_table.py")
     assert spec is not None
     assert spec.loader is not None
@@ -542,7 +542,10 @@ def test_vectors_file_is_current() -> None:
     import importlib.util
 
     root = Path(__file__).resolve().parent.parent
-    spec = importlib.util.spec_from_file_location("vec", root / "scripts/make_card_vectors.py")
+    script = root / "scripts" / "make_card_vectors.py"
+    if not script.exists():
+        pytest.skip("generator script not in this distribution")
+    spec = importlib.util.spec_from_file_location("vec", script)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
