@@ -712,11 +712,18 @@ class Index:
         return self._check_canonical(k, value, now_ts)
 
     def _check_canonical(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
+        return self._lookup_ts(k, value, now_ts)
+
+    def _lookup_ts(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
+        """:meth:`check_key` for a validated value and a clock already read."""
+        cached = self._hits.get(value)
+        if cached is not None and cached[0] is k and cached[2] <= now_ts < cached[3]:
+            return cached[1]
         tid, h = table_and_key(k, value)
         t = self._tables.get(tid)
         i = -1 if t is None else t.find(h)
-        if i < 0 and (tid, h) not in self._overlay:
-            return CheckResult(k, value, True, False, None, (), ())
+        if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
+            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
         return self._evaluate(k, value, tid, h, i, now_ts)
 
     def check_many(
@@ -729,38 +736,36 @@ class Index:
     ) -> Iterator[CheckResult]:
         """Check many raw inputs; yield one result per input, in order.
 
-        The clock is read once for the whole batch. Phone numbers go through
-        :func:`antifraud_common.phone.validate_many` (its fast path for E.164).
+        The clock is read once for the whole batch. Phone numbers and cards go
+        through the bulk paths (:func:`antifraud_common.phone.validate_many`),
+        whose verdicts are the validators' own.
         """
+        from antifraud_common.index._bulk import validate_many
+
         now_ts = _now_ts(now)
         kinds = _kinds(kind)
-        if kinds[0] is not IdentifierKind.PHONE:
-            for raw in values:
-                outcome = _validate_first(kinds, raw, region)
-                if isinstance(outcome, CheckResult):
-                    yield outcome
-                else:
-                    yield self._check_canonical(outcome[0], outcome[1], now_ts)
-            return
-        from antifraud_common import phone
-
         it = iter(values)
         while True:
             chunk = [raw for _, raw in zip(range(4096), it, strict=False)]
             if not chunk:
                 return
-            for raw, (value, error) in zip(
-                chunk, phone.validate_many(chunk, region=region), strict=True
-            ):
+            verdicts = validate_many(kinds[0], chunk, region=region)
+            for raw, (value, error) in zip(chunk, verdicts, strict=True):
                 if value is not None:
-                    yield self._check_canonical(IdentifierKind.PHONE, value, now_ts)
+                    yield self._lookup_ts(kinds[0], value, now_ts)
                     continue
-                assert error is not None
-                outcome = _validate_first(kinds[1:], raw, region, first_error=error)
+                if len(kinds) == 1:
+                    assert error is not None
+                    yield _new(
+                        CheckResult,
+                        (kinds[0], None, False, False, None, (), (), error.code, error.message),
+                    )
+                    continue
+                outcome = _validate_first(kinds[1:], raw, region, first=(kinds[0], error))
                 if isinstance(outcome, CheckResult):
                     yield outcome
                 else:
-                    yield self._check_canonical(outcome[0], outcome[1], now_ts)
+                    yield self._lookup_ts(outcome[0], outcome[1], now_ts)
 
     # ------------------------------------------------------------------ introspection
 
@@ -1029,11 +1034,11 @@ def _validate_first(
     raw: object,
     region: str,
     *,
-    first_error: ValidationError | None = None,
+    first: tuple[IdentifierKind, ValidationError | None] | None = None,
 ) -> tuple[IdentifierKind, str] | CheckResult:
     errors: list[tuple[IdentifierKind | None, ValidationError]] = []
-    if first_error is not None:
-        errors.append((IdentifierKind.PHONE, first_error))
+    if first is not None and first[1] is not None:
+        errors.append(first)  # type: ignore[arg-type]
     for k in kinds:
         try:
             return k, _validator(k, region)(raw)

@@ -1,0 +1,244 @@
+"""``antifraud screen`` and ``antifraud index build``: bulk screening against a saved index.
+
+``screen`` writes one JSON line per listed value (cards masked) to ``--out`` or
+stdout; the summary goes to stderr, or is the single JSON document on stdout
+with ``--json`` when ``--out`` names a file. Exit status: 0 nothing listed and
+every row read, 1 a listed value was found or a row could not be screened,
+2 usage, 3 internal error.
+
+``index build`` builds a saved index from entries files *without verifying any
+signature*: it is a low-level tool for files already verified (or for tests).
+Use ``--state`` with ``screen`` to screen against the lists a receiver accepted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ConfigurationError,
+    ModelError,
+)
+from antifraud_common.models import Entry, IdentifierKind, parse_timestamp
+
+KIND_NAMES = {k.value: k for k in IdentifierKind} | {"card": IdentifierKind.BANK_CARD}
+_PROGRESS_EVERY = 50_000
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser(
+        "screen",
+        help="screen a CSV or JSON Lines file of records against blacklists",
+        description=(
+            "Check the identifiers in the named columns of RECORDS against a saved index "
+            "(--index) or the lists a receiver accepted (--state). One JSON line per "
+            "listed value; exit 1 if any value is listed or any row could not be read."
+        ),
+    )
+    s.add_argument("records", type=Path, metavar="RECORDS")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--index", type=Path, metavar="FILE", help="a saved index (index build)")
+    src.add_argument("--state", type=Path, metavar="DIR", help="a receiver state directory")
+    s.add_argument(
+        "--column",
+        action="append",
+        required=True,
+        metavar="NAME[:KIND]",
+        help="a column holding identifiers, optionally with its kind "
+        "(phone, card, bank_account, payment_account, iccid, imei); repeatable",
+    )
+    s.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
+    s.add_argument("--region", default="CN", help="region of national phone numbers")
+    s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
+    s.add_argument(
+        "--out", type=Path, metavar="FILE", help="matches as JSON Lines (default stdout)"
+    )
+    s.add_argument(
+        "--json", action="store_true", help="with --out FILE: the summary as JSON on stdout"
+    )
+    s.set_defaults(func=run_screen)
+
+    ix = sub.add_parser("index", help="build a saved lookup index")
+    ixs = ix.add_subparsers(dest="index_command", metavar="ACTION", required=True)
+    b = ixs.add_parser(
+        "build",
+        help="build a saved index from entries files (signatures are NOT verified)",
+        description=(
+            "Build a memory-mapped index file from entries files (JSON Lines). The files' "
+            "signatures are not verified: use it only on files you have verified."
+        ),
+    )
+    b.add_argument("--from", dest="sources", nargs="+", type=Path, required=True, metavar="JSONL")
+    b.add_argument("--issuer", default="local", help="issuer id recorded for every file")
+    b.add_argument("--expires", help="list expiry YYYY-MM-DDTHH:MM:SSZ (default: none)")
+    b.add_argument("--out", type=Path, required=True, metavar="FILE")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=run_index_build)
+
+
+def _columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind | None]]:
+    names: list[str] = []
+    kinds: dict[str, IdentifierKind | None] = {}
+    for spec in specs:
+        name, _, kind = spec.rpartition(":") if ":" in spec else (spec, "", "")
+        if not name:
+            raise UsageError(f"bad --column {spec!r}: NAME or NAME:KIND")
+        if kind and kind not in KIND_NAMES:
+            raise UsageError(f"bad kind {kind!r} in --column {spec!r}")
+        if name in kinds:
+            raise UsageError(f"column {name!r} given twice")
+        names.append(name)
+        kinds[name] = KIND_NAMES[kind] if kind else None
+    return names, kinds
+
+
+def _time(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return parse_timestamp(text, field="now")
+    except ModelError as e:
+        raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ") from e
+
+
+def _load_index(args: argparse.Namespace) -> Any:
+    from antifraud_common.index import Index
+
+    if args.index is not None:
+        return Index.open(args.index)
+    from antifraud_common.exchange.state import ReceiverState
+
+    if not args.state.is_dir():
+        raise UsageError(f"no state directory {args.state}")
+    with ReceiverState.open(args.state) as state:
+        return Index.build(state.iter_records())
+
+
+def run_screen(args: argparse.Namespace) -> int:
+    from antifraud_common.index.screen import screen
+
+    names, kinds = _columns(args.column)
+    now = _time(args.now)
+    if args.json and args.out is None:
+        raise UsageError("--json needs --out FILE (stdout carries the matches otherwise)")
+    try:
+        index = _load_index(args)
+        run = screen(
+            args.records,
+            names,
+            index,
+            format=args.format,
+            kinds=kinds,
+            region=args.region,
+            now=now,
+        )
+    except BlacklistFormatError as e:
+        return _fail(args, e)
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e}") from e
+    except AntifraudError as e:
+        return _fail(args, e)
+    progress = sys.stderr.isatty()
+    sink: IO[str]
+    close = False
+    if args.out is None:
+        sink = sys.stdout
+    else:
+        try:
+            sink = args.out.open("w", encoding="utf-8", newline="\n")
+        except OSError as e:
+            raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
+        close = True
+    shown = 0
+    try:
+        for m in run:
+            sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
+            if progress and run.records - shown >= _PROGRESS_EVERY:
+                shown = run.records
+                sys.stderr.write(
+                    f"\rscreened {run.records:,} records, {run.listed_values:,} listed"
+                )
+                sys.stderr.flush()
+    finally:
+        run.close()
+        if close:
+            sink.close()
+        else:
+            sink.flush()
+    if progress and shown:
+        sys.stderr.write("\n")
+    summary = run.summary
+    ok = summary.listed_values == 0 and summary.bad_rows == 0
+    if args.json:
+        emit_json("screen", ok, {"summary": summary.to_dict()})
+    else:
+        invalid = sum(summary.invalid.values())
+        err(
+            f"screened {summary.records:,} records, {summary.values_checked:,} values: "
+            f"{summary.listed_values:,} listed, {invalid:,} invalid, "
+            f"{summary.bad_rows:,} bad rows"
+        )
+        for b in summary.bad_row_samples[:20]:
+            err(f"  line {b.line}: {b.reason} {b.detail}".rstrip())
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(args.command, False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud {args.command}: {e.code}: {e}")
+    return EXIT_FAILED
+
+
+def _entries(path: Path, issuer: str, expires: datetime | None) -> Iterator[tuple[Any, ...]]:
+    from antifraud_common.format.jsonl import iter_lines
+
+    list_id = path.name.removesuffix(".jsonl").lower()
+    for lineno, line in iter_lines(path):
+        try:
+            entry = Entry.from_dict(json.loads(line))
+        except ValueError as e:
+            if isinstance(e, AntifraudError):
+                e.line = lineno
+                raise
+            raise BlacklistFormatError(f"not JSON: {e}", code="not_json", line=lineno) from e
+        yield issuer, list_id, expires, entry
+
+
+def run_index_build(args: argparse.Namespace) -> int:
+    from antifraud_common.index import Index
+
+    expires = _time(args.expires)
+    for path in args.sources:
+        if not path.is_file():
+            raise UsageError(f"no such file {path}")
+
+    def records() -> Iterator[tuple[Any, ...]]:
+        for path in args.sources:
+            yield from _entries(path, args.issuer, expires)
+
+    try:
+        index = Index.build(records())
+        index.save(args.out)
+    except (BlacklistFormatError, ModelError) as e:
+        return _fail(args, e)
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e}") from e
+    except OSError as e:
+        raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
+    stats = index.stats()
+    if args.json:
+        emit_json("index build", True, {"out": str(args.out), "stats": stats})
+    else:
+        err(f"wrote {args.out}: {stats['rows']:,} entries from {len(args.sources)} file(s)")
+    return EXIT_OK

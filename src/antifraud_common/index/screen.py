@@ -1,0 +1,449 @@
+"""Screen a batch of records (CSV or JSON Lines) against an :class:`Index`.
+
+:func:`screen` reads records, validates the identifier in each named column
+with the validators' bulk paths, looks every valid value up, and yields one
+:class:`ScreenMatch` per listed value. Nothing is dropped silently: the
+:class:`ScreenSummary` counts records, values checked, empty and invalid values
+per column, bad rows (unparseable, or lacking a column) with their line numbers,
+and matches per action. Card numbers are masked in every output.
+
+CSV follows RFC 4180 (first row = header, UTF-8, an optional BOM is ignored);
+JSON Lines has one JSON object per line. ``format="auto"`` picks JSON Lines for
+``.jsonl``/``.ndjson`` files or a first character ``{``, else CSV.
+
+>>> import io
+>>> from datetime import datetime, UTC
+>>> from antifraud_common.index import Index
+>>> from antifraud_common.models import Entry
+>>> t = datetime(2026, 1, 1, tzinfo=UTC)
+>>> e = Entry(kind="phone", value="+8613800138000", reason="telecom_fraud", action="block",
+...           source="mps", case_ref="A-1", confidence=90, tlp="amber", listed_at=t,
+...           valid_from=t)
+>>> index = Index.build([("mps", "fraud-phones", None, e)])
+>>> data = io.StringIO("id,caller\\n1,138 0013 8000\\n2,13900139000\\n3,not a number\\n4\\n")
+>>> run = screen(data, ["caller"], index, kinds={"caller": "phone"})
+>>> [(m.line, m.column, m.value, m.action.value) for m in run]
+[(2, 'caller', '+8613800138000', 'block')]
+>>> s = run.summary
+>>> s.records, s.values_checked, s.invalid["caller"], s.bad_rows
+(4, 3, 1, 1)
+>>> s.bad_row_samples[0].to_dict()
+{'line': 5, 'reason': 'missing_column', 'detail': 'caller'}
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Final
+
+import attrs
+
+from antifraud_common.errors import ConfigurationError
+from antifraud_common.index._bulk import Verdict, validate_many
+from antifraud_common.index._core import _KIND_LOOKUP, AUTO_ORDER, Index, _now_ts, _validate_first
+from antifraud_common.index._results import CheckResult
+from antifraud_common.models import Action, IdentifierKind, mask_value
+
+__all__ = ["BadRow", "InvalidValue", "ScreenMatch", "ScreenSummary", "Screening", "screen"]
+
+#: At most this many bad rows and invalid values are kept as samples (all are counted).
+SAMPLE_LIMIT: Final = 1000
+_CHUNK: Final = 2048
+
+
+@attrs.frozen(kw_only=True)
+class BadRow:
+    """A record that could not be screened: ``unparseable`` or ``missing_column``."""
+
+    line: int
+    reason: str
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape."""
+        return {"line": self.line, "reason": self.reason, "detail": self.detail}
+
+
+@attrs.frozen(kw_only=True)
+class InvalidValue:
+    """A value that is not a valid identifier (the raw value is not kept: it may be a card)."""
+
+    line: int
+    column: str
+    code: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape."""
+        return {"line": self.line, "column": self.column, "code": self.code}
+
+
+def _mask_repr(inst: ScreenMatch) -> str:
+    return (
+        f"ScreenMatch(line={inst.line!r}, column={inst.column!r}, kind={inst.kind!r}, "
+        f"value={inst.masked_value!r}, action={inst.action!r})"
+    )
+
+
+@attrs.frozen(kw_only=True, repr=False)
+class ScreenMatch:
+    """One listed value found in one record."""
+
+    line: int
+    column: str
+    kind: IdentifierKind
+    value: str
+    result: CheckResult
+
+    __repr__ = _mask_repr
+
+    @property
+    def masked_value(self) -> str:
+        """The canonical value, masked if it is a card number."""
+        return mask_value(self.kind, self.value)
+
+    @property
+    def action(self) -> Action:
+        """The strongest action of the matches (FREEZE > HOLD > BLOCK > WATCH)."""
+        assert self.result.action is not None
+        return self.result.action
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON Lines shape (cards masked)."""
+        return {
+            "line": self.line,
+            "column": self.column,
+            "kind": self.kind.value,
+            "value": self.masked_value,
+            "action": self.action.value,
+            "matches": [m.to_dict() for m in self.result.matches],
+        }
+
+
+@attrs.frozen(kw_only=True)
+class ScreenSummary:
+    """Counts of one screening run (see the module docstring)."""
+
+    format: str
+    records: int
+    values_checked: int
+    listed_values: int
+    empty: Mapping[str, int]
+    invalid: Mapping[str, int]
+    bad_rows: int
+    matches_by_action: Mapping[str, int]
+    bad_row_samples: tuple[BadRow, ...]
+    invalid_samples: tuple[InvalidValue, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape."""
+        return {
+            "format": self.format,
+            "records": self.records,
+            "values_checked": self.values_checked,
+            "listed_values": self.listed_values,
+            "empty": dict(self.empty),
+            "invalid": dict(self.invalid),
+            "bad_rows": self.bad_rows,
+            "matches_by_action": dict(self.matches_by_action),
+            "bad_row_samples": [b.to_dict() for b in self.bad_row_samples],
+            "invalid_samples": [i.to_dict() for i in self.invalid_samples],
+        }
+
+
+class Screening(Iterator[ScreenMatch]):
+    """An iterator of matches; :attr:`summary` is complete once it is exhausted."""
+
+    def __init__(  # noqa: PLR0917 - built only by screen()
+        self,
+        rows: Iterator[tuple[int, Sequence[object] | None, str]],
+        columns: Sequence[str],
+        kinds: Sequence[IdentifierKind | None],
+        index: Index,
+        region: str,
+        now_ts: int,
+        fmt: str,
+        closer: IO[Any] | None,
+    ) -> None:
+        self._rows = rows
+        self._columns = columns
+        self._kinds = kinds
+        self._index = index
+        self._region = region
+        self._now = now_ts
+        self._format = fmt
+        self._closer = closer
+        self._pending: list[ScreenMatch] = []
+        self._done = False
+        self.records = 0
+        self.values_checked = 0
+        self.listed_values = 0
+        self.empty = dict.fromkeys(columns, 0)
+        self.invalid = dict.fromkeys(columns, 0)
+        self.by_action = {a.value: 0 for a in sorted(Action, key=lambda a: -a.severity)}
+        self.bad_rows = 0
+        self.bad_samples: list[BadRow] = []
+        self.invalid_samples: list[InvalidValue] = []
+
+    @property
+    def summary(self) -> ScreenSummary:
+        """The counts so far (final once iteration has finished)."""
+        return ScreenSummary(
+            format=self._format,
+            records=self.records,
+            values_checked=self.values_checked,
+            listed_values=self.listed_values,
+            empty=dict(self.empty),
+            invalid=dict(self.invalid),
+            bad_rows=self.bad_rows,
+            matches_by_action=dict(self.by_action),
+            bad_row_samples=tuple(self.bad_samples),
+            invalid_samples=tuple(self.invalid_samples),
+        )
+
+    def __iter__(self) -> Screening:
+        return self
+
+    def __next__(self) -> ScreenMatch:
+        while not self._pending:
+            if self._done:
+                raise StopIteration
+            self._fill()
+        return self._pending.pop()
+
+    def close(self) -> None:
+        """Close the input file if :func:`screen` opened it."""
+        self._done = True
+        if self._closer is not None:
+            self._closer.close()
+            self._closer = None
+
+    def _bad(self, line: int, reason: str, detail: str) -> None:
+        self.bad_rows += 1
+        if len(self.bad_samples) < SAMPLE_LIMIT:
+            self.bad_samples.append(BadRow(line=line, reason=reason, detail=detail))
+
+    def _fill(self) -> None:
+        chunk: list[tuple[int, Sequence[object]]] = []
+        for line, row, problem in self._rows:
+            self.records += 1
+            if row is None:
+                self._bad(line, "unparseable", problem)
+            elif problem:
+                self._bad(line, "missing_column", problem)
+            else:
+                chunk.append((line, row))
+                if len(chunk) >= _CHUNK:
+                    break
+        else:
+            self.close()
+        if not chunk:
+            return
+        found: list[ScreenMatch] = []
+        lookup = self._index._lookup_ts
+        now = self._now
+        for c, (column, kind) in enumerate(zip(self._columns, self._kinds, strict=True)):
+            raws = [row[c] for _, row in chunk]
+            present = [i for i, r in enumerate(raws) if r is not None and r != ""]
+            self.empty[column] += len(raws) - len(present)
+            verdicts = self._validate(kind, [raws[i] for i in present])
+            self.values_checked += len(present)
+            for i, (k, value, error) in zip(present, verdicts, strict=True):
+                if value is None:
+                    self.invalid[column] += 1
+                    if len(self.invalid_samples) < SAMPLE_LIMIT:
+                        self.invalid_samples.append(
+                            InvalidValue(line=chunk[i][0], column=column, code=error or "invalid")
+                        )
+                    continue
+                assert k is not None
+                r = lookup(k, value, now)
+                if r.listed:
+                    assert r.action is not None
+                    self.listed_values += 1
+                    self.by_action[r.action.value] += 1
+                    found.append(
+                        ScreenMatch(line=chunk[i][0], column=column, kind=k, value=value, result=r)
+                    )
+        found.sort(key=lambda m: (m.line, self._columns.index(m.column)), reverse=True)
+        self._pending = found
+
+    def _validate(
+        self, kind: IdentifierKind | None, raws: list[object]
+    ) -> list[tuple[IdentifierKind | None, str | None, str | None]]:
+        if kind is not None:
+            verdicts: list[Verdict] = validate_many(kind, raws, region=self._region)
+            return [(kind, v, None if e is None else e.code) for v, e in verdicts]
+        out: list[tuple[IdentifierKind | None, str | None, str | None]] = []
+        for raw in raws:
+            outcome = _validate_first(AUTO_ORDER, raw, self._region)
+            if isinstance(outcome, CheckResult):
+                out.append((outcome.kind, None, outcome.error))
+            else:
+                out.append((outcome[0], outcome[1], None))
+        return out
+
+
+def _detect(first: str, name: str) -> str:
+    if name.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return "jsonl" if first.lstrip("\ufeff").lstrip().startswith("{") else "csv"
+
+
+def _csv_rows(
+    lines: Iterable[str], columns: Sequence[str]
+) -> Iterator[tuple[int, Sequence[object] | None, str]]:
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as e:
+        raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    positions = {}
+    for name in columns:
+        if name not in header:
+            raise ConfigurationError(
+                f"the CSV header has no column {name!r}", code="no_such_column"
+            )
+        positions[name] = header.index(name)
+    wanted = [positions[c] for c in columns]
+    need = max(wanted) + 1
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            line = reader.line_num
+            yield start, None, str(e)
+            continue
+        line = reader.line_num
+        if not row:
+            continue  # a blank line is not a record
+        if len(row) < need:
+            missing = [c for c, p in zip(columns, wanted, strict=True) if p >= len(row)]
+            yield start, (), ",".join(missing)
+            continue
+        yield start, [row[p] for p in wanted], ""
+
+
+def _jsonl_rows(
+    lines: Iterable[str], columns: Sequence[str]
+) -> Iterator[tuple[int, Sequence[object] | None, str]]:
+    for n, text in enumerate(lines, start=1):
+        if n == 1:
+            text = text.lstrip("\ufeff")  # noqa: PLW2901
+        if not text.strip():
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            yield (
+                n,
+                None,
+                f"not JSON: {e.msg}" if isinstance(e, json.JSONDecodeError) else "not JSON",
+            )
+            continue
+        if not isinstance(obj, dict):
+            yield n, None, "not a JSON object"
+            continue
+        missing = [c for c in columns if c not in obj]
+        if missing:
+            yield n, (), ",".join(missing)
+            continue
+        yield n, [obj[c] for c in columns], ""
+
+
+def screen(
+    records: str | os.PathLike[str] | Iterable[str],
+    columns: Sequence[str],
+    index: Index,
+    *,
+    format: str = "auto",
+    kinds: Mapping[str, IdentifierKind | str | None] | None = None,
+    region: str = "CN",
+    now: datetime | None = None,
+) -> Screening:
+    """Screen ``records`` (a path or an iterable of text lines) and yield matches.
+
+    ``columns`` names the fields holding identifiers; ``kinds`` maps a column to
+    its identifier kind (a column without one is auto-detected per value, in
+    :data:`~antifraud_common.index.AUTO_ORDER`: slower, so name the kind when
+    you know it). ``now`` (default: the clock, read once) decides validity.
+    A missing column in the CSV header raises
+    :class:`~antifraud_common.errors.ConfigurationError` (``no_such_column``).
+    """
+    if not columns:
+        raise ConfigurationError("name at least one column", code="no_columns")
+    if format not in ("auto", "csv", "jsonl"):
+        raise ConfigurationError(f"unknown format {format!r}", code="invalid_format_option")
+    kind_list: list[IdentifierKind | None] = []
+    for c in columns:
+        k = (kinds or {}).get(c)
+        if k is None:
+            kind_list.append(None)
+        elif _KIND_LOOKUP.get(k) is None:
+            raise ConfigurationError(f"unknown identifier kind {k!r}", code="invalid_kind")
+        else:
+            kind_list.append(_KIND_LOOKUP[k])
+    now_ts = _now_ts(now)
+    closer: IO[Any] | None = None
+    name = ""
+    if isinstance(records, (str, os.PathLike)):
+        path = Path(records)
+        name = path.name.lower()
+        try:
+            closer = path.open(encoding="utf-8", newline="")
+        except OSError as e:
+            raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+        lines: Iterator[str] = iter(closer)
+    else:
+        lines = iter(records)
+    first = next(lines, "")
+    if format == "auto":
+        format = _detect(first, name)
+    body = _chain(first, lines)
+    rows = _csv_rows(body, columns) if format == "csv" else _jsonl_rows(body, columns)
+    try:
+        prime = _prime(rows)
+    except BaseException:
+        if closer is not None:
+            closer.close()
+        raise
+    return Screening(prime, columns, kind_list, index, region, now_ts, format, closer)
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    if first:
+        yield first
+    yield from rest
+
+
+def _prime(
+    rows: Iterator[tuple[int, Sequence[object] | None, str]],
+) -> Iterator[tuple[int, Sequence[object] | None, str]]:
+    # Read the header now so a missing column fails at the call, not mid-iteration.
+    try:
+        head = next(rows)
+    except StopIteration:
+        return iter(())
+    return _chain_rows(head, rows)
+
+
+def _chain_rows(
+    head: tuple[int, Sequence[object] | None, str],
+    rows: Iterator[tuple[int, Sequence[object] | None, str]],
+) -> Iterator[tuple[int, Sequence[object] | None, str]]:
+    yield head
+    yield from rows
