@@ -47,9 +47,12 @@ True
 
 from __future__ import annotations
 
+import array
 import hashlib
 import json
 import os
+import re
+import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -62,14 +65,15 @@ from antifraud_common.errors import (
     BlacklistFormatError,
     DeltaMismatchError,
     ModelError,
-    ProtectedIdentifierError,
     ScopeError,
     ValidationError,
 )
 from antifraud_common.exchange.entries import (
+    NO_PROTECTED,
     EntriesScope,
     EntriesSummary,
     ProtectedMatcher,
+    check_entries,
 )
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest, iter_lines
@@ -111,6 +115,11 @@ _REMOVE_PREFIX: Final = b'{"kind":"'
 _KIND_MARK: Final = b',"kind":"'
 _VALUE_MARK: Final = b',"value":"'
 _KINDS: Final = frozenset(k.value.encode() for k in IdentifierKind)
+_FAST_REMOVE: Final = re.compile(
+    rb'\{"kind":"('
+    + b"|".join(re.escape(k.value.encode()) for k in IdentifierKind)
+    + rb')","op":"remove","value":"([^"\\\x00-\x1f]+)"\}'
+)
 
 Key = tuple[bytes, bytes]
 
@@ -197,6 +206,9 @@ def _parse_op(line: bytes, lineno: int) -> tuple[str, Key, bytes | None]:
             )
         return op, entry_key(body, lineno), body
     if line.startswith(_REMOVE_PREFIX):
+        m = _FAST_REMOVE.fullmatch(line)
+        if m is not None:  # canonical as it stands: no escapes, no control characters
+            return OP_REMOVE, (m[1], m[2]), None
         try:
             obj = canonical.check_canonical(line, max_depth=1)
         except BlacklistFormatError as e:
@@ -509,9 +521,7 @@ def check_delta(
     """
     lim = _op_limits(limits or DEFAULT_LIMITS)
     matcher = _default_matcher() if protected is None else protected
-    allowed = frozenset((str(k), str(v)) for k, v in allow_protected)
     kinds_ok = None if scope is None else frozenset(k.value for k in scope.kinds)
-    actions_ok = None if scope is None else frozenset(a.value for a in scope.actions)
     digest = StreamDigest()
     problems: list[AntifraudError] = []
     count = 0
@@ -525,6 +535,10 @@ def check_delta(
         if len(problems) < max_problems:
             problems.append(problem)
 
+    # The entries of add/replace lines are checked by the entries checker (its
+    # fast path), fed from a spool; line_of maps its line numbers back.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115 - closed below
+    line_of = array.array("Q")
     prev: Key | None = None
     try:
         stream = (
@@ -539,12 +553,16 @@ def check_delta(
                     _op, key, body = _parse_op(line, lineno)
                     kind = key[0].decode()
                     if body is None:
-                        value = key[1].decode("utf-8")
-                        _check_remove_value(kind, value, lineno)
-                        action = None
+                        _check_remove_value(kind, key[1].decode("utf-8"), lineno)
+                        if kinds_ok is not None and kind not in kinds_ok:
+                            add(
+                                ScopeError(
+                                    f"kind {kind!r} is out of scope", line=lineno, field="kind"
+                                )
+                            )
                     else:
-                        entry = _check_entry_line(body, lineno)
-                        kind, value, action = entry.kind.value, entry.value, entry.action.value
+                        spool.write(body + b"\n")
+                        line_of.append(lineno)
                 except BlacklistFormatError as e:
                     add(e)
                     continue
@@ -561,33 +579,32 @@ def check_delta(
                     )
                 else:
                     prev = key
-                if kinds_ok is not None and kind not in kinds_ok:
-                    add(ScopeError(f"kind {kind!r} is out of scope", line=lineno, field="kind"))
-                if actions_ok is not None and action is not None and action not in actions_ok:
-                    add(
-                        ScopeError(
-                            f"action {action!r} is out of scope", line=lineno, field="action"
-                        )
-                    )
-                if action is not None and matcher is not None:
-                    k = IdentifierKind(kind)
-                    if matcher.match(k, value) and (kind, value) not in allowed:
-                        add(
-                            ProtectedIdentifierError(
-                                f"{kind} {mask_value(k, value)} is protected and not listed in "
-                                "the manifest's allow_protected",
-                                line=lineno,
-                                field="value",
-                            )
-                        )
         finally:
             if isinstance(source, str | os.PathLike):
                 stream.close()
+        spool.seek(0)
+        try:
+            summary = check_entries(
+                spool,  # type: ignore[arg-type]
+                scope=scope,
+                protected=NO_PROTECTED if matcher is None else matcher,
+                allow_protected=allow_protected,
+                limits=limits,
+                collect=collect,
+                max_problems=max_problems,
+            )
+        except AntifraudError as e:
+            raise _relined(e, line_of) from e
+        for p in summary.problems:
+            if p.code not in ("not_sorted", "duplicate_key"):
+                add(_relined(p, line_of))
     except BlacklistFormatError as e:
         if not collect or e in problems:
             raise
         complete = False
         add(e)
+    finally:
+        spool.close()
     return EntriesSummary(
         entry_count=digest.line_count,
         byte_length=digest.byte_count,
@@ -595,6 +612,15 @@ def check_delta(
         problems=tuple(problems),
         problem_count=count,
         complete=complete,
+    )
+
+
+def _relined(error: AntifraudError, line_of: array.array[int]) -> AntifraudError:
+    """The same error, naming the delta line instead of the spooled entry line."""
+    if error.line is None or not 1 <= error.line <= len(line_of):
+        return error
+    return type(error)(
+        error.message, code=error.code, field=error.field, line=line_of[error.line - 1]
     )
 
 

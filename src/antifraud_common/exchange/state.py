@@ -42,8 +42,10 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,7 +103,7 @@ DB_NAME: Final = "state.sqlite3"
 #: Version of the database layout (``PRAGMA user_version``).
 SCHEMA_VERSION: Final = 1
 #: Target number of lines per stored chunk (a chunk is split at twice this).
-CHUNK_LINES: Final = 32
+CHUNK_LINES: Final = 16
 #: Default time to wait for another process's transaction, in seconds.
 DEFAULT_BUSY_TIMEOUT: Final = 60.0
 
@@ -689,37 +691,83 @@ def _load_snapshot(
 
 
 def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[str, int]:
+    """SHA-256 and line count of a list's snapshot bytes, from its chunks in key order.
+
+    SQLite reads and SHA-256 both release the GIL, so a second thread hashes
+    while this one reads the next rows.
+    """
     sha = hashlib.sha256()
+    pending: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)
+
+    def hash_rows() -> None:
+        while (blobs := pending.get()) is not None:
+            for blob in blobs:
+                sha.update(blob)
+
+    worker = threading.Thread(target=hash_rows, name="state-hash", daemon=True)
+    worker.start()
     count = 0
-    cur = conn.execute(
-        "SELECT line_count, data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
-        (issuer, list_id),
-    )
-    while rows := cur.fetchmany(256):
-        for n, data in rows:
-            count += n
-            sha.update(data)
+    try:
+        cur = conn.execute(
+            "SELECT line_count, data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
+            (issuer, list_id),
+        )
+        while rows := cur.fetchmany(512):
+            count += sum(n for n, _ in rows)
+            pending.put([d for _, d in rows])
+    finally:
+        pending.put(None)
+        worker.join()
     return sha.hexdigest(), count
 
 
-def _split_chunk(lines: list[bytes], keys: list[Key]) -> list[tuple[bytes, int, bytes]]:
-    """Cut a merged run into ``(first_key_blob, line_count, data)`` chunks."""
-    if len(lines) <= 2 * CHUNK_LINES:
-        return [(_key_blob(keys[0]), len(lines), b"".join(lines))] if lines else []
-    out = []
-    for i in range(0, len(lines), CHUNK_LINES):
-        out.append(
-            (
-                _key_blob(keys[i]),
-                len(lines[i : i + CHUNK_LINES]),
-                b"".join(lines[i : i + CHUNK_LINES]),
+Op = tuple[str, Key, bytes | None, int]
+_IN_BATCH: Final = 400
+
+
+def _merge_chunk(lines: list[bytes], ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
+    """Merge sorted ``ops`` into one chunk's lines; return the replacement chunks."""
+    out: list[bytes] = []
+    known: dict[int, Key] = {}
+    pos = 0
+    for op, k, body, lineno in ops:
+        lo = bisect.bisect_left(lines, k, lo=pos, key=entry_key)
+        out.extend(lines[pos:lo])
+        exists = lo < len(lines) and entry_key(lines[lo]) == k
+        if op == OP_ADD and exists:
+            raise DeltaMismatchError(
+                f"add of a key the state already has ({_shown(k)})",
+                code="delta_add_existing",
+                line=lineno,
             )
-        )
-    return out
+        if op != OP_ADD and not exists:
+            raise DeltaMismatchError(
+                f"{op} of a key the state does not have ({_shown(k)})",
+                code="delta_key_missing",
+                line=lineno,
+            )
+        pos = lo + 1 if exists else lo
+        if body is not None:
+            known[len(out)] = k
+            out.append(body + b"\n")
+    out.extend(lines[pos:])
+    if not out:
+        return []
+    step = len(out) if len(out) <= 2 * CHUNK_LINES else CHUNK_LINES
+    pieces = []
+    for i in range(0, len(out), step):
+        part = out[i : i + step]
+        first = known.get(i) or entry_key(out[i])
+        pieces.append((_key_blob(first), len(part), b"".join(part)))
+    return pieces
 
 
 def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO) -> dict[str, int]:
-    """Apply the sorted operations of a (checked) delta to the entries and chunks."""
+    """Apply the sorted operations of a (checked) delta to the entries and chunks.
+
+    Only the chunks holding an operation's key are read and rewritten; the
+    entries table gets one insert, update or delete per operation.
+    """
     issuer, list_id = key
     firsts = [
         bytes(r[0])
@@ -731,72 +779,7 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
     adds: list[tuple[str, str, str, str, bytes]] = []
     replaces: list[tuple[bytes, str, str, str, str]] = []
     removes: list[tuple[str, str, str, str]] = []
-    group: list[tuple[str, Key, bytes | None, int]] = []
-    group_chunk = -2
-
-    def rewrite(index: int, ops: list[tuple[str, Key, bytes | None, int]]) -> None:
-        if index >= 0:
-            old_first = firsts[index]
-            row = conn.execute(
-                "SELECT data FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
-                (issuer, list_id, old_first),
-            ).fetchone()
-            lines = bytes(row[0]).splitlines(keepends=True)
-        else:
-            old_first = None
-            lines = []
-        line_keys: list[Key | None] = [None] * len(lines)
-
-        def key_at(i: int) -> Key:
-            k = line_keys[i]
-            if k is None:
-                k = line_keys[i] = entry_key(lines[i])
-            return k
-
-        new_lines: list[bytes] = []
-        new_keys: list[Key] = []
-        pos = 0
-        for op, k, body, lineno in ops:
-            lo, hi = pos, len(lines)
-            while lo < hi:  # first line with key >= k
-                mid = (lo + hi) // 2
-                if key_at(mid) < k:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            for i in range(pos, lo):
-                new_lines.append(lines[i])
-                new_keys.append(key_at(i))
-            exists = lo < len(lines) and key_at(lo) == k
-            if op == OP_ADD and exists:
-                raise DeltaMismatchError(
-                    f"add of a key the state already has ({_shown(k)})",
-                    code="delta_add_existing",
-                    line=lineno,
-                )
-            if op != OP_ADD and not exists:
-                raise DeltaMismatchError(
-                    f"{op} of a key the state does not have ({_shown(k)})",
-                    code="delta_key_missing",
-                    line=lineno,
-                )
-            pos = lo + 1 if exists else lo
-            if body is not None:
-                new_lines.append(body + b"\n")
-                new_keys.append(k)
-        for i in range(pos, len(lines)):
-            new_lines.append(lines[i])
-            new_keys.append(key_at(i))
-        if old_first is not None:
-            conn.execute(
-                "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
-                (issuer, list_id, old_first),
-            )
-        conn.executemany(
-            "INSERT INTO chunks VALUES (?,?,?,?,?)",
-            [(issuer, list_id, fk, n, data) for fk, n, data in _split_chunk(new_lines, new_keys)],
-        )
-
+    groups: dict[int, list[Op]] = {}
     for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
         counts[op] += 1
         kind, value = k[0].decode(), k[1].decode("utf-8")
@@ -808,16 +791,31 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
             replaces.append((body + b"\n", issuer, list_id, kind, value))
         else:
             removes.append((issuer, list_id, kind, value))
-        index = bisect.bisect_right(firsts, _key_blob(k)) - 1
-        if index < 0 and firsts:
-            index = 0
-        if index != group_chunk and group:
-            rewrite(group_chunk, group)
-            group = []
-        group_chunk = index
-        group.append((op, k, body, lineno))
-    if group:
-        rewrite(group_chunk, group)
+        # The chunk whose range holds k; keys below the first chunk go to it.
+        index = max(bisect.bisect_right(firsts, _key_blob(k)) - 1, 0 if firsts else -1)
+        groups.setdefault(index, []).append((op, k, body, lineno))
+    touched = list(groups)
+    for start in range(0, len(touched), _IN_BATCH):
+        batch = touched[start : start + _IN_BATCH]
+        wanted = [firsts[i] for i in batch if i >= 0]
+        found: dict[bytes, bytes] = {}
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            sql = (
+                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "  # noqa: S608 - only ? marks
+                f"AND first_key IN ({marks})"
+            )
+            found = {bytes(fk): bytes(d) for fk, d in conn.execute(sql, (*key, *wanted))}
+        new_rows: list[tuple[str, str, bytes, int, bytes]] = []
+        for i in batch:
+            lines = found[firsts[i]].splitlines(keepends=True) if i >= 0 else []
+            for fk, n, data in _merge_chunk(lines, groups[i]):
+                new_rows.append((issuer, list_id, fk, n, data))
+        conn.executemany(
+            "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
+            [(issuer, list_id, fk) for fk in wanted],
+        )
+        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", new_rows)
     try:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
     except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
