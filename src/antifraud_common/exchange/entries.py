@@ -315,6 +315,46 @@ def _exact(line: bytes, lineno: int) -> Entry:
 # -------------------------------------------------------------------- checker
 
 
+_CN_TEL: Final = re.compile(r"tel:(\d{5,});phone-context=\+86")
+
+
+class _Prefilter:
+    """A cheap necessary condition for a protected match, built from the list's records.
+
+    A protected-number list matches a value exactly, or (phone numbers) a
+    protected short code of five or more digits behind a Chinese area code
+    (``+86`` + 2-3 digit area code + short code; see ``docs/spec/protected-numbers.md``).
+    Only values passing this filter are handed to the list's own ``match``.
+    """
+
+    __slots__ = ("exact", "shorts")
+
+    def __init__(self, exact: frozenset[tuple[bytes, str]], shorts: frozenset[str]) -> None:
+        self.exact = exact
+        self.shorts = shorts
+
+    @classmethod
+    def build(cls, matcher: ProtectedMatcher | None) -> _Prefilter | None:
+        try:
+            records = list(matcher)  # type: ignore[call-overload]
+            exact = frozenset((r.kind.value.encode(), r.value) for r in records)
+            shorts = frozenset(
+                m.group(1)
+                for r in records
+                if r.kind is IdentifierKind.PHONE and (m := _CN_TEL.fullmatch(r.value))
+            )
+        except (TypeError, AttributeError):
+            return None  # not an iterable of records: ask the matcher for every value
+        return cls(exact, shorts)
+
+    def may_match(self, kind: bytes, value: str) -> bool:
+        if (kind, value) in self.exact:
+            return True
+        if kind != b"phone" or value[:3] != "+86":
+            return False
+        return value[5:] in self.shorts or value[6:] in self.shorts
+
+
 class _Collector:
     def __init__(self, collect: bool, max_problems: int) -> None:
         self.collect = collect
@@ -348,6 +388,7 @@ class _Checker:
             None if scope is None else frozenset(a.value.encode() for a in scope.actions)
         )
         self.matcher = None if isinstance(matcher, _NoProtected) else matcher
+        self.prefilter = _Prefilter.build(self.matcher)
         self.allowed = frozenset((str(k), str(v)) for k, v in allow_protected)
         self.limits = limits
         self.problems = problems
@@ -436,7 +477,9 @@ class _Checker:
                 self._scope_problem("kind", kind, lineno)
             if actions_ok is not None and action not in actions_ok:
                 self._scope_problem("action", action, lineno)
-            if self.matcher is not None:
+            if self.matcher is not None and (
+                self.prefilter is None or self.prefilter.may_match(kind, value)
+            ):
                 self._protected(kind, value, lineno)
         self.prev = prev
         self.lineno = start + len(lines)
