@@ -1,0 +1,240 @@
+"""Bring a receiver state up to date from a drop folder of signed snapshots and deltas.
+
+A publisher (or a courier, a USB stick, an SFTP mirror) leaves pairs of files
+in a folder: ``NAME.jsonl`` with ``NAME.jsonl.sig`` (see ``docs/spec/format.md``
+and ``docs/spec/deltas.md``). :func:`sync` verifies each signature file
+first -- nothing inside a manifest is read before its signatures verify --
+orders the lists by ``(issuer, list_id, version)`` and applies every version
+newer than the receiver's, snapshots and deltas alike, each fully verified and
+accepted in its own transaction (:class:`~antifraud_common.exchange.state.ReceiverState`).
+
+A bad file (bad signature, expired, a gap, a divergent delta, a fork ...) is
+reported with its typed error code and skipped; what was applied before it
+stays applied, and a later snapshot in the folder can still repair a gap.
+Files older than the accepted version are skipped quietly (``old``); a file
+with the accepted version but other content is reported as a fork. The clock
+is read once per sync.
+
+>>> import tempfile
+>>> from antifraud_common.exchange.state import ReceiverState
+>>> from antifraud_common.exchange.trust import create_trust_bundle
+>>> from antifraud_common.format.keys import LocalSigner
+>>> trust = create_trust_bundle(bundle_id="t", root_keys=[LocalSigner.generate().public_key],
+...                             root_threshold=1)
+>>> with ReceiverState.open(tempfile.mkdtemp()) as state:
+...     sync(tempfile.mkdtemp(), state, trust).to_dict()["ok"]
+True
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import attrs
+
+from antifraud_common.errors import AntifraudError, BlacklistFormatError, ForkError
+from antifraud_common.exchange.entries import ProtectedMatcher
+from antifraud_common.exchange.signing import (
+    MAX_SIGNATURE_FILE_BYTES,
+    verify_list,
+    verify_manifest,
+)
+from antifraud_common.exchange.state import ReceiverState
+from antifraud_common.exchange.trust import TrustBundle
+from antifraud_common.models import Manifest
+
+__all__ = ["SyncItem", "SyncReport", "sync"]
+
+#: Outcomes of one file: applied as a snapshot or delta, already held, older
+#: than the accepted version, or refused (``error`` holds the typed error).
+OUTCOMES = ("snapshot", "delta", "unchanged", "old", "error")
+
+
+@attrs.frozen(kw_only=True)
+class SyncItem:
+    """What happened to one file of the drop folder."""
+
+    path: str
+    outcome: str
+    issuer: str | None = None
+    list_id: str | None = None
+    version: int | None = None
+    content: str | None = None
+    state_sha256: str | None = None
+    error: AntifraudError | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by the CLI."""
+        out: dict[str, object] = {"path": self.path, "outcome": self.outcome}
+        for name in ("issuer", "list_id", "version", "content", "state_sha256"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.error is not None:
+            out["error"] = self.error.to_dict()
+        return out
+
+
+@attrs.frozen(kw_only=True)
+class SyncReport:
+    """Every file considered, in the order handled."""
+
+    items: tuple[SyncItem, ...]
+    checked_at: datetime
+
+    @property
+    def ok(self) -> bool:
+        """Whether no file was refused."""
+        return not self.errors
+
+    @property
+    def applied(self) -> tuple[SyncItem, ...]:
+        """Files that changed the state."""
+        return tuple(i for i in self.items if i.outcome in ("snapshot", "delta"))
+
+    @property
+    def errors(self) -> tuple[SyncItem, ...]:
+        """Files that were refused."""
+        return tuple(i for i in self.items if i.outcome == "error")
+
+    def to_dict(self) -> dict[str, object]:
+        """Return the JSON shape used by the CLI."""
+        return {
+            "ok": self.ok,
+            "checked_at": self.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "applied": len(self.applied),
+            "errors": len(self.errors),
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
+    pairs: list[tuple[Path, Path]] = []
+    problems: list[SyncItem] = []
+    names = {p.name for p in folder.iterdir() if p.is_file()}
+    for name in sorted(names):
+        if name.endswith(".jsonl"):
+            if f"{name}.sig" in names:
+                pairs.append((folder / name, folder / f"{name}.sig"))
+            else:
+                problems.append(
+                    SyncItem(
+                        path=str(folder / name),
+                        outcome="error",
+                        error=BlacklistFormatError(
+                            "no signature file NAME.jsonl.sig beside it", code="missing_signature"
+                        ),
+                    )
+                )
+        elif name.endswith(".jsonl.sig") and name[: -len(".sig")] not in names:
+            problems.append(
+                SyncItem(
+                    path=str(folder / name),
+                    outcome="error",
+                    error=BlacklistFormatError(
+                        "no entries file beside this signature file", code="missing_entries"
+                    ),
+                )
+            )
+    return pairs, problems
+
+
+def _read_sig(path: Path) -> bytes:
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_SIGNATURE_FILE_BYTES + 1)
+    except OSError as e:
+        raise BlacklistFormatError(
+            f"cannot read {path.name}: {e.strerror}", code="sig_unreadable"
+        ) from e
+    if len(data) > MAX_SIGNATURE_FILE_BYTES:
+        raise BlacklistFormatError("signature file too large", code="sig_too_large")
+    return data
+
+
+def _item(path: Path, m: Manifest, outcome: str, **kw: object) -> SyncItem:
+    return SyncItem(
+        path=str(path),
+        outcome=outcome,
+        issuer=m.issuer,
+        list_id=m.list_id,
+        version=m.version,
+        content=m.content.value,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def sync(
+    folder: str | os.PathLike[str],
+    state: ReceiverState,
+    trust: TrustBundle,
+    *,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+    protected: ProtectedMatcher | None = None,
+) -> SyncReport:
+    """Apply every new snapshot and delta in ``folder`` to ``state``, in version order.
+
+    Never raises for a bad file: each refusal is an ``error`` item with its
+    typed error (``signature_invalid``, ``expired``, ``delta_base_mismatch``,
+    ``delta_result_mismatch``, ``fork``, ``hash_mismatch`` ...). Raises only
+    when the folder cannot be listed or the state is unusable
+    (:class:`~antifraud_common.errors.StateError`).
+    """
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    pairs, items = _find_pairs(Path(folder))
+    found: list[tuple[tuple[str, str, int, int, str], Path, Path, Manifest]] = []
+    for entries, sig in pairs:
+        try:
+            vm = verify_manifest(_read_sig(sig), trust=trust, now=moment, grace=grace)
+        except AntifraudError as e:
+            items.append(SyncItem(path=str(entries), outcome="error", error=e))
+            continue
+        m = vm.manifest
+        # Per version, a delta first (cheap); the snapshot then is unchanged,
+        # or repairs the state if the delta did not apply.
+        found.append(
+            (
+                (m.issuer, m.list_id, m.version, 1 if m.is_delta else 2, entries.name),
+                entries,
+                sig,
+                m,
+            )
+        )
+    found.sort(key=lambda f: f[0])
+    for _key, entries, sig, m in found:
+        last = state.get(m.issuer, m.list_id)
+        if last is not None and m.version < last.version:
+            items.append(_item(entries, m, "old"))
+            continue
+        if last is not None and m.version == last.version:
+            result = m.result_sha256 if m.is_delta else m.sha256
+            if result == last.state_sha256:
+                items.append(_item(entries, m, "unchanged", state_sha256=last.state_sha256))
+            else:
+                err = ForkError(f"version {m.version} was accepted with other content")
+                items.append(_item(entries, m, "error", error=err))
+            continue
+        try:
+            with verify_list(
+                entries,
+                sig,
+                trust=trust,
+                state=state,
+                now=moment,
+                grace=grace,
+                protected=protected,
+                tmp_dir=state.directory,
+            ) as verified:
+                if verified.manifest != m:
+                    raise BlacklistFormatError(
+                        "the signature file changed during the sync", code="sig_changed"
+                    )
+                accepted = state.accept(verified, now=moment, protected=protected)
+        except AntifraudError as e:
+            items.append(_item(entries, m, "error", error=e))
+            continue
+        items.append(_item(entries, m, accepted.action, state_sha256=accepted.state_sha256))
+    return SyncReport(items=tuple(items), checked_at=moment)
