@@ -1,0 +1,215 @@
+"""``antifraud diff | apply | sync | state show``: deltas and the receiver state."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._lists import _when, parse_duration
+from antifraud_common.errors import AntifraudError, StateError
+from antifraud_common.exchange.trust import TrustBundle, load_trust
+
+
+def register(sub: Any) -> None:
+    d = sub.add_parser(
+        "diff",
+        help="write the delta file from one snapshot to the next (unsigned)",
+        description=(
+            "Compare two sorted entries files and write the delta (add / replace / remove "
+            "by value). Sign it with `antifraud sign` and the delta options."
+        ),
+    )
+    d.add_argument("old", type=Path, metavar="OLD.jsonl")
+    d.add_argument("new", type=Path, metavar="NEW.jsonl")
+    d.add_argument("--out", required=True, type=Path, metavar="DELTA.jsonl")
+    d.add_argument("--json", action="store_true")
+    d.set_defaults(func=run_diff)
+
+    a = sub.add_parser(
+        "apply",
+        help="verify a signed snapshot or delta and apply it to the receiver state",
+        description="Verify ENTRIES with its signature file, then apply it in one transaction.",
+    )
+    a.add_argument("entries", type=Path, metavar="ENTRIES")
+    a.add_argument("--sig", type=Path, help="default: ENTRIES.sig")
+    _state_args(a)
+    a.set_defaults(func=run_apply)
+
+    s = sub.add_parser(
+        "sync",
+        help="apply every new snapshot and delta found in a folder, in version order",
+        description=(
+            "Verify and apply each NAME.jsonl + NAME.jsonl.sig pair in FOLDER; a bad file is "
+            "reported and skipped. Exit 1 if any file was refused."
+        ),
+    )
+    s.add_argument("--from", dest="folder", required=True, type=Path, metavar="FOLDER")
+    _state_args(s)
+    s.set_defaults(func=run_sync)
+
+    st = sub.add_parser("state", help="inspect the receiver state")
+    ssub = st.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
+    show = ssub.add_parser("show", help="list the accepted lists (version, hash, expiry)")
+    show.add_argument("--state", required=True, type=Path, metavar="DIR")
+    show.add_argument("--check", action="store_true", help="also recompute every state hash")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=run_show)
+
+
+def _state_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--trust", required=True, type=Path, metavar="trust.json")
+    p.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
+    p.add_argument("--state", required=True, type=Path, metavar="DIR")
+    p.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+    p.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+    p.add_argument("--json", action="store_true")
+
+
+def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(command, False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud {command}: {e.code}: {e}")
+    return EXIT_FAILED
+
+
+def _trust(args: argparse.Namespace, now: datetime) -> TrustBundle:
+    grace = parse_duration(args.grace) if args.grace else None
+    return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now, grace=grace)
+
+
+def _open_state(path: Path) -> Any:
+    from antifraud_common.exchange.state import ReceiverState
+
+    try:
+        return ReceiverState.open(path)
+    except StateError as e:
+        raise UsageError(str(e)) from e
+
+
+def _need(*paths: Path) -> None:
+    for p in paths:
+        if not p.is_file():
+            raise UsageError(f"no such file: {p}")
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.delta import make_delta
+
+    _need(args.old, args.new)
+    try:
+        info = make_delta(args.old, args.new, args.out)
+    except AntifraudError as e:
+        return _fail(args, "diff", e)
+    if args.json:
+        emit_json("diff", True, {"out": str(args.out), **info.to_dict()})
+    else:
+        out(
+            f"{args.out}: {info.adds} added, {info.replaces} replaced, {info.removes} removed; "
+            f"result {info.result_count} entries, state hash {info.result_sha256}"
+        )
+    return EXIT_OK
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.signing import verify_list
+
+    now = _when(args.now) if args.now else datetime.now(UTC)
+    grace = parse_duration(args.grace) if args.grace else None
+    sig = args.sig or Path(f"{args.entries}.sig")
+    _need(args.entries, sig, args.trust)
+    try:
+        trust = _trust(args, now)
+    except AntifraudError as e:
+        return _fail(args, "apply", e)
+    state = _open_state(args.state)
+    try:
+        with verify_list(
+            args.entries, sig, trust=trust, state=state, now=now, grace=grace, tmp_dir=args.state
+        ) as verified:
+            result = state.accept(verified, now=now)
+            grace_used = verified.grace_used
+    except AntifraudError as e:
+        return _fail(args, "apply", e)
+    finally:
+        state.close()
+    if args.json:
+        emit_json("apply", True, {**result.to_dict(), "grace_used": grace_used})
+    else:
+        what = {"snapshot": "snapshot loaded", "delta": "delta applied"}.get(
+            result.action, "already up to date"
+        )
+        out(
+            f"OK {result.issuer}/{result.list_id} version {result.version}: {what}, "
+            f"{result.entry_count} entries, state hash {result.state_sha256}"
+        )
+        if grace_used:
+            err("warning: the list has expired; accepted in grace mode")
+    return EXIT_OK
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.sync import sync
+
+    now = _when(args.now) if args.now else datetime.now(UTC)
+    grace = parse_duration(args.grace) if args.grace else None
+    if not args.folder.is_dir():
+        raise UsageError(f"no such folder: {args.folder}")
+    _need(args.trust)
+    try:
+        trust = _trust(args, now)
+    except AntifraudError as e:
+        return _fail(args, "sync", e)
+    state = _open_state(args.state)
+    try:
+        report = sync(args.folder, state, trust, now=now, grace=grace)
+    finally:
+        state.close()
+    if args.json:
+        emit_json("sync", report.ok, report.to_dict())
+    else:
+        for item in report.items:
+            where = (
+                f"{item.issuer}/{item.list_id} v{item.version} {item.content}"
+                if item.issuer
+                else ""
+            )
+            line = f"{item.outcome:9s} {item.path} {where}".rstrip()
+            if item.error is not None:
+                err(f"{line}: {item.error.code}: {item.error}")
+            else:
+                out(line)
+        out(f"{len(report.applied)} applied, {len(report.errors)} refused")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def run_show(args: argparse.Namespace) -> int:
+    if not (args.state / "state.sqlite3").is_file():
+        raise UsageError(f"no receiver state in {args.state}")
+    state = _open_state(args.state)
+    try:
+        records = state.lists()
+        problems = state.check() if args.check else []
+    finally:
+        state.close()
+    ok = not problems
+    if args.json:
+        payload: dict[str, Any] = {"lists": [r.to_dict() for r in records]}
+        if args.check:
+            payload["problems"] = problems
+        emit_json("state show", ok, payload)
+    else:
+        for r in records:
+            out(
+                f"{r.issuer}/{r.list_id} ({r.list_type}) version {r.version}: "
+                f"{r.entry_count} entries, expires {r.expires:%Y-%m-%dT%H:%M:%SZ}, "
+                f"state hash {r.state_sha256}"
+            )
+        if not records:
+            out("no lists")
+        for p in problems:
+            err(f"problem: {p}")
+    return EXIT_OK if ok else EXIT_FAILED

@@ -1,0 +1,127 @@
+"""Tests for ``antifraud diff | apply | sync | state show`` (in-process, JSON contract)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from antifraud_common import cli
+
+
+def _kit() -> ModuleType:
+    name = "_exchange_kit"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).with_name("_exchange_kit.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+K = _kit()
+
+
+@pytest.fixture(autouse=True)
+def _register(monkeypatch: pytest.MonkeyPatch) -> None:
+    if "_state" not in cli._COMMAND_MODULES:
+        monkeypatch.setattr(cli, "_COMMAND_MODULES", (*cli._COMMAND_MODULES, "_state"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object]]:
+    code = cli.main([*argv, "--json"])
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert len(lines) == 1, text
+    return code, json.loads(lines[0])
+
+
+@pytest.fixture(scope="module")
+def pub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    kit = K.Kit()
+    folder = tmp_path_factory.mktemp("pub")
+    kit.write_trust(folder)
+    rng = random.Random(11)
+    v1 = K.random_list(rng, 80)
+    v2 = K.mutate(rng, v1, 12)
+    s1 = kit.snapshot(folder, "l-v1", K.entries_of(v1), 1)
+    s2 = kit.snapshot(folder, "l-v2", K.entries_of(v2), 2)
+    kit.delta(folder, "l-v2", s1[0], s2[0], 2, 1)
+    return folder
+
+
+def test_diff(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "d.jsonl"
+    code, doc = run(
+        capsys, "diff", str(pub / "l-v1.jsonl"), str(pub / "l-v2.jsonl"), "--out", str(out)
+    )
+    assert code == 0 and doc["ok"] is True and doc["command"] == "diff"
+    assert out.read_bytes() == (pub / "l-v2.delta.jsonl").read_bytes()
+    assert doc["result_sha256"] == K.sha_file(pub / "l-v2.jsonl")
+    code = cli.main(["diff", str(tmp_path / "missing.jsonl"), str(out), "--out", str(out)])
+    assert code == 2
+
+
+def test_apply_snapshot_delta_and_show(
+    tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    st = str(tmp_path / "st")
+    trust = str(pub / "trust.json")
+    code, doc = run(capsys, "apply", str(pub / "l-v1.jsonl"), "--trust", trust, "--state", st)
+    assert (code, doc["action"], doc["version"]) == (0, "snapshot", 1)
+    code, doc = run(capsys, "apply", str(pub / "l-v2.delta.jsonl"), "--trust", trust, "--state", st)
+    assert (code, doc["action"], doc["version"]) == (0, "delta", 2)
+    assert doc["state_sha256"] == K.sha_file(pub / "l-v2.jsonl")
+    # Rollback: exit 1 with the typed code.
+    code, doc = run(capsys, "apply", str(pub / "l-v1.jsonl"), "--trust", trust, "--state", st)
+    assert code == 1 and doc["ok"] is False
+    assert doc["error"]["code"] == "rollback"  # type: ignore[index]
+    code, doc = run(capsys, "state", "show", "--state", st, "--check")
+    assert code == 0 and doc["problems"] == []
+    (rec,) = doc["lists"]  # type: ignore[misc]
+    assert rec["version"] == 2 and rec["entry_count"] == 80
+
+
+def test_apply_bad_signature_exit_1(
+    tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "f"
+    shutil.copytree(pub, folder)
+    data = bytearray((folder / "l-v1.jsonl").read_bytes())
+    data[-3] ^= 1
+    (folder / "l-v1.jsonl").write_bytes(bytes(data))
+    code, doc = run(
+        capsys, "apply", str(folder / "l-v1.jsonl"), "--trust", str(folder / "trust.json"),
+        "--state", str(tmp_path / "st"),
+    )  # fmt: skip
+    assert code == 1 and doc["error"]["code"] == "hash_mismatch"  # type: ignore[index]
+
+
+def test_sync(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    st = str(tmp_path / "st")
+    trust = str(pub / "trust.json")
+    code, doc = run(capsys, "sync", "--from", str(pub), "--trust", trust, "--state", st)
+    assert code == 0 and doc["applied"] == 2 and doc["errors"] == 0
+    (pub / "junk.jsonl").write_bytes(b"")
+    try:
+        code, doc = run(capsys, "sync", "--from", str(pub), "--trust", trust, "--state", st)
+    finally:
+        (pub / "junk.jsonl").unlink()
+    assert code == 1 and doc["applied"] == 0 and doc["errors"] == 1
+    assert (
+        cli.main(["sync", "--from", str(tmp_path / "nope"), "--trust", trust, "--state", st]) == 2
+    )
+
+
+def test_show_without_state_is_usage_error(tmp_path: Path) -> None:
+    assert cli.main(["state", "show", "--state", str(tmp_path / "none")]) == 2
