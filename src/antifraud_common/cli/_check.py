@@ -9,7 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, emit_json, out
-from antifraud_common.errors import AntifraudError, InvalidFormatError, ValidationError
+from antifraud_common.errors import (
+    AntifraudError,
+    InvalidChecksumError,
+    InvalidFormatError,
+    ValidationError,
+)
 
 KINDS = ("auto", "phone", "card", "account", "iccid", "imei", "idcard")
 #: The order ``--kind auto`` tries; the first kind that accepts the value wins.
@@ -69,6 +74,10 @@ def describe(raw: str, kind: str, region: str = "CN") -> dict[str, Any]:
             info = _describer(k, region)(raw)
         except ValidationError as e:
             errors.append((k, e))
+            if isinstance(e, InvalidChecksumError):
+                # The value had this kind's exact shape but a wrong check digit: never
+                # let a later, checksum-free kind (a bank account) accept it instead.
+                break
             continue
         result.update({"valid": True, "kind": k, "info": info.to_dict()})
         return result

@@ -1,0 +1,137 @@
+"""Tests for ``antifraud check`` and the CLI's general contract (exit codes, JSON on stdout)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from antifraud_common.cli import main
+from antifraud_common.cli._check import describe, mask_input
+
+CARD = "6222021234567890128"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "canonical"),
+    [
+        ("138 0013 8000", "phone", "+8613800138000"),
+        ("95588", "phone", "tel:95588;phone-context=+86"),
+        ("+852 5123 4567", "phone", "+85251234567"),
+        ("89860012345678901203", "iccid", None),
+        ("354178036859789", "imei", "354178036859789"),
+        ("11010519491231002X", "idcard", "110105********002X"),  # ID numbers shown masked
+        ("DE89 3704 0044 0532 0130 00", "account", "DE89370400440532013000"),
+    ],
+)
+def test_auto_detects_every_kind(value: str, kind: str, canonical: str | None) -> None:
+    r = describe(value, "auto")
+    if canonical is None:  # ICCID check digit: accept whichever verdict, but the kind must fit
+        assert r["kind"] in {"iccid", "account"}
+        return
+    assert r["valid"], r
+    assert r["kind"] == kind
+    assert r["info"]["value"] == canonical
+
+
+def test_explicit_kind_for_each_identifier(capsys: pytest.CaptureFixture[str]) -> None:
+    cases = {
+        "phone": "13800138000",
+        "card": CARD,
+        "account": "6228480402564890018",
+        "imei": "354178036859789",
+        "idcard": "11010519491231002X",
+    }
+    for kind, value in cases.items():
+        status, out, _ = run(capsys, "check", "--kind", kind, "--json", value)
+        doc = json.loads(out)
+        assert status == 0, doc
+        assert doc["results"][0]["kind"] == kind
+
+
+def test_json_document_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "check", "--json", "13800138000", "138O0138OOO")
+    assert status == 1
+    doc = json.loads(out)
+    assert doc["output_version"] == 1
+    assert doc["command"] == "check"
+    assert doc["ok"] is False
+    good, bad = doc["results"]
+    assert good["valid"] and good["info"]["kind"] == "mobile"
+    assert not bad["valid"]
+    assert bad["error"]["code"] == "letters_not_allowed"
+
+
+def test_all_valid_exits_zero_text_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "check", "13800138000", "110")
+    assert status == 0
+    assert "+8613800138000" in out
+    assert "tel:110;phone-context=+86" in out
+
+
+def test_card_is_masked_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    bad = CARD[:-1] + "9"  # wrong check digit
+    for argv in (
+        ["check", CARD],
+        ["check", "--json", CARD],
+        ["check", "--json", bad],
+        ["check", bad],
+    ):
+        _, out, err = run(capsys, *argv)
+        assert CARD not in out + err
+        assert bad not in out + err
+    _, out, _ = run(capsys, "check", "--json", bad)
+    result = json.loads(out)["results"][0]
+    assert result["kind"] == "card"
+    assert result["error"]["code"] == "invalid_checksum"
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "check")[0] == 2
+    assert run(capsys, "check", "--kind", "fax", "1")[0] == 2
+    assert run(capsys, "no-such-command")[0] == 2
+    assert run(capsys)[0] == 2
+
+
+def test_version_and_help_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version")[0] == 0
+    assert run(capsys, "check", "--help")[0] == 0
+
+
+def test_internal_error_exit_3(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from antifraud_common.cli import _check
+
+    def boom(*_a: object, **_k: object) -> object:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(_check, "describe", boom)
+    status, out, err = run(capsys, "check", "1")
+    assert status == 3
+    assert out == ""
+    assert "internal error" in err
+
+
+def test_mask_input() -> None:
+    assert mask_input(CARD) == "622202*********0128"
+    assert mask_input("138 0013 8000") == "138 0013 8000"
+
+
+def test_console_script_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "antifraud_common", "check", "--json", "13800138000"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ok"] is True
