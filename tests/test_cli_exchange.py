@@ -228,3 +228,117 @@ def test_validate_and_usage(setup: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["verify", "l.jsonl", "--trust", "trust.json", "--grace", "x"]) == 2
     capsys.readouterr()
     assert main(["keygen", "--out", "root.pem"]) == 2  # exists: never overwritten silently
+
+
+def test_text_output_and_trust_changes(setup: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(
+            [
+                "sign",
+                "l.jsonl",
+                "--key",
+                "mps.pem",
+                "--issuer",
+                "mps",
+                "--list-id",
+                "l",
+                "--list-type",
+                "fraud_numbers",
+                "--version",
+                "2",
+                "--expires",
+                "2099-01-01T00:00:00Z",
+                "--issued-at",
+                "2026-01-01T00:00:00Z",
+            ]
+        )
+        == 0
+    )
+    assert "version 2, 5 entries" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "verify",
+                "l.jsonl",
+                "--trust",
+                "trust.json",
+                "--state",
+                "state",
+                "--now",
+                "2026-01-01T01:00:00Z",
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("OK mps/l version 2")
+    assert (
+        main(
+            [
+                "verify",
+                "l.jsonl",
+                "--trust",
+                "trust.json",
+                "--now",
+                "2099-01-01T01:00:00Z",
+                "--grace",
+                "1d",
+            ]
+        )
+        == 1
+    )
+    assert main(["inspect", "l.jsonl.sig"]) == 0
+    assert "NOT VERIFIED" in capsys.readouterr().out
+    assert main(["validate", "l.jsonl"]) == 0
+    assert main(["co-sign", "l.jsonl.sig", "--key", "bank.pem"]) == 0
+    assert "2 signatures" in capsys.readouterr().out
+    assert main(["trust", "show", "trust.json"]) == 0
+    shown = capsys.readouterr().out
+    assert "may publish stop_payment" in shown and "own root threshold met" in shown
+    # A new version invalidates the old signature until it is signed again.
+    assert main(["trust", "remove-member", "trust.json", "--agency", "mps"]) == 0
+    assert main(["trust", "show", "trust.json"]) == 1
+    assert main(["trust", "remove-member", "trust.json", "--agency", "mps", "--json"]) == 1
+    assert (
+        main(
+            [
+                "trust",
+                "add-member",
+                "trust.json",
+                "--agency",
+                "x",
+                "--name",
+                "X",
+                "--key",
+                "mps.jwk",
+                "--publish",
+                "bad",
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "trust",
+                "add-member",
+                "trust.json",
+                "--agency",
+                "x",
+                "--name",
+                "X",
+                "--key",
+                "root.jwk",
+            ]
+        )
+        == 1
+    )
+    capsys.readouterr()
+    assert main(["trust", "sign", "trust.json", "--key", "root.pem"]) == 0
+    capsys.readouterr()
+    assert main(["trust", "show", "trust.json", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["bundle"]["version"] == 5 and doc["signature"]["self_signed"] is True
+    # A corrupted signature file is reported, not a crash.
+    (setup / "l.jsonl.sig").write_bytes(b"{}")
+    assert main(["inspect", "l.jsonl.sig"]) == 1
+    assert main(["verify", "l.jsonl", "--trust", "trust.json"]) == 1
