@@ -480,6 +480,17 @@ def test_is_valid_total_over_objects(raw: object) -> None:
     assert card.is_valid(raw) is False
 
 
+def test_str_subclass_gives_plain_str() -> None:
+    class Sneaky(str):
+        def isdigit(self) -> bool:
+            return True
+
+    v = card.validate(Sneaky("4111 1111 1111 1111"))
+    assert type(v) is str
+    assert v == "4111111111111111"
+    assert not card.is_valid(Sneaky("4111 1111 1111 111x"))
+
+
 @pytest.mark.parametrize(
     "raw",
     [

@@ -70,7 +70,8 @@ def check_str(raw: object, *, max_length: int, what: str = "value") -> str:
         raise InvalidLengthError(
             f"the {what} is longer than {max_length} characters", code="input_too_long"
         )
-    return raw
+    # A str subclass may override methods; work on (and return) a plain str copy.
+    return raw if type(raw) is str else str.__str__(raw)
 
 
 def clean(
