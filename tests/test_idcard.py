@@ -107,6 +107,13 @@ def test_ric_now_must_be_aware() -> None:
     assert idcard.is_valid("360426199101010071", now=datetime(2026, 1, 1)) is False
 
 
+def test_ric_now_must_be_a_datetime() -> None:
+    with pytest.raises(ConfigurationError) as e:
+        idcard.validate_ric("360426199101010071", now="2026-01-01")  # type: ignore[arg-type]
+    assert e.value.code == "invalid_now"
+    assert idcard.is_valid("360426199101010071", now=1) is False  # type: ignore[arg-type]
+
+
 def test_ric_default_now_is_today() -> None:
     assert idcard.is_valid("360426199101010071")
     assert not idcard.is_valid(ric("36042620990101007"))

@@ -124,6 +124,8 @@ def _clean(raw: object) -> tuple[str, set[IdFlag]]:
 def _today(now: _dt.datetime | None) -> _dt.date:
     if now is None:
         now = _dt.datetime.now(_dt.UTC)
+    elif not isinstance(now, _dt.datetime):
+        raise ConfigurationError("now must be a datetime", code="invalid_now")
     elif now.tzinfo is None or now.utcoffset() is None:
         raise ConfigurationError("naive datetimes are not accepted; use UTC", code="naive_datetime")
     return now.astimezone(_CHINA_TZ).date()
