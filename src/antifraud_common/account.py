@@ -384,10 +384,9 @@ def _validate_email(raw: str) -> str:
 
 
 def _validate_phone(raw: str) -> str:
-    try:
-        from antifraud_common import phone
-    except ImportError as e:  # pragma: no cover - the phone module ships with the package
-        raise ConfigurationError("phone validation is unavailable") from e
+    # Imported on first use: phonenumbers' metadata is only needed for phone ids.
+    from antifraud_common import phone
+
     value: str = phone.validate(raw, region="CN")
     if not value.startswith("+"):
         raise InvalidComponentError(
