@@ -336,3 +336,11 @@ def test_enum_values_are_written_as_their_values() -> None:
     assert dumps({"k": Kind.PHONE, "\U0001f602": Level.HIGH}) == (
         '{"k":"phone","\U0001f602":3}'.encode()
     )
+
+
+def test_unterminated_string_full_of_escaped_quotes_is_cheap() -> None:
+    # Many brackets plus an unterminated string of escaped quotes: a bracket scan
+    # run before the parser would backtrack for minutes on this; it must not run.
+    data = b"[" * 40 + b'"' + b'\\"' * 20000
+    assert _code(data) == "json_syntax"
+    assert _code(memoryview(data), max_bytes=10) == "json_too_large"

@@ -65,6 +65,7 @@ _MAX_INT_TEXT = len(str(MAX_SAFE_INTEGER)) + 1
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _fail(message: str, code: str) -> NoReturn:
@@ -228,10 +229,15 @@ def _has_surrogate(obj: object) -> bool:
 
 
 def _depth_exceeds(text: str, max_depth: int) -> bool:
+    """Whether syntactically valid JSON ``text`` nests deeper than ``max_depth``.
+
+    Only called on text that parsed: every string then closes, so the string
+    pattern matches each one once, left to right, in linear time.
+    """
     if text.count("[") + text.count("{") <= max_depth:
         return False
     depth = 0
-    for m in re.finditer(r"[\[\]{}]", _STRING.sub("", text)):
+    for m in _BRACKETS.finditer(_STRING.sub("", text)):
         if m.group() in "[{":
             depth += 1
             if depth > max_depth:
@@ -267,9 +273,10 @@ def loads(
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise TypeError(f"loads() needs bytes, not {type(data).__name__}")
-    raw = bytes(data)
-    if len(raw) > max_bytes:
+    size = data.nbytes if isinstance(data, memoryview) else len(data)
+    if size > max_bytes:
         _fail(f"input larger than {max_bytes} bytes", "json_too_large")
+    raw = bytes(data)
     if raw.startswith(_BOMS):
         _fail("byte order mark at the start of the input", "json_bom")
     try:
@@ -278,8 +285,6 @@ def loads(
         raise BlacklistFormatError(
             f"invalid UTF-8 at byte {e.start}", code="json_invalid_utf8"
         ) from e
-    if _depth_exceeds(text, max_depth):
-        _fail(f"nesting deeper than {max_depth}", "json_too_deep")
     try:
         value = json.loads(
             text,
@@ -292,8 +297,14 @@ def loads(
         raise BlacklistFormatError(
             f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}", code="json_syntax"
         ) from e
-    except RecursionError as e:  # pragma: no cover - the depth check runs first
-        raise BlacklistFormatError("nesting too deep", code="json_too_deep") from e
+    except RecursionError as e:
+        # The C scanner's own guard (sys.getrecursionlimit() levels) tripped
+        # first: far deeper than any limit.
+        raise BlacklistFormatError(f"nesting deeper than {max_depth}", code="json_too_deep") from e
+    # Checked after parsing: a bracket scan of text that is not valid JSON
+    # could take quadratic time (unterminated strings full of escaped quotes).
+    if _depth_exceeds(text, max_depth):
+        _fail(f"nesting deeper than {max_depth}", "json_too_deep")
     if _ESCAPED_SURROGATE.search(text) and _has_surrogate(value):
         _fail("lone surrogate in a string", "json_lone_surrogate")
     return value
