@@ -52,6 +52,7 @@ import csv
 import enum
 import functools
 import importlib.resources
+import types
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -258,6 +259,11 @@ class Issuer:
         }
 
 
+def _freeze_rows(rows: Mapping[tuple[str, int], Issuer]) -> Mapping[tuple[str, int], Issuer]:
+    # A read-only copy: a table shared by threads must not change under them.
+    return types.MappingProxyType(dict(rows))
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class BinTable:
     """An issuer table keyed by ``(prefix, card length)``; lookups take the longest prefix.
@@ -272,7 +278,7 @@ class BinTable:
     True
     """
 
-    rows: Mapping[tuple[str, int], Issuer] = attrs.field(repr=False)
+    rows: Mapping[tuple[str, int], Issuer] = attrs.field(repr=False, converter=_freeze_rows)
     source: BinSource | None = None
     _widths: tuple[int, ...] = attrs.field(init=False, repr=False)
 
