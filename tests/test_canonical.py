@@ -344,3 +344,15 @@ def test_unterminated_string_full_of_escaped_quotes_is_cheap() -> None:
     data = b"[" * 40 + b'"' + b'\\"' * 20000
     assert _code(data) == "json_syntax"
     assert _code(memoryview(data), max_bytes=10) == "json_too_large"
+
+
+@given(_values, st.integers(min_value=0), st.binary(min_size=1, max_size=3))
+def test_mutated_documents_raise_only_typed_errors(value: object, at: int, junk: bytes) -> None:
+    data = dumps(value)
+    i = at % (len(data) + 1)
+    for mutated in (data[:i] + junk + data[i:], data[:i] + junk + data[i + len(junk) :]):
+        try:
+            again = loads(mutated)
+        except BlacklistFormatError:
+            continue
+        assert loads(dumps(again)) == again
