@@ -65,6 +65,7 @@ _OPEN_I: Final = 2**32 - 1
 _OVERLAY_LIMIT: Final = 200_000
 _HIT_CACHE: Final = 65_536
 _TYPECODES: Final = frozenset("BHIQq")
+_TO_OPEN_I: Final = {_OPEN_Q: _OPEN_I}
 
 _new = tuple.__new__
 #: Kinds whose canonical value (nearly) is its exact key: ``int(value)``.
@@ -76,6 +77,7 @@ _VALIDITY_ENDED: Final = IgnoreReason.VALIDITY_ENDED
 # kind (by value string, or by the enum member's id: enum hashing is slow) ->
 # (kind, exact table id when int(value) is the key, else -1)
 _KIND_SPEC: Final = {k.value: (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
+_FAST_TABLE_BY_ID: Final = {id(k): t for k, t in _FAST_TABLE.items()}
 _KIND_SPEC_BY_ID: Final = {id(k): (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
 
 _KIND_LOOKUP: Final[dict[object, IdentifierKind]] = {
@@ -224,14 +226,19 @@ class _Builder:
         part.vu.append(vu)
         if part.values is not None:
             part.values.append(value)
-        self.tmin = min(self.tmin, vf)
-        self.tmax = max(self.tmax, vf)
-        if vu != _OPEN_Q and vu > self.tmax:
-            self.tmax = vu
-        self.pmax = max(self.pmax, prov)
-        self.cmax = max(self.cmax, case)
 
     def finish(self) -> dict[int, _Table]:
+        for each in self.parts.values():
+            if each.keys:
+                bounds = (
+                    min(each.vf),
+                    max(each.vf),
+                    max(filter(_OPEN_Q.__ne__, each.vu), default=0),
+                )
+                self.tmin = min(self.tmin, bounds[0])
+                self.tmax = max(self.tmax, bounds[1], bounds[2])
+                self.pmax = max(self.pmax, max(each.prov))  # noqa: PLW3301 - an array
+                self.cmax = max(self.cmax, max(each.case))  # noqa: PLW3301 - an array
         small_times = self.tmin >= 0 and self.tmax < _OPEN_I
         ttc = "I" if small_times else "q"
         open_value = _OPEN_I if small_times else _OPEN_Q
@@ -252,9 +259,8 @@ class _Builder:
                 case.extend(map(part.case.__getitem__, order))
                 vf.extend(map(part.vf.__getitem__, order))
                 if small_times:
-                    vu.extend(
-                        _OPEN_I if x == _OPEN_Q else x for x in map(part.vu.__getitem__, order)
-                    )
+                    got = map(part.vu.__getitem__, order)
+                    vu.extend(map(_TO_OPEN_I.get, got, map(part.vu.__getitem__, order)))
                 else:
                     vu.extend(map(part.vu.__getitem__, order))
                 if values is not None and part.values is not None:
@@ -385,7 +391,14 @@ class Index:
         """
         index = cls()
         b = _Builder()
-        last: tuple[object, object, object, int] = ("", "", None, -1)
+        parts = b.parts
+        slots: dict[tuple[object, object], tuple[object, int]] = {}
+        provs = index._prov_by_id
+        case_ids = index._case_ids
+        assert case_ids is not None
+        cases = index._cases
+        assert isinstance(cases, list)
+        phone, card = IdentifierKind.PHONE, IdentifierKind.BANK_CARD
         for rec in records:
             try:
                 issuer, list_id, expires, entry = rec
@@ -393,14 +406,66 @@ class Index:
                 raise ConfigurationError(
                     "a record is (issuer, list_id, list_expires, entry)", code="invalid_record"
                 ) from e
-            if issuer is last[0] and list_id is last[1] and expires is last[2]:
-                slot = last[3]
-            else:
+            known = slots.get((issuer, list_id))
+            if known is None or (known[0] is not expires and known[0] != expires):
                 slot = index._slot(issuer, list_id, expires)
-                last = (issuer, list_id, expires, slot)
-            b.add(*index._row(slot, entry))
+                slots[(issuer, list_id)] = (expires, slot)
+            else:
+                slot = known[1]
+            if type(entry) is not Entry and not isinstance(entry, Entry):
+                raise ConfigurationError(
+                    f"expected an Entry, not {type(entry).__name__}", code="not_an_entry"
+                )
+            # Enum members are singletons: their ids hash much faster than the members.
+            source, confidence = entry.source, entry.confidence
+            ik = (slot, id(entry.reason), id(entry.action), source, id(entry.tlp), confidence)
+            prov = provs.get(ik)
+            if prov is None:
+                prov = provs[ik] = index._intern_prov(
+                    (slot, entry.reason, entry.action, source, entry.tlp, confidence)
+                )
+            case_ref = entry.case_ref
+            case = case_ids.get(case_ref)
+            if case is None:
+                case = case_ids[case_ref] = len(cases)
+                cases.append(case_ref)
+            until = entry.valid_until
+            # Entry timestamps are whole seconds, so int() of the float is exact.
+            vf = int(entry.valid_from.timestamp())
+            vu = _OPEN_Q if until is None else int(until.timestamp())
+            kind, value = entry.kind, entry.value
+            first = value[:1]
+            if kind is phone and first == "+":
+                digits = value[1:]
+                exact = len(digits) <= 15 and digits.isdigit() and digits.isascii()
+            elif kind is card and first != "0":
+                exact = 12 <= len(value) <= 19 and value.isdigit() and value.isascii()
+            else:
+                exact = False
+            if exact and value[first == "+"] != "0":
+                tid = 0 if kind is phone else 2
+                h = (int(value) * MIX) & MASK64
+            else:
+                tid, h = table_and_key(kind, value)
+            part = parts.get((tid, h >> _PARTS_SHIFT))
+            if part is None:
+                part = parts[(tid, h >> _PARTS_SHIFT)] = _Part(bool(tid & 1))
+            part.keys.append(h)
+            part.prov.append(prov)
+            part.case.append(case)
+            part.vf.append(vf)
+            part.vu.append(vu)
+            if part.values is not None:
+                part.values.append(value)
         index._tables = b.finish()
         return index
+
+    def _intern_prov(self, pt: _Prov) -> int:
+        prov = self._prov_ids.get(pt)
+        if prov is None:
+            prov = self._prov_ids[pt] = len(self._provs)
+            self._provs.append(pt)
+        return prov
 
     # ------------------------------------------------------------------ updates
 
@@ -716,14 +781,40 @@ class Index:
 
     def _lookup_ts(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
         """:meth:`check_key` for a validated value and a clock already read."""
+        r = self._probe(k, value, now_ts)
+        if r is None:
+            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+        return r
+
+    def _probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:
+        """Look up a *validated* canonical value; None when no entry holds it."""
         cached = self._hits.get(value)
         if cached is not None and cached[0] is k and cached[2] <= now_ts < cached[3]:
             return cached[1]
-        tid, h = table_and_key(k, value)
+        tid = _FAST_TABLE_BY_ID.get(id(k), -1)
+        first = value[:1]
+        if tid >= 0 and first not in "0t":  # "" is in every string: slow path
+            # Validated E.164 ("+" digits) and card numbers: int() is the exact key.
+            h = (int(value) * MIX) & MASK64
+        else:
+            tid, h = table_and_key(k, value)
         t = self._tables.get(tid)
-        i = -1 if t is None else t.find(h)
+        i = -1
+        if t is not None:
+            d = t.dir
+            b = h >> t.shift
+            lo = d[b]
+            hi = d[b + 1]
+            if lo < hi:
+                keys = t.keys
+                if keys[lo] == h:
+                    i = lo
+                elif hi - lo > 1:
+                    i = bisect_left(keys, h, lo + 1, hi)
+                    if i >= hi or keys[i] != h:
+                        i = -1
         if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
-            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+            return None
         return self._evaluate(k, value, tid, h, i, now_ts)
 
     def check_many(

@@ -244,7 +244,7 @@ class Screening(Iterator[ScreenMatch]):
         if not chunk:
             return
         found: list[ScreenMatch] = []
-        lookup = self._index._lookup_ts
+        probe = self._index._probe
         now = self._now
         for c, (column, kind) in enumerate(zip(self._columns, self._kinds, strict=True)):
             raws = [row[c] for _, row in chunk]
@@ -261,8 +261,8 @@ class Screening(Iterator[ScreenMatch]):
                         )
                     continue
                 assert k is not None
-                r = lookup(k, value, now)
-                if r.listed:
+                r = probe(k, value, now)
+                if r is not None and r.listed:
                     assert r.action is not None
                     self.listed_values += 1
                     self.by_action[r.action.value] += 1
