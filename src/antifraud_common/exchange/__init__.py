@@ -7,7 +7,10 @@ the byte-level format and ``docs/exchange.md`` for a how-to):
   (TUF-style root role);
 * :mod:`~antifraud_common.exchange.signing` -- signing and verifying entries
   files (JWS manifest, RFC 7515);
-* :mod:`~antifraud_common.exchange.entries` -- the streaming entries-file checker.
+* :mod:`~antifraud_common.exchange.entries` -- the streaming entries-file checker;
+* :mod:`~antifraud_common.exchange.delta` -- delta files (changes by value);
+* :mod:`~antifraud_common.exchange.state` -- the receiver state (SQLite);
+* :mod:`~antifraud_common.exchange.sync` -- applying a drop folder.
 
 >>> from antifraud_common import exchange
 >>> exchange.TRUST_TYP
@@ -16,6 +19,13 @@ the byte-level format and ``docs/exchange.md`` for a how-to):
 
 from __future__ import annotations
 
+from antifraud_common.exchange.delta import (
+    DeltaInfo,
+    apply_delta,
+    check_delta,
+    make_delta,
+    sign_delta,
+)
 from antifraud_common.exchange.entries import (
     NO_PROTECTED,
     EntriesScope,
@@ -42,6 +52,8 @@ from antifraud_common.exchange.signing import (
     verify_list_report,
     verify_manifest,
 )
+from antifraud_common.exchange.state import AcceptResult, ReceiverState, StateRecord
+from antifraud_common.exchange.sync import SyncItem, SyncReport, sync
 from antifraud_common.exchange.trust import (
     MAX_CHAIN_STEPS,
     ROOT,
@@ -69,31 +81,42 @@ __all__ = [
     "ROOT",
     "TRUST_FORMAT",
     "TRUST_TYP",
+    "AcceptResult",
+    "DeltaInfo",
     "EntriesScope",
     "EntriesSummary",
     "Member",
     "ProtectedMatcher",
     "PublishRule",
+    "ReceiverState",
     "RootRole",
     "StateLike",
+    "StateRecord",
     "StateRecordLike",
+    "SyncItem",
+    "SyncReport",
     "TrustBundle",
     "VerificationReport",
     "VerifiedList",
     "VerifiedManifest",
     "add_member",
+    "apply_delta",
+    "check_delta",
     "check_entries",
     "co_sign",
     "create_trust_bundle",
     "entry_line",
     "load_trust",
+    "make_delta",
     "make_manifest",
     "read_manifest",
     "remove_member",
     "replace_member",
+    "sign_delta",
     "sign_list",
     "sign_manifest",
     "sign_trust_bundle",
+    "sync",
     "update_trust",
     "validate_entries_file",
     "verify_list",

@@ -743,10 +743,13 @@ def sign_delta(
     issued_at: datetime,
     expires: datetime,
     allow_protected: Sequence[tuple[str, str]] = (),
+    protected: ProtectedMatcher | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[DeltaInfo, Manifest]:
     """Make the delta from ``old`` to ``new``, sign its manifest, write ``DELTA.sig``.
 
+    The delta is checked as a receiver checks it (:func:`check_delta`; the
+    first problem is raised, ``protected=None`` uses the packaged list).
     Writes ``delta_path`` and ``delta_path + ".sig"`` (atomically); returns the
     delta summary and the signed manifest (signed with
     :func:`~antifraud_common.exchange.signing.sign_manifest`).
@@ -754,7 +757,10 @@ def sign_delta(
     from antifraud_common.exchange.signing import sign_manifest
     from antifraud_common.format.jsonl import write_atomic
 
+    allow = tuple(sorted(set(allow_protected)))
     info = make_delta(old_entries_path, new_entries_path, delta_path, limits=limits)
+    # Check the delta as every receiver will, so nobody signs what all refuse.
+    check_delta(delta_path, protected=protected, allow_protected=allow, limits=limits)
     manifest = delta_manifest(
         info,
         issuer=issuer,
@@ -764,7 +770,7 @@ def sign_delta(
         base_version=base_version,
         issued_at=issued_at,
         expires=expires,
-        allow_protected=allow_protected,
+        allow_protected=allow,
     )
     envelope = sign_manifest(manifest, signers)
     write_atomic(f"{os.fspath(delta_path)}.sig", envelope)
