@@ -157,6 +157,13 @@ def test_sign_argument_errors() -> None:
         assert info.value.code == code
     with pytest.raises(TypeError):
         sign("text", [ED])  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as info:
+        sign(b"x" * 300, [ED], max_bytes=400)
+    assert info.value.code == "jws_too_large"
+    env = sign(b"x" * 10, [ED])
+    with pytest.raises(ConfigurationError) as info:
+        add_signature(env, EC, max_bytes=len(env) + 10)
+    assert info.value.code == "jws_too_large"
 
 
 class _BrokenSigner:

@@ -235,14 +235,31 @@ def _check_typ(typ: str) -> None:
         raise ConfigurationError("typ must be 1-255 printable ASCII characters", code="typ_invalid")
 
 
-def sign(payload: bytes, signers: Sequence[Signer], *, typ: str = DEFAULT_TYP) -> bytes:
+def _finish(doc: dict[str, object], max_bytes: int) -> bytes:
+    out = canonical.dumps(doc)
+    if len(out) > max_bytes:
+        raise ConfigurationError(
+            f"the envelope would exceed {max_bytes} bytes and be refused by readers",
+            code="jws_too_large",
+        )
+    return out
+
+
+def sign(
+    payload: bytes,
+    signers: Sequence[Signer],
+    *,
+    typ: str = DEFAULT_TYP,
+    max_bytes: int = DEFAULT_MAX_JWS_BYTES,
+) -> bytes:
     """Sign ``payload`` with every signer; return the canonical JSON envelope.
 
     The payload is signed as given (callers pass canonical JSON). Signers must
     have distinct key ids. Each signature is verified before the envelope is
     returned. Errors are :class:`~antifraud_common.errors.ConfigurationError`
     (``no_signers``, ``duplicate_signer``, ``signer_mismatch``, ``signer_failed``,
-    ``typ_invalid``).
+    ``typ_invalid``, ``jws_too_large`` when the envelope would be larger than
+    ``max_bytes``, which readers refuse by default).
     """
     untyped: object = payload
     if not isinstance(untyped, bytes):
@@ -255,7 +272,7 @@ def sign(payload: bytes, signers: Sequence[Signer], *, typ: str = DEFAULT_TYP) -
         raise ConfigurationError("the same key signs twice", code="duplicate_signer")
     payload_b64 = b64url_encode(payload)
     sigs = [_sign_one(payload_b64, s, typ) for s in signers]
-    return canonical.dumps({"payload": payload_b64, "signatures": sigs})
+    return _finish({"payload": payload_b64, "signatures": sigs}, max_bytes)
 
 
 def add_signature(
@@ -287,7 +304,7 @@ def add_signature(
         for s in parsed.signatures
     ]
     sigs.append(_sign_one(parsed.payload_b64, signer, use_typ))
-    return canonical.dumps({"payload": parsed.payload_b64, "signatures": sigs})
+    return _finish({"payload": parsed.payload_b64, "signatures": sigs}, max_bytes)
 
 
 # -------------------------------------------------------------------- parsing
