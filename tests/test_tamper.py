@@ -510,12 +510,64 @@ def test_every_byte_of_the_trust_bundle(tmp_path: Path) -> None:
     c.done()
 
 
+def test_broken_delta_chain(tmp_path: Path) -> None:
+    from antifraud_common.exchange.delta import apply_delta, make_delta
+
+    c = Cases("delta file, every byte changed; wrong base; wrong result")
+    old = GOLDEN / "fraud-phones.jsonl"
+    lines = old.read_bytes().splitlines(keepends=True)
+    new = tmp_path / "new.jsonl"
+    extra = _entry("phone", "13900000000")
+    write_entries(new, [*G.phone_entries()[1:], extra])
+    delta = tmp_path / "d.jsonl"
+    info = make_delta(old, new, delta)
+    out = tmp_path / "out.jsonl"
+    base_sha = hashlib.sha256(old.read_bytes()).hexdigest()
+    assert apply_delta(old, delta, out, base_sha256=base_sha, result_sha256=info.result_sha256)
+    assert out.read_bytes() == new.read_bytes()
+    data = delta.read_bytes()
+    bad_delta = tmp_path / "bad.jsonl"
+    refusals: Expected = (
+        errors.DeltaMismatchError,
+        errors.DeltaBaseMismatchError,
+        errors.BlacklistFormatError,
+    )
+    for i in range(len(data)):
+        bad = bytearray(data)
+        bad[i] ^= 0x01
+        bad_delta.write_bytes(bytes(bad))
+        c.refuse(
+            lambda: apply_delta(
+                old, bad_delta, out, base_sha256=base_sha, result_sha256=info.result_sha256
+            ),
+            refusals,
+            what=f"byte {i}",
+        )
+    # The delta applied to another base, or claiming another result.
+    other = tmp_path / "other.jsonl"
+    other.write_bytes(b"".join(lines[1:]))
+    c.refuse(
+        lambda: apply_delta(
+            other, delta, out, base_sha256=base_sha, result_sha256=info.result_sha256
+        ),
+        refusals,
+    )
+    c.refuse(
+        lambda: apply_delta(old, delta, out, base_sha256=base_sha, result_sha256="0" * 64),
+        (errors.DeltaMismatchError,),
+        ("delta_result_mismatch",),
+    )
+    c.refuse(lambda: apply_delta(new, delta, out, result_sha256=info.result_sha256), refusals)
+    assert out.read_bytes() == new.read_bytes()  # refusals never touched the output
+    c.done()
+
+
 def test_zz_total() -> None:
     total = sum(COUNTS.values())
     for family, n in COUNTS.items():
         print(f"{n:6d}  {family}")
     print(f"Tamper suite: {total} cases")
-    if len(COUNTS) == 9:
+    if len(COUNTS) == 10:
         assert total > 5000
 
 
