@@ -36,12 +36,28 @@ from antifraud_common.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from antifraud_common import account, card, iccid, idcard, imei, models, phone
+    from . import account, card, iccid, idcard, imei, minisign, models, phone, protected
 
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
-    {"phone", "card", "account", "iccid", "imei", "idcard", "models", "errors", "cli"}
+    {
+        "phone",
+        "card",
+        "account",
+        "iccid",
+        "imei",
+        "idcard",
+        "models",
+        "errors",
+        "cli",
+        "protected",
+        "minisign",
+        "format",
+        "exchange",
+        "index",
+        "conformance",
+    }
 )
 
 __all__ = [
@@ -61,8 +77,10 @@ __all__ = [
     "iccid",
     "idcard",
     "imei",
+    "minisign",
     "models",
     "phone",
+    "protected",
 ]
 
 
