@@ -352,6 +352,19 @@ class ReceiverState:
                 conn.execute("ROLLBACK")
             raise StateError(f"cannot commit to the state: {e}") from e
 
+    @contextlib.contextmanager
+    def _read_transaction(self) -> Iterator[None]:
+        # One consistent view for a multi-statement read (WAL readers never
+        # block writers); nested use inside another transaction reuses it.
+        if self._conn.in_transaction:
+            yield
+            return
+        self._conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self._conn.execute("COMMIT")
+
     # ---------------------------------------------------------------- reading
 
     def get(self, issuer: str, list_id: str) -> StateRecord | None:
@@ -392,17 +405,20 @@ class ReceiverState:
     ) -> Iterator[tuple[str, str, datetime, Entry]]:
         """Yield ``(issuer, list_id, list_expires, entry)`` for the selected lists.
 
-        Lists in ``(issuer, list_id)`` order, entries in key order. This is the
+        Lists in ``(issuer, list_id)`` order, entries in key order, all from one
+        consistent view of the state (a read transaction held while iterating;
+        do not write to the state from the same object meanwhile). This is the
         feed the lookup index is built from.
         """
         parse = _EntryParser()
-        for rec in self.lists():
-            if issuer is not None and rec.issuer != issuer:
-                continue
-            if list_id is not None and rec.list_id != list_id:
-                continue
-            for line in self.iter_lines(rec.issuer, rec.list_id):
-                yield rec.issuer, rec.list_id, rec.expires, parse(line)
+        with self._read_transaction():
+            for rec in self.lists():
+                if issuer is not None and rec.issuer != issuer:
+                    continue
+                if list_id is not None and rec.list_id != list_id:
+                    continue
+                for line in self.iter_lines(rec.issuer, rec.list_id):
+                    yield rec.issuer, rec.list_id, rec.expires, parse(line)
 
     def iter_entries(
         self, issuer: str | None = None, list_id: str | None = None
@@ -441,7 +457,7 @@ class ReceiverState:
         The SHA-256 equals the recorded state hash (checked; ``StateError``
         otherwise, and nothing is written).
         """
-        with self._transaction():  # a consistent read, even with writers around
+        with self._read_transaction():  # one consistent view, writers may go on
             rec = self.get(issuer, list_id)
             if rec is None:
                 raise StateError(f"no list {issuer}/{list_id} in the state", code="state_no_list")
