@@ -210,3 +210,11 @@ def test_luhn_agrees_with_stdnum(digits: str) -> None:
     from stdnum import luhn
 
     assert card_luhn_ok(digits) == luhn.is_valid(digits)
+
+
+def test_undecodable_bytes_are_invalid_values(tmp_path: Path, index: Index) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"phone\n138\xff00138000\n13800138000\n")
+    run = screen(path, ["phone"], index, kinds=KINDS, now=NOW)
+    assert [m.line for m in run] == [3]
+    assert run.summary.invalid == {"phone": 1}

@@ -404,7 +404,9 @@ def screen(
         path = Path(records)
         name = path.name.lower()
         try:
-            closer = path.open(encoding="utf-8", newline="")
+            # Undecodable bytes become U+FFFD, which no validator accepts: such a
+            # value is counted as invalid instead of aborting the whole run.
+            closer = path.open(encoding="utf-8", errors="replace", newline="")
         except OSError as e:
             raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
         lines: Iterator[str] = iter(closer)
