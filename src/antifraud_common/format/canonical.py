@@ -144,7 +144,16 @@ def _plain(obj: object, depth: int, max_depth: int) -> bool:
         return False
     if isinstance(obj, dict):
         for key, value in obj.items():
-            if type(key) is not str or (key and max(key) >= _ORDER_SAFE_MAX):
+            # str.isascii() is O(1) in CPython; max() only for non-ASCII keys.
+            if type(key) is not str or not (key.isascii() or max(key) < _ORDER_SAFE_MAX):
+                return False
+            # Inline the common leaves: entries are flat objects of strings.
+            kind = type(value)
+            if kind is str or value is None or kind is bool:
+                continue
+            if kind is int:
+                if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+                    continue
                 return False
             if not _plain(value, depth + 1, max_depth):
                 return False
