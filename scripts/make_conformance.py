@@ -2089,8 +2089,9 @@ def family_delta() -> None:
     )
     delta_case(
         "base-version-ahead",
-        "The receiver already holds version 6; the delta is 5 -> 6.",
-        fail("delta_base_mismatch"),
+        "The receiver already holds version 6 with other content; the delta is 5 -> 6 "
+        "(a fork of version 6).",
+        fail("fork", "delta_base_mismatch"),
         base=base,
         ops=[op_add(new[0])],
         state_version=6,
@@ -2123,7 +2124,7 @@ def family_delta() -> None:
     delta_case(
         "add-existing-key",
         "An add for a key the base already has.",
-        fail("delta_result_mismatch"),
+        fail("delta_add_existing", "delta_result_mismatch"),
         base=base,
         ops=[op_add(dict(base[1], confidence=10))],
         result=entries_bytes([dict(base[1], confidence=10) if e is base[1] else e for e in base]),
@@ -2131,7 +2132,7 @@ def family_delta() -> None:
     delta_case(
         "remove-missing-key",
         "A remove for a key the base does not have.",
-        fail("delta_result_mismatch"),
+        fail("delta_key_missing", "delta_result_mismatch"),
         base=base,
         ops=[op_remove("phone", new[0]["value"])],
         result=entries_bytes(base),
@@ -2139,7 +2140,7 @@ def family_delta() -> None:
     delta_case(
         "replace-missing-key",
         "A replace for a key the base does not have.",
-        fail("delta_result_mismatch"),
+        fail("delta_key_missing", "delta_result_mismatch"),
         base=base,
         ops=[op_replace(new[0])],
         result=entries_bytes([*base, new[0]]),
@@ -2191,7 +2192,7 @@ def family_delta() -> None:
     delta_case(
         "bad-op",
         "An unknown operation 'upsert'.",
-        fail("bad_line"),
+        fail("bad_delta_op"),
         base=base,
         ops=[op_add(new[0])],
         delta=cj({"entry": new[0], "op": "upsert"}) + b"\n",

@@ -74,5 +74,49 @@ def apply_delta(
     state_version: int,
     state_sha256: str,
 ) -> dict[str, Any]:
-    """Verify and apply a delta to ``base``; return the result's hash and count."""
-    raise NotImplementedError
+    """Verify and apply a delta to ``base``; return the result's hash and count.
+
+    The delta is verified like a list (signature, scope, validity, and its base
+    against the receiver state), its operations are checked against the
+    publishing rule, then it is applied strictly to ``base`` and the result
+    must reproduce the signed ``result_sha256`` and ``result_count``.
+    """
+    import tempfile
+
+    from antifraud_common.errors import BlacklistFormatError, DeltaMismatchError
+    from antifraud_common.exchange import delta as deltas
+    from antifraud_common.exchange.entries import EntriesScope
+    from antifraud_common.exchange.signing import verify_list
+
+    with verify_list(
+        delta,
+        sig,
+        trust=bundle,
+        state=_state(state_version, state_sha256),
+        now=now,
+    ) as verified:
+        manifest = verified.manifest
+        if not manifest.is_delta:
+            raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")
+        deltas.check_delta(
+            verified.open_verified(),
+            scope=EntriesScope.from_rule(verified.verified.rule),
+            allow_protected=manifest.allow_protected,
+        )
+        with tempfile.TemporaryDirectory(prefix="antifraud-delta-") as tmp:
+            ops = Path(tmp) / "delta.jsonl"
+            out = Path(tmp) / "result.jsonl"
+            verified.save(ops)
+            sha = deltas.apply_delta(
+                base,
+                ops,
+                out,
+                base_sha256=state_sha256,
+                result_sha256=manifest.result_sha256,
+            )
+            count = out.read_bytes().count(b"\n")
+    if count != manifest.result_count:
+        raise DeltaMismatchError(
+            f"the result has {count} entries, the manifest says {manifest.result_count}"
+        )
+    return {"sha256": sha, "count": count}
