@@ -328,3 +328,34 @@ def _fields(obj: object) -> dict[str, object]:
     import attrs
 
     return {a.name: getattr(obj, a.name) for a in attrs.fields(type(obj))}
+
+
+def test_unusable_directory_is_state_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    with pytest.raises(StateError):
+        ReceiverState.open(blocker)
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / state_mod.DB_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StateError):
+        ReceiverState.open(tmp_path / "bad")
+
+
+def test_naive_time_and_wrong_content_refused(tmp_path: Path, kit: object) -> None:
+    from datetime import datetime
+
+    s1 = kit.snapshot(tmp_path, "v1", [K.phone_entry(1)], 1)  # type: ignore[attr-defined]
+    with (
+        ReceiverState.open(tmp_path / "st") as state,
+        verify_list(s1[0], s1[1], trust=kit.trust) as v,  # type: ignore[attr-defined]
+    ):
+        with pytest.raises(StateError) as e:
+            state.accept_snapshot(v, now=datetime(2026, 1, 1))
+        assert e.value.code == "naive_datetime"
+        with pytest.raises(StateError) as e:
+            state.accept_delta(v)
+        assert e.value.code == "not_a_delta"
+        with pytest.raises(StateError) as e:
+            state.export_snapshot("mps", "nothing", tmp_path / "x.jsonl")
+        assert e.value.code == "state_no_list"
+        assert state.get(K.ISSUER, K.LIST_ID) is None

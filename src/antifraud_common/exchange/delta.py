@@ -407,10 +407,9 @@ def apply_delta(
     (codes ``delta_add_existing``, ``delta_key_missing``) naming the delta line;
     unsorted operations raise :class:`~antifraud_common.errors.BlacklistFormatError`.
     With ``base_sha256`` the base file must hash to it
-    (:class:`~antifraud_common.errors.DeltaBaseMismatchError` is raised by the
-    receiver state; here a mismatch is a ``DeltaMismatchError`` with code
-    ``delta_base_mismatch``), with ``result_sha256`` the result must hash to it
-    (``delta_result_mismatch``). On any error ``out_path`` is left untouched.
+    (:class:`~antifraud_common.errors.DeltaBaseMismatchError`), with
+    ``result_sha256`` the result must hash to it (``DeltaMismatchError``,
+    ``delta_result_mismatch``). On any error ``out_path`` is left untouched.
     """
     base_digest = StreamDigest()
     out = _write_lines(
