@@ -495,3 +495,14 @@ def test_fast_path_agrees_with_exact_path(index: int, pos: int, byte: int) -> No
         return
     s = check_entries(io.BytesIO(data + b"\n"), protected=NO_PROTECTED, collect=True)
     assert s.ok == _exact_ok(data), data
+
+
+def test_limits_apply_to_fast_path_lines(tmp_path: Path) -> None:
+    from antifraud_common.format.jsonl import Limits
+
+    p = tmp_path / "x.jsonl"
+    write_entries(p, [entry("13800138000"), entry("13912345678")])
+    s = validate_entries_file(p, protected=NO_PROTECTED, limits=Limits(max_line_bytes=150))
+    assert [x.code for x in s.problems] == ["jsonl_line_too_long"] * 2
+    s = validate_entries_file(p, protected=NO_PROTECTED, limits=Limits(max_entries=1))
+    assert s.problems[0].code == "jsonl_too_many_entries" and not s.complete

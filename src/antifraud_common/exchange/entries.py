@@ -424,38 +424,48 @@ class _Checker:
             for m in matches
             if m is not None and m[3] == b"phone" and m[5].isascii()
         ]
-        verdicts = iter(phone_validate_many(phones)) if phones else iter(())
+        phone_ok = iter(
+            [
+                canon == raw
+                for raw, (canon, _err) in zip(phones, phone_validate_many(phones), strict=True)
+            ]
+        )
+        phone_values = iter(phones)
         cache = self.cache
         case_refs, spans = cache.case_refs, cache.spans
         kinds_ok, actions_ok = self.kinds_ok, self.actions_ok
-        max_line = self.limits.max_line_bytes
+        # One length check per chunk; per line only when some line is too long.
+        long_lines = max(map(len, lines), default=0) > self.limits.max_line_bytes
+        check_protected = self.matcher is not None
+        prefilter = self.prefilter
         prev = self.prev
         problems = self.problems
-        for offset, m in enumerate(matches):
-            lineno = start + offset + 1
+        for lineno, m in enumerate(matches, start + 1):
+            fast = False
             if m is not None:
                 action, case_ref, kind, span, value_b = m.groups()
-                if not value_b.isascii():
+                if kind == b"phone" and value_b.isascii():
+                    value = next(phone_values)
+                    fast = next(phone_ok)
+                elif value_b.isascii():
+                    value = value_b.decode("ascii")
+                    fast = kind != b"phone" and cache.value_ok(kind, value)
+                else:
                     try:
                         value = value_b.decode("utf-8")
+                        fast = kind != b"phone" and cache.value_ok(kind, value)
                     except UnicodeDecodeError:
-                        value = ""
-                else:
-                    value = value_b.decode("ascii")
-                if kind == b"phone":
-                    fast = value_b.isascii() and next(verdicts)[0] == value
-                else:
-                    fast = bool(value) and cache.value_ok(kind, value)
+                        pass
                 fast = (
                     fast
-                    and len(lines[offset]) <= max_line
                     and (case_ref in case_refs or cache.case_ref(case_ref))
                     and (span in spans or cache.span(span))
+                    and not (
+                        long_lines and len(lines[lineno - start - 1]) > self.limits.max_line_bytes
+                    )
                 )
-            else:
-                fast = False
             if not fast:
-                got = self._slow(lines[offset], lineno)
+                got = self._slow(lines[lineno - start - 1], lineno)
                 if got is None:
                     continue
                 kind, action, value_b, value = got
@@ -477,9 +487,7 @@ class _Checker:
                 self._scope_problem("kind", kind, lineno)
             if actions_ok is not None and action not in actions_ok:
                 self._scope_problem("action", action, lineno)
-            if self.matcher is not None and (
-                self.prefilter is None or self.prefilter.may_match(kind, value)
-            ):
+            if check_protected and (prefilter is None or prefilter.may_match(kind, value)):
                 self._protected(kind, value, lineno)
         self.prev = prev
         self.lineno = start + len(lines)
