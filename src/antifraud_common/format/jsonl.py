@@ -194,9 +194,9 @@ def _iter_stream(
                     _check_line(line, offset, limits)
             for line in lines:
                 lineno += 1
-                if digest is not None:
-                    digest.line_count = lineno
                 yield lineno, line
+            if digest is not None:
+                digest.line_count = lineno
         if len(pending) > limits.max_line_bytes:
             raise BlacklistFormatError(
                 f"line longer than {limits.max_line_bytes} bytes",
