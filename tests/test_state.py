@@ -359,3 +359,17 @@ def test_naive_time_and_wrong_content_refused(tmp_path: Path, kit: object) -> No
             state.export_snapshot("mps", "nothing", tmp_path / "x.jsonl")
         assert e.value.code == "state_no_list"
         assert state.get(K.ISSUER, K.LIST_ID) is None
+
+
+def test_chunk_keys_match_entry_key_with_escapes() -> None:
+    from antifraud_common.exchange.delta import entry_key
+    from antifraud_common.format import canonical
+
+    lines = [
+        canonical.dumps({"case_ref": ',"kind":"x', "kind": "bank_account", "value": v}) + b"\n"
+        for v in ("1", 'a"b', "z")
+    ]
+    data = b"".join(lines)
+    assert state_mod._chunk_keys(data, lines) == [entry_key(line) for line in lines]
+    plain = lines[:1] + lines[2:]
+    assert state_mod._chunk_keys(b"".join(plain), plain) == [entry_key(x) for x in plain]

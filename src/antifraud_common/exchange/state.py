@@ -43,6 +43,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import sqlite3
 import stat
 import threading
@@ -738,18 +739,32 @@ def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[s
 
 
 Op = tuple[str, Key, bytes | None, int]
-_IN_BATCH: Final = 400
+_WRITE_BATCH: Final = 512
+# Keys of every line of a chunk in one pass: in a canonical entry the first
+# ``"kind":"`` member is the kind and the last member is the value; a raw quote
+# cannot occur inside a JSON string, so neither marker can be spoofed.
+_LINE_KEYS: Final = re.compile(rb'[{,]"kind":"([a-z_]+)"[^\n]*?,"value":"([^\n]*)"\}\n')
 
 
-def _merge_chunk(lines: list[bytes], ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
-    """Merge sorted ``ops`` into one chunk's lines; return the replacement chunks."""
+def _chunk_keys(data: bytes, lines: list[bytes]) -> list[Key]:
+    found = _LINE_KEYS.findall(data)
+    if len(found) != len(lines) or any(b"\\" in v for _k, v in found):
+        return [entry_key(line) for line in lines]  # escapes: the exact path
+    return found
+
+
+def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
+    """Merge sorted ``ops`` into one chunk's bytes; return the replacement chunks."""
+    lines = data.splitlines(keepends=True)
+    keys = _chunk_keys(data, lines)
     out: list[bytes] = []
-    known: dict[int, Key] = {}
+    out_keys: list[Key] = []
     pos = 0
     for op, k, body, lineno in ops:
-        lo = bisect.bisect_left(lines, k, lo=pos, key=entry_key)
+        lo = bisect.bisect_left(keys, k, lo=pos)
         out.extend(lines[pos:lo])
-        exists = lo < len(lines) and entry_key(lines[lo]) == k
+        out_keys.extend(keys[pos:lo])
+        exists = lo < len(keys) and keys[lo] == k
         if op == OP_ADD and exists:
             raise DeltaMismatchError(
                 f"add of a key the state already has ({_shown(k)})",
@@ -764,18 +779,53 @@ def _merge_chunk(lines: list[bytes], ops: list[Op]) -> list[tuple[bytes, int, by
             )
         pos = lo + 1 if exists else lo
         if body is not None:
-            known[len(out)] = k
             out.append(body + b"\n")
+            out_keys.append(k)
     out.extend(lines[pos:])
+    out_keys.extend(keys[pos:])
     if not out:
         return []
     step = len(out) if len(out) <= 2 * CHUNK_LINES else CHUNK_LINES
-    pieces = []
-    for i in range(0, len(out), step):
-        part = out[i : i + step]
-        first = known.get(i) or entry_key(out[i])
-        pieces.append((_key_blob(first), len(part), b"".join(part)))
-    return pieces
+    return [
+        (_key_blob(out_keys[i]), len(out[i : i + step]), b"".join(out[i : i + step]))
+        for i in range(0, len(out), step)
+    ]
+
+
+class _ChunkFinder:
+    """Finds the chunk whose key range holds a key, by two B-tree seeks per chunk.
+
+    Chunk ``c`` covers ``[c.first_key, next.first_key)``; keys below the first
+    chunk belong to the first chunk. Sorted lookups reuse the current chunk
+    while the key stays below its upper bound.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, issuer: str, list_id: str) -> None:
+        self._conn = conn
+        self._list = (issuer, list_id)
+
+    def find(self, kb: bytes) -> tuple[bytes | None, bytes, bytes | None]:
+        """Return ``(first_key or None, data, upper bound or None)`` for key blob ``kb``."""
+        row = self._conn.execute(
+            "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? AND first_key<=? "
+            "ORDER BY first_key DESC LIMIT 1",
+            (*self._list, kb),
+        ).fetchone()
+        if row is None:
+            row = self._conn.execute(
+                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "
+                "ORDER BY first_key LIMIT 1",
+                self._list,
+            ).fetchone()
+        if row is None:  # an empty list
+            return None, b"", None
+        first = bytes(row[0])
+        nxt = self._conn.execute(
+            "SELECT first_key FROM chunks WHERE issuer=? AND list_id=? AND first_key>? "
+            "ORDER BY first_key LIMIT 1",
+            (*self._list, first),
+        ).fetchone()
+        return first, bytes(row[1]), None if nxt is None else bytes(nxt[0])
 
 
 def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO) -> dict[str, int]:
@@ -785,17 +835,33 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
     entries table gets one insert, update or delete per operation.
     """
     issuer, list_id = key
-    firsts = [
-        bytes(r[0])
-        for r in conn.execute(
-            "SELECT first_key FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key", key
-        )
-    ]
+    finder = _ChunkFinder(conn, issuer, list_id)
     counts = {OP_ADD: 0, OP_REPLACE: 0, OP_REMOVE: 0}
     adds: list[tuple[str, str, str, str, bytes]] = []
     replaces: list[tuple[bytes, str, str, str, str]] = []
     removes: list[tuple[str, str, str, str]] = []
-    groups: dict[int, list[Op]] = {}
+    deletes: list[tuple[str, str, bytes]] = []
+    inserts: list[tuple[str, str, bytes, int, bytes]] = []
+    group: list[Op] = []
+    first: bytes | None = None
+    data = b""
+    upper: bytes | None = None
+
+    def flush_group() -> None:
+        if first is not None:
+            deletes.append((issuer, list_id, first))
+        for fk, n, blob in _merge_chunk(data, group):
+            inserts.append((issuer, list_id, fk, n, blob))
+        group.clear()
+
+    def write() -> None:
+        # Old first keys are deleted before the new chunks go in: a new chunk
+        # may start with its old chunk's key, never with another chunk's.
+        conn.executemany("DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?", deletes)
+        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", inserts)
+        deletes.clear()
+        inserts.clear()
+
     for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
         counts[op] += 1
         kind, value = k[0].decode(), k[1].decode("utf-8")
@@ -807,31 +873,18 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
             replaces.append((body + b"\n", issuer, list_id, kind, value))
         else:
             removes.append((issuer, list_id, kind, value))
-        # The chunk whose range holds k; keys below the first chunk go to it.
-        index = max(bisect.bisect_right(firsts, _key_blob(k)) - 1, 0 if firsts else -1)
-        groups.setdefault(index, []).append((op, k, body, lineno))
-    touched = list(groups)
-    for start in range(0, len(touched), _IN_BATCH):
-        batch = touched[start : start + _IN_BATCH]
-        wanted = [firsts[i] for i in batch if i >= 0]
-        found: dict[bytes, bytes] = {}
-        if wanted:
-            marks = ",".join("?" * len(wanted))
-            sql = (
-                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "  # noqa: S608 - only ? marks
-                f"AND first_key IN ({marks})"
-            )
-            found = {bytes(fk): bytes(d) for fk, d in conn.execute(sql, (*key, *wanted))}
-        new_rows: list[tuple[str, str, bytes, int, bytes]] = []
-        for i in batch:
-            lines = found[firsts[i]].splitlines(keepends=True) if i >= 0 else []
-            for fk, n, data in _merge_chunk(lines, groups[i]):
-                new_rows.append((issuer, list_id, fk, n, data))
-        conn.executemany(
-            "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
-            [(issuer, list_id, fk) for fk in wanted],
-        )
-        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", new_rows)
+        kb = _key_blob(k)
+        if not group or (upper is not None and kb >= upper):
+            if group:
+                flush_group()
+                if len(deletes) >= _WRITE_BATCH:
+                    write()
+            # Chunks at or above ``upper`` are untouched so far: seeks stay valid.
+            first, data, upper = finder.find(kb)
+        group.append((op, k, body, lineno))
+    if group:
+        flush_group()
+    write()
     try:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
     except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
