@@ -275,6 +275,7 @@ def _node() -> str | None:
     return node
 
 
+@pytest.mark.slow
 @pytest.mark.interop
 def test_node_verifier_passes_its_families(capsys):
     node = _node()

@@ -1,0 +1,681 @@
+// A second, independent verifier of antifraud_common signed lists, in Node.js with
+// built-in modules only (node:crypto, node:fs). It speaks the conformance protocol
+// of docs/conformance.md, so the same cases run against it and against the Python
+// library:
+//
+//   node verifier.mjs verify --entries F --sig F --trust F --trust-sig F --now T
+//                            [--state-version N --state-sha256 H] [--grace-seconds S]
+//   node verifier.mjs trust-walk --trusted F --trusted-sig F --now T [--bundle F --bundle-sig F]...
+//   node verifier.mjs thumbprint --jwk F
+//   node verifier.mjs jws-verify --jws F --jwk F
+//
+// It implements the signature, trust and hash parts of verification: a strict
+// I-JSON parser (duplicate names, floats, lone surrogates, BOM refused), strict
+// base64url, General JSON JWS parsing, kid = RFC 7638 thumbprint, Ed25519 and ES256
+// with the algorithm taken from the trusted key, thresholds counting each key once,
+// scope of issuer, list type, kinds and actions, expiry at the given time, receiver
+// state (rollback, fork), the entries file's length, SHA-256 and line count, and the
+// trust bundle chain walk with both root thresholds. It does not check entry lines
+// (canonical form, identifier validity, order, protected numbers), deltas, canonical
+// JSON output or identifiers: those commands exit 2 ("unsupported").
+//
+// Output: one JSON line, {"ok":true,...} or {"ok":false,"code":"..."}; exit 0.
+import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+
+class Refusal extends Error {
+  constructor(code, message) {
+    super(message || code);
+    this.code = code;
+  }
+}
+const refuse = (code, message) => { throw new Refusal(code, message); };
+
+// ------------------------------------------------------------------ strict JSON
+
+const MAX_SAFE = 9007199254740991n;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function decodeUtf8(buf) {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) refuse('json_bom');
+  if (buf.length >= 2 && ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff))) {
+    refuse('json_bom');
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(buf);
+  } catch {
+    return refuse('json_invalid_utf8');
+  }
+}
+
+// Parse untrusted JSON in the profile of docs/spec (RFC 8785 without floats).
+function parseStrict(buf, { maxBytes = 8 * 1024 * 1024, maxDepth = 32 } = {}) {
+  if (buf.length > maxBytes) refuse('json_too_large');
+  const text = decodeUtf8(buf);
+  let i = 0;
+  let surrogate = false;
+  const ws = () => { while (i < text.length && ' \t\n\r'.includes(text[i])) i += 1; };
+  const syntax = () => refuse('json_syntax', `at ${i}`);
+  function value(depth) {
+    ws();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      if (depth >= maxDepth) refuse('json_too_deep');
+      return c === '{' ? object(depth + 1) : array(depth + 1);
+    }
+    if (c === '"') return string();
+    if (c === '-' || (c >= '0' && c <= '9')) return number();
+    for (const [word, v] of [['true', true], ['false', false], ['null', null]]) {
+      if (text.startsWith(word, i)) { i += word.length; return v; }
+    }
+    for (const word of ['NaN', 'Infinity', '-Infinity']) if (text.startsWith(word, i)) refuse('json_nonfinite');
+    return syntax();
+  }
+  function object(depth) {
+    i += 1;
+    const out = Object.create(null);
+    const names = new Set();
+    ws();
+    if (text[i] === '}') { i += 1; return out; }
+    for (;;) {
+      ws();
+      if (text[i] !== '"') syntax();
+      const name = string();
+      ws();
+      if (text[i] !== ':') syntax();
+      i += 1;
+      const v = value(depth);
+      if (names.has(name)) refuse('json_duplicate_key');
+      names.add(name);
+      out[name] = v;
+      ws();
+      if (text[i] === ',') { i += 1; continue; }
+      if (text[i] === '}') { i += 1; return out; }
+      syntax();
+    }
+  }
+  function array(depth) {
+    i += 1;
+    const out = [];
+    ws();
+    if (text[i] === ']') { i += 1; return out; }
+    for (;;) {
+      out.push(value(depth));
+      ws();
+      if (text[i] === ',') { i += 1; continue; }
+      if (text[i] === ']') { i += 1; return out; }
+      syntax();
+    }
+  }
+  function string() {
+    i += 1;
+    let out = '';
+    for (;;) {
+      if (i >= text.length) syntax();
+      const c = text[i];
+      if (c === '"') { i += 1; break; }
+      if (c < ' ') syntax();
+      if (c === '\\') {
+        const e = text[i + 1];
+        const simple = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+        if (e in simple) { out += simple[e]; i += 2; continue; }
+        if (e === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) {
+          out += String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+          i += 6;
+          continue;
+        }
+        syntax();
+      }
+      out += c;
+      i += 1;
+    }
+    if (LONE_SURROGATE.test(out)) surrogate = true;
+    return out;
+  }
+  function number() {
+    const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i));
+    if (!m) syntax();
+    i += m[0].length;
+    if (m[2] !== undefined || m[3] !== undefined) refuse('json_float');
+    if (m[0] === '-0') refuse('json_negative_zero');
+    const n = BigInt(m[0]);
+    if (n > MAX_SAFE || n < -MAX_SAFE) refuse('json_integer_range');
+    return Number(n);
+  }
+  const result = value(0);
+  ws();
+  if (i !== text.length) syntax();
+  if (surrogate) refuse('json_lone_surrogate');
+  return result;
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isInt = (v) => typeof v === 'number' && Number.isInteger(v);
+
+// RFC 8785 serialisation of profile values (no floats): JS sorts strings by UTF-16
+// code units and JSON.stringify escapes strings exactly as JCS does.
+function canonical(v) {
+  if (v === null || typeof v === 'boolean' || typeof v === 'string') return JSON.stringify(v);
+  if (isInt(v)) return String(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const names = Object.keys(v).sort();
+  return `{${names.map((n) => `${JSON.stringify(n)}:${canonical(v[n])}`).join(',')}}`;
+}
+const canonicalBytes = (v) => Buffer.from(canonical(v), 'utf8');
+
+// ---------------------------------------------------------------- base64url, keys
+
+function b64url(text, code) {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) refuse(code);
+  const raw = Buffer.from(text, 'base64url');
+  if (raw.toString('base64url') !== text) refuse(code); // unused bits set
+  return raw;
+}
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+// A strict public JWK: Ed25519 (OKP) or P-256 (EC); returns {alg, kid, key}.
+function publicKey(jwk) {
+  if (!isObject(jwk)) refuse('jwk_invalid');
+  const names = Object.keys(jwk);
+  if (names.some((n) => PRIVATE_MEMBERS.includes(n))) refuse('jwk_private_member');
+  let required;
+  let alg;
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') {
+    required = ['crv', 'kty', 'x'];
+    alg = 'Ed25519';
+  } else if (jwk.kty === 'EC' && jwk.crv === 'P-256') {
+    required = ['crv', 'kty', 'x', 'y'];
+    alg = 'ES256';
+  } else {
+    refuse('jwk_unsupported');
+  }
+  for (const n of required.filter((r) => r === 'x' || r === 'y')) {
+    if (typeof jwk[n] !== 'string' || b64url(jwk[n], 'jwk_invalid').length !== 32) refuse('jwk_invalid');
+  }
+  const members = Object.fromEntries(required.map((n) => [n, jwk[n]]));
+  let key;
+  try {
+    key = createPublicKey({ key: members, format: 'jwk' });
+  } catch {
+    refuse('jwk_invalid');
+  }
+  if (names.some((n) => !required.includes(n) && !['kid', 'alg', 'use'].includes(n))) refuse('jwk_unsupported');
+  const kid = createHash('sha256').update(canonicalBytes(members)).digest('base64url');
+  if ('kid' in jwk && jwk.kid !== kid) refuse('jwk_mismatch');
+  if ('alg' in jwk && !(alg === 'Ed25519' ? ['Ed25519', 'EdDSA'] : ['ES256']).includes(jwk.alg)) {
+    refuse('jwk_mismatch');
+  }
+  if ('use' in jwk && jwk.use !== 'sig') refuse('jwk_mismatch');
+  return { alg, kid, key };
+}
+
+function algorithmOf(name) {
+  if (name === 'none') refuse('jws_alg_none');
+  if (name === 'Ed25519' || name === 'EdDSA') return 'Ed25519';
+  if (name === 'ES256') return 'ES256';
+  return refuse('jws_alg_unsupported');
+}
+
+function verifyWith(pk, signature, input) {
+  try {
+    if (pk.alg === 'Ed25519') return cryptoVerify(null, input, pk.key, signature);
+    return cryptoVerify('sha256', input, { key: pk.key, dsaEncoding: 'ieee-p1363' }, signature);
+  } catch {
+    return false;
+  }
+}
+
+// ------------------------------------------------------------------------- JWS
+
+const HEADER_MEMBERS = ['alg', 'kid', 'typ'];
+const TYP_RE = /^[\x21-\x7e]{1,255}$/;
+
+function parseJws(bytes, { maxBytes, typ }) {
+  const doc = parseStrict(bytes, { maxBytes, maxDepth: 4 });
+  const members = isObject(doc) ? Object.keys(doc).sort().join(',') : '';
+  if (members !== 'payload,signatures') refuse('jws_members');
+  if (typeof doc.payload !== 'string') refuse('jws_members');
+  const payload = b64url(doc.payload, 'jws_base64');
+  if (!Array.isArray(doc.signatures)) refuse('jws_members');
+  if (doc.signatures.length === 0) refuse('jws_no_signatures');
+  if (doc.signatures.length > 32) refuse('jws_too_many_signatures');
+  const signatures = [];
+  const seen = new Set();
+  let duplicate = false;
+  for (const item of doc.signatures) {
+    if (!isObject(item)) refuse('jws_members');
+    if ('header' in item) refuse('jws_unprotected_header');
+    if (Object.keys(item).sort().join(',') !== 'protected,signature') refuse('jws_members');
+    if (typeof item.protected !== 'string' || typeof item.signature !== 'string') refuse('jws_members');
+    const header = parseStrict(b64url(item.protected, 'jws_base64'), { maxBytes: 1024, maxDepth: 2 });
+    if (!isObject(header)) refuse('jws_header');
+    if ('crit' in header) refuse('jws_crit');
+    if (Object.keys(header).some((n) => !HEADER_MEMBERS.includes(n))) refuse('jws_header_member');
+    for (const n of HEADER_MEMBERS) if (typeof header[n] !== 'string') refuse('jws_header');
+    const alg = algorithmOf(header.alg);
+    if (!/^[A-Za-z0-9_-]{43}$/.test(header.kid)) refuse('jws_kid');
+    if (!TYP_RE.test(header.typ)) refuse('jws_header');
+    if (typ !== undefined && header.typ !== typ) refuse('jws_typ');
+    const signature = b64url(item.signature, 'jws_base64');
+    if (signature.length !== 64) refuse('jws_signature_length');
+    if (seen.has(header.kid)) duplicate = true;
+    seen.add(header.kid);
+    signatures.push({ alg, kid: header.kid, signature, input: Buffer.from(`${item.protected}.${doc.payload}`, 'ascii') });
+  }
+  return { payload, signatures, duplicate };
+}
+
+// Kids of the trusted keys (a Map kid -> key) with a valid signature; each key once.
+function validKids(parsed, keys) {
+  const valid = new Set();
+  for (const s of parsed.signatures) {
+    const pk = keys.get(s.kid);
+    if (pk && pk.alg === s.alg && verifyWith(pk, s.signature, s.input)) valid.add(s.kid);
+  }
+  return valid;
+}
+
+// ------------------------------------------------------------------ time, ids
+
+const TS_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
+function timestamp(text, code) {
+  const m = typeof text === 'string' ? TS_RE.exec(text) : null;
+  if (!m) refuse(code);
+  const [y, mo, d, h, mi, s] = m.slice(1).map(Number);
+  const t = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(t);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d
+      || h > 23 || mi > 59 || s > 59) refuse(code);
+  return t / 1000;
+}
+const ID_RE = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const KINDS = ['bank_account', 'bank_card', 'iccid', 'imei', 'payment_account', 'phone'];
+const ACTIONS = ['block', 'freeze', 'hold', 'watch'];
+const sortedUnique = (list) => list.every((v, k) => k === 0 || list[k - 1] < v);
+
+// ---------------------------------------------------------------- trust bundle
+
+const ROOT = '@root';
+
+function exactMembers(obj, names) {
+  if (!isObject(obj) || Object.keys(obj).sort().join(',') !== [...names].sort().join(',')) {
+    refuse('trust_invalid');
+  }
+}
+
+function parseBundle(bytes) {
+  if (bytes.length > 4 * 1024 * 1024) refuse('trust_too_large');
+  let doc;
+  try {
+    doc = parseStrict(bytes, { maxBytes: 4 * 1024 * 1024 });
+  } catch (e) {
+    if (e instanceof Refusal) refuse('trust_invalid');
+    throw e;
+  }
+  exactMembers(doc, ['format', 'format_version', 'bundle_id', 'version', 'issued_at', 'expires', 'root', 'members']);
+  if (doc.format !== 'antifraud-trust') refuse('wrong_payload_type');
+  if (doc.format_version !== 1) refuse('trust_invalid');
+  const issued = timestamp(doc.issued_at, 'trust_invalid');
+  const expires = timestamp(doc.expires, 'trust_invalid');
+  if (typeof doc.bundle_id !== 'string' || !ID_RE.test(doc.bundle_id)) refuse('trust_invalid');
+  if (!isInt(doc.version) || doc.version < 1) refuse('trust_invalid');
+  if (expires <= issued) refuse('trust_invalid');
+  const keysOf = (list) => {
+    if (!Array.isArray(list)) refuse('trust_invalid');
+    return list.map((jwk) => {
+      try {
+        return publicKey(jwk);
+      } catch (e) {
+        if (e instanceof Refusal) refuse(e.code);
+        throw e;
+      }
+    });
+  };
+  const threshold = (v) => { if (!isInt(v) || v < 1 || v > 1000) refuse('trust_invalid'); return v; };
+  exactMembers(doc.root, ['keys', 'threshold']);
+  const rootKeys = keysOf(doc.root.keys);
+  const rootThreshold = threshold(doc.root.threshold);
+  if (rootThreshold > rootKeys.length) refuse('trust_invalid');
+  if (!Array.isArray(doc.members)) refuse('trust_invalid');
+  let canonicalLists = sortedUnique(rootKeys.map((k) => k.kid));
+  const members = new Map();
+  for (const m of doc.members) {
+    exactMembers(m, ['agency', 'name', 'keys', 'publish']);
+    if (typeof m.agency !== 'string' || !ID_RE.test(m.agency)) refuse('trust_invalid');
+    if (typeof m.name !== 'string' || m.name.length < 1 || m.name.length > 200 || m.name !== m.name.trim()) {
+      refuse('trust_invalid');
+    }
+    const keys = keysOf(m.keys);
+    if (keys.length === 0) refuse('trust_invalid');
+    canonicalLists &&= sortedUnique(keys.map((k) => k.kid));
+    if (!Array.isArray(m.publish)) refuse('trust_invalid');
+    const rules = new Map();
+    for (const r of m.publish) {
+      exactMembers(r, ['list_type', 'kinds', 'actions', 'threshold', 'signers']);
+      if (typeof r.list_type !== 'string' || !ID_RE.test(r.list_type)) refuse('trust_invalid');
+      for (const [list, allowed] of [[r.kinds, KINDS], [r.actions, ACTIONS]]) {
+        if (!Array.isArray(list) || list.length === 0 || list.some((v) => !allowed.includes(v))) refuse('trust_invalid');
+        if (new Set(list).size !== list.length) refuse('trust_invalid');
+        canonicalLists &&= sortedUnique(list);
+      }
+      if (!Array.isArray(r.signers) || r.signers.some((a) => typeof a !== 'string' || !ID_RE.test(a))) refuse('trust_invalid');
+      if (new Set(r.signers).size !== r.signers.length) refuse('trust_invalid');
+      canonicalLists &&= r.signers.length > 0 && sortedUnique(r.signers);
+      if (rules.has(r.list_type)) refuse('trust_invalid');
+      rules.set(r.list_type, {
+        kinds: r.kinds, actions: r.actions, threshold: threshold(r.threshold),
+        signers: r.signers.length ? r.signers : [m.agency],
+      });
+    }
+    canonicalLists &&= sortedUnique(m.publish.map((r) => r.list_type));
+    if (members.has(m.agency)) refuse('trust_invalid');
+    members.set(m.agency, { agency: m.agency, keys, rules });
+  }
+  canonicalLists &&= sortedUnique(doc.members.map((m) => m.agency));
+  const owners = new Map();
+  for (const [owner, keys] of [[ROOT, rootKeys], ...[...members.values()].map((m) => [m.agency, m.keys])]) {
+    for (const k of keys) {
+      if (owners.has(k.kid)) refuse('trust_duplicate_key');
+      owners.set(k.kid, { owner, key: k });
+    }
+  }
+  for (const m of members.values()) {
+    for (const rule of m.rules.values()) {
+      if (rule.signers.some((a) => !members.has(a))) refuse('trust_invalid');
+      const available = rule.signers.reduce((n, a) => n + members.get(a).keys.length, 0);
+      if (rule.threshold > available) refuse('trust_invalid');
+    }
+  }
+  if (!canonicalLists || !canonicalBytes(doc).equals(bytes)) refuse('trust_not_canonical');
+  return {
+    bytes, id: doc.bundle_id, version: doc.version, expires,
+    rootKeys: new Map(rootKeys.map((k) => [k.kid, k])), rootThreshold, members, owners,
+  };
+}
+
+function rootKidsSigned(bundleBytes, sigBytes, signer) {
+  if (sigBytes.length > 4 * 1024 * 1024) refuse('trust_too_large');
+  let parsed;
+  try {
+    parsed = parseJws(sigBytes, { maxBytes: 4 * 1024 * 1024, typ: 'antifraud-trust+json' });
+    if (parsed.duplicate) refuse('jws_duplicate_kid');
+    if (!parsed.payload.equals(bundleBytes)) refuse('payload_mismatch');
+  } catch (e) {
+    if (e instanceof Refusal) refuse(`trust_${e.code}`);
+    throw e;
+  }
+  return validKids(parsed, signer.rootKeys).size;
+}
+
+function checkRoot(bundleBytes, sigBytes, signer, rotation) {
+  const n = rootKidsSigned(bundleBytes, sigBytes, signer);
+  if (n < signer.rootThreshold) {
+    if (rotation) refuse('trust_rotation_threshold');
+    refuse(n ? 'trust_threshold_not_met' : 'trust_signature_invalid');
+  }
+}
+
+function selfSigned(bundleBytes, sigBytes) {
+  const bundle = parseBundle(bundleBytes);
+  checkRoot(bundleBytes, sigBytes, bundle, false);
+  return bundle;
+}
+
+function checkFresh(bundle, now, grace = 0) {
+  if (now >= bundle.expires + grace) refuse('trust_expired');
+}
+
+function rotate(current, newBytes, newSig) {
+  const next = parseBundle(newBytes);
+  if (next.id !== current.id) refuse('trust_wrong_bundle');
+  if (next.version === current.version) {
+    if (!newBytes.equals(current.bytes)) refuse('trust_fork');
+    return current;
+  }
+  if (next.version < current.version) refuse('trust_rollback');
+  if (next.version !== current.version + 1) refuse('trust_version_gap');
+  checkRoot(newBytes, newSig, current, true);
+  checkRoot(newBytes, newSig, next, true);
+  return next;
+}
+
+function walk(current, candidates, now) {
+  const byVersion = new Map();
+  for (const [b, s] of candidates) {
+    const parsed = parseBundle(b);
+    const seen = byVersion.get(parsed.version);
+    if (seen && !seen[0].equals(b)) refuse('trust_fork');
+    byVersion.set(parsed.version, [b, s]);
+  }
+  const mine = byVersion.get(current.version);
+  if (mine && !mine[0].equals(current.bytes)) refuse('trust_fork');
+  const newer = [...byVersion.keys()].filter((v) => v > current.version).sort((a, b) => a - b);
+  if (newer.length > 256) refuse('trust_chain_too_long');
+  let trusted = current;
+  for (const v of newer) {
+    if (v !== trusted.version + 1) refuse('trust_version_gap');
+    trusted = rotate(trusted, ...byVersion.get(v));
+  }
+  checkFresh(trusted, now);
+  return trusted;
+}
+
+// -------------------------------------------------------------------- manifest
+
+const MANIFEST_KEYS = ['byte_length', 'content', 'entry_count', 'expires', 'format', 'format_version',
+  'issued_at', 'issuer', 'list_id', 'list_type', 'sha256', 'version'];
+const DELTA_KEYS = ['base_sha256', 'base_version', 'result_count', 'result_sha256'];
+
+function parseManifest(payload) {
+  let doc;
+  try {
+    doc = parseStrict(payload, { maxBytes: 1024 * 1024 });
+  } catch (e) {
+    if (e instanceof Refusal) refuse('manifest_invalid');
+    throw e;
+  }
+  if (!canonicalBytes(doc).equals(payload)) refuse('manifest_not_canonical');
+  const bad = () => refuse('manifest_invalid');
+  if (!isObject(doc)) bad();
+  const names = Object.keys(doc);
+  if (names.some((n) => !MANIFEST_KEYS.includes(n) && !DELTA_KEYS.includes(n) && n !== 'allow_protected')) bad();
+  if (MANIFEST_KEYS.some((n) => !(n in doc))) bad();
+  if (doc.format !== 'antifraud-manifest' || doc.format_version !== 1) bad();
+  for (const n of ['content', 'issuer', 'list_id', 'list_type', 'sha256', 'issued_at', 'expires']) {
+    if (typeof doc[n] !== 'string') bad();
+  }
+  if (!['snapshot', 'delta'].includes(doc.content)) bad();
+  const delta = doc.content === 'delta';
+  if (delta ? DELTA_KEYS.some((n) => !(n in doc)) : DELTA_KEYS.some((n) => n in doc)) bad();
+  for (const n of ['issuer', 'list_id', 'list_type']) if (!ID_RE.test(doc[n])) bad();
+  const count = (v) => isInt(v) && v >= 0;
+  for (const n of ['version', 'entry_count', 'byte_length', ...(delta ? ['base_version', 'result_count'] : [])]) {
+    if (!count(doc[n])) bad();
+  }
+  if (doc.version < 1) bad();
+  for (const n of ['sha256', ...(delta ? ['base_sha256', 'result_sha256'] : [])]) {
+    if (typeof doc[n] !== 'string' || !/^[0-9a-f]{64}$/.test(doc[n])) bad();
+  }
+  const issuedAt = timestamp(doc.issued_at, 'manifest_invalid');
+  const expires = timestamp(doc.expires, 'manifest_invalid');
+  if (expires <= issuedAt) bad();
+  if (delta && !(doc.base_version >= 1 && doc.base_version < doc.version)) bad();
+  if ('allow_protected' in doc) {
+    const list = doc.allow_protected;
+    if (!Array.isArray(list) || list.length === 0) bad();
+    const keys = list.map((item) => {
+      if (!isObject(item) || Object.keys(item).sort().join(',') !== 'kind,value') bad();
+      if (!KINDS.includes(item.kind) || typeof item.value !== 'string') bad();
+      return `${item.kind}\u0000${item.value}`;
+    });
+    if (!sortedUnique(keys)) bad();
+  }
+  return { ...doc, issuedAt, expiresAt: expires };
+}
+
+// ----------------------------------------------------------------- entries file
+
+function hashFile(path, expectedLength) {
+  const size = statSync(path).size;
+  if (size !== expectedLength) refuse('length_mismatch');
+  const h = createHash('sha256');
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  let lines = 0;
+  let total = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > expectedLength) refuse('length_mismatch');
+      const part = chunk.subarray(0, n);
+      h.update(part);
+      for (let k = part.indexOf(10); k !== -1; k = part.indexOf(10, k + 1)) lines += 1;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  if (total !== expectedLength) refuse('length_mismatch');
+  return { sha256: h.digest('hex'), lines };
+}
+
+// Scope of each entry line (kind and action within the publishing rule). Lines that
+// are not entry objects are left to a full validator: this verifier does not check them.
+function checkEntryScope(path, rule) {
+  const text = readFileSync(path).toString('utf8');
+  for (const line of text.split('\n')) {
+    let obj;
+    try { obj = JSON.parse(line); } catch { continue; }
+    if (!isObject(obj) || typeof obj.kind !== 'string' || typeof obj.action !== 'string') continue;
+    if (!rule.kinds.includes(obj.kind) || !rule.actions.includes(obj.action)) refuse('out_of_scope');
+  }
+}
+
+// ---------------------------------------------------------------------- commands
+
+const read = (path) => readFileSync(path);
+
+function cmdVerify(a) {
+  const now = timestamp(a.now, 'invalid_now');
+  const bundle = selfSigned(read(a.trust), read(a['trust-sig']));
+  checkFresh(bundle, now);
+  // 1. size and syntax
+  const sigBytes = read(a.sig);
+  if (sigBytes.length > 1024 * 1024) refuse('jws_too_large');
+  const parsed = parseJws(sigBytes, { maxBytes: 1024 * 1024, typ: 'antifraud-manifest+json' });
+  if (parsed.duplicate) refuse('jws_duplicate_kid');
+  // 2. signatures by member keys, before the payload is read
+  const memberKeys = new Map([...bundle.owners].filter(([, o]) => o.owner !== ROOT).map(([kid, o]) => [kid, o.key]));
+  const valid = validKids(parsed, memberKeys);
+  if (valid.size === 0) refuse('signature_invalid');
+  // 3. manifest
+  const m = parseManifest(parsed.payload);
+  // 4. scope and threshold
+  const member = bundle.members.get(m.issuer);
+  if (!member) refuse('out_of_scope');
+  const rule = member.rules.get(m.list_type);
+  if (!rule) refuse('out_of_scope');
+  const counted = [...valid].filter((kid) => rule.signers.includes(bundle.owners.get(kid).owner));
+  if (counted.length < rule.threshold) refuse('threshold_not_met');
+  // 5. validity period
+  let graceUsed = false;
+  if (now >= m.expiresAt) {
+    if (a['grace-seconds'] !== undefined && now < m.expiresAt + Number(a['grace-seconds'])) graceUsed = true;
+    else refuse('expired');
+  }
+  if (m.issuedAt > now + 300) refuse('issued_in_future');
+  // 6. receiver state
+  let unchanged = false;
+  if (a['state-version'] !== undefined) {
+    const last = Number(a['state-version']);
+    if (m.version < last) refuse('rollback');
+    if (m.version === last) {
+      if (m.sha256 !== a['state-sha256']) refuse('fork');
+      unchanged = true;
+    }
+  }
+  // 7. the entries file: length, SHA-256, line count, then entry scope
+  const h = hashFile(a.entries, m.byte_length);
+  if (h.sha256 !== m.sha256) refuse('hash_mismatch');
+  if (h.lines !== m.entry_count) refuse('count_mismatch');
+  checkEntryScope(a.entries, rule);
+  return { grace_used: graceUsed, unchanged };
+}
+
+function cmdTrustWalk(a) {
+  const now = timestamp(a.now, 'invalid_now');
+  const current = selfSigned(read(a.trusted), read(a['trusted-sig']));
+  const bundles = a.bundle || [];
+  const sigs = a['bundle-sig'] || [];
+  if (bundles.length !== sigs.length) throw new Error('--bundle and --bundle-sig must pair up');
+  const final = walk(current, bundles.map((b, k) => [read(b), read(sigs[k])]), now);
+  return { version: final.version };
+}
+
+function cmdThumbprint(a) {
+  return { thumbprint: publicKey(parseStrict(read(a.jwk))).kid };
+}
+
+function cmdJwsVerify(a) {
+  const pk = publicKey(parseStrict(read(a.jwk)));
+  const raw = read(a.jws).toString('utf8').trim();
+  let triples;
+  if (raw.startsWith('{')) {
+    const doc = parseStrict(Buffer.from(raw, 'utf8'));
+    if (!isObject(doc) || !Array.isArray(doc.signatures)) refuse('jws_members');
+    triples = doc.signatures.map((s) => [s.protected, doc.payload, s.signature]);
+  } else {
+    triples = [raw.split('.')];
+    if (triples[0].length !== 3) refuse('jws_members');
+  }
+  for (const [protectedB64, payloadB64, signatureB64] of triples) {
+    const header = parseStrict(b64url(protectedB64, 'jws_base64'));
+    if (!isObject(header)) continue;
+    const alg = algorithmOf(header.alg);
+    const signature = b64url(signatureB64, 'jws_base64');
+    if (alg === pk.alg && verifyWith(pk, signature, Buffer.from(`${protectedB64}.${payloadB64}`, 'ascii'))) return {};
+  }
+  return refuse('signature_invalid');
+}
+
+const COMMANDS = { verify: cmdVerify, 'trust-walk': cmdTrustWalk, thumbprint: cmdThumbprint, 'jws-verify': cmdJwsVerify };
+const REPEATED = ['bundle', 'bundle-sig'];
+
+function parseArgs(argv) {
+  const out = {};
+  for (let k = 0; k < argv.length; k += 1) {
+    let name = argv[k];
+    if (!name.startsWith('--')) throw new Error(`unexpected argument ${name}`);
+    name = name.slice(2);
+    let value;
+    const eq = name.indexOf('=');
+    if (eq !== -1) { value = name.slice(eq + 1); name = name.slice(0, eq); } else { k += 1; value = argv[k]; }
+    if (REPEATED.includes(name)) (out[name] ||= []).push(value);
+    else out[name] = value;
+  }
+  return out;
+}
+
+function main(argv) {
+  const command = COMMANDS[argv[0]];
+  if (!command) {
+    process.stderr.write(`unsupported command: ${argv[0]}\n`);
+    return 2;
+  }
+  let result;
+  try {
+    result = { ok: true, ...command(parseArgs(argv.slice(1))) };
+  } catch (e) {
+    if (!(e instanceof Refusal)) {
+      process.stderr.write(`${e.stack || e}\n`);
+      return 3;
+    }
+    result = { ok: false, code: e.code };
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));
