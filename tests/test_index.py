@@ -451,16 +451,40 @@ def test_corrupt_files_are_refused(tmp_path: Path, damage: str) -> None:
     assert e.value.code in {"index_corrupt", "unsupported_index_version"}
 
 
-def test_every_byte_flip_is_detected(tmp_path: Path) -> None:
+@pytest.mark.parametrize("verify", ["crc32", "sha256"])
+def test_every_byte_flip_is_detected(tmp_path: Path, verify: str) -> None:
     path = tmp_path / "x.afidx"
-    Index.build([("mps", "a", None, entry())]).save(path)
+    Index.build([("mps", "a", None, entry()), ("b", "c", NOW, entry(CARD, kind="bank_card"))]).save(
+        path
+    )
     good = path.read_bytes()
-    for pos in range(16, len(good), max(1, len(good) // 64)):
+    assert Index.open(path, verify=verify).check_key("phone", PHONE, now=NOW).listed
+    for pos in range(len(good)):
         bad = bytearray(good)
-        bad[pos] ^= 0x80
+        bad[pos] ^= 0x01
         path.write_bytes(bytes(bad))
         with pytest.raises(BlacklistFormatError):
-            Index.open(path)
+            Index.open(path, verify=verify)
+
+
+def test_block_checksums_streamed_equal_threaded() -> None:
+    # The writer streams sections; the reader checks 4 MiB blocks on several threads.
+    import os
+
+    from antifraud_common.index._core import _block_crcs, _stream_block_crcs
+
+    data = os.urandom((18 << 20) + 12345)
+    cuts = [0, 7, 4 << 20, (4 << 20) + 1, 9_999_999, len(data)]
+    chunks = [data[a:b] for a, b in itertools.pairwise(cuts)]
+    assert _stream_block_crcs(chunks) == _block_crcs(data)
+    assert len(_block_crcs(data)) == 5
+
+
+def test_unknown_verify_mode(tmp_path: Path) -> None:
+    Index().save(tmp_path / "e.afidx")
+    with pytest.raises(ConfigurationError):
+        Index.open(tmp_path / "e.afidx", verify="maybe")
+    assert not Index.open(tmp_path / "e.afidx", verify="none").check_key("phone", PHONE).listed
 
 
 def test_missing_file_is_a_configuration_error(tmp_path: Path) -> None:

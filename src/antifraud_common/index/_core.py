@@ -11,9 +11,11 @@ import struct
 import sys
 import tempfile
 import time
+import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
@@ -58,7 +60,11 @@ AUTO_ORDER: Final = (
 #: Version of the saved index file layout.
 INDEX_FORMAT_VERSION: Final = 1
 _MAGIC: Final = b"AFINDEX\n"
-_PREAMBLE: Final = struct.Struct("<8sII32s")
+# magic, format version, header length, body length, SHA-256 of header + body,
+# CRC-32 of the preamble so far + header, a reserved zero word (64 bytes in all).
+_PREAMBLE: Final = struct.Struct("<8sIIQ32sII")
+_BLOCK: Final = 4 << 20  # the body is checksummed in CRC-32 blocks of 4 MiB
+_CRC_AT: Final = 56  # the preamble bytes covered by the header CRC
 _PARTS_SHIFT: Final = 56  # 256 build partitions on the top 8 key bits
 _OPEN_Q: Final = 2**63 - 1
 _OPEN_I: Final = 2**32 - 1
@@ -935,15 +941,29 @@ class Index:
             "cases": [add("cb", blob), add("co", offs)],
             "tables": header_tables,
         }
+        body_len = offset
+        header["block_crc32"] = _stream_block_crcs(d for _, d in sections)
         hdr = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         hdr += b" " * (-len(hdr) % 8)
         digest = hashlib.sha256(hdr)
         for _, data in sections:
             digest.update(data)
+        head = _PREAMBLE.pack(
+            _MAGIC, INDEX_FORMAT_VERSION, len(hdr), body_len, digest.digest(), 0, 0
+        )
+        head = _PREAMBLE.pack(
+            _MAGIC,
+            INDEX_FORMAT_VERSION,
+            len(hdr),
+            body_len,
+            digest.digest(),
+            zlib.crc32(hdr, zlib.crc32(head[:_CRC_AT])),
+            0,
+        )
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".afidx", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                f.write(_PREAMBLE.pack(_MAGIC, INDEX_FORMAT_VERSION, len(hdr), digest.digest()))
+                f.write(head)
                 f.write(hdr)
                 for _, data in sections:
                     f.write(data)
@@ -956,13 +976,19 @@ class Index:
         _fsync_dir(target.parent)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, verify: bool = True) -> Index:
+    def open(cls, path: str | os.PathLike[str], *, verify: str = "crc32") -> Index:
         """Open a saved index memory-mapped (keys are searched in place, not loaded).
 
-        The SHA-256 of the content is checked unless ``verify=False``. A damaged,
-        truncated or foreign file raises
-        :class:`~antifraud_common.errors.BlacklistFormatError` (``index_corrupt``).
+        ``verify`` says how the content is checked before use: ``"crc32"`` (the
+        default: CRC-32 of the preamble, the header and every 4 MiB block of the
+        body, computed on all cores), ``"sha256"`` (the SHA-256 of the whole
+        content as well), or ``"none"``. A damaged, truncated or foreign file
+        raises :class:`~antifraud_common.errors.BlacklistFormatError`
+        (``index_corrupt``). These checks catch accidental damage; they cannot
+        stop someone who can write the file (see docs/index-and-screening.md).
         """
+        if verify not in ("crc32", "sha256", "none"):
+            raise ConfigurationError(f"unknown verify mode {verify!r}", code="invalid_option")
         try:
             with Path(path).open("rb") as f:
                 size = os.fstat(f.fileno()).st_size
@@ -972,20 +998,33 @@ class Index:
         except OSError as e:
             raise ConfigurationError(f"cannot open index file: {e}", code="index_unreadable") from e
         mv = memoryview(mm)
-        magic, version, hlen, digest = _PREAMBLE.unpack_from(mv, 0)
-        if magic != _MAGIC:
+        magic, version, hlen, body_len, digest, hcrc, reserved = _PREAMBLE.unpack_from(mv, 0)
+        if magic != _MAGIC or reserved != 0:
             raise _corrupt("not an antifraud index file (bad magic)")
         if version != INDEX_FORMAT_VERSION:
             raise BlacklistFormatError(
                 f"unsupported index format version {version}", code="unsupported_index_version"
             )
         base = _PREAMBLE.size
-        if hlen % 8 or base + hlen > size:
-            raise _corrupt("the index file is truncated")
-        if verify and hashlib.sha256(mv[base:]).digest() != digest:
+        if hlen % 8 or base + hlen + body_len != size:
+            raise _corrupt("the index file is truncated or has trailing bytes")
+        hdr = mv[base : base + hlen]
+        body = mv[base + hlen :]
+        if verify != "none" and zlib.crc32(hdr, zlib.crc32(mv[:_CRC_AT])) != hcrc:
+            raise _corrupt("the index header's CRC-32 does not match")
+        try:
+            header = json.loads(bytes(hdr))
+            blocks = header["block_crc32"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise _corrupt(f"the index header is malformed: {type(e).__name__}") from e
+        if not isinstance(blocks, list):
+            raise _corrupt("the index header is malformed: block_crc32")
+        if verify != "none" and _block_crcs(body) != blocks:
+            raise _corrupt("the index file's CRC-32 does not match its content")
+        if verify == "sha256" and hashlib.sha256(mv[base:]).digest() != digest:
             raise _corrupt("the index file's SHA-256 does not match its content")
         try:
-            index = cls._from_header(json.loads(bytes(mv[base : base + hlen])), mv[base + hlen :])
+            index = cls._from_header(header, body)
         except (KeyError, TypeError, ValueError, IndexError) as e:
             if isinstance(e, AntifraudError):
                 raise
@@ -1088,6 +1127,36 @@ def _string_table(items: Sequence[str]) -> tuple[bytes, bytes | memoryview]:
         total += len(b)
         offs.append(total)
     return b"".join(chunks), _column_bytes(offs)[1]
+
+
+def _stream_block_crcs(chunks: Iterable[bytes | memoryview]) -> list[int]:
+    """The same CRC-32 list as :func:`_block_crcs` over the concatenated chunks."""
+    crcs: list[int] = []
+    cur = filled = 0
+    for data in chunks:
+        view = memoryview(data)
+        pos = 0
+        while pos < len(view):
+            take = min(_BLOCK - filled, len(view) - pos)
+            cur = zlib.crc32(view[pos : pos + take], cur)
+            filled += take
+            pos += take
+            if filled == _BLOCK:
+                crcs.append(cur)
+                cur = filled = 0
+    if filled:
+        crcs.append(cur)
+    return crcs
+
+
+def _block_crcs(data: bytes | memoryview) -> list[int]:
+    """CRC-32 of each 4 MiB block; zlib releases the GIL, so blocks run on all cores."""
+    view = memoryview(data)
+    parts = [view[i : i + _BLOCK] for i in range(0, len(view), _BLOCK)]
+    if len(parts) < 4:
+        return [zlib.crc32(p) for p in parts]
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return list(pool.map(zlib.crc32, parts))
 
 
 def _fsync_dir(path: Path) -> None:
