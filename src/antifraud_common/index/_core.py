@@ -276,7 +276,23 @@ class _Builder:
             t.open = open_value
             t.dir, t.shift = _directory(keys)
             tables[tid] = t
+        _release_free_memory()
         return tables
+
+
+def _release_free_memory() -> None:
+    """Give the freed build partitions back to the OS (glibc ``malloc_trim``; else no-op).
+
+    The partitions are many mid-sized arrays; glibc keeps their freed pages in
+    the heap, which would leave the process about twice as large as the index.
+    """
+    try:
+        import ctypes
+
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return
+    trim(0)
 
 
 def _directory(keys: Sequence[int]) -> tuple[array[int], int]:
