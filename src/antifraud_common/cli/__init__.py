@@ -25,7 +25,7 @@ from antifraud_common.cli._common import EXIT_INTERNAL, EXIT_USAGE, UsageError, 
 __all__ = ["main"]
 
 #: Sub-command modules, in the order they appear in ``--help``.
-_COMMAND_MODULES = ("_check", "_keys", "_trust", "_lists", "_csv", "_demo")
+_COMMAND_MODULES = ("_check", "_keys", "_trust", "_lists", "_csv", "_schema", "_demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,25 @@
+"""``antifraud schema NAME``: print a shipped JSON Schema of the file format."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from antifraud_common import schemas
+from antifraud_common.cli._common import EXIT_OK, out
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="print the JSON Schema of an entry, manifest, trust bundle or delta line",
+        description="Print one of the shipped JSON Schemas (draft 2020-12) of format v1.",
+    )
+    p.add_argument("name", choices=schemas.names())
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out(json.dumps(schemas.load(args.name), indent=2, ensure_ascii=False))
+    return EXIT_OK
