@@ -6,7 +6,7 @@ Targets (exit status 1 if one is missed):
   a sorted ``array('Q')`` of the keys (8 bytes per key); provenance reported;
 * ``Index.check_key`` on canonical values: a miss and a hit each within 5x a
   ``value in set`` lookup over the same keys (median of the repeats);
-* a saved index opens (SHA-256 checked) and answers its first query in < 1 s.
+* a saved index opens (content checked: CRC-32 blocks) and answers its first query in < 1 s.
 
 Run: ``python benchmarks/bench_index.py [--n 10000000]``. Memory and the open
 time are measured in fresh subprocesses (``/proc/self/status``).
@@ -227,7 +227,7 @@ def main() -> int:
 
         opened = _run(["--role", "open", "--save", path, "--probe", phone_value(n // 3)])
         print(
-            f"open (SHA-256 checked) + first query: {opened['open_first_query_s'] * 1000:.0f} ms"
+            f"open (CRC-32 checked) + first query: {opened['open_first_query_s'] * 1000:.0f} ms"
             " (target < 1000 ms)"
         )
         ok &= opened["open_first_query_s"] < 1.0
@@ -241,6 +241,10 @@ def main() -> int:
         hits = [phone_value(i) for i in range(0, n - n // 10, step)][: a.probes]
         misses = [f"+86{13_000_000_000 + _perm(n + i, MOBILE_SPAN)}" for i in range(a.probes)]
         misses = [m for m in misses if m not in keys]
+        # The baseline's 10M-entry set would otherwise be traversed by every full
+        # garbage collection that the index's result objects trigger.
+        gc.collect()
+        gc.freeze()
         ck = index.check_key
 
         def run_index(probes: list[str]) -> None:
