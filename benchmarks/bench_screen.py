@@ -145,12 +145,18 @@ def main() -> int:
         base = statistics.median(times["naive"])
         mine = statistics.median(times["screen"])
         size = path.stat().st_size / 1024 / 1024
-        print(f"{a.n:,} CSV records ({size:.0f} MiB; phone + card columns), "
-              f"{len(phones):,} listed phones, {len(cards):,} listed cards")
-        print(f"naive loop (csv + phonenumbers + luhn + set): {base:.2f} s median "
-              f"({base / a.n * 1e6:.2f} us/record), {counts['naive']:,} matches")
-        print(f"screen(): {mine:.2f} s median ({mine / a.n * 1e6:.2f} us/record), "
-              f"{counts['screen']:,} matches")
+        print(
+            f"{a.n:,} CSV records ({size:.0f} MiB; phone + card columns), "
+            f"{len(phones):,} listed phones, {len(cards):,} listed cards"
+        )
+        print(
+            f"naive loop (csv + phonenumbers + luhn + set): {base:.2f} s median "
+            f"({base / a.n * 1e6:.2f} us/record), {counts['naive']:,} matches"
+        )
+        print(
+            f"screen(): {mine:.2f} s median ({mine / a.n * 1e6:.2f} us/record), "
+            f"{counts['screen']:,} matches"
+        )
         ratio = base / mine
         print(f"speed-up: {ratio:.2f}x (target >= 3x)")
         same = counts["naive"] == counts["screen"]
