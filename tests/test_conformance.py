@@ -219,20 +219,20 @@ def test_impl_usage_errors_are_unsupported():
 def test_cli_run_prints_summary(capsys):
     from antifraud_common.cli import _conformance
 
-    status = _conformance.main(
-        [
-            "run",
-            "--implementation",
-            f"{sys.executable} -m antifraud_common.conformance impl",
-            "--family",
-            "rfc8037",
-        ]
-    )
+    # a stand-in implementation that accepts everything: fast, and wrong on rejections
+    accept_all = f'{sys.executable} -S -c "print(\'{{\\"ok\\": true}}\')"'
+    status = _conformance.main(["run", "--implementation", accept_all, "--family", "rfc8037"])
     text = capsys.readouterr().out
-    assert status == 0
-    assert "rfc8037" in text and "total" in text
+    assert status == 1
+    assert "rfc8037" in text and "total" in text and "FAILED rfc8037/a1-private-jwk-refused" in text
+    status = _conformance.main(
+        ["run", "--implementation", accept_all, "--family", "rfc8037", "--json"]
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert status == 1 and doc["ok"] is False and doc["summary"][-1]["family"] == "total"
     assert _conformance.main(["run", "--implementation", "x", "--family", "rfc8037", "--list"]) == 0
     assert "rfc8037/a3-thumbprint" in capsys.readouterr().out
+    assert _conformance.main(["run", "--implementation", "x", "--family", "nope"]) == 2
 
 
 @pytest.mark.slow
@@ -249,10 +249,6 @@ def test_subprocess_run_shows_summary_table(capsys):
             impl,
             "--family",
             "rfc8037",
-            "--family",
-            "minisign",
-            "--family",
-            "trust-bundle",
         ],
         capture_output=True,
         text=True,
