@@ -137,6 +137,9 @@ _SCHEMA: Final = (
         data BLOB NOT NULL,
         PRIMARY KEY (issuer, list_id, first_key)
     ) WITHOUT ROWID""",
+    # The chunk keys alone, a few MB per million entries: a delta places its
+    # operations with them without reading the chunk pages.
+    "CREATE INDEX chunk_keys ON chunks (issuer, list_id, first_key)",
 )
 
 
@@ -739,7 +742,7 @@ def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[s
 
 
 Op = tuple[str, Key, bytes | None, int]
-_WRITE_BATCH: Final = 512
+_WRITE_BATCH: Final = 400
 # Keys of every line of a chunk in one pass: in a canonical entry the first
 # ``"kind":"`` member is the kind and the last member is the value; a raw quote
 # cannot occur inside a JSON string, so neither marker can be spoofed.
@@ -792,76 +795,28 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
     ]
 
 
-class _ChunkFinder:
-    """Finds the chunk whose key range holds a key, by two B-tree seeks per chunk.
-
-    Chunk ``c`` covers ``[c.first_key, next.first_key)``; keys below the first
-    chunk belong to the first chunk. Sorted lookups reuse the current chunk
-    while the key stays below its upper bound.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, issuer: str, list_id: str) -> None:
-        self._conn = conn
-        self._list = (issuer, list_id)
-
-    def find(self, kb: bytes) -> tuple[bytes | None, bytes, bytes | None]:
-        """Return ``(first_key or None, data, upper bound or None)`` for key blob ``kb``."""
-        row = self._conn.execute(
-            "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? AND first_key<=? "
-            "ORDER BY first_key DESC LIMIT 1",
-            (*self._list, kb),
-        ).fetchone()
-        if row is None:
-            row = self._conn.execute(
-                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "
-                "ORDER BY first_key LIMIT 1",
-                self._list,
-            ).fetchone()
-        if row is None:  # an empty list
-            return None, b"", None
-        first = bytes(row[0])
-        nxt = self._conn.execute(
-            "SELECT first_key FROM chunks WHERE issuer=? AND list_id=? AND first_key>? "
-            "ORDER BY first_key LIMIT 1",
-            (*self._list, first),
-        ).fetchone()
-        return first, bytes(row[1]), None if nxt is None else bytes(nxt[0])
-
-
 def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO) -> dict[str, int]:
     """Apply the sorted operations of a (checked) delta to the entries and chunks.
 
-    Only the chunks holding an operation's key are read and rewritten; the
-    entries table gets one insert, update or delete per operation.
+    The chunks' first keys come from a small covering index (not from the chunk
+    pages); each operation is placed by binary search over them; only the
+    touched chunks are read (by key, in batches) and rewritten. The entries
+    table gets one insert, update or delete per operation.
     """
     issuer, list_id = key
-    finder = _ChunkFinder(conn, issuer, list_id)
+    firsts = [
+        bytes(r[0])
+        for r in conn.execute(
+            "SELECT first_key FROM chunks INDEXED BY chunk_keys WHERE issuer=? AND list_id=? "
+            "ORDER BY first_key",
+            key,
+        )
+    ]
     counts = {OP_ADD: 0, OP_REPLACE: 0, OP_REMOVE: 0}
     adds: list[tuple[str, str, str, str, bytes]] = []
     replaces: list[tuple[bytes, str, str, str, str]] = []
     removes: list[tuple[str, str, str, str]] = []
-    deletes: list[tuple[str, str, bytes]] = []
-    inserts: list[tuple[str, str, bytes, int, bytes]] = []
-    group: list[Op] = []
-    first: bytes | None = None
-    data = b""
-    upper: bytes | None = None
-
-    def flush_group() -> None:
-        if first is not None:
-            deletes.append((issuer, list_id, first))
-        for fk, n, blob in _merge_chunk(data, group):
-            inserts.append((issuer, list_id, fk, n, blob))
-        group.clear()
-
-    def write() -> None:
-        # Old first keys are deleted before the new chunks go in: a new chunk
-        # may start with its old chunk's key, never with another chunk's.
-        conn.executemany("DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?", deletes)
-        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", inserts)
-        deletes.clear()
-        inserts.clear()
-
+    groups: dict[int, list[Op]] = {}
     for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
         counts[op] += 1
         kind, value = k[0].decode(), k[1].decode("utf-8")
@@ -873,18 +828,34 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
             replaces.append((body + b"\n", issuer, list_id, kind, value))
         else:
             removes.append((issuer, list_id, kind, value))
-        kb = _key_blob(k)
-        if not group or (upper is not None and kb >= upper):
-            if group:
-                flush_group()
-                if len(deletes) >= _WRITE_BATCH:
-                    write()
-            # Chunks at or above ``upper`` are untouched so far: seeks stay valid.
-            first, data, upper = finder.find(kb)
-        group.append((op, k, body, lineno))
-    if group:
-        flush_group()
-    write()
+        # Chunk c covers [c.first_key, next.first_key); keys below the first
+        # chunk go to the first chunk; an empty list has chunk -1 (none yet).
+        index = max(bisect.bisect_right(firsts, _key_blob(k)) - 1, 0 if firsts else -1)
+        groups.setdefault(index, []).append((op, k, body, lineno))
+    touched = list(groups)
+    for start in range(0, len(touched), _WRITE_BATCH):
+        batch = touched[start : start + _WRITE_BATCH]
+        wanted = [firsts[i] for i in batch if i >= 0]
+        found: dict[bytes, bytes] = {}
+        if wanted:
+            marks = ",".join("?" * len(wanted))
+            sql = (
+                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "  # noqa: S608 - only ? marks
+                f"AND first_key IN ({marks})"
+            )
+            found = {bytes(fk): bytes(d) for fk, d in conn.execute(sql, (*key, *wanted))}
+        inserts: list[tuple[str, str, bytes, int, bytes]] = []
+        for i in batch:
+            data = found[firsts[i]] if i >= 0 else b""
+            for fk, n, blob in _merge_chunk(data, groups[i]):
+                inserts.append((issuer, list_id, fk, n, blob))
+        # Old first keys go before the new chunks come in: a new chunk may start
+        # with its own old chunk's key, never with another chunk's.
+        conn.executemany(
+            "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
+            [(issuer, list_id, fk) for fk in wanted],
+        )
+        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", inserts)
     try:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
     except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
