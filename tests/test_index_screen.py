@@ -218,3 +218,13 @@ def test_undecodable_bytes_are_invalid_values(tmp_path: Path, index: Index) -> N
     run = screen(path, ["phone"], index, kinds=KINDS, now=NOW)
     assert [m.line for m in run] == [3]
     assert run.summary.invalid == {"phone": 1}
+
+
+def test_screening_sees_pending_updates() -> None:
+    index = Index.build([("mps", "phones", None, entry(PHONE, "phone", "block"))])
+    index.apply_changes("mps", "phones", added=[entry("+8613900139000", "phone", "hold")])
+    index.apply_changes("mps", "phones", removed=[("phone", PHONE)])
+    data = io.StringIO("phone\n13800138000\n13900139000\n")
+    assert [(m.line, m.action.value) for m in screen(data, ["phone"], index, kinds=KINDS)] == [
+        (3, "hold")
+    ]

@@ -808,6 +808,37 @@ class Index:
             return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
         return r
 
+    def _probe_many(
+        self, k: IdentifierKind, values: Sequence[str], now_ts: int
+    ) -> list[CheckResult | None]:
+        """:meth:`_probe` over many validated values of one kind (screening's inner loop)."""
+        fast = _FAST_TABLE_BY_ID.get(id(k), -1)
+        t = self._tables.get(fast) if fast >= 0 else None
+        if t is None or self._overlay:
+            return [self._probe(k, v, now_ts) for v in values]
+        d, keys, shift = t.dir, t.keys, t.shift
+        out: list[CheckResult | None] = []
+        append = out.append
+        for value in values:
+            if value[:1] in "0t":  # "" is in every string: general path
+                append(self._probe(k, value, now_ts))
+                continue
+            h = (int(value) * MIX) & MASK64
+            b = h >> shift
+            lo = d[b]
+            hi = d[b + 1]
+            if lo < hi:
+                if keys[lo] == h:
+                    append(self._evaluate(k, value, fast, h, lo, now_ts))
+                    continue
+                if hi - lo > 1:
+                    i = bisect_left(keys, h, lo + 1, hi)
+                    if i < hi and keys[i] == h:
+                        append(self._evaluate(k, value, fast, h, i, now_ts))
+                        continue
+            append(None)
+        return out
+
     def _probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:
         """Look up a *validated* canonical value; None when no entry holds it."""
         cached = self._hits.get(value)

@@ -34,6 +34,7 @@ JSON Lines has one JSON object per line. ``format="auto"`` picks JSON Lines for
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -244,7 +245,7 @@ class Screening(Iterator[ScreenMatch]):
         if not chunk:
             return
         found: list[ScreenMatch] = []
-        probe = self._index._probe
+        index = self._index
         now = self._now
         for c, (column, kind) in enumerate(zip(self._columns, self._kinds, strict=True)):
             raws = [row[c] for _, row in chunk]
@@ -252,6 +253,7 @@ class Screening(Iterator[ScreenMatch]):
             self.empty[column] += len(raws) - len(present)
             verdicts = self._validate(kind, [raws[i] for i in present])
             self.values_checked += len(present)
+            good: list[tuple[int, IdentifierKind, str]] = []
             for i, (k, value, error) in zip(present, verdicts, strict=True):
                 if value is None:
                     self.invalid[column] += 1
@@ -261,7 +263,12 @@ class Screening(Iterator[ScreenMatch]):
                         )
                     continue
                 assert k is not None
-                r = probe(k, value, now)
+                good.append((i, k, value))
+            if kind is not None:
+                results = index._probe_many(kind, [v for _, _, v in good], now)
+            else:
+                results = [index._probe(k, v, now) for _, k, v in good]
+            for (i, k, value), r in zip(good, results, strict=True):
                 if r is not None and r.listed:
                     assert r.action is not None
                     self.listed_values += 1
@@ -415,7 +422,7 @@ def screen(
     first = next(lines, "")
     if format == "auto":
         format = _detect(first, name)
-    body = _chain(first, lines)
+    body = itertools.chain((first,) if first else (), lines)
     rows = _csv_rows(body, columns) if format == "csv" else _jsonl_rows(body, columns)
     try:
         prime = _prime(rows)
@@ -424,12 +431,6 @@ def screen(
             closer.close()
         raise
     return Screening(prime, columns, kind_list, index, region, now_ts, format, closer)
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    if first:
-        yield first
-    yield from rest
 
 
 def _prime(
