@@ -189,9 +189,15 @@ def test_action_precedence() -> None:
     assert order == [Action.FREEZE, Action.HOLD, Action.BLOCK, Action.WATCH]
 
 
+def test_timestamp_years_before_1000_are_zero_padded() -> None:
+    dt = datetime(758, 1, 1, tzinfo=UTC)
+    assert format_timestamp(dt) == "0758-01-01T00:00:00Z"
+    assert parse_timestamp("0758-01-01T00:00:00Z") == dt
+
+
 @given(
     st.datetimes(
-        min_value=datetime(1970, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
+        min_value=datetime(1, 1, 1), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
     )
 )
 def test_timestamp_round_trip(dt: datetime) -> None:

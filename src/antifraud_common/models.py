@@ -127,7 +127,10 @@ def format_timestamp(value: datetime) -> str:
     >>> format_timestamp(datetime(2026, 3, 1, 8, 30, tzinfo=UTC))
     '2026-03-01T08:30:00Z'
     """
-    return _to_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    v = _to_utc(value)
+    # strftime's %Y does not zero-pad years before 1000 on every platform; the format
+    # always has four digits.
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}Z"
 
 
 def parse_timestamp(text: object, *, field: str = "timestamp") -> datetime:
