@@ -6,6 +6,7 @@
 //   node verifier.mjs verify --entries F --sig F --trust F --trust-sig F --now T
 //                            [--state-version N --state-sha256 H] [--grace-seconds S]
 //   node verifier.mjs trust-walk --trusted F --trusted-sig F --now T [--bundle F --bundle-sig F]...
+//   node verifier.mjs canonicalize --in F
 //   node verifier.mjs thumbprint --jwk F
 //   node verifier.mjs jws-verify --jws F --jwk F
 //
@@ -16,8 +17,9 @@
 // scope of issuer, list type, kinds and actions, expiry at the given time, receiver
 // state (rollback, fork), the entries file's length, SHA-256 and line count, and the
 // trust bundle chain walk with both root thresholds. It does not check entry lines
-// (canonical form, identifier validity, order, protected numbers), deltas, canonical
-// JSON output or identifiers: those commands exit 2 ("unsupported").
+// (canonical form, identifier validity, order, protected numbers), deltas, identifiers
+// or minisign: those commands exit 2 ("unsupported"). It also writes canonical JSON
+// (RFC 8785 without floats) for the jcs family.
 //
 // Output: one JSON line, {"ok":true,...} or {"ok":false,"code":"..."}; exit 0.
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
@@ -614,6 +616,10 @@ function cmdTrustWalk(a) {
   return { version: final.version };
 }
 
+function cmdCanonicalize(a) {
+  return { output: canonicalBytes(parseStrict(read(a.in))).toString('base64') };
+}
+
 function cmdThumbprint(a) {
   return { thumbprint: publicKey(parseStrict(read(a.jwk))).kid };
 }
@@ -640,7 +646,13 @@ function cmdJwsVerify(a) {
   return refuse('signature_invalid');
 }
 
-const COMMANDS = { verify: cmdVerify, 'trust-walk': cmdTrustWalk, thumbprint: cmdThumbprint, 'jws-verify': cmdJwsVerify };
+const COMMANDS = {
+  verify: cmdVerify,
+  'trust-walk': cmdTrustWalk,
+  canonicalize: cmdCanonicalize,
+  thumbprint: cmdThumbprint,
+  'jws-verify': cmdJwsVerify,
+};
 const REPEATED = ['bundle', 'bundle-sig'];
 
 function parseArgs(argv) {
