@@ -13,6 +13,10 @@ do?". The design, memory layout, precedence rules and measured numbers are in
   FREEZE > HOLD > BLOCK > WATCH (:attr:`antifraud_common.models.Action.severity`).
 * Entries outside their validity window or from an expired list do not match;
   they are listed in ``ignored`` with the reason.
+* Updates of one list (:meth:`Index.apply_changes`, :meth:`Index.replace_list`) go
+  to a small overlay; nothing is rebuilt from scratch. :meth:`Index.save` and
+  :meth:`Index.open` give a checked, memory-mapped file.
+* :func:`antifraud_common.index.screen.screen` screens CSV / JSON Lines records.
 
 >>> from datetime import datetime, UTC
 >>> from antifraud_common.models import Entry
