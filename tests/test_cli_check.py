@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,21 @@ def test_console_script_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["ok"] is True
+
+
+def test_check_against_a_receiver_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--entries", "150", "--dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    line = (tmp_path / "mps-fraud-phones.v2.jsonl").read_text().splitlines()[3]
+    listed = json.loads(line)["value"]
+    messy = f"{listed[:3]} {listed[3:6]} {listed[6:10]} {listed[10:]}"
+    state = str(tmp_path / "state")
+    status, out, _ = run(capsys, "check", "--state", state, "--json", messy, "13800138000")
+    assert status == 0
+    hit, miss = (r["lookup"] for r in json.loads(out)["results"])
+    assert hit["listed"] and hit["value"] == listed
+    assert hit["matches"][0]["issuer"] == "mps"
+    assert not miss["listed"]
+    status, out, _ = run(capsys, "check", "--state", state, messy)
+    assert "LISTED" in out
+    assert run(capsys, "check", "--state", str(tmp_path / "nope"), "1")[0] == 2

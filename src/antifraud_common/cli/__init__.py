@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from antifraud_common import __version__
-from antifraud_common.cli._common import EXIT_INTERNAL, EXIT_USAGE, UsageError, err
+from antifraud_common.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err
 
 __all__ = ["main"]
 
@@ -57,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err("interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`antifraud ... | head`): not an error of ours. Point stdout
+        # at /dev/null so the interpreter's final flush does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except Exception as e:  # noqa: BLE001 - the documented contract: a bug is exit 3, not 1
         err(f"antifraud {args.command}: internal error: {type(e).__name__}: {e}")
         return EXIT_INTERNAL

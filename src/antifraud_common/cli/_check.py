@@ -6,9 +6,11 @@ import argparse
 import importlib
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, emit_json, out
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
 from antifraud_common.errors import (
     AntifraudError,
     InvalidChecksumError,
@@ -36,6 +38,16 @@ def register(sub: Any) -> None:
     p.add_argument("--kind", choices=KINDS, default="auto", help="identifier kind (default auto)")
     p.add_argument("--region", default="CN", help="default region for national phone numbers")
     p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="also look each value up in the verified lists of this receiver state",
+    )
+    source.add_argument(
+        "--index", type=Path, metavar="FILE", help="look values up in a saved index file"
+    )
     p.set_defaults(func=run)
 
 
@@ -90,9 +102,52 @@ def describe(raw: str, kind: str, region: str = "CN") -> dict[str, Any]:
     return result
 
 
+def _lookup(args: argparse.Namespace) -> list[dict[str, Any]] | None:
+    """Look every value up in the receiver state or index file, if one was given."""
+    if args.state is None and args.index is None:
+        return None
+    from antifraud_common.index import Index
+
+    if args.index is not None:
+        index = Index.open(args.index)
+    else:
+        from antifraud_common.exchange.state import ReceiverState
+
+        if not args.state.is_dir():
+            raise UsageError(f"no receiver state in {args.state}")
+        with ReceiverState.open(args.state) as state:
+            index = Index.build(state.iter_records())
+    kind = None if args.kind == "auto" else _INDEX_KIND.get(args.kind)
+    now = datetime.now(UTC)
+    return [index.check(v, kind=kind, region=args.region, now=now).to_dict() for v in args.values]
+
+
+#: ``--kind`` names that are identifier kinds of list entries.
+_INDEX_KIND = {"phone": "phone", "card": "bank_card", "iccid": "iccid", "imei": "imei"}
+
+
+def _listing(found: dict[str, Any]) -> str:
+    if not found["listed"]:
+        why = ", ".join(sorted({i["ignored_because"] for i in found.get("ignored", [])}))
+        return "not listed" + (f" (entries not in force: {why})" if why else "")
+    issuers = ", ".join(sorted({f"{m['issuer']}/{m['list_id']}" for m in found["matches"]}))
+    return f"LISTED: {found['action'].upper()} ({len(found['matches'])} entries: {issuers})"
+
+
 def run(args: argparse.Namespace) -> int:
     results = [describe(v, args.kind, args.region) for v in args.values]
     ok = all(r["valid"] for r in results)
+    try:
+        lookups = _lookup(args)
+    except AntifraudError as e:
+        if args.json:
+            emit_json("check", False, {"results": results, "error": e.to_dict()})
+        else:
+            err(f"antifraud check: {e}")
+        return EXIT_FAILED
+    if lookups is not None:
+        for r, found in zip(results, lookups, strict=True):
+            r["lookup"] = found
     if args.json:
         emit_json("check", ok, {"results": results})
     else:
@@ -102,7 +157,9 @@ def run(args: argparse.Namespace) -> int:
                 value = info.get("value", "")
                 extra = info.get("kind") or info.get("scheme") or info.get("type") or ""
                 out(f"valid    {r['kind']:<8} {value}  {extra}".rstrip())
+                if "lookup" in r:
+                    out("         " + _listing(r["lookup"]))
             else:
-                e = r["error"]
-                out(f"invalid  {r['input']}  [{e['code']}] {e['message']}")
+                problem = r["error"]
+                out(f"invalid  {r['input']}  [{problem['code']}] {problem['message']}")
     return EXIT_OK if ok else EXIT_FAILED
