@@ -2602,6 +2602,17 @@ def family_trust_rotation() -> None:
         v1,
         chain[:5] + chain[6:],
     )
+    # python-tuf caps the walk at 256 steps: 257 newer bundles are refused before any is used
+    small = [member("mps", "Ministry of Public Security (test)", [key("mps-1")], [])]
+    long_chain = [signed_bundle(rb(v, [a], 1, members=small), [a]) for v in range(2, 259)]
+    walk_case(
+        fam,
+        "chain-too-long",
+        "257 newer bundles offered (the walk is capped at 256 steps).",
+        fail("trust_chain_too_long"),
+        signed_bundle(rb(1, [a], 1, members=small), [a]),
+        long_chain,
+    )
 
 
 def family_trust_bundle() -> None:
@@ -3348,6 +3359,57 @@ IDENTIFIERS: list[tuple[str, str, str, str | None, str]] = [
     ("idcard", "bad-check", "110105194912310021", None, "check character wrong"),
     ("idcard", "bad-date", "110105194902300027", None, "30 February"),
     ("idcard", "too-short", "1101051949123100", None, "16 characters"),
+    (
+        "bank_account",
+        "domestic-spaces",
+        "6222 0211 2345 6789 01",
+        "622202112345678901",
+        "domestic account: 8-30 digits, separators dropped",
+    ),
+    ("bank_account", "domestic-too-short", "1234567", None, "7 digits (at least 8)"),
+    ("bank_account", "domestic-too-long", "1" * 31, None, "31 digits (at most 30)"),
+    (
+        "bank_account",
+        "domestic-letter",
+        "62220211234567890O",
+        None,
+        "a letter O in a domestic number",
+    ),
+    (
+        "bank_account",
+        "iban",
+        "gb82 west 1234 5698 7654 32",
+        "GB82WEST12345698765432",
+        "an IBAN in compact upper case",
+    ),
+    (
+        "bank_account",
+        "iban-bad-check",
+        "GB82WEST12345698765433",
+        None,
+        "one digit changed: the ISO 7064 mod-97 check fails",
+    ),
+    (
+        "payment_account",
+        "alipay-phone",
+        "alipay:138 0013 8000",
+        "alipay:+8613800138000",
+        "a wallet account named by phone: E.164",
+    ),
+    (
+        "payment_account",
+        "wechat-chinese-name",
+        "微信支付：wxid_Abc123",
+        "wechat_pay:wxid_abc123",
+        "provider written in Chinese with a full-width colon; the id lower-cased",
+    ),
+    (
+        "payment_account",
+        "paypal-email",
+        "paypal:Fraud.Desk@Example.COM",
+        "paypal:fraud.desk@example.com",
+        "an e-mail id is lower-cased",
+    ),
 ]
 
 
