@@ -230,18 +230,21 @@ class Screening(Iterator[ScreenMatch]):
 
     def _fill(self) -> None:
         chunk: list[tuple[int, Sequence[object]]] = []
+        append = chunk.append
+        read = 0
         for line, row, problem in self._rows:
-            self.records += 1
+            read += 1
             if row is None:
                 self._bad(line, "unparseable", problem)
             elif problem:
                 self._bad(line, "missing_column", problem)
             else:
-                chunk.append((line, row))
-                if len(chunk) >= _CHUNK:
+                append((line, row))
+                if read >= _CHUNK:
                     break
         else:
             self.close()
+        self.records += read
         if not chunk:
             return
         found: list[ScreenMatch] = []
@@ -251,24 +254,31 @@ class Screening(Iterator[ScreenMatch]):
             raws = [row[c] for _, row in chunk]
             present = [i for i, r in enumerate(raws) if r is not None and r != ""]
             self.empty[column] += len(raws) - len(present)
-            verdicts = self._validate(kind, [raws[i] for i in present])
             self.values_checked += len(present)
-            good: list[tuple[int, IdentifierKind, str]] = []
-            for i, (k, value, error) in zip(present, verdicts, strict=True):
-                if value is None:
-                    self.invalid[column] += 1
-                    if len(self.invalid_samples) < SAMPLE_LIMIT:
-                        self.invalid_samples.append(
-                            InvalidValue(line=chunk[i][0], column=column, code=error or "invalid")
-                        )
+            good_at: list[int] = []
+            good_kind: list[IdentifierKind] = []
+            good: list[str] = []
+            for i, (k, value, error) in zip(
+                present, self._validate(kind, [raws[i] for i in present]), strict=True
+            ):
+                if value is not None:
+                    good_at.append(i)
+                    good.append(value)
+                    if kind is None:
+                        assert k is not None
+                        good_kind.append(k)
                     continue
-                assert k is not None
-                good.append((i, k, value))
+                self.invalid[column] += 1
+                if len(self.invalid_samples) < SAMPLE_LIMIT:
+                    self.invalid_samples.append(
+                        InvalidValue(line=chunk[i][0], column=column, code=error or "invalid")
+                    )
             if kind is not None:
-                results = index._probe_many(kind, [v for _, _, v in good], now)
+                results = index._probe_many(kind, good, now)
+                good_kind = [kind] * len(good)
             else:
-                results = [index._probe(k, v, now) for _, k, v in good]
-            for (i, k, value), r in zip(good, results, strict=True):
+                results = [index._probe(k, v, now) for k, v in zip(good_kind, good, strict=True)]
+            for i, k, value, r in zip(good_at, good_kind, good, results, strict=True):
                 if r is not None and r.listed:
                     assert r.action is not None
                     self.listed_values += 1
@@ -284,7 +294,7 @@ class Screening(Iterator[ScreenMatch]):
     ) -> list[tuple[IdentifierKind | None, str | None, str | None]]:
         if kind is not None:
             verdicts: list[Verdict] = validate_many(kind, raws, region=self._region)
-            return [(kind, v, None if e is None else e.code) for v, e in verdicts]
+            return [(None, v, None if e is None else e.code) for v, e in verdicts]
         out: list[tuple[IdentifierKind | None, str | None, str | None]] = []
         for raw in raws:
             outcome = _validate_first(AUTO_ORDER, raw, self._region)
