@@ -26,7 +26,17 @@ from antifraud_common.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Usa
 __all__ = ["main"]
 
 #: Sub-command modules, in the order they appear in ``--help``.
-_COMMAND_MODULES = ("_check", "_keys", "_trust", "_lists", "_csv", "_schema", "_demo")
+_COMMAND_MODULES = (
+    "_check",
+    "_keys",
+    "_trust",
+    "_lists",
+    "_state",
+    "_screen",
+    "_csv",
+    "_schema",
+    "_demo",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,6 +27,7 @@ from antifraud_common.errors import (
     UntrustedBlacklistError,
     ValidationError,
 )
+from antifraud_common.exchange.delta import sign_delta
 from antifraud_common.exchange.entries import validate_entries_file
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
@@ -37,6 +38,7 @@ from antifraud_common.exchange.signing import (
 )
 from antifraud_common.exchange.trust import TrustBundle, load_trust
 from antifraud_common.format import jws
+from antifraud_common.format.keys import LocalSigner
 from antifraud_common.models import parse_timestamp
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
@@ -65,6 +67,16 @@ def register(sub: Any) -> None:
     s.add_argument("--trust", type=Path, help="also check the issuer's scope in this bundle")
     s.add_argument("--minisign", type=Path, metavar="KEY.pem", help="also write a .minisig")
     s.add_argument("--out", type=Path, help="default: ENTRIES.sig")
+    s.add_argument(
+        "--delta-from",
+        type=Path,
+        metavar="OLD.jsonl",
+        help="sign a delta from this previous snapshot to ENTRIES instead of the snapshot",
+    )
+    s.add_argument("--base-version", type=int, help="the version of --delta-from")
+    s.add_argument(
+        "--delta-out", type=Path, metavar="DELTA.jsonl", help="default: ENTRIES.delta.jsonl"
+    )
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=run_sign)
 
@@ -193,6 +205,10 @@ def run_sign(args: argparse.Namespace) -> int:
             raise UsageError("a minisign key must be an Ed25519 key")
         minisign_key = key
     trust = TrustBundle.from_bytes(args.trust.read_bytes()) if args.trust else None
+    if args.delta_from is not None:
+        return _sign_delta(args, signers, issued, expires)
+    if args.base_version is not None or args.delta_out is not None:
+        raise UsageError("--base-version and --delta-out go with --delta-from")
     try:
         sig = sign_list(
             args.entries,
@@ -225,6 +241,54 @@ def run_sign(args: argparse.Namespace) -> int:
         out(
             f"{sig}: {manifest.issuer}/{manifest.list_id} version {manifest.version}, "
             f"{manifest.entry_count} entries, sha256 {manifest.sha256}"
+        )
+    return EXIT_OK
+
+
+def _sign_delta(
+    args: argparse.Namespace, signers: list[LocalSigner], issued: datetime, expires: datetime
+) -> int:
+    if args.base_version is None:
+        raise UsageError("--delta-from needs --base-version")
+    if args.minisign is not None or args.out is not None:
+        raise UsageError("--minisign and --out are for snapshots; a delta's sig is DELTA.sig")
+    delta_path = args.delta_out or args.entries.with_name(f"{args.entries.stem}.delta.jsonl")
+    try:
+        info, manifest = sign_delta(
+            args.delta_from,
+            args.entries,
+            delta_path,
+            signers,
+            issuer=args.issuer,
+            list_id=args.list_id,
+            list_type=args.list_type,
+            version=args.version,
+            base_version=args.base_version,
+            issued_at=issued,
+            expires=expires,
+            allow_protected=_allow(args.allow_protected),
+        )
+    except AntifraudError as e:
+        return _fail(args, "sign", e)
+    sig = Path(f"{delta_path}.sig")
+    if args.json:
+        emit_json(
+            "sign",
+            True,
+            {
+                "delta": str(delta_path),
+                "sig": str(sig),
+                "manifest": manifest.to_dict(),
+                "adds": info.adds,
+                "replaces": info.replaces,
+                "removes": info.removes,
+                "key_ids": [s.key_id for s in signers],
+            },
+        )
+    else:
+        out(
+            f"{sig}: {manifest.issuer}/{manifest.list_id} delta {manifest.base_version} -> "
+            f"{manifest.version}: +{info.adds} ~{info.replaces} -{info.removes}"
         )
     return EXIT_OK
 
