@@ -94,14 +94,8 @@ def test_regression_inputs_do_not_crash(path):
     _harness(name).test_one_input(path.read_bytes())
 
 
-@pytest.mark.xfail(
-    reason="models.format_timestamp writes years before 1000 without zero padding "
-    "('758-01-01T00:00:00Z'), which parse_timestamp refuses: such an entry imported from CSV "
-    "cannot be exported and re-imported, nor written to a list and verified. Found by "
-    "fuzz/fuzz_csv.py (fuzz/regressions/csv-year-below-1000).",
-    strict=False,
-)
 def test_regression_csv_year_below_1000():
+    """Years before 1000 round-trip (found by fuzz/fuzz_csv.py: they were written unpadded)."""
     from antifraud_common.format.csvio import export_csv, import_csv
     from antifraud_common.models import format_timestamp, parse_timestamp
 
