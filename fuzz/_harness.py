@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-CASES = Path(__file__).resolve().parent.parent / "src" / "antifraud_common" / "conformance" / "cases"
+CASES = (
+    Path(__file__).resolve().parent.parent / "src" / "antifraud_common" / "conformance" / "cases"
+)
 
 
 def conformance_files(*names: str) -> Iterator[bytes]:

@@ -17,7 +17,13 @@ with _harness.instrumented(__name__ == "__main__"):
 
 
 def seeds() -> list[bytes]:
-    out = [b'{"a":[1,true,null,"x"]}', b'"\\ud83d\\ude02"', b"[1.5]", b'{"a":1,"a":2}', b"\xef\xbb\xbf1"]
+    out = [
+        b'{"a":[1,true,null,"x"]}',
+        b'"\\ud83d\\ude02"',
+        b"[1.5]",
+        b'{"a":1,"a":2}',
+        b"\xef\xbb\xbf1",
+    ]
     out += list(_harness.conformance_files("in", "jwk"))
     return out
 

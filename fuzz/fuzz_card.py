@@ -20,8 +20,12 @@ _DIGITS = re.compile(r"[0-9]{12,19}")
 
 
 def seeds() -> list[bytes]:
-    return [v.encode("utf-8", "surrogatepass") for v in _harness.conformance_values("bank_card")] + [
-        b"6222021234567890128", b"4111 1111 1111 1111", b"6222021234567890129",
+    return [
+        v.encode("utf-8", "surrogatepass") for v in _harness.conformance_values("bank_card")
+    ] + [
+        b"6222021234567890128",
+        b"4111 1111 1111 1111",
+        b"6222021234567890129",
     ]
 
 

@@ -27,7 +27,10 @@ def seeds() -> list[bytes]:
         "bank_card,6222021234567890128,mule_account,hold,cbank,'@x,50,red,2026-01-01,2026-01-01",
         'phone,"13800138002",telecom_fraud,watch,mps,"a,""b""",1,clear,2026-01-01,2026-01-01',
     ]
-    return [(_HEADER + r + "\r\n").encode() for r in rows] + [b"\xef\xbb\xbf" + _HEADER.encode(), b""]
+    return [(_HEADER + r + "\r\n").encode() for r in rows] + [
+        b"\xef\xbb\xbf" + _HEADER.encode(),
+        b"",
+    ]
 
 
 def test_one_input(data: bytes) -> None:

@@ -21,7 +21,9 @@ _LIMITS = Limits(max_line_bytes=4096, max_entries=10_000, max_total_bytes=1 << 2
 
 
 def seeds() -> list[bytes]:
-    return [b"", b"{}\n", b"\n", b"a\r\n"] + list(_harness.conformance_files("entries", "base", "delta"))
+    return [b"", b"{}\n", b"\n", b"a\r\n"] + list(
+        _harness.conformance_files("entries", "base", "delta")
+    )
 
 
 def test_one_input(data: bytes) -> None:

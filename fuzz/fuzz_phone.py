@@ -18,7 +18,9 @@ with _harness.instrumented(__name__ == "__main__"):
 
 def seeds() -> list[bytes]:
     return [v.encode("utf-8", "surrogatepass") for v in _harness.conformance_values("phone")] + [
-        b"+8613800138000", b"tel:95588;phone-context=+86", b"010-6234 5678",
+        b"+8613800138000",
+        b"tel:95588;phone-context=+86",
+        b"010-6234 5678",
     ]
 
 

@@ -16,7 +16,11 @@ import _harness
 
 with _harness.instrumented(__name__ == "__main__"):
     from antifraud_common.errors import AntifraudError
-    from antifraud_common.exchange.trust import TrustBundle, verify_trust_signatures, walk_trust_chain
+    from antifraud_common.exchange.trust import (
+        TrustBundle,
+        verify_trust_signatures,
+        walk_trust_chain,
+    )
 
 _NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -24,7 +28,9 @@ _NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 def _anchor() -> tuple[bytes, bytes]:
     doc = json.loads((_harness.CASES / "trust-rotation.json").read_text(encoding="utf-8"))
     files = doc["cases"][0]["files"]
-    return base64.b64decode(files["trusted"]["base64"]), base64.b64decode(files["trusted_sig"]["base64"])
+    return base64.b64decode(files["trusted"]["base64"]), base64.b64decode(
+        files["trusted_sig"]["base64"]
+    )
 
 
 _TRUSTED_BYTES, _TRUSTED_SIG = _anchor()

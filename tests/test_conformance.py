@@ -212,6 +212,15 @@ def test_library_passes_every_case(family):
     assert result.count(Outcome.PASSED) == len(result.results)
 
 
+def test_library_summary_table(capsys):
+    """The whole suite against this library, with the runner's summary table in CI output."""
+    result = run_suite(our_impl.run, cases=ALL_CASES)
+    with capsys.disabled():
+        print("\nconformance suite, this library (all families):\n" + result.table())
+    assert result.ok
+    assert result.count(Outcome.PASSED) == len(ALL_CASES) >= 150
+
+
 def test_impl_usage_errors_are_unsupported():
     assert our_impl.run(["no-such-command"])[0] != 0
     assert our_impl.run(["validate-identifier", "--kind", "email", "--value=x"])[0] == 2

@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "_screen",
     "_csv",
     "_schema",
+    "_conformance",
     "_demo",
 )
 
