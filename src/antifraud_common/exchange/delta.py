@@ -64,7 +64,6 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     DeltaMismatchError,
-    ModelError,
     ScopeError,
     ValidationError,
 )
@@ -81,7 +80,6 @@ from antifraud_common.format.jsonl import write_lines as _write_lines
 from antifraud_common.format.keys import Signer
 from antifraud_common.models import (
     ContentType,
-    Entry,
     IdentifierKind,
     Manifest,
     canonical_value,
@@ -652,26 +650,6 @@ class _Tee:
         if self._copy is not None and chunk:
             self._copy.write(chunk)
         return chunk
-
-
-def _check_entry_line(body: bytes, lineno: int) -> Entry:
-    try:
-        obj = canonical.check_canonical(body, max_depth=1)
-    except BlacklistFormatError as e:
-        raise BlacklistFormatError(
-            f"not a canonical JSON entry: {e.message}",
-            code="not_canonical" if e.code == "json_not_canonical" else "bad_line",
-            line=lineno,
-        ) from e
-    try:
-        return Entry.from_dict(obj)
-    except (ModelError, ValidationError) as e:
-        raise BlacklistFormatError(
-            f"invalid entry: {e.message} ({e.code})",
-            code="invalid_entry",
-            field=e.field,
-            line=lineno,
-        ) from e
 
 
 def _check_remove_value(kind: str, value: str, lineno: int) -> None:
