@@ -373,3 +373,4 @@ def test_chunk_keys_match_entry_key_with_escapes() -> None:
     assert state_mod._chunk_keys(data, lines) == [entry_key(line) for line in lines]
     plain = lines[:1] + lines[2:]
     assert state_mod._chunk_keys(b"".join(plain), plain) == [entry_key(x) for x in plain]
+    assert [state_mod._line_key(x) for x in lines] == [entry_key(x) for x in lines]

@@ -756,18 +756,35 @@ def _chunk_keys(data: bytes, lines: list[bytes]) -> list[Key]:
     return found
 
 
+def _line_key(line: bytes) -> Key:
+    """Key of one stored canonical line (with its LF): two byte searches, no parse.
+
+    The same markers as :func:`entry_key` (``"kind":"`` first, ``,"value":"``
+    last, neither can be spoofed by string contents); escaped values take the
+    exact path.
+    """
+    v = line.rfind(b',"value":"')
+    value = line[v + 10 : -3]
+    if v < 0 or b"\\" in value:
+        return entry_key(line)
+    k = line.find(b'"kind":"') + 8
+    return line[k : line.find(b'"', k)], value
+
+
 def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
-    """Merge sorted ``ops`` into one chunk's bytes; return the replacement chunks."""
+    """Merge sorted ``ops`` into one chunk's bytes; return the replacement chunks.
+
+    Each operation is placed by binary search over the chunk's lines, taking
+    the key of only the few lines probed.
+    """
     lines = data.splitlines(keepends=True)
-    keys = _chunk_keys(data, lines)
+    end = len(lines)
     out: list[bytes] = []
-    out_keys: list[Key] = []
     pos = 0
     for op, k, body, lineno in ops:
-        lo = bisect.bisect_left(keys, k, lo=pos)
+        lo = bisect.bisect_left(lines, k, lo=pos, key=_line_key)
         out.extend(lines[pos:lo])
-        out_keys.extend(keys[pos:lo])
-        exists = lo < len(keys) and keys[lo] == k
+        exists = lo < end and _line_key(lines[lo]) == k
         if op == OP_ADD and exists:
             raise DeltaMismatchError(
                 f"add of a key the state already has ({_shown(k)})",
@@ -783,14 +800,12 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
         pos = lo + 1 if exists else lo
         if body is not None:
             out.append(body + b"\n")
-            out_keys.append(k)
     out.extend(lines[pos:])
-    out_keys.extend(keys[pos:])
     if not out:
         return []
     step = len(out) if len(out) <= 2 * CHUNK_LINES else CHUNK_LINES
     return [
-        (_key_blob(out_keys[i]), len(out[i : i + step]), b"".join(out[i : i + step]))
+        (_key_blob(_line_key(out[i])), len(out[i : i + step]), b"".join(out[i : i + step]))
         for i in range(0, len(out), step)
     ]
 
@@ -849,13 +864,15 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
             data = found[firsts[i]] if i >= 0 else b""
             for fk, n, blob in _merge_chunk(data, groups[i]):
                 inserts.append((issuer, list_id, fk, n, blob))
-        # Old first keys go before the new chunks come in: a new chunk may start
-        # with its own old chunk's key, never with another chunk's.
+        # A new chunk may start with its own old chunk's key (then it replaces
+        # that row in place), never with another chunk's; the other old keys
+        # are deleted first.
+        reused = {row[2] for row in inserts}
         conn.executemany(
             "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
-            [(issuer, list_id, fk) for fk in wanted],
+            [(issuer, list_id, fk) for fk in wanted if fk not in reused],
         )
-        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", inserts)
+        conn.executemany("INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?)", inserts)
     try:
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
     except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
