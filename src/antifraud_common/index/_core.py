@@ -32,7 +32,6 @@ from antifraud_common.index._keys import (
     KIND_CODE,
     MASK64,
     MIX,
-    exact_key,
     is_hashed_table,
     kind_of_table,
     table_and_key,
@@ -69,7 +68,6 @@ _PARTS_SHIFT: Final = 56  # 256 build partitions on the top 8 key bits
 _OPEN_Q: Final = 2**63 - 1
 _OPEN_I: Final = 2**32 - 1
 _OVERLAY_LIMIT: Final = 200_000
-_HIT_CACHE: Final = 65_536
 _TYPECODES: Final = frozenset("BHIQq")
 _TO_OPEN_I: Final = {_OPEN_Q: _OPEN_I}
 
@@ -338,7 +336,6 @@ class Index:
         self._pinfo: list[tuple[Any, ...]] = []
         self._dirty = False  # overlay, tombstones or dead lists not yet compacted
         # canonical value -> (kind, result, valid from ts, valid until ts)
-        self._hits: dict[str, tuple[IdentifierKind, CheckResult, int, int]] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -499,13 +496,11 @@ class Index:
 
     def set_list_expiry(self, issuer: str, list_id: str, expires: datetime | None) -> None:
         """Record a list's (new) expiry time, e.g. after a re-signed snapshot or delta."""
-        self._hits.clear()
         s = self._slot_for_update(issuer, list_id)
         self._slots[s][2] = None if expires is None else _now_ts(expires)
 
     def _drop(self, slot: int, kind: IdentifierKind, value: str) -> tuple[int, int]:
         self._dirty = True
-        self._hits.clear()
         tid, h = table_and_key(kind, value)
         self._tombstones.add((slot, tid, value))
         rows = self._overlay.get((tid, h))
@@ -559,7 +554,6 @@ class Index:
         :meth:`compact`.
         """
         self._dirty = True
-        self._hits.clear()
         slot = self._slot(issuer, list_id, list_expires, new=True)
         for entry in entries:
             tid, h, prov, case, vf, vu, value = self._row(slot, entry)
@@ -570,7 +564,6 @@ class Index:
     def remove_list(self, issuer: str, list_id: str) -> None:
         """Forget one list entirely (its entries stop matching at once)."""
         self._dirty = True
-        self._hits.clear()
         s = self._slot_of.pop((issuer, list_id), None)
         if s is not None:
             self._slots[s][3] = False
@@ -581,7 +574,6 @@ class Index:
 
     def compact(self) -> None:
         """Fold the overlay and removals into freshly sorted main arrays (O(rows))."""
-        self._hits.clear()
         if not self._dirty:
             return
         self._dirty = False
@@ -644,80 +636,103 @@ class Index:
     def _evaluate(  # noqa: PLR0917 - private hot path
         self, kind: IdentifierKind, value: str, tid: int, h: int, i: int, now: int | None
     ) -> CheckResult:
-        rows: list[tuple[int, int, int, int]] = []
+        # One pass, no intermediate rows: each listing becomes a Match straight
+        # away; validity stays integer epoch seconds until a Match is built, and
+        # the clock is read at most once per call.
         slots, tombs = self._slots, self._tombstones
-        pinfo = self._prov_info()
-        if i >= 0:
-            t = self._tables[tid]
-            keys, values, n, t_open = t.keys, t.values, len(t.keys), t.open
-            while i < n and keys[i] == h:
-                if values is None or values[i] == value:
-                    p = t.prov[i]
-                    slot = pinfo[p][0]
-                    if slots[slot][3] and not (tombs and (slot, tid, value) in tombs):
-                        u = t.vu[i]
-                        rows.append((p, t.case[i], t.vf[i], _OPEN_Q if u == t_open else u))
-                i += 1
-        if self._overlay:
-            for p, c, f, u, v in self._overlay.get((tid, h), ()):
-                if v == value and slots[pinfo[p][0]][3]:
-                    rows.append((p, c, f, u))
-        if not rows:
-            return _new(CheckResult, (kind, value, True, False, None, (), (), None, None))
-        if now is None:
-            now = math.floor(time.time())
+        pinfo = self._pinfo
+        if len(pinfo) != len(self._provs):
+            pinfo = self._prov_info()
+        dts = _DT_CACHE
+        cases = self._cases
         matches: list[Match] = []
         ignored: list[Ignored] = []
         best: Action | None = None
         top = 0
-        cases = self._cases
-        for p, c, f, u in rows:
-            slot, issuer, list_id, reason, action, confidence, source, tlp, severity = pinfo[p]
-            m = _new(
-                Match,
-                (
-                    issuer,
-                    list_id,
-                    reason,
-                    action,
-                    cases[c],
-                    confidence,
-                    _dt(f),
-                    None if u == _OPEN_Q else _dt(u),
-                    source,
-                    tlp,
-                ),
+        if now is None:
+            now = int(time.time())  # floor: the clock is after 1970
+        if i >= 0:
+            t = self._tables[tid]
+            keys, values, t_open = t.keys, t.values, t.open
+            prov, case, vf, vu = t.prov, t.case, t.vf, t.vu
+            n = len(keys)
+            while i < n and keys[i] == h:
+                if values is None or values[i] == value:
+                    info = pinfo[prov[i]]
+                    slot = slots[info[0]]
+                    if slot[3] and not (tombs and (info[0], tid, value) in tombs):
+                        f = vf[i]
+                        u = vu[i]
+                        if u == t_open:
+                            u = _OPEN_Q
+                        m = _new(
+                            Match,
+                            (
+                                info[1],
+                                info[2],
+                                info[3],
+                                info[4],
+                                cases[case[i]],
+                                info[5],
+                                dts.get(f) or _dt(f),
+                                None if u == _OPEN_Q else (dts.get(u) or _dt(u)),
+                                info[6],
+                                info[7],
+                            ),
+                        )
+                        expires = slot[2]
+                        if expires is not None and now >= expires:
+                            ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
+                        elif now < f:
+                            ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
+                        elif now >= u:
+                            ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
+                        else:
+                            matches.append(m)
+                            if info[8] > top:
+                                top, best = info[8], info[4]
+                i += 1
+        if self._overlay:
+            for p, c, f, u, v in self._overlay.get((tid, h), ()):
+                info = pinfo[p]
+                slot = slots[info[0]]
+                if v == value and slot[3]:
+                    m = _new(
+                        Match,
+                        (
+                            info[1],
+                            info[2],
+                            info[3],
+                            info[4],
+                            cases[c],
+                            info[5],
+                            dts.get(f) or _dt(f),
+                            None if u == _OPEN_Q else (dts.get(u) or _dt(u)),
+                            info[6],
+                            info[7],
+                        ),
+                    )
+                    expires = slot[2]
+                    if expires is not None and now >= expires:
+                        ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
+                    elif now < f:
+                        ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
+                    elif now >= u:
+                        ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
+                    else:
+                        matches.append(m)
+                        if info[8] > top:
+                            top, best = info[8], info[4]
+        if not ignored:
+            if not matches:
+                return _new(CheckResult, (kind, value, True, False, None, (), (), None, None))
+            return _new(
+                CheckResult, (kind, value, True, True, best, tuple(matches), (), None, None)
             )
-            expires = slots[slot][2]
-            if expires is not None and now >= expires:
-                ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
-            elif now < f:
-                ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
-            elif now >= u:
-                ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
-            else:
-                matches.append(m)
-                if severity > top:
-                    top, best = severity, action
-        result = _new(
+        return _new(
             CheckResult,
             (kind, value, True, bool(matches), best, tuple(matches), tuple(ignored), None, None),
         )
-        # The result holds until the clock crosses the next boundary (an entry's
-        # start or end, a list's expiry): cache it for repeated lookups.
-        lo, hi = -_OPEN_Q, _OPEN_Q
-        for p, _c, f, u in rows:
-            for x in (f, u, slots[pinfo[p][0]][2]):
-                if x is not None:
-                    if x <= now:
-                        lo = max(lo, x)
-                    else:
-                        hi = min(hi, x)
-        hits = self._hits
-        if len(hits) >= _HIT_CACHE:
-            hits.clear()
-        hits[value] = (kind, result, lo, hi)
-        return result
 
     def check_key(
         self, kind: IdentifierKind | str, value: str, *, now: datetime | None = None
@@ -732,16 +747,8 @@ class Index:
         if spec is None:
             raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind")
         k, tid = spec
-        cached = self._hits.get(value)
-        if cached is not None and cached[0] is k:
-            if now is None:
-                if cached[3] == _OPEN_Q or time.time() < cached[3]:
-                    return cached[1]
-            else:
-                ts = _now_ts(now)
-                if cached[2] <= ts < cached[3]:
-                    return cached[1]
         h = 0
+        canonical = True
         if tid >= 0 and value[:1] != "0":  # a leading zero lives in the hashed table
             # int() is lenient (signs, spaces, underscores, other scripts' digits):
             # "8613800138000" finds the key of "+8613800138000", so a found key is
@@ -750,6 +757,8 @@ class Index:
                 h = (int(value) * MIX) & MASK64
             except (ValueError, TypeError):
                 tid = -1
+            else:
+                canonical = False
         else:
             tid = -1
         if tid < 0:
@@ -769,8 +778,17 @@ class Index:
                     i = bisect_left(keys, h, lo + 1, hi)
                     if i >= hi or keys[i] != h:
                         i = -1
-        if (i < 0 and (not self._overlay or (tid, h) not in self._overlay)) or not (
-            tid & 1 or exact_key(k, value) is not None
+        if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
+            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+        if not canonical and not (
+            # The exact key int(value) was found: is value the canonical form
+            # that owns it? Cheaper than exact_key(), same answer for these kinds.
+            value.isascii()
+            and (
+                (value[0] == "+" and value[1:2] != "0" and value[1:].isdigit())
+                if tid == 0
+                else value.isdigit()
+            )
         ):
             return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
         return self._evaluate(k, value, tid, h, i, None if now is None else _now_ts(now))
@@ -841,9 +859,6 @@ class Index:
 
     def _probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:
         """Look up a *validated* canonical value; None when no entry holds it."""
-        cached = self._hits.get(value)
-        if cached is not None and cached[0] is k and cached[2] <= now_ts < cached[3]:
-            return cached[1]
         tid = _FAST_TABLE_BY_ID.get(id(k), -1)
         first = value[:1]
         if tid >= 0 and first not in "0t":  # "" is in every string: slow path
