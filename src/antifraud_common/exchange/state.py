@@ -47,7 +47,7 @@ import re
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Final, Protocol
@@ -95,6 +95,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "AcceptResult",
     "ReceiverState",
+    "StateChange",
+    "StateListener",
     "StateRecord",
     "VerifiedSource",
 ]
@@ -220,6 +222,34 @@ class AcceptResult:
         return attrs.asdict(self)
 
 
+@attrs.frozen(kw_only=True)
+class StateChange:
+    """One committed change of the state, as passed to the listeners.
+
+    ``op`` is ``"snapshot"`` (the list was replaced: read its entries with
+    :meth:`ReceiverState.iter_entries`), ``"delta"`` (``added`` holds the
+    entries added or replaced, ``removed`` the identifier keys removed, in the
+    shape of :attr:`Entry.key <antifraud_common.models.Entry.key>`; a replaced
+    entry appears only in ``added``) or ``"forget"`` (the list is gone;
+    ``record`` is ``None``). ``record`` is the list's record after the change.
+
+    >>> change = StateChange(op="forget", issuer="mps", list_id="fraud-phones", record=None)
+    >>> change.added, change.removed
+    ((), ())
+    """
+
+    op: str
+    issuer: str
+    list_id: str
+    record: StateRecord | None
+    added: tuple[Entry, ...] = ()
+    removed: tuple[tuple[str, str], ...] = ()
+
+
+#: A change listener (see :meth:`ReceiverState.add_listener`).
+StateListener = Callable[[StateChange], None]
+
+
 def _key_blob(key: Key) -> bytes:
     # No kind is a prefix of another and kinds hold no NUL, so memcmp order of
     # kind + NUL + value equals the (kind, value) order.
@@ -269,6 +299,7 @@ class ReceiverState:
         self._conn = conn
         #: The state directory.
         self.directory = directory
+        self._listeners: list[StateListener] = []
 
     # ---------------------------------------------------------------- opening
 
@@ -368,6 +399,41 @@ class ReceiverState:
             yield
         finally:
             self._conn.execute("COMMIT")
+
+    # -------------------------------------------------------------- listeners
+
+    def add_listener(self, callback: StateListener) -> None:
+        """Call ``callback(change)`` after every committed change made through this object.
+
+        ``change`` is a :class:`StateChange`. Listeners run only after the
+        transaction committed and only when something changed (never for an
+        ``unchanged`` accept or a refused one), in the order they were added,
+        in the thread that made the change; they may read the state (for a
+        snapshot: ``state.iter_entries(change.issuer, change.list_id)``).
+        Changes made by other processes sharing the directory are not seen.
+
+        If a listener raises, the remaining listeners still run, then the first
+        exception propagates to the caller of ``accept_*`` / ``forget``: the
+        state is committed and correct, the failed follower is stale (rebuild
+        it from :meth:`iter_records`).
+        """
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: StateListener) -> None:
+        """Stop calling ``callback`` (nothing happens if it is not registered)."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(callback)
+
+    def _notify(self, change: StateChange) -> None:
+        first: BaseException | None = None
+        for callback in list(self._listeners):
+            try:
+                callback(change)
+            except Exception as e:  # noqa: BLE001 - re-raised below, after every listener ran
+                if first is None:
+                    first = e
+        if first is not None:
+            raise first
 
     # ---------------------------------------------------------------- reading
 
@@ -513,6 +579,13 @@ class ReceiverState:
             if sha != manifest.sha256 or count != manifest.entry_count:
                 raise HashMismatchError("the verified copy does not match its manifest")
             _write_record(conn, manifest, sha, count, moment)
+            record = self.get(*key) if self._listeners else None
+        if self._listeners:
+            self._notify(
+                StateChange(
+                    op="snapshot", issuer=manifest.issuer, list_id=manifest.list_id, record=record
+                )
+            )
         return AcceptResult(
             issuer=manifest.issuer,
             list_id=manifest.list_id,
@@ -582,7 +655,8 @@ class ReceiverState:
                     f"the delta applies to version {manifest.base_version}, the receiver has {have}"
                 )
             key = (manifest.issuer, manifest.list_id)
-            counts = _apply_ops(conn, key, verified.open_verified())
+            changes = _Changes() if self._listeners else None
+            counts = _apply_ops(conn, key, verified.open_verified(), changes)
             sha, count = _hash_chunks(conn, *key)
             if sha != manifest.result_sha256 or count != manifest.result_count:
                 raise DeltaMismatchError(
@@ -590,6 +664,19 @@ class ReceiverState:
                     f"({count} entries, state hash {sha[:16]}...); the old state is kept"
                 )
             _write_record(conn, manifest, sha, count, moment)
+            record = self.get(*key) if changes is not None else None
+        if changes is not None:
+            parse = _EntryParser()
+            self._notify(
+                StateChange(
+                    op="delta",
+                    issuer=manifest.issuer,
+                    list_id=manifest.list_id,
+                    record=record,
+                    added=tuple(parse(body) for body in changes.added),
+                    removed=tuple(changes.removed),
+                )
+            )
         return AcceptResult(
             issuer=manifest.issuer,
             list_id=manifest.list_id,
@@ -622,7 +709,10 @@ class ReceiverState:
             conn.execute("DELETE FROM entries WHERE issuer=? AND list_id=?", key)
             conn.execute("DELETE FROM chunks WHERE issuer=? AND list_id=?", key)
             cur = conn.execute("DELETE FROM lists WHERE issuer=? AND list_id=?", key)
-            return cur.rowcount > 0
+            gone = cur.rowcount > 0
+        if gone and self._listeners:
+            self._notify(StateChange(op="forget", issuer=issuer, list_id=list_id, record=None))
+        return gone
 
 
 # ------------------------------------------------------------------- internals
@@ -742,6 +832,16 @@ def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[s
 
 
 Op = tuple[str, Key, bytes | None, int]
+
+
+@attrs.define
+class _Changes:
+    """What a delta changed, collected only when listeners want it."""
+
+    added: list[bytes] = attrs.Factory(list)
+    removed: list[tuple[str, str]] = attrs.Factory(list)
+
+
 _WRITE_BATCH: Final = 400
 # Keys of every line of a chunk in one pass: in a canonical entry the first
 # ``"kind":"`` member is the kind and the last member is the value; a raw quote
@@ -810,7 +910,12 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
     ]
 
 
-def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO) -> dict[str, int]:
+def _apply_ops(
+    conn: sqlite3.Connection,
+    key: tuple[str, str],
+    stream: BinaryIO,
+    changes: _Changes | None = None,
+) -> dict[str, int]:
     """Apply the sorted operations of a (checked) delta to the entries and chunks.
 
     The chunks' first keys come from a small covering index (not from the chunk
@@ -843,6 +948,11 @@ def _apply_ops(conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO)
             replaces.append((body + b"\n", issuer, list_id, kind, value))
         else:
             removes.append((issuer, list_id, kind, value))
+        if changes is not None:
+            if body is None:
+                changes.removed.append((kind, value))
+            else:
+                changes.added.append(body)
         # Chunk c covers [c.first_key, next.first_key); keys below the first
         # chunk go to the first chunk; an empty list has chunk -1 (none yet).
         index = max(bisect.bisect_right(firsts, _key_blob(k)) - 1, 0 if firsts else -1)
