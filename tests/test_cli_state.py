@@ -125,3 +125,46 @@ def test_sync(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 def test_show_without_state_is_usage_error(tmp_path: Path) -> None:
     assert cli.main(["state", "show", "--state", str(tmp_path / "none")]) == 2
+
+
+def test_apply_keeps_the_state_index_in_step(
+    tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from antifraud_common.index import INDEX_FILE, Index
+
+    st = tmp_path / "st"
+    trust = str(pub / "trust.json")
+    code, _ = run(capsys, "apply", str(pub / "l-v1.jsonl"), "--trust", trust, "--state", str(st))
+    assert code == 0
+    sidecar = json.loads((st / (INDEX_FILE + ".json")).read_text())
+    assert [m[2] for m in sidecar["lists"]] == [1]
+    code, _ = run(
+        capsys, "apply", str(pub / "l-v2.delta.jsonl"), "--trust", trust, "--state", str(st)
+    )
+    assert code == 0
+    sidecar = json.loads((st / (INDEX_FILE + ".json")).read_text())
+    assert [m[2] for m in sidecar["lists"]] == [2]
+    # The saved index holds exactly the second version.
+    v2 = [json.loads(line)["value"] for line in (pub / "l-v2.jsonl").read_text().splitlines()]
+    v1 = [json.loads(line)["value"] for line in (pub / "l-v1.jsonl").read_text().splitlines()]
+    saved = Index.open(st / INDEX_FILE)
+    assert all(saved.check_key("phone", v, now=K.NOW).listed for v in v2)
+    assert not any(saved.check_key("phone", v, now=K.NOW).listed for v in set(v1) - set(v2))
+    # `check --state` answers from it.
+    code = cli.main(["check", "--state", str(st), "--json", v2[0]])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert doc["results"][0]["lookup"]["listed"] is True, doc
+
+
+def test_apply_no_index(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from antifraud_common.index import INDEX_FILE
+
+    st = tmp_path / "st"
+    trust = str(pub / "trust.json")
+    args = ("--trust", trust, "--state", str(st), "--no-index")
+    code, _ = run(capsys, "apply", str(pub / "l-v1.jsonl"), *args)
+    assert code == 0
+    code, doc = run(capsys, "sync", "--from", str(pub), *args)
+    assert code == 0, doc
+    assert not (st / INDEX_FILE).exists()

@@ -115,8 +115,10 @@ def _lookup(args: argparse.Namespace) -> list[dict[str, Any]] | None:
 
         if not args.state.is_dir():
             raise UsageError(f"no receiver state in {args.state}")
-        with ReceiverState.open(args.state) as state:
-            index = Index.build(state.iter_records())
+        from antifraud_common.index import StateIndex
+
+        with ReceiverState.open(args.state) as state, StateIndex.follow(state) as followed:
+            index = followed.index
     kind = None if args.kind == "auto" else _INDEX_KIND.get(args.kind)
     now = datetime.now(UTC)
     return [index.check(v, kind=kind, region=args.region, now=now).to_dict() for v in args.values]

@@ -119,8 +119,11 @@ def _load_index(args: argparse.Namespace) -> Any:
 
     if not args.state.is_dir():
         raise UsageError(f"no state directory {args.state}")
-    with ReceiverState.open(args.state) as state:
-        return Index.build(state.iter_records())
+    from antifraud_common.index import StateIndex
+
+    # The index saved beside the state when it is current; otherwise built and saved.
+    with ReceiverState.open(args.state) as state, StateIndex.follow(state) as followed:
+        return followed.index
 
 
 def run_screen(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,24 @@ def _state_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--state", required=True, type=Path, metavar="DIR")
     p.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
     p.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+    p.add_argument(
+        "--no-index",
+        action="store_true",
+        help=(
+            "do not keep the lookup index (index.afi in the state directory) in step; "
+            "`check --state` and `screen --state` rebuild it when they find it stale"
+        ),
+    )
     p.add_argument("--json", action="store_true")
+
+
+def _follow(args: argparse.Namespace, state: Any) -> Any:
+    """Follow the state with its saved lookup index (saved once, at the end)."""
+    if args.no_index:
+        return contextlib.nullcontext()
+    from antifraud_common.index import StateIndex
+
+    return StateIndex.follow(state, autosave=False)
 
 
 def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
@@ -127,9 +145,18 @@ def run_apply(args: argparse.Namespace) -> int:
         return _fail(args, "apply", e)
     state = _open_state(args.state)
     try:
-        with verify_list(
-            args.entries, sig, trust=trust, state=state, now=now, grace=grace, tmp_dir=args.state
-        ) as verified:
+        with (
+            _follow(args, state),
+            verify_list(
+                args.entries,
+                sig,
+                trust=trust,
+                state=state,
+                now=now,
+                grace=grace,
+                tmp_dir=args.state,
+            ) as verified,
+        ):
             result = state.accept(verified, now=now)
             grace_used = verified.grace_used
     except AntifraudError as e:
@@ -165,7 +192,8 @@ def run_sync(args: argparse.Namespace) -> int:
         return _fail(args, "sync", e)
     state = _open_state(args.state)
     try:
-        report = sync(args.folder, state, trust, now=now, grace=grace)
+        with _follow(args, state):
+            report = sync(args.folder, state, trust, now=now, grace=grace)
     finally:
         state.close()
     if args.json:

@@ -16,6 +16,9 @@ do?". The design, memory layout, precedence rules and measured numbers are in
 * Updates of one list (:meth:`Index.apply_changes`, :meth:`Index.replace_list`) go
   to a small overlay; nothing is rebuilt from scratch. :meth:`Index.save` and
   :meth:`Index.open` give a checked, memory-mapped file.
+* :class:`StateIndex` holds every list a receiver state accepted and follows each
+  accepted snapshot or delta (only the changed keys are touched), saved beside
+  the state as ``index.afi``.
 * :func:`antifraud_common.index.screen.screen` screens CSV / JSON Lines records.
 
 >>> from datetime import datetime, UTC
@@ -44,9 +47,11 @@ from antifraud_common.index._results import (
     IndexRecord,
     Match,
 )
+from antifraud_common.index._state import INDEX_FILE, StateIndex
 
 __all__ = [
     "AUTO_ORDER",
+    "INDEX_FILE",
     "INDEX_FORMAT_VERSION",
     "CheckResult",
     "IgnoreReason",
@@ -54,4 +59,5 @@ __all__ = [
     "Index",
     "IndexRecord",
     "Match",
+    "StateIndex",
 ]
