@@ -316,3 +316,70 @@ def test_missing_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
         dist.screen_partitions(Index.build(()), [path], columns=["phone"])
     assert e.value.code == "missing_extra"
     assert "pip install 'antifraud-common[dask]'" in str(e.value)
+
+
+def run_cli(argv: list[str]) -> int:
+    import argparse
+
+    from antifraud_common.cli import _dist
+
+    parser = argparse.ArgumentParser(prog="antifraud")
+    _dist.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)  # type: ignore[no-any-return]
+
+
+def test_cli_screen_dist(
+    client: Any,
+    data: tuple[Path, Index, list[Path]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    saved, index, paths = data
+    out = tmp_path / "cli"
+    argv = [
+        "screen-dist",
+        str(paths[0].parent / "part-[0-2].csv"),
+        str(paths[3]),
+        "--index",
+        str(saved),
+        "--column",
+        "phone:phone",
+        "--column",
+        "card:card",
+        "--now",
+        "2026-06-01T00:00:00Z",
+        "--out",
+        str(out),
+        "--scheduler",
+        client.scheduler.address,
+        "--json",
+    ]
+    assert run_cli(argv) == 1  # listed values and bad rows
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "screen-dist"
+    assert doc["ok"] is False
+    assert doc["partitions"] == 4
+    expected, whole = local_concatenated(paths[:4], index, tmp_path)
+    assert doc["records"] == whole.records == 4 * ROWS
+    assert doc["bad_rows"] == whole.bad_rows
+    assert doc["listed_values"] == len(expected)
+    assert len(list(out.glob("*.jsonl"))) == 4
+    # Human output on stderr; a usage problem is exit status 2.
+    assert run_cli(argv[:-1]) == 1
+    assert "listed" in capsys.readouterr().err
+    with pytest.raises(Exception) as e:
+        run_cli([*argv[:2], "--index", str(saved), "--column", "phone:fax", "--out", str(out)])
+    assert type(e.value).__name__ == "UsageError"
+
+
+def test_cli_local_cluster(client: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # ``client`` only for its dask check: the command starts its own local cluster.
+    index = Index.build([("mps", "p", None, entry("+8613800138000", "phone", "block"))])
+    index.save(tmp_path / "i.afidx")
+    (tmp_path / "r.csv").write_text("phone\n13900139000\n", encoding="utf-8")
+    argv = ["screen-dist", str(tmp_path / "r.csv"), "--index", str(tmp_path / "i.afidx")]
+    argv += ["--column", "phone:phone", "--out", str(tmp_path / "o"), "--workers", "1"]
+    assert run_cli(argv) == 0
+    assert "1 records in 1 partitions" in capsys.readouterr().err
+    assert (tmp_path / "o" / "00000-r.jsonl").read_text("utf-8") == ""
