@@ -45,12 +45,14 @@ from antifraud_common.errors import ModelError, ValidationError
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FORMAT",
+    "PSEUDONYM_ALG",
     "TLP",
     "Action",
     "ContentType",
     "Entry",
     "IdentifierKind",
     "Manifest",
+    "Pseudonym",
     "Reason",
     "canonical_value",
     "format_timestamp",
@@ -505,6 +507,83 @@ def _to_keys(value: object) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+#: The one keyed-hash algorithm of pseudonymised lists (RFC 2104 HMAC with SHA-256).
+PSEUDONYM_ALG: Final = "HMAC-SHA-256"
+_PSEUDONYM_KEYS: Final = frozenset({"alg", "domain", "key_id", "key_check"})
+
+
+def _check_alg(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value != PSEUDONYM_ALG:
+        raise ModelError(
+            f"the only pseudonym algorithm is {PSEUDONYM_ALG}",
+            code="unsupported_pseudonym_alg",
+            field=attribute.name,
+        )
+
+
+@attrs.frozen(kw_only=True)
+class Pseudonym:
+    """The manifest member of a pseudonymised list: which domain key made its hashes.
+
+    Each line of such a list carries ``hmac`` = HMAC-SHA-256(domain key, UTF-8
+    canonical value) instead of ``value`` (``docs/spec/pseudonymised.md``).
+    ``domain`` names the sharing domain, ``key_id`` the key within it, and
+    ``key_check`` = HMAC-SHA-256(key, ``"antifraud key check v1"``) lets a receiver
+    detect that it holds another key before it looks anything up.
+
+    >>> p = Pseudonym(domain="cn-banks-2026", key_id="k1", key_check="0" * 64)
+    >>> p.to_dict()["alg"]
+    'HMAC-SHA-256'
+    >>> Pseudonym.from_dict(p.to_dict()) == p
+    True
+    """
+
+    alg: str = attrs.field(default=PSEUDONYM_ALG, validator=_check_alg)
+    domain: str = attrs.field(validator=_check_id)
+    key_id: str = attrs.field(validator=_check_id)
+    key_check: str = attrs.field(validator=_check_hex)
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the JSON shape of the manifest's ``pseudonym`` member."""
+        return {
+            "alg": self.alg,
+            "domain": self.domain,
+            "key_id": self.key_id,
+            "key_check": self.key_check,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> Pseudonym:
+        """Build from the JSON shape, strictly (unknown and missing members refused)."""
+        if not isinstance(data, Mapping):
+            raise ModelError("pseudonym is a JSON object", code="wrong_type", field="pseudonym")
+        keys = set(data)
+        if keys != _PSEUDONYM_KEYS:
+            code = "unknown_field" if keys - _PSEUDONYM_KEYS else "missing_field"
+            raise ModelError(
+                "pseudonym has exactly alg, domain, key_id and key_check",
+                code=code,
+                field="pseudonym",
+            )
+        try:
+            return cls(
+                alg=data["alg"],
+                domain=data["domain"],
+                key_id=data["key_id"],
+                key_check=data["key_check"],
+            )
+        except ModelError as e:
+            raise ModelError(
+                f"pseudonym: {e.message}", code=e.code, field=f"pseudonym.{e.field}"
+            ) from e
+
+
+def _to_pseudonym(value: object) -> Pseudonym | None:
+    if value is None or isinstance(value, Pseudonym):
+        return value
+    return Pseudonym.from_dict(value)
+
+
 @attrs.frozen(kw_only=True)
 class Manifest:
     """The signed description of one entries file (the JWS payload).
@@ -513,7 +592,8 @@ class Manifest:
     the exact bytes of the entries file (length, SHA-256, line count). A delta
     manifest also names the base version and the state hashes before and after.
     ``allow_protected`` lists the protected identifiers (emergency numbers,
-    official hotlines ...) this list may contain on purpose.
+    official hotlines ...) this list may contain on purpose. ``pseudonym`` is set
+    on a pseudonymised list (keyed hashes instead of values, snapshots only).
 
     >>> import hashlib
     >>> from datetime import datetime, UTC
@@ -541,6 +621,7 @@ class Manifest:
     result_sha256: str | None = attrs.field(default=None, validator=_check_hex)
     result_count: int | None = attrs.field(default=None, validator=_check_optional_count)
     allow_protected: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_to_keys)
+    pseudonym: Pseudonym | None = attrs.field(default=None, converter=_to_pseudonym)
 
     def __attrs_post_init__(self) -> None:
         if self.format_version != FORMAT_VERSION:
@@ -575,6 +656,12 @@ class Manifest:
                 "only a delta has base and result fields",
                 code="unknown_field",
                 field="base_version",
+            )
+        if self.pseudonym is not None and self.content is ContentType.DELTA:
+            raise ModelError(
+                "a pseudonymised list is published as snapshots only",
+                code="pseudonymised_delta",
+                field="pseudonym",
             )
         if list(self.allow_protected) != sorted(set(self.allow_protected)):
             raise ModelError(
@@ -611,6 +698,8 @@ class Manifest:
             out["result_count"] = self.result_count
         if self.allow_protected:
             out["allow_protected"] = [{"kind": k, "value": v} for k, v in self.allow_protected]
+        if self.pseudonym is not None:
+            out["pseudonym"] = self.pseudonym.to_dict()
         return out
 
     @classmethod
@@ -619,7 +708,7 @@ class Manifest:
         if not isinstance(data, Mapping):
             raise ModelError("a manifest is a JSON object", code="not_an_object")
         keys = set(data)
-        unknown = keys - _MANIFEST_KEYS - _DELTA_KEYS - {"allow_protected"}
+        unknown = keys - _MANIFEST_KEYS - _DELTA_KEYS - {"allow_protected", "pseudonym"}
         if unknown:
             raise ModelError(
                 "unknown field", code="unknown_field", field=sorted(map(str, unknown))[0]
@@ -665,6 +754,7 @@ class Manifest:
             result_sha256=data.get("result_sha256"),
             result_count=data.get("result_count"),
             allow_protected=allow,
+            pseudonym=Pseudonym.from_dict(data["pseudonym"]) if "pseudonym" in data else None,
         )
 
 

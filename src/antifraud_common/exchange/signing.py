@@ -29,6 +29,14 @@ bytes of the entries file (length, SHA-256, line count).
    every line of that private copy -- so no unauthenticated byte is parsed;
 8. a :class:`VerifiedList` whose entries are read from the private copy.
 
+A pseudonymised list (keyed hashes instead of values, a ``pseudonym`` member
+in its manifest; :mod:`~antifraud_common.exchange.pseudonym`) is signed and
+verified by the same functions: ``sign_list(..., pseudonym=...)`` and
+``verify_list(..., pseudonymised=True)``. Without ``pseudonymised=True`` a
+pseudonymised list is refused right after its manifest is authenticated
+(``BlacklistFormatError`` ``pseudonymised_list``), and with it a plain list is
+refused (``not_pseudonymised``), so neither can be mistaken for the other.
+
 :func:`verify_list_report` runs the same checks and returns every problem
 instead of raising.
 
@@ -91,7 +99,7 @@ from antifraud_common.exchange.trust import PublishRule, TrustBundle
 from antifraud_common.format import canonical, jws
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, write_atomic
 from antifraud_common.format.keys import Signer
-from antifraud_common.models import ContentType, Entry, Manifest, format_timestamp
+from antifraud_common.models import ContentType, Entry, Manifest, Pseudonym, format_timestamp
 
 __all__ = [
     "ISSUED_AT_TOLERANCE",
@@ -163,6 +171,7 @@ def make_manifest(
     expires: datetime,
     issued_at: datetime | None = None,
     allow_protected: Iterable[tuple[str, str]] = (),
+    pseudonym: Pseudonym | None = None,
 ) -> Manifest:
     """Return the snapshot manifest describing the file ``summary`` was computed from."""
     issued = _utc(issued_at, "issued_at") if issued_at is not None else datetime.now(UTC)
@@ -178,6 +187,7 @@ def make_manifest(
         byte_length=summary.byte_length,
         sha256=summary.sha256,
         allow_protected=tuple(sorted(set(allow_protected))),
+        pseudonym=pseudonym,
     )
 
 
@@ -205,6 +215,7 @@ def sign_list(
     protected: ProtectedMatcher | None = None,
     limits: Limits | None = None,
     minisign_key: Ed25519PrivateKey | None = None,
+    pseudonym: Pseudonym | None = None,
 ) -> Path:
     """Check the entries file, write ``NAME.jsonl.sig`` (or ``out``) and return its path.
 
@@ -215,14 +226,26 @@ def sign_list(
     written atomically. With ``minisign_key`` (Ed25519), a minisign sidecar
     ``NAME.jsonl.minisig`` is written too, its trusted comment binding issuer,
     list, version, expiry and SHA-256 (:mod:`antifraud_common.minisign`).
+
+    With ``pseudonym`` (the domain key's
+    :attr:`~antifraud_common.exchange.pseudonym.DomainKey.pseudonym`), the file
+    is a pseudonymised list: it is checked by
+    :func:`~antifraud_common.exchange.pseudonym.check_pseudonymised_entries`
+    (protected identifiers were checked when it was converted) and the
+    manifest names the domain key.
     """
     allow = tuple(sorted(set(allow_protected)))
     scope = None
     if trust is not None:
         scope = EntriesScope.from_rule(_rule(trust, issuer, list_type))
-    summary = check_entries(
-        entries_path, scope=scope, protected=protected, allow_protected=allow, limits=limits
-    )
+    if pseudonym is not None:
+        from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
+
+        summary = check_pseudonymised_entries(entries_path, scope=scope, limits=limits)
+    else:
+        summary = check_entries(
+            entries_path, scope=scope, protected=protected, allow_protected=allow, limits=limits
+        )
     manifest = make_manifest(
         summary,
         issuer=issuer,
@@ -232,6 +255,7 @@ def sign_list(
         expires=expires,
         issued_at=issued_at,
         allow_protected=allow,
+        pseudonym=pseudonym,
     )
     target = Path(out) if out is not None else Path(f"{os.fspath(entries_path)}.sig")
     write_atomic(target, sign_manifest(manifest, signers))
@@ -348,6 +372,22 @@ def _manifest(payload: bytes) -> Manifest:
         ) from e
 
 
+def _form_problem(manifest: Manifest) -> BlacklistFormatError:
+    if manifest.pseudonym is not None:
+        return BlacklistFormatError(
+            f"{manifest.issuer}/{manifest.list_id} is a pseudonymised list (domain "
+            f"{manifest.pseudonym.domain!r}); verify it with pseudonymised=True "
+            "(exchange.pseudonym)",
+            code="pseudonymised_list",
+            field="pseudonym",
+        )
+    return BlacklistFormatError(
+        f"{manifest.issuer}/{manifest.list_id} is a plain list, not a pseudonymised one",
+        code="not_pseudonymised",
+        field="pseudonym",
+    )
+
+
 def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
@@ -362,6 +402,7 @@ def _verify_manifest(
     now: datetime,
     grace: timedelta | None,
     problems: _Problems,
+    pseudonymised: bool = False,
 ) -> VerifiedManifest | None:
     # 1. sizes and syntax.
     if len(sig_bytes) > MAX_SIGNATURE_FILE_BYTES:
@@ -392,6 +433,11 @@ def _verify_manifest(
         manifest = _manifest(parsed.payload)
     except BlacklistFormatError as e:
         problems.add(e)
+        return None
+    # 3b. the form the caller expects: fail closed on a pseudonymised list given to a
+    # plain verifier (its lines are not identifiers) and the other way round.
+    if (manifest.pseudonym is not None) != pseudonymised:
+        problems.add(_form_problem(manifest))
         return None
     # 4. scope and threshold.
     try:
@@ -495,10 +541,13 @@ def verify_manifest(
     state: StateLike | None = None,
     now: datetime | None = None,
     grace: timedelta | None = None,
+    pseudonymised: bool = False,
 ) -> VerifiedManifest:
     """Run steps 1-6 on signature-file bytes (no entries file); raise the first problem.
 
-    For callers that check the content themselves (the delta module).
+    For callers that check the content themselves (the delta module). A
+    pseudonymised manifest is refused unless ``pseudonymised=True`` (and a plain
+    one if it is).
     """
     vm = _verify_manifest(
         sig_bytes,
@@ -507,6 +556,7 @@ def verify_manifest(
         now=_now(now),
         grace=grace,
         problems=_Problems(collect=False),
+        pseudonymised=pseudonymised,
     )
     assert vm is not None
     return vm
@@ -580,6 +630,12 @@ class VerifiedList:
         """Yield the verified entries in file order (snapshots only)."""
         if self.manifest.is_delta:
             raise ConfigurationError("a delta holds operations, not entries", code="not_a_snapshot")
+        if self.manifest.pseudonym is not None:
+            raise ConfigurationError(
+                "a pseudonymised list holds keyed hashes: use "
+                "exchange.pseudonym.iter_pseudonymised_entries",
+                code="pseudonymised_list",
+            )
         return iter_verified_entries(self._stream())
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -729,6 +785,7 @@ def _verify(
     max_problems: int,
     tmp_dir: str | os.PathLike[str] | None,
     progress: Callable[[str, int, int], None] | None = None,
+    pseudonymised: bool = False,
 ) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
     moment = _now(now)  # the clock, read once
     lim = limits or DEFAULT_LIMITS
@@ -738,7 +795,13 @@ def _verify(
         problems.add(e)
         return None, None, None
     vm = _verify_manifest(
-        sig_bytes, trust=trust, state=state, now=moment, grace=grace, problems=problems
+        sig_bytes,
+        trust=trust,
+        state=state,
+        now=moment,
+        grace=grace,
+        problems=problems,
+        pseudonymised=pseudonymised,
     )
     if vm is None:
         return None, None, None
@@ -755,7 +818,21 @@ def _verify(
             lim,
             progress=None if progress is None else (lambda n: progress("hash", n, total)),
         )
-        if copy is not None and (hashed or problems.collect) and not manifest.is_delta:
+        if copy is not None and (hashed or problems.collect) and manifest.pseudonym is not None:
+            from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
+
+            copy.flush()
+            copy.seek(0)
+            summary = check_pseudonymised_entries(
+                copy,
+                scope=EntriesScope.from_rule(vm.rule),
+                limits=lim,
+                collect=problems.collect,
+                max_problems=max_problems,
+                progress=None if progress is None else (lambda n: progress("check", n, total)),
+            )
+            problems.items.extend(summary.problems)
+        elif copy is not None and (hashed or problems.collect) and not manifest.is_delta:
             copy.flush()
             copy.seek(0)
             summary = check_entries(
@@ -789,6 +866,7 @@ def verify_list(
     check_lines: bool = True,
     tmp_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    pseudonymised: bool = False,
 ) -> VerifiedList:
     """Verify a signed list in the documented order and return it; raise the first problem.
 
@@ -800,6 +878,8 @@ def verify_list(
     length, hash and line count (fast; no entries access). A delta's operations
     are checked when it is applied (``exchange.delta``), not here.
     ``progress(phase, done_bytes, total_bytes)`` is called while reading.
+    ``pseudonymised=True`` verifies a pseudonymised list (and refuses a plain
+    one); by default a pseudonymised list is refused (``pseudonymised_list``).
     """
     vm, copy, _ = _verify(
         entries_path,
@@ -815,6 +895,7 @@ def verify_list(
         max_problems=DEFAULT_MAX_PROBLEMS,
         tmp_dir=tmp_dir,
         progress=progress,
+        pseudonymised=pseudonymised,
     )
     assert vm is not None
     return VerifiedList(vm, copy)
@@ -876,6 +957,7 @@ def verify_list_report(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     tmp_dir: str | os.PathLike[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    pseudonymised: bool = False,
 ) -> VerificationReport:
     """Run :func:`verify_list`'s checks and return every problem found (per line too).
 
@@ -898,6 +980,7 @@ def verify_list_report(
         max_problems=max_problems,
         tmp_dir=tmp_dir,
         progress=progress,
+        pseudonymised=pseudonymised,
     )
     if copy is not None:
         copy.close()
