@@ -309,6 +309,81 @@ def _directory(keys: Sequence[int]) -> tuple[array[int], int]:
     return array(counts.typecode, accumulate(counts)), shift
 
 
+_object_new = object.__new__
+
+
+def _not_listed(kind: IdentifierKind, value: str) -> CheckResult:
+    """A valid value that no listing names (the miss path: no tuple, no plan)."""
+    r = _object_new(CheckResult)
+    r._kind = kind
+    r._value = value
+    r._valid = True
+    r._listed = False
+    r._action = r._error = r._message = r._plan = None
+    r._matches = r._ignored = ()
+    return r
+
+
+class _Found:
+    """The rows one lookup found, kept by reference until a :class:`Match` is wanted.
+
+    A main-table row is its index in ``table`` (whose arrays are never changed
+    in place: :meth:`Index.compact` builds new ones); an overlay row is its own
+    immutable tuple. Which rows count, and why the others do not, was decided
+    at the time of the lookup, so later updates of the index cannot change it.
+    """
+
+    __slots__ = ("cases", "hits", "ignored", "pinfo", "table")
+
+    def __init__(
+        self,
+        table: _Table | None,
+        pinfo: list[tuple[Any, ...]],
+        cases: Sequence[str],
+        hits: list[int | _Row],
+        ignored: list[tuple[int | _Row, IgnoreReason]],
+    ) -> None:
+        self.table = table
+        self.pinfo = pinfo
+        self.cases = cases
+        self.hits = hits
+        self.ignored = ignored
+
+    def _match(self, ref: int | _Row) -> Match:
+        if isinstance(ref, int):
+            t = self.table
+            assert t is not None
+            p, c, f, u = t.prov[ref], t.case[ref], t.vf[ref], t.vu[ref]
+            if u == t.open:
+                u = _OPEN_Q
+        else:
+            p, c, f, u, _ = ref
+        info = self.pinfo[p]
+        return _new(
+            Match,
+            (
+                info[1],
+                info[2],
+                info[3],
+                info[4],
+                self.cases[c],
+                info[5],
+                _dt(f),
+                None if u == _OPEN_Q else _dt(u),
+                info[6],
+                info[7],
+            ),
+        )
+
+    def build(self) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
+        """Return ``(matches, ignored)`` in row order."""
+        match = self._match
+        return (
+            tuple(map(match, self.hits)),
+            tuple(_new(Ignored, (match(ref), why)) for ref, why in self.ignored),
+        )
+
+
 class Index:
     """Every listed identifier of every loaded list, merged for fast lookup.
 
@@ -636,103 +711,78 @@ class Index:
     def _evaluate(  # noqa: PLR0917 - private hot path
         self, kind: IdentifierKind, value: str, tid: int, h: int, i: int, now: int | None
     ) -> CheckResult:
-        # One pass, no intermediate rows: each listing becomes a Match straight
-        # away; validity stays integer epoch seconds until a Match is built, and
-        # the clock is read at most once per call.
+        # Decide now which rows count (listed, action) from the integer columns
+        # the decision needs: provenance, valid from, valid until. The Match
+        # objects (case reference, datetimes) are built from the kept row
+        # references only when the result's matches or ignored are first read.
         slots, tombs = self._slots, self._tombstones
         pinfo = self._pinfo
         if len(pinfo) != len(self._provs):
             pinfo = self._prov_info()
-        dts = _DT_CACHE
-        cases = self._cases
-        matches: list[Match] = []
-        ignored: list[Ignored] = []
+        hits: list[int | _Row] = []
+        ignored: list[tuple[int | _Row, IgnoreReason]] = []
         best: Action | None = None
         top = 0
+        table: _Table | None = None
         if now is None:
             now = int(time.time())  # floor: the clock is after 1970
         if i >= 0:
-            t = self._tables[tid]
+            table = t = self._tables[tid]
             keys, values, t_open = t.keys, t.values, t.open
-            prov, case, vf, vu = t.prov, t.case, t.vf, t.vu
+            prov, vf, vu = t.prov, t.vf, t.vu
             n = len(keys)
             while i < n and keys[i] == h:
                 if values is None or values[i] == value:
                     info = pinfo[prov[i]]
                     slot = slots[info[0]]
                     if slot[3] and not (tombs and (info[0], tid, value) in tombs):
-                        f = vf[i]
-                        u = vu[i]
-                        if u == t_open:
-                            u = _OPEN_Q
-                        m = _new(
-                            Match,
-                            (
-                                info[1],
-                                info[2],
-                                info[3],
-                                info[4],
-                                cases[case[i]],
-                                info[5],
-                                dts.get(f) or _dt(f),
-                                None if u == _OPEN_Q else (dts.get(u) or _dt(u)),
-                                info[6],
-                                info[7],
-                            ),
-                        )
                         expires = slot[2]
                         if expires is not None and now >= expires:
-                            ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
-                        elif now < f:
-                            ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
-                        elif now >= u:
-                            ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
+                            ignored.append((i, _LIST_EXPIRED))
+                        elif now < vf[i]:
+                            ignored.append((i, _NOT_YET_VALID))
+                        elif now >= vu[i] != t_open:
+                            ignored.append((i, _VALIDITY_ENDED))
                         else:
-                            matches.append(m)
+                            hits.append(i)
                             if info[8] > top:
                                 top, best = info[8], info[4]
                 i += 1
         if self._overlay:
-            for p, c, f, u, v in self._overlay.get((tid, h), ()):
-                info = pinfo[p]
+            for row in self._overlay.get((tid, h), ()):
+                info = pinfo[row[0]]
                 slot = slots[info[0]]
-                if v == value and slot[3]:
-                    m = _new(
-                        Match,
-                        (
-                            info[1],
-                            info[2],
-                            info[3],
-                            info[4],
-                            cases[c],
-                            info[5],
-                            dts.get(f) or _dt(f),
-                            None if u == _OPEN_Q else (dts.get(u) or _dt(u)),
-                            info[6],
-                            info[7],
-                        ),
-                    )
+                if row[4] == value and slot[3]:
                     expires = slot[2]
                     if expires is not None and now >= expires:
-                        ignored.append(_new(Ignored, (m, _LIST_EXPIRED)))
-                    elif now < f:
-                        ignored.append(_new(Ignored, (m, _NOT_YET_VALID)))
-                    elif now >= u:
-                        ignored.append(_new(Ignored, (m, _VALIDITY_ENDED)))
+                        ignored.append((row, _LIST_EXPIRED))
+                    elif now < row[2]:
+                        ignored.append((row, _NOT_YET_VALID))
+                    elif now >= row[3]:
+                        ignored.append((row, _VALIDITY_ENDED))
                     else:
-                        matches.append(m)
+                        hits.append(row)
                         if info[8] > top:
                             top, best = info[8], info[4]
+        r = _object_new(CheckResult)
+        r._kind = kind
+        r._value = value
+        r._valid = True
+        r._error = r._message = None
+        r._action = best
         if not ignored:
-            if not matches:
-                return _new(CheckResult, (kind, value, True, False, None, (), (), None, None))
-            return _new(
-                CheckResult, (kind, value, True, True, best, tuple(matches), (), None, None)
-            )
-        return _new(
-            CheckResult,
-            (kind, value, True, bool(matches), best, tuple(matches), tuple(ignored), None, None),
-        )
+            r._ignored = ()
+            if not hits:
+                r._listed = False
+                r._matches = ()
+                r._plan = None
+                return r
+        else:
+            r._ignored = None
+        r._listed = bool(hits)
+        r._matches = None
+        r._plan = _Found(table, pinfo, self._cases, hits, ignored)
+        return r
 
     def check_key(
         self, kind: IdentifierKind | str, value: str, *, now: datetime | None = None
@@ -779,7 +829,7 @@ class Index:
                     if i >= hi or keys[i] != h:
                         i = -1
         if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
-            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+            return _not_listed(k, value)
         if not canonical and not (
             # The exact key int(value) was found: is value the canonical form
             # that owns it? Cheaper than exact_key(), same answer for these kinds.
@@ -790,7 +840,7 @@ class Index:
                 else value.isdigit()
             )
         ):
-            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+            return _not_listed(k, value)
         return self._evaluate(k, value, tid, h, i, None if now is None else _now_ts(now))
 
     def check(
@@ -823,7 +873,7 @@ class Index:
         """:meth:`check_key` for a validated value and a clock already read."""
         r = self._probe(k, value, now_ts)
         if r is None:
-            return _new(CheckResult, (k, value, True, False, None, (), (), None, None))
+            return _not_listed(k, value)
         return r
 
     def _probe_many(
@@ -915,9 +965,8 @@ class Index:
                     continue
                 if len(kinds) == 1:
                     assert error is not None
-                    yield _new(
-                        CheckResult,
-                        (kinds[0], None, False, False, None, (), (), error.code, error.message),
+                    yield CheckResult(
+                        kinds[0], None, False, False, None, (), (), error.code, error.message
                     )
                     continue
                 outcome = _validate_first(kinds[1:], raw, region, first=(kinds[0], error))

@@ -1,16 +1,24 @@
 """Result types of index lookups (private; re-exported by :mod:`antifraud_common.index`).
 
-They are immutable named tuples rather than attrs classes on purpose: a lookup
-on the hot path creates one result (and one :class:`Match` per hit), and a
-tuple is several times cheaper to create than a frozen attrs instance while
-being just as immutable. Each has a JSON-safe ``to_dict`` that masks cards.
+:class:`Match`, :class:`Ignored` and :class:`IndexRecord` are immutable named
+tuples rather than attrs classes on purpose: a tuple is several times cheaper
+to create than a frozen attrs instance while being just as immutable.
+:class:`CheckResult` is a slotted class with read-only attributes whose
+``matches`` and ``ignored`` are built on first access: a lookup decides
+``listed`` and ``action`` itself, and the :class:`Match` objects (with their
+datetimes) are only made for the results a caller looks into. Each type has a
+JSON-safe ``to_dict`` that masks cards.
+
+>>> r = CheckResult(IdentifierKind.BANK_CARD, "6222021123456789014", True, False, None, (), ())
+>>> r.to_dict()["value"], r.listed, r.matches
+('622202*********9014', False, ())
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from antifraud_common.models import (
     TLP,
@@ -89,7 +97,7 @@ class Ignored(NamedTuple):
         return out
 
 
-class CheckResult(NamedTuple):
+class CheckResult:
     """The answer to "is this identifier listed, by whom, and what must I do?".
 
     ``valid`` is False when the input is not a valid identifier (``error`` and
@@ -97,43 +105,198 @@ class CheckResult(NamedTuple):
     the strongest action of all ``matches`` (FREEZE > HOLD > BLOCK > WATCH).
     ``ignored`` lists entries outside their validity window or from an expired
     list: they do not count. ``repr`` and :meth:`to_dict` mask card numbers.
+
+    Immutable: every attribute is read-only. A lookup decides ``listed`` and
+    ``action`` at once (which rows count is fixed at the time of the check, so
+    later updates of the index do not change a result), but builds the
+    :class:`Match` objects of ``matches`` and ``ignored`` only when one of them
+    is first read. Two results are equal when all their fields are equal.
+
+    >>> r = CheckResult(None, "+8613800138000", True, False, None, (), ())
+    >>> r.listed, r.matches, r.to_dict()["value"]
+    (False, (), '+8613800138000')
+    >>> r == CheckResult(None, "+8613800138000", True, False, None, (), ())
+    True
     """
 
-    kind: IdentifierKind | None
-    value: str | None
-    valid: bool
-    listed: bool
-    action: Action | None
-    matches: tuple[Match, ...]
-    ignored: tuple[Ignored, ...]
-    error: str | None = None
-    message: str | None = None
+    __slots__ = (
+        "_action",
+        "_error",
+        "_ignored",
+        "_kind",
+        "_listed",
+        "_matches",
+        "_message",
+        "_plan",
+        "_valid",
+        "_value",
+    )
+
+    #: Field names, in the order of the constructor's arguments.
+    __match_args__ = (
+        "kind",
+        "value",
+        "valid",
+        "listed",
+        "action",
+        "matches",
+        "ignored",
+        "error",
+        "message",
+    )
+
+    _kind: IdentifierKind | None
+    _value: str | None
+    _valid: bool
+    _listed: bool
+    _action: Action | None
+    _matches: tuple[Match, ...] | None
+    _ignored: tuple[Ignored, ...] | None
+    _error: str | None
+    _message: str | None
+    _plan: _Plan | None
+
+    def __init__(  # noqa: PLR0917 - the fields, in their documented order
+        self,
+        kind: IdentifierKind | None,
+        value: str | None,
+        valid: bool,
+        listed: bool,
+        action: Action | None,
+        matches: tuple[Match, ...],
+        ignored: tuple[Ignored, ...],
+        error: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self._kind = kind
+        self._value = value
+        self._valid = valid
+        self._listed = listed
+        self._action = action
+        self._matches = tuple(matches)
+        self._ignored = tuple(ignored)
+        self._error = error
+        self._message = message
+        self._plan = None
+
+    @property
+    def kind(self) -> IdentifierKind | None:
+        """The identifier kind (None when no validator accepted the input)."""
+        return self._kind
+
+    @property
+    def value(self) -> str | None:
+        """The canonical value (None when the input is invalid)."""
+        return self._value
+
+    @property
+    def valid(self) -> bool:
+        """Whether the input is a valid identifier."""
+        return self._valid
+
+    @property
+    def listed(self) -> bool:
+        """Whether at least one listing counts at the time of the check."""
+        return self._listed
+
+    @property
+    def action(self) -> Action | None:
+        """The strongest action of the matches (None when not listed)."""
+        return self._action
+
+    @property
+    def error(self) -> str | None:
+        """The validator's stable error code when the input is invalid."""
+        return self._error
+
+    @property
+    def message(self) -> str | None:
+        """The validator's message when the input is invalid."""
+        return self._message
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        """Every listing that counts, as :class:`Match` objects (built on first access)."""
+        m = self._matches
+        if m is None:
+            self._materialize()
+            m = self._matches
+            assert m is not None
+        return m
+
+    @property
+    def ignored(self) -> tuple[Ignored, ...]:
+        """Listings that exist but do not count, with the reason (built on first access)."""
+        i = self._ignored
+        if i is None:
+            self._materialize()
+            i = self._ignored
+            assert i is not None
+        return i
+
+    def _materialize(self) -> None:
+        plan = self._plan
+        if plan is not None:  # else another thread has just done it
+            self._matches, self._ignored = plan.build()
+            self._plan = None
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self._kind,
+            self._value,
+            self._valid,
+            self._listed,
+            self._action,
+            self.matches,
+            self.ignored,
+            self._error,
+            self._message,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CheckResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __reduce__(self) -> tuple[type[CheckResult], tuple[Any, ...]]:
+        return CheckResult, self._fields()
 
     @property
     def masked_value(self) -> str | None:
         """The canonical value, masked when it is a card number."""
-        if self.value is None or self.kind is None:
-            return self.value
-        return mask_value(self.kind, self.value)
+        if self._value is None or self._kind is None:
+            return self._value
+        return mask_value(self._kind, self._value)
 
     def __repr__(self) -> str:
         return (
-            f"CheckResult(kind={self.kind!r}, value={self.masked_value!r}, valid={self.valid!r}, "
-            f"listed={self.listed!r}, action={self.action!r}, matches={self.matches!r}, "
-            f"ignored={self.ignored!r}, error={self.error!r})"
+            f"CheckResult(kind={self._kind!r}, value={self.masked_value!r}, "
+            f"valid={self._valid!r}, listed={self._listed!r}, action={self._action!r}, "
+            f"matches={self.matches!r}, ignored={self.ignored!r}, error={self._error!r})"
         )
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict; a card number appears masked only."""
         out: dict[str, Any] = {
-            "kind": None if self.kind is None else self.kind.value,
+            "kind": None if self._kind is None else self._kind.value,
             "value": self.masked_value,
-            "valid": self.valid,
-            "listed": self.listed,
-            "action": None if self.action is None else self.action.value,
+            "valid": self._valid,
+            "listed": self._listed,
+            "action": None if self._action is None else self._action.value,
             "matches": [m.to_dict() for m in self.matches],
             "ignored": [i.to_dict() for i in self.ignored],
         }
-        if not self.valid:
-            out["error"] = {"code": self.error, "message": self.message}
+        if not self._valid:
+            out["error"] = {"code": self._error, "message": self._message}
         return out
+
+
+class _Plan(Protocol):
+    """What a lazily filled :class:`CheckResult` builds its matches from."""
+
+    def build(self) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
+        """Return ``(matches, ignored)``; called at most once per result."""
+        ...
