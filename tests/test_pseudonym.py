@@ -727,3 +727,93 @@ def test_not_pseudonymised_list_in_index(tmp_path: Path, kit: Any) -> None:
 def test_pseudonym_model_doc_example() -> None:
     p = Pseudonym(domain="d", key_id="k", key_check="0" * 64)
     assert Pseudonym.from_dict(p.to_dict()) == p
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+@pytest.fixture
+def cli_main(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from antifraud_common import cli
+
+    if "_pseudo" not in cli._COMMAND_MODULES:
+        monkeypatch.setattr(cli, "_COMMAND_MODULES", (*cli._COMMAND_MODULES, "_pseudo"))
+    return cli.main
+
+
+def test_cli_keygen_convert_sign_check_verify(
+    tmp_path: Path, kit: Any, cli_main: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from antifraud_common.format.keys import save_private_key
+
+    keyfile = tmp_path / "d.key"
+    assert cli_main(["pseudo", "keygen", "--domain", "cn-banks-2026", "--out", str(keyfile)]) == 0
+    assert stat.S_IMODE(keyfile.stat().st_mode) == 0o600
+    key = DomainKey.load(keyfile)
+    assert key.key_check in capsys.readouterr().out
+    assert cli_main(["pseudo", "keygen", "--domain", "x", "--out", str(keyfile)]) == 2
+
+    plain = tmp_path / "plain.jsonl"
+    write_entries(plain, [_entry("13800138000"), _entry("13912345678", action="watch")])
+    out = tmp_path / "p.jsonl"
+    assert (
+        cli_main(["pseudo", "convert", str(plain), "--key", str(keyfile), "--out", str(out)]) == 0
+    )
+    assert b"13800138000" not in out.read_bytes()
+    assert "3 pseudonymised entries" not in capsys.readouterr().out  # 2 entries
+
+    pem = tmp_path / "mps.pem"
+    save_private_key(pem, kit.signer.private_key, passphrase=None, allow_unencrypted=True)
+    trust = kit.write_trust(tmp_path)
+    args = ["pseudo", "sign", str(out), "--domain-key", str(keyfile), "--key", str(pem)]
+    args += ["--issuer", ISSUER, "--list-id", LIST_ID, "--list-type", LIST_TYPE]
+    args += ["--version", "1", "--expires", "7d", "--trust", str(trust), "--json"]
+    assert cli_main(args) == 0
+    signed = json.loads(capsys.readouterr().out)
+    assert signed["manifest"]["pseudonym"]["key_check"] == key.key_check
+
+    check = ["pseudo", "check", "--key", str(keyfile), "--list", str(out), "--json"]
+    values = ["138 0013 8000", "+86 139 1234 5678", "１３８００１３８００１", "hello"]
+    assert cli_main([*check, "--trust", str(trust), *values]) == 1  # one value is invalid
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verified"] is True
+    listed = [(r["valid"], r["listed"], r["action"]) for r in doc["results"]]
+    assert listed == [
+        (True, True, "block"),
+        (True, True, "watch"),
+        (True, False, None),
+        (False, False, None),
+    ]
+    assert cli_main([*check, "--trust", str(trust), "13800138000"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"][0]["listed"]
+    # Without --trust: answers, but says it did not verify.
+    assert cli_main([*check, "13800138000"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["verified"] is False
+    assert "NOT verified" in captured.err
+
+    # The plain verifier fails closed on the pseudonymised list.
+    assert cli_main(["verify", str(out), "--trust", str(trust), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [p["code"] for p in report["problems"]] == ["pseudonymised_list"]
+
+    # Another key of the same domain: a typed error, not silent misses.
+    other = tmp_path / "other.key"
+    DomainKey.generate(domain="cn-banks-2026").save(other)
+    for extra in (["--trust", str(trust)], []):
+        bad = ["pseudo", "check", "--key", str(other), "--list", str(out), "--json", *extra]
+        assert cli_main([*bad, "13800138000"]) == 1
+        assert json.loads(capsys.readouterr().out)["error"]["code"] == "pseudonym_key_mismatch"
+
+
+def test_cli_check_refuses_tampered_list(
+    tmp_path: Path, kit: Any, cli_main: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keyfile = tmp_path / "d.key"
+    KEY.save(keyfile)
+    out, _sig = _publish(kit, tmp_path, [_entry("13800138000")])
+    trust = kit.write_trust(tmp_path)
+    out.write_bytes(out.read_bytes().replace(b'"case_ref":"A-1"', b'"case_ref":"A-2"'))
+    args = ["pseudo", "check", "--key", str(keyfile), "--list", str(out), "--json"]
+    assert cli_main([*args, "--trust", str(trust), "13800138000"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "hash_mismatch"

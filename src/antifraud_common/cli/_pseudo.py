@@ -1,0 +1,307 @@
+"""``antifraud pseudo keygen | convert | sign | check``: pseudonymised lists (keyed HMAC).
+
+* ``keygen --domain D --out FILE`` writes a new secret domain key (mode 0600);
+* ``convert LIST.jsonl --key FILE --out OUT.jsonl`` checks a plain entries file and
+  writes its pseudonymised form;
+* ``sign OUT.jsonl --domain-key FILE --key KEY.pem ...`` signs it like ``antifraud
+  sign`` (same options), naming the domain key in the manifest;
+* ``check --key FILE --list OUT.jsonl VALUE...`` validates each value, computes its
+  HMAC and looks it up; with ``--trust`` the list's signature, scope, expiry and
+  key check are verified first (without it the output says ``verified: false``).
+
+Exit status as for ``antifraud check``: 0 every value valid, 1 a value is invalid
+or the list failed verification, 2 usage (bad key file ...), 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from antifraud_common.cli._check import mask_input
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._keys import load_signer
+from antifraud_common.cli._lists import CHECK_FAILED, _allow, _when
+from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
+
+_INDEX_KIND = {
+    "auto": None,
+    "phone": "phone",
+    "card": "bank_card",
+    "bank_card": "bank_card",
+    "bank_account": "bank_account",
+    "payment_account": "payment_account",
+    "iccid": "iccid",
+    "imei": "imei",
+}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "pseudo",
+        help="pseudonymised lists: keyed hashes (HMAC-SHA-256) instead of identifiers",
+        description=(
+            "Make, sign and query lists whose identifiers are replaced by "
+            "HMAC-SHA-256(domain key, canonical value). The domain key is a secret: "
+            "anyone holding it can test any number against the list."
+        ),
+    )
+    ps = p.add_subparsers(dest="pseudo_command", metavar="ACTION", required=True)
+
+    k = ps.add_parser("keygen", help="write a new secret domain key (mode 0600)")
+    k.add_argument("--domain", required=True, help="sharing domain, e.g. cn-banks-2026")
+    k.add_argument("--key-id", help="key id (default: 16 hex digits of the key check value)")
+    k.add_argument("--out", required=True, type=Path, metavar="FILE")
+    k.add_argument("--force", action="store_true", help="replace an existing file")
+    k.add_argument("--json", action="store_true")
+    k.set_defaults(func=run_keygen)
+
+    c = ps.add_parser(
+        "convert",
+        help="check a plain entries file and write its pseudonymised form",
+        description=(
+            "Check LIST as a receiver would (canonical, sorted, valid, no protected "
+            "identifier unless --allow-protected names it), then write OUT with each "
+            "value replaced by its HMAC under the domain key."
+        ),
+    )
+    c.add_argument("entries", type=Path, metavar="LIST.jsonl")
+    c.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
+    c.add_argument("--out", required=True, type=Path, metavar="OUT.jsonl")
+    c.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=run_convert)
+
+    s = ps.add_parser(
+        "sign",
+        help="sign a pseudonymised entries file (like `antifraud sign`)",
+        description="Check OUT.jsonl, then sign its manifest naming the domain key.",
+    )
+    s.add_argument("entries", type=Path, metavar="OUT.jsonl")
+    s.add_argument("--domain-key", required=True, type=Path, metavar="FILE")
+    s.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
+    s.add_argument("--issuer", required=True)
+    s.add_argument("--list-id", required=True)
+    s.add_argument("--list-type", required=True)
+    s.add_argument("--version", required=True, type=int)
+    s.add_argument(
+        "--expires", required=True, help="YYYY-MM-DDTHH:MM:SSZ or a duration like 12h, 7d"
+    )
+    s.add_argument("--issued-at", help="YYYY-MM-DDTHH:MM:SSZ (default now)")
+    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
+    s.add_argument("--trust", type=Path, help="also check the issuer's scope in this bundle")
+    s.add_argument("--out", type=Path, help="default: OUT.jsonl.sig")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=run_sign)
+
+    q = ps.add_parser(
+        "check",
+        help="look values up in a pseudonymised list",
+        description=(
+            "Validate each VALUE like `antifraud check`, compute its HMAC with the domain "
+            "key and look it up. With --trust the list is verified first."
+        ),
+    )
+    q.add_argument("values", nargs="+", metavar="VALUE")
+    q.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
+    q.add_argument("--list", required=True, type=Path, metavar="OUT.jsonl")
+    q.add_argument("--sig", type=Path, help="default: LIST.sig")
+    q.add_argument("--trust", type=Path, metavar="trust.json", help="verify the list first")
+    q.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
+    q.add_argument("--kind", choices=tuple(_INDEX_KIND), default="auto")
+    q.add_argument("--region", default="CN", help="default region for national phone numbers")
+    q.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=run_check)
+
+
+def _load_key(path: Path) -> Any:
+    from antifraud_common.exchange.pseudonym import DomainKey
+
+    try:
+        return DomainKey.load(path)
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e.message}") from e
+
+
+def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(command, False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud {command}: {e.code}: {e}")
+    if isinstance(e, CHECK_FAILED):
+        return EXIT_FAILED
+    raise UsageError(str(e)) from e
+
+
+def run_keygen(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.pseudonym import DomainKey
+
+    try:
+        key = DomainKey.generate(domain=args.domain, key_id=args.key_id)
+        key.save(args.out, overwrite=args.force)
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e.message}") from e
+    info = {"out": str(args.out), **key.pseudonym.to_dict()}
+    if args.json:
+        emit_json("pseudo keygen", True, info)
+    else:
+        out(
+            f"domain key {key.key_id} for {key.domain} written to {args.out} (mode 0600); "
+            f"key check {key.key_check}"
+        )
+    return EXIT_OK
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.pseudonym import convert_entries_file
+
+    key = _load_key(args.key)
+    try:
+        summary = convert_entries_file(
+            args.entries, args.out, key, allow_protected=_allow(args.allow_protected)
+        )
+    except AntifraudError as e:
+        return _fail(args, "pseudo convert", e)
+    except OSError as e:
+        raise UsageError(f"cannot read {args.entries}: {e.strerror}") from e
+    if args.json:
+        emit_json(
+            "pseudo convert",
+            True,
+            {"out": str(args.out), **summary.to_dict(), "pseudonym": key.pseudonym.to_dict()},
+        )
+    else:
+        out(
+            f"{args.out}: {summary.entry_count} pseudonymised entries (domain {key.domain}, "
+            f"key {key.key_id}), sha256 {summary.sha256}"
+        )
+    return EXIT_OK
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.signing import read_manifest, sign_list
+    from antifraud_common.exchange.trust import TrustBundle
+
+    key = _load_key(args.domain_key)
+    now = datetime.now(UTC)
+    issued = _when(args.issued_at) if args.issued_at else now
+    expires = _when(args.expires, base=issued)
+    signers = [load_signer(p) for p in args.key]
+    trust = TrustBundle.from_bytes(args.trust.read_bytes()) if args.trust else None
+    try:
+        sig = sign_list(
+            args.entries,
+            signers=signers,
+            issuer=args.issuer,
+            list_id=args.list_id,
+            list_type=args.list_type,
+            version=args.version,
+            expires=expires,
+            issued_at=issued,
+            out=args.out,
+            allow_protected=_allow(args.allow_protected),
+            trust=trust,
+            pseudonym=key.pseudonym,
+        )
+    except AntifraudError as e:
+        return _fail(args, "pseudo sign", e)
+    manifest = read_manifest(sig.read_bytes())
+    if args.json:
+        emit_json(
+            "pseudo sign",
+            True,
+            {
+                "sig": str(sig),
+                "manifest": manifest.to_dict(),
+                "key_ids": [s.key_id for s in signers],
+            },
+        )
+    else:
+        out(
+            f"{sig}: {manifest.issuer}/{manifest.list_id} version {manifest.version}, "
+            f"{manifest.entry_count} pseudonymised entries (domain {key.domain}), "
+            f"sha256 {manifest.sha256}"
+        )
+    return EXIT_OK
+
+
+def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
+    from antifraud_common.exchange.pseudonym import (
+        PseudonymIndex,
+        PseudonymisedEntry,
+        check_key,
+        check_pseudonymised_entries,
+    )
+    from antifraud_common.exchange.signing import read_manifest
+
+    sig = args.sig or Path(f"{args.list}.sig")
+    expires = None
+    list_id, issuer = args.list.name, "?"
+    if sig.exists():
+        manifest = read_manifest(sig.read_bytes())
+        if manifest.pseudonym is None:
+            raise BlacklistFormatError(
+                f"{args.list} is a plain list, not a pseudonymised one", code="not_pseudonymised"
+            )
+        check_key(manifest.pseudonym, key)
+        expires, list_id, issuer = manifest.expires, manifest.list_id, manifest.issuer
+    check_pseudonymised_entries(args.list)
+    with args.list.open("rb") as f:
+        records = [
+            (issuer, list_id, expires, PseudonymisedEntry.from_dict(json.loads(line))) for line in f
+        ]
+    return PseudonymIndex.build(records, key=key)
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from antifraud_common.exchange.pseudonym import PseudonymIndex, verify_pseudonymised_list
+    from antifraud_common.exchange.trust import load_trust
+
+    key = _load_key(args.key)
+    now = _when(args.now) if args.now else datetime.now(UTC)
+    verified_info: dict[str, Any] = {"verified": False}
+    try:
+        if args.trust is not None:
+            trust_sig = args.trust_sig or Path(f"{args.trust}.sig")
+            trust = load_trust(args.trust, trust_sig, now=now)
+            sig = args.sig or Path(f"{args.list}.sig")
+            with verify_pseudonymised_list(args.list, sig, trust=trust, key=key, now=now) as v:
+                index = PseudonymIndex.from_verified([v], key=key)
+                verified_info = {
+                    "verified": True,
+                    "manifest": v.manifest.to_dict(),
+                    "signers": list(v.signers),
+                }
+        else:
+            index = _unverified_index(args, key)
+    except ConfigurationError as e:
+        if args.json:
+            emit_json("pseudo check", False, {"error": e.to_dict()})
+        else:
+            err(f"antifraud pseudo check: {e.code}: {e}")
+        return EXIT_FAILED
+    except AntifraudError as e:
+        return _fail(args, "pseudo check", e)
+    if not verified_info["verified"]:
+        err("warning: the list's signature was NOT verified (give --trust to verify it)")
+    results: list[dict[str, Any]] = []
+    for raw in args.values:
+        found = index.check(raw, kind=_INDEX_KIND[args.kind], region=args.region, now=now)
+        results.append({"input": mask_input(raw), **found.to_dict()})
+    ok = all(r["valid"] for r in results)
+    if args.json:
+        emit_json("pseudo check", ok, {**verified_info, "results": results})
+    else:
+        for r in results:
+            if not r["valid"]:
+                out(f"invalid  {r['input']}: {r['error']['code']}: {r['error']['message']}")
+            elif r["listed"]:
+                who = ", ".join(sorted({f"{m['issuer']}/{m['list_id']}" for m in r["matches"]}))
+                out(f"LISTED   {r['value']}: {r['action'].upper()} ({who})")
+            else:
+                out(f"not listed {r['value']}")
+    return EXIT_OK if ok else EXIT_FAILED
