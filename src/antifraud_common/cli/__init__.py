@@ -33,6 +33,8 @@ _COMMAND_MODULES = (
     "_lists",
     "_state",
     "_screen",
+    "_dist",
+    "_pseudo",
     "_csv",
     "_schema",
     "_conformance",
