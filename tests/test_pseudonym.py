@@ -817,3 +817,76 @@ def test_cli_check_refuses_tampered_list(
     args = ["pseudo", "check", "--key", str(keyfile), "--list", str(out), "--json"]
     assert cli_main([*args, "--trust", str(trust), "13800138000"]) == 1
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "hash_mismatch"
+
+
+# ----------------------------------------------------------- vectors, schema
+
+VECTOR_FILE = Path(__file__).parent / "vectors" / "pseudonym" / "hmac_sha256.json"
+
+
+def test_vector_file() -> None:
+    v = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))
+    key = DomainKey(domain=v["domain"], key_id=v["key_id"], secret=bytes.fromhex(v["key_hex"]))
+    assert key.key_check == v["key_check"]
+    assert v["key_check_message"].encode() == KEY_CHECK_MESSAGE
+    for case in v["cases"]:
+        assert pseudonymise(key, case["kind"], case["value"]) == case["hmac"]
+    # An unkeyed hash is a different, publicly computable value.
+    assert hashlib.sha256(b"+8613800138000").hexdigest() == v["unkeyed_sha256_of_+8613800138000"]
+    t = datetime.fromisoformat("2025-12-31T00:00:00+00:00")
+    common = {"source": "mps", "listed_at": t, "valid_from": t}
+    entries = [
+        Entry.from_raw(
+            kind="phone",
+            value="+8613800138000",
+            reason="telecom_fraud",
+            action="block",
+            case_ref="MPS-2026-0001",
+            confidence=90,
+            tlp="amber",
+            **common,
+        ),
+        Entry.from_raw(
+            kind="bank_card",
+            value="6222021234567890128",
+            reason="card_trafficking",
+            action="hold",
+            case_ref="MPS-2026-0002",
+            confidence=80,
+            tlp="red",
+            **common,
+        ),
+    ]
+    lines = [pseudonymised_line(p).decode().rstrip("\n") for p in pseudonymise_list(entries, key)]
+    assert lines == v["lines"]
+
+
+def test_pseudonymised_entry_schema_agrees() -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    from antifraud_common import schemas
+
+    validator = jsonschema.Draft202012Validator(schemas.load("pseudonymised-entry"))
+    jsonschema.Draft202012Validator.check_schema(schemas.load("pseudonymised-entry"))
+    v = json.loads(VECTOR_FILE.read_text(encoding="utf-8"))
+    for line in v["lines"]:
+        doc = json.loads(line)
+        assert validator.is_valid(doc)
+        assert not validator.is_valid({**doc, "value": "+8613800138000"})
+        assert not validator.is_valid({**doc, "hmac": doc["hmac"].upper()})
+        assert not validator.is_valid({k: x for k, x in doc.items() if k != "hmac"})
+        # The plain entry schema refuses a pseudonymised line.
+        assert not jsonschema.Draft202012Validator(schemas.load("entry")).is_valid(doc)
+
+
+def test_receiver_state_does_not_take_a_pseudonymised_list(tmp_path: Path, kit: Any) -> None:
+    from antifraud_common.errors import AntifraudError
+    from antifraud_common.exchange.state import ReceiverState
+
+    out, sig = _publish(kit, tmp_path, [_entry("13800138000")])
+    with (
+        ReceiverState.open(tmp_path / "state") as state,
+        verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW) as verified,
+    ):
+        with pytest.raises(AntifraudError):
+            state.accept(verified)
+        assert state.get(ISSUER, LIST_ID) is None
