@@ -383,3 +383,45 @@ def test_cli_local_cluster(client: Any, tmp_path: Path, capsys: pytest.CaptureFi
     assert run_cli(argv) == 0
     assert "1 records in 1 partitions" in capsys.readouterr().err
     assert (tmp_path / "o" / "00000-r.jsonl").read_text("utf-8") == ""
+
+
+def test_default_client_is_used(client: Any, tmp_path: Path) -> None:
+    index = Index.build([("mps", "p", None, entry("+8613800138000", "phone", "freeze"))])
+    (tmp_path / "r.csv").write_text("phone\n13800138000\n", encoding="utf-8")
+    result = dist.screen_partitions(index, [tmp_path / "r.csv"], columns=["phone"], now=NOW)
+    assert result.summary.matches_by_action["freeze"] == 1
+    assert result.summary.ok is False
+
+
+def test_cache_directory_open_to_others_is_not_used(tmp_path: Path) -> None:
+    shared = tmp_path / f"antifraud-index-{os.getuid()}"
+    shared.mkdir()
+    shared.chmod(0o777)
+    private = dist._cache_dir(str(tmp_path))
+    assert private != shared
+    assert private.stat().st_mode & 0o077 == 0
+    shared.chmod(0o700)
+    assert dist._cache_dir(str(tmp_path)) == shared
+
+
+def test_merged_samples_are_capped_counts_exact() -> None:
+    from antifraud_common.index.screen import BadRow, ScreenSummary
+
+    bad = tuple(BadRow(line=i, reason="unparseable") for i in range(1, 701))
+    part = ScreenSummary(
+        format="csv",
+        records=700,
+        values_checked=0,
+        listed_values=0,
+        empty={"c": 0},
+        invalid={"c": 0},
+        bad_rows=700,
+        matches_by_action={"block": 0},
+        bad_row_samples=bad,
+        invalid_samples=(),
+    )
+    total = dist.merge_summaries([("a", part), ("b", part)])
+    assert total.bad_rows == 1400
+    assert len(total.bad_row_samples) == 1000
+    assert total.bad_row_samples[-1] == ("b", BadRow(line=300, reason="unparseable"))
+    assert not total.ok
