@@ -890,3 +890,76 @@ def test_receiver_state_does_not_take_a_pseudonymised_list(tmp_path: Path, kit: 
         with pytest.raises(AntifraudError):
             state.accept(verified)
         assert state.get(ISSUER, LIST_ID) is None
+
+
+# ------------------------------------------------------ fast path = exact path
+
+_VECTOR_LINES = [
+    line.encode() for line in json.loads(VECTOR_FILE.read_text(encoding="utf-8"))["lines"]
+]
+_SUBSTITUTIONS = [
+    (b"2025-12-31", b"2025-02-30"),
+    (b"2025-12-31T00:00:00Z", b"2025-12-31T24:00:00Z"),
+    (
+        b'"valid_from":"2025-12-31T00:00:00Z"',
+        b'"valid_from":"2025-12-31T00:00:00Z","valid_until":"2025-12-30T00:00:00Z"',
+    ),
+    (
+        b'"valid_from":"2025-12-31T00:00:00Z"',
+        b'"valid_from":"2025-12-31T00:00:00Z","valid_until":"2026-01-30T00:00:00Z"',
+    ),
+    (b'"case_ref":"MPS', b'"case_ref":" MPS'),
+    (b'"case_ref":"MPS', b'"case_ref":"\xe2\x80\xae'),
+    (b'"case_ref":"MPS', b'"case_ref":"\xff'),
+    (b'"confidence":90', b'"confidence":101'),
+    (b'"confidence":90', b'"confidence":09'),
+    (b'"hmac":"e', b'"hmac":"E'),
+    (b'"kind":"phone"', b'"kind":"phones"'),
+    (b'"tlp":"amber"', b'"tlp":"white"'),
+    (b'"source":"mps"', b'"source":"MPS"'),
+    (b"{", b"\xef\xbb\xbf{"),
+]
+
+
+def _exact_ok(line: bytes) -> bool:
+    from antifraud_common.exchange.pseudonym import _exact
+    from antifraud_common.format.jsonl import DEFAULT_LIMITS, _check_line
+
+    try:
+        _check_line(line, 1, DEFAULT_LIMITS)
+        _exact(line, 1)
+    except BlacklistFormatError:
+        return False
+    return True
+
+
+def _checker_ok(line: bytes) -> bool:
+    import io
+
+    return check_pseudonymised_entries(io.BytesIO(line + b"\n"), collect=True).ok
+
+
+@pytest.mark.parametrize(("old", "new"), _SUBSTITUTIONS)
+def test_fast_path_agrees_on_targeted_changes(old: bytes, new: bytes) -> None:
+    for line in _VECTOR_LINES:
+        changed = line.replace(old, new, 1)
+        assert _checker_ok(changed) == _exact_ok(changed), changed
+
+
+def test_fast_path_agrees_on_random_byte_changes() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None)
+    @given(
+        st.sampled_from(_VECTOR_LINES),
+        st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), min_size=1, max_size=3),
+    )
+    def check(line: bytes, edits: list[tuple[int, int]]) -> None:
+        data = bytearray(line)
+        for pos, byte in edits:
+            data[pos % len(data)] = byte
+        changed = bytes(data).replace(b"\n", b" ")
+        assert _checker_ok(changed) == _exact_ok(changed)
+
+    check()

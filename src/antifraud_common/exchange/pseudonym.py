@@ -81,6 +81,8 @@ from antifraud_common.exchange.entries import (
     EntriesScope,
     EntriesSummary,
     ProtectedMatcher,
+    _case_ref_ok,  # the plain checker's field checks, shared by the fast path
+    _span_ok,
     check_entries,
     iter_verified_entries,
 )
@@ -659,6 +661,38 @@ def convert_entries_file(
 # --------------------------------------------------------------- the checker
 
 
+def _alt(values: Iterable[str]) -> bytes:
+    return b"(" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
+
+
+def _alt_nc(values: Iterable[str]) -> bytes:
+    return b"(?:" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
+
+
+_TS_RAW: Final = rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
+# The canonical member order (RFC 8785 sorts ASCII names bytewise). Groups: action,
+# case_ref, hmac, kind, and the listed_at..valid_until span (for the timestamp check).
+_FAST_LINE: Final = re.compile(
+    rb'\{"action":"' + _alt(a.value for a in Action) + rb'"'
+    rb',"case_ref":"([^"\\\x00-\x1f]{1,512})"'
+    rb',"confidence":(?:0|[1-9][0-9]?|100)'
+    rb',"hmac":"([0-9a-f]{64})"'
+    rb',"kind":"' + _alt(k.value for k in IdentifierKind) + rb'"'
+    rb',"listed_at":"('
+    + _TS_RAW
+    + rb'","reason":"'
+    + _alt_nc(r.value for r in Reason)
+    + rb'","source":"[a-z0-9][a-z0-9_.-]{0,63}","tlp":"'
+    + _alt_nc(t.value for t in TLP)
+    + rb'","valid_from":"'
+    + _TS_RAW
+    + rb'"(?:,"valid_until":"'
+    + _TS_RAW
+    + rb'")?)\}'
+)
+_CACHE_CAP: Final = 100_000
+
+
 def _exact(line: bytes, lineno: int) -> PseudonymisedEntry:
     try:
         obj = canonical.check_canonical(line, max_depth=2)
@@ -716,22 +750,50 @@ def check_pseudonymised_entries(
     """
     lim = limits or DEFAULT_LIMITS
     problems = _Collector(collect, max_problems)
-    kinds_ok = None if scope is None else {k.value for k in scope.kinds}
-    actions_ok = None if scope is None else {a.value for a in scope.actions}
+    kinds_ok = None if scope is None else {k.value.encode() for k in scope.kinds}
+    actions_ok = None if scope is None else {a.value.encode() for a in scope.actions}
     digest = StreamDigest()
     complete = True
     prev: tuple[bytes, bytes] | None = None
     lineno = 0
 
+    case_refs: set[bytes] = set()
+    spans: set[bytes] = set()
+    fullmatch = _FAST_LINE.fullmatch
+
+    def fast(line: bytes) -> tuple[bytes, bytes, bytes] | None:
+        # Lines of the exact canonical shape are accepted from the match; repeated case
+        # references and timestamp spans are checked once. Anything else goes to the
+        # exact path, which alone refuses (and names the problem).
+        m = fullmatch(line)
+        if m is None or len(line) > lim.max_line_bytes:
+            return None
+        action, case_ref, hmac_hex, kind, span = m.groups()
+        if case_ref not in case_refs:
+            if not _case_ref_ok(case_ref):
+                return None
+            if len(case_refs) < _CACHE_CAP:
+                case_refs.add(case_ref)
+        if span not in spans:
+            if not _span_ok(span):
+                return None
+            if len(spans) < _CACHE_CAP:
+                spans.add(span)
+        return kind, action, hmac_hex
+
     def one(line: bytes) -> None:
         nonlocal prev
-        try:
-            _check_framing(line, lineno, lim)
-            entry = _exact(line, lineno)
-        except BlacklistFormatError as e:
-            problems.add(e)
-            return
-        key = (entry.kind.value.encode(), entry.hmac.encode())
+        got = fast(line)
+        if got is None:
+            try:
+                _check_framing(line, lineno, lim)
+                entry = _exact(line, lineno)
+            except BlacklistFormatError as e:
+                problems.add(e)
+                return
+            got = (entry.kind.value.encode(), entry.action.value.encode(), entry.hmac.encode())
+        kind, action, hmac_hex = got
+        key = (kind, hmac_hex)
         if prev is not None and key <= prev:
             dup = key == prev
             problems.add(
@@ -746,18 +808,18 @@ def check_pseudonymised_entries(
         else:
             prev = key
         where = f" of list type {scope.list_type!r}" if scope is not None else ""
-        if kinds_ok is not None and entry.kind.value not in kinds_ok:
+        if kinds_ok is not None and kind not in kinds_ok:
             problems.add(
                 ScopeError(
-                    f"kind {entry.kind.value!r} is not allowed by the publish rule{where}",
+                    f"kind {kind.decode()!r} is not allowed by the publish rule{where}",
                     line=lineno,
                     field="kind",
                 )
             )
-        if actions_ok is not None and entry.action.value not in actions_ok:
+        if actions_ok is not None and action not in actions_ok:
             problems.add(
                 ScopeError(
-                    f"action {entry.action.value!r} is not allowed by the publish rule{where}",
+                    f"action {action.decode()!r} is not allowed by the publish rule{where}",
                     line=lineno,
                     field="action",
                 )
