@@ -963,3 +963,28 @@ def test_fast_path_agrees_on_random_byte_changes() -> None:
         assert _checker_ok(changed) == _exact_ok(changed)
 
     check()
+
+
+def test_cli_check_without_signature_file_warns(
+    tmp_path: Path, cli_main: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    keyfile = tmp_path / "d.key"
+    KEY.save(keyfile)
+    out = tmp_path / "bare.jsonl"
+    write_pseudonymised(out, pseudonymise_list([_entry("13800138000")], KEY))
+    args = ["pseudo", "check", "--key", str(keyfile), "--list", str(out), "--json"]
+    assert cli_main([*args, "13800138000"]) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["verified"] is False
+    assert doc["results"][0]["listed"] is True
+    assert doc["results"][0]["matches"][0]["issuer"] == "unknown"
+    assert "cannot be checked" in captured.err
+    # A plain list given as the pseudonymised one: refused, typed.
+    plain = tmp_path / "plain.jsonl"
+    write_entries(plain, [_entry("13800138000")])
+    assert (
+        cli_main(["pseudo", "check", "--key", str(keyfile), "--list", str(plain), "--json", "1"])
+        == 1
+    )
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "invalid_entry"

@@ -240,7 +240,7 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
 
     sig = args.sig or Path(f"{args.list}.sig")
     expires = None
-    list_id, issuer = args.list.name, "?"
+    list_id, issuer = args.list.name, "unknown"
     if sig.exists():
         manifest = read_manifest(sig.read_bytes())
         if manifest.pseudonym is None:
@@ -249,6 +249,11 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
             )
         check_key(manifest.pseudonym, key)
         expires, list_id, issuer = manifest.expires, manifest.list_id, manifest.issuer
+    else:
+        err(
+            f"warning: no signature file {sig}: the key cannot be checked against the list "
+            "(a wrong key would only give misses)"
+        )
     check_pseudonymised_entries(args.list)
     with args.list.open("rb") as f:
         records = [
