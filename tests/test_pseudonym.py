@@ -988,3 +988,24 @@ def test_cli_check_without_signature_file_warns(
         == 1
     )
     assert json.loads(capsys.readouterr().out)["error"]["code"] == "invalid_entry"
+
+
+def test_verify_options_hash_only_and_rollback(tmp_path: Path, kit: Any) -> None:
+    from antifraud_common.errors import RollbackError
+
+    out, sig = _publish(kit, tmp_path, [_entry("13800138000")], version=3)
+    with verify_pseudonymised_list(
+        out, sig, trust=kit.trust, key=KEY, now=NOW, check_lines=False
+    ) as v:
+        assert v.manifest.version == 3
+
+    class Record:
+        version = 4
+        state_sha256 = "0" * 64
+
+    class State:
+        def get(self, issuer: str, list_id: str) -> Record:
+            return Record()
+
+    with pytest.raises(RollbackError):
+        verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW, state=State())

@@ -59,7 +59,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, NamedTuple, cast
 
@@ -112,7 +112,7 @@ from antifraud_common.models import (
 )
 
 if TYPE_CHECKING:  # signing imports this module lazily; no cycle at runtime
-    from antifraud_common.exchange.signing import VerifiedList
+    from antifraud_common.exchange.signing import StateLike, VerifiedList
 
 __all__ = [
     "DOMAIN_KEY_FORMAT",
@@ -906,28 +906,46 @@ def verify_pseudonymised_list(
     trust: TrustBundle,
     key: DomainKey | None = None,
     protected: ProtectedMatcher | None = None,
-    **options: Any,
+    state: StateLike | None = None,
+    now: datetime | None = None,
+    grace: timedelta | None = None,
+    limits: Limits | None = None,
+    check_lines: bool = True,
+    tmp_dir: str | os.PathLike[str] | None = None,
 ) -> VerifiedList:
     """Verify a pseudonymised list (every plain check) and, given ``key``, that it fits.
 
     Runs :func:`~antifraud_common.exchange.signing.verify_list` with
-    ``pseudonymised=True`` (``options`` are its keyword arguments: ``state``,
-    ``now``, ``grace``, ``limits``, ``tmp_dir`` ...). With ``key``:
+    ``pseudonymised=True`` (the other arguments are its own). With ``key``:
     :func:`check_key` (wrong domain or key: a typed error instead of silent
-    misses), then protected identifiers: the HMAC of every exactly listed
-    protected identifier (``protected=None``: the packaged table) must not
-    appear unless the manifest's ``allow_protected`` names it
-    (:class:`~antifraud_common.errors.ProtectedIdentifierError`).
+    misses), then, unless ``check_lines=False``, protected identifiers: the HMAC
+    of every exactly listed protected identifier (``protected=None``: the
+    packaged table) must not appear unless the manifest's ``allow_protected``
+    names it (:class:`~antifraud_common.errors.ProtectedIdentifierError`).
+    Protected short codes behind an area code are matched by pattern in plain
+    lists and cannot be enumerated here; the publisher's conversion checks them.
     """
     from antifraud_common.exchange.signing import verify_list
 
-    verified = verify_list(entries_path, sig_path, trust=trust, pseudonymised=True, **options)
+    verified = verify_list(
+        entries_path,
+        sig_path,
+        trust=trust,
+        state=state,
+        now=now,
+        grace=grace,
+        limits=limits,
+        check_lines=check_lines,
+        tmp_dir=tmp_dir,
+        pseudonymised=True,
+    )
     try:
         if key is not None:
             pseudonym = verified.manifest.pseudonym
             assert pseudonym is not None
             check_key(pseudonym, key)
-            _check_protected(verified, key, protected)
+            if check_lines:
+                _check_protected(verified, key, protected)
     except BaseException:
         verified.close()
         raise
