@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from antifraud_common.errors import ConfigurationError
 from antifraud_common.index import CheckResult, Ignored, IgnoreReason, Index, Match
 from antifraud_common.models import Action, Entry, IdentifierKind, Reason
 
@@ -52,6 +53,11 @@ def sample_index() -> Index:
     )
 
 
+def built(r: CheckResult) -> bool:
+    """Whether the result holds its Match objects (rather than row references)."""
+    return len(r._lazy) == 2
+
+
 def eager(r: CheckResult) -> CheckResult:
     """The same result built through the public constructor (nothing lazy)."""
     return CheckResult(
@@ -62,9 +68,9 @@ def eager(r: CheckResult) -> CheckResult:
 def test_a_hit_decides_listed_and_action_but_builds_matches_on_first_read() -> None:
     r = sample_index().check_key("phone", PHONE, now=NOW)
     assert r.listed and r.action is Action.FREEZE
-    assert r._matches is None and r._ignored is None  # not built yet
+    assert not built(r)
     matches = r.matches
-    assert r._plan is None  # built once, the row references are dropped
+    assert built(r)  # once: the row references are dropped
     assert r.matches is matches  # and kept
     assert sorted(m.case_ref for m in matches) == ["A-1", "B-1"]
     assert [(i.match.case_ref, i.reason) for i in r.ignored] == [
@@ -136,7 +142,7 @@ def test_overlay_rows_are_reported_lazily_too() -> None:
     )
     r = index.check_key("phone", "+8613900139000", now=NOW)
     assert r.listed and r.action is Action.BLOCK
-    assert r._matches is None
+    assert not built(r)
     index.remove_list("mps", "a")
     assert [m.case_ref for m in r.matches] == ["N-1"]
     assert [(i.match.list_id, i.reason) for i in r.ignored] == [("b", IgnoreReason.NOT_YET_VALID)]
@@ -146,7 +152,7 @@ def test_misses_and_invalid_inputs_have_nothing_to_build() -> None:
     index = sample_index()
     miss = index.check_key("phone", "+8613900139000", now=NOW)
     assert (miss.listed, miss.action, miss.matches, miss.ignored) == (False, None, (), ())
-    assert miss._plan is None
+    assert built(miss)  # nothing to build
     bad = index.check("138 0013 800", kind="phone", now=NOW)
     assert not bad.valid and bad.error == "invalid_number" and bad.matches == ()
     assert bad.to_dict()["error"]["code"] == "invalid_number"
@@ -168,7 +174,7 @@ def test_pickle_and_copy_give_equal_materialised_results() -> None:
     for clone in (pickle.loads(pickle.dumps(r)), copy.copy(r), copy.deepcopy(r)):
         assert clone == r
         assert clone.matches[0].case_ref == "C-1"
-        assert clone._plan is None
+        assert built(clone)
 
 
 def test_constructor_keeps_the_named_field_order() -> None:
@@ -191,3 +197,47 @@ def test_constructor_keeps_the_named_field_order() -> None:
             assert (kind, value, valid, listed) == (IdentifierKind.PHONE, PHONE, True, False)
     assert r != (IdentifierKind.PHONE, PHONE, True, False, None, (), r.ignored, None, None)
     assert r.to_dict()["ignored"][0]["ignored_because"] == "list_expired"
+
+
+def test_values_beyond_the_exact_key_range_never_match() -> None:
+    # mix() is a bijection on 64-bit keys only: int(value) + 2**64 would land on
+    # the key of a listed value. Such strings are not canonical phones or cards.
+    index = sample_index()
+    assert index.check_key("phone", PHONE, now=NOW).listed
+    assert index.check_key("bank_card", CARD, now=NOW).listed
+    for kind, value in (
+        ("phone", "+" + str(int(PHONE[1:]) + 2**64)),
+        ("bank_card", str(int(CARD) + 2**64)),
+        ("phone", "+0"),
+        ("bank_card", "0"),
+    ):
+        r = index.check_key(kind, value, now=NOW)
+        assert not r.listed and r.matches == () and r.ignored == (), value
+
+
+def test_the_single_row_fast_path_and_the_general_path_agree() -> None:
+    # One row in force (fast path), one row ignored, two rows, an overlay row,
+    # a dead list: each compared with the same lookup after a rebuild.
+    records = [
+        ("mps", "a", None, entry("+8613800000001", case_ref="one")),
+        ("mps", "a", None, entry("+8613800000002", valid_from=NOW + timedelta(days=1))),
+        ("mps", "a", None, entry("+8613800000003", case_ref="x")),
+        ("pboc", "b", None, entry("+8613800000003", action="freeze", case_ref="y")),
+        ("pboc", "exp", T0 + timedelta(days=2), entry("+8613800000004", case_ref="gone")),
+    ]
+    index = Index.build(records)
+    fresh = Index.build(records)
+    for v in ("+8613800000001", "+8613800000002", "+8613800000003", "+8613800000004"):
+        assert eager(index.check_key("phone", v, now=NOW)) == fresh.check_key("phone", v, now=NOW)
+    r = index.check_key("phone", "+8613800000004", now=NOW)
+    assert not r.listed and r.ignored[0].reason is IgnoreReason.LIST_EXPIRED
+    index.remove_list("mps", "a")
+    assert not index.check_key("phone", "+8613800000001", now=NOW).listed
+    assert index.check_key("phone", "+8613800000003", now=NOW).action is Action.FREEZE
+    index.apply_changes("mps", "c", added=[entry("+8613800000009", case_ref="new")])
+    assert [m.case_ref for m in index.check_key("phone", "+8613800000009", now=NOW).matches] == [
+        "new"
+    ]
+    with pytest.raises(ConfigurationError) as e:
+        index.check_key("phone", "+8613800000003", now=datetime(2026, 6, 1))
+    assert e.value.code == "naive_datetime"

@@ -37,6 +37,7 @@ from antifraud_common.index._keys import (
     table_and_key,
 )
 from antifraud_common.index._results import (
+    NOTHING,
     CheckResult,
     Ignored,
     IgnoreReason,
@@ -317,48 +318,34 @@ def _not_listed(kind: IdentifierKind, value: str) -> CheckResult:
     r = _object_new(CheckResult)
     r._kind = kind
     r._value = value
-    r._valid = True
     r._listed = False
-    r._action = r._error = r._message = r._plan = None
-    r._matches = r._ignored = ()
+    r._action = r._invalid = None
+    r._lazy = NOTHING
     return r
 
 
-class _Found:
-    """The rows one lookup found, kept by reference until a :class:`Match` is wanted.
+def _build_matches(
+    plan: tuple[Any, ...],
+) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
+    """Build the Match objects of a lookup from the rows it kept (see ``_evaluate``).
 
-    A main-table row is its index in ``table`` (whose arrays are never changed
-    in place: :meth:`Index.compact` builds new ones); an overlay row is its own
-    immutable tuple. Which rows count, and why the others do not, was decided
-    at the time of the lookup, so later updates of the index cannot change it.
+    ``plan`` is ``(this function, table, prov info, case refs, hit rows,
+    ignored rows with their reason)``. A main-table row is its index in
+    ``table``, whose arrays are never changed in place (:meth:`Index.compact`
+    builds new ones); an overlay row is its own immutable tuple. Which rows
+    count, and why the others do not, was decided at the time of the lookup,
+    so later updates of the index cannot change the result.
     """
+    _, t, pinfo, cases, hits, ignored = plan
 
-    __slots__ = ("cases", "hits", "ignored", "pinfo", "table")
-
-    def __init__(
-        self,
-        table: _Table | None,
-        pinfo: list[tuple[Any, ...]],
-        cases: Sequence[str],
-        hits: list[int | _Row],
-        ignored: list[tuple[int | _Row, IgnoreReason]],
-    ) -> None:
-        self.table = table
-        self.pinfo = pinfo
-        self.cases = cases
-        self.hits = hits
-        self.ignored = ignored
-
-    def _match(self, ref: int | _Row) -> Match:
+    def match(ref: int | _Row) -> Match:
         if isinstance(ref, int):
-            t = self.table
-            assert t is not None
             p, c, f, u = t.prov[ref], t.case[ref], t.vf[ref], t.vu[ref]
             if u == t.open:
                 u = _OPEN_Q
         else:
             p, c, f, u, _ = ref
-        info = self.pinfo[p]
+        info = pinfo[p]
         return _new(
             Match,
             (
@@ -366,7 +353,7 @@ class _Found:
                 info[2],
                 info[3],
                 info[4],
-                self.cases[c],
+                cases[c],
                 info[5],
                 _dt(f),
                 None if u == _OPEN_Q else _dt(u),
@@ -375,13 +362,10 @@ class _Found:
             ),
         )
 
-    def build(self) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
-        """Return ``(matches, ignored)`` in row order."""
-        match = self._match
-        return (
-            tuple(map(match, self.hits)),
-            tuple(_new(Ignored, (match(ref), why)) for ref, why in self.ignored),
-        )
+    return (
+        tuple(map(match, hits)),
+        () if ignored is None else tuple(_new(Ignored, (match(ref), why)) for ref, why in ignored),
+    )
 
 
 class Index:
@@ -463,10 +447,7 @@ class Index:
         prov = self._prov_by_id.get(ik)
         if prov is None:
             pt: _Prov = (slot, reason, action, entry.source, tlp, entry.confidence)
-            prov = self._prov_ids.get(pt)
-            if prov is None:
-                prov = self._prov_ids[pt] = len(self._provs)
-                self._provs.append(pt)
+            prov = self._intern_prov(pt)
             self._prov_by_id[ik] = prov
         case = self._intern_case(entry.case_ref)
         vf = math.floor(entry.valid_from.timestamp())
@@ -559,6 +540,7 @@ class Index:
         if prov is None:
             prov = self._prov_ids[pt] = len(self._provs)
             self._provs.append(pt)
+            self._prov_info()  # lookups read it without checking its length
         return prov
 
     # ------------------------------------------------------------------ updates
@@ -702,10 +684,14 @@ class Index:
     def _prov_info(self) -> list[tuple[Any, ...]]:
         info = self._pinfo
         if len(info) != len(self._provs):
-            info = self._pinfo = [
-                (slot, self._slots[slot][0], self._slots[slot][1], r, a, conf, src, tlp, a.severity)
-                for slot, r, a, src, tlp, conf in self._provs
-            ]
+            # (slot id, issuer, list id, reason, action, confidence, source, tlp,
+            # severity, the slot itself: [issuer, list id, expires, alive], which
+            # updates change in place)
+            slots = self._slots
+            info.extend(
+                (s, slots[s][0], slots[s][1], r, a, conf, src, tlp, a.severity, slots[s])
+                for s, r, a, src, tlp, conf in self._provs[len(info) :]
+            )
         return info
 
     def _evaluate(  # noqa: PLR0917 - private hot path
@@ -715,73 +701,78 @@ class Index:
         # the decision needs: provenance, valid from, valid until. The Match
         # objects (case reference, datetimes) are built from the kept row
         # references only when the result's matches or ignored are first read.
-        slots, tombs = self._slots, self._tombstones
+        # The caller found keys[i] == h (or i < 0: overlay rows only).
+        tombs = self._tombstones
         pinfo = self._pinfo
         if len(pinfo) != len(self._provs):
             pinfo = self._prov_info()
         hits: list[int | _Row] = []
-        ignored: list[tuple[int | _Row, IgnoreReason]] = []
+        ignored: list[tuple[int | _Row, IgnoreReason]] | None = None
         best: Action | None = None
         top = 0
-        table: _Table | None = None
+        t: _Table | None = None
         if now is None:
             now = int(time.time())  # floor: the clock is after 1970
         if i >= 0:
-            table = t = self._tables[tid]
+            t = self._tables[tid]
             keys, values, t_open = t.keys, t.values, t.open
             prov, vf, vu = t.prov, t.vf, t.vu
             n = len(keys)
-            while i < n and keys[i] == h:
+            while True:
                 if values is None or values[i] == value:
                     info = pinfo[prov[i]]
-                    slot = slots[info[0]]
+                    slot = info[9]
                     if slot[3] and not (tombs and (info[0], tid, value) in tombs):
                         expires = slot[2]
                         if expires is not None and now >= expires:
-                            ignored.append((i, _LIST_EXPIRED))
+                            why = _LIST_EXPIRED
                         elif now < vf[i]:
-                            ignored.append((i, _NOT_YET_VALID))
+                            why = _NOT_YET_VALID
                         elif now >= vu[i] != t_open:
-                            ignored.append((i, _VALIDITY_ENDED))
+                            why = _VALIDITY_ENDED
                         else:
                             hits.append(i)
                             if info[8] > top:
                                 top, best = info[8], info[4]
+                            why = None
+                        if why is not None:
+                            if ignored is None:
+                                ignored = []
+                            ignored.append((i, why))
                 i += 1
+                if i >= n or keys[i] != h:
+                    break
         if self._overlay:
             for row in self._overlay.get((tid, h), ()):
                 info = pinfo[row[0]]
-                slot = slots[info[0]]
+                slot = info[9]
                 if row[4] == value and slot[3]:
                     expires = slot[2]
                     if expires is not None and now >= expires:
-                        ignored.append((row, _LIST_EXPIRED))
+                        why = _LIST_EXPIRED
                     elif now < row[2]:
-                        ignored.append((row, _NOT_YET_VALID))
+                        why = _NOT_YET_VALID
                     elif now >= row[3]:
-                        ignored.append((row, _VALIDITY_ENDED))
+                        why = _VALIDITY_ENDED
                     else:
                         hits.append(row)
                         if info[8] > top:
                             top, best = info[8], info[4]
+                        why = None
+                    if why is not None:
+                        if ignored is None:
+                            ignored = []
+                        ignored.append((row, why))
         r = _object_new(CheckResult)
         r._kind = kind
         r._value = value
-        r._valid = True
-        r._error = r._message = None
+        r._invalid = None
         r._action = best
-        if not ignored:
-            r._ignored = ()
-            if not hits:
-                r._listed = False
-                r._matches = ()
-                r._plan = None
-                return r
-        else:
-            r._ignored = None
         r._listed = bool(hits)
-        r._matches = None
-        r._plan = _Found(table, pinfo, self._cases, hits, ignored)
+        if ignored is None and not hits:
+            r._lazy = NOTHING
+        else:
+            r._lazy = (_build_matches, t, pinfo, self._cases, hits, ignored)
         return r
 
     def check_key(
@@ -797,49 +788,84 @@ class Index:
         if spec is None:
             raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind")
         k, tid = spec
-        h = 0
-        canonical = True
-        if tid >= 0 and value[:1] != "0":  # a leading zero lives in the hashed table
-            # int() is lenient (signs, spaces, underscores, other scripts' digits):
-            # "8613800138000" finds the key of "+8613800138000", so a found key is
-            # trusted only once the value is proven canonical (below).
-            try:
-                h = (int(value) * MIX) & MASK64
-            except (ValueError, TypeError):
-                tid = -1
-            else:
-                canonical = False
-        else:
-            tid = -1
-        if tid < 0:
-            tid, h = table_and_key(k, value)
+        if tid < 0 or value[:1] == "0":  # a leading zero lives in the hashed table
+            return self._check_other(k, value, now)
+        # Phones and cards: int() is the exact key. It is lenient (signs, spaces,
+        # underscores, other scripts' digits): "8613800138000" finds the key of
+        # "+8613800138000", so a found key is trusted only once the value is
+        # proven canonical (below).
+        try:
+            x = int(value)
+        except (ValueError, TypeError):
+            return self._check_other(k, value, now)
+        h = (x * MIX) & MASK64
         t = self._tables.get(tid)
-        i = -1
         if t is not None:
             d = t.dir
             b = h >> t.shift
-            lo = d[b]
+            i = d[b]
             hi = d[b + 1]
-            if lo < hi:
+            if i < hi:
                 keys = t.keys
-                if keys[lo] == h:
-                    i = lo
-                elif hi - lo > 1:
-                    i = bisect_left(keys, h, lo + 1, hi)
-                    if i >= hi or keys[i] != h:
-                        i = -1
+                if keys[i] != h:
+                    i = bisect_left(keys, h, i + 1, hi) if hi - i > 1 else hi
+                    if i < hi and keys[i] != h:
+                        i = hi
+            if i < hi or (self._overlay and (tid, h) in self._overlay):
+                # The canonical form owning exact key x is "+x" (phone, at most
+                # 15 digits) or "x" (card, 12-19 digits); x < 2**64 keeps mix()
+                # injective. Anything else never matches.
+                if tid == 0:
+                    canonical = 0 < x < 10**15 and value == f"+{x}"
+                else:
+                    canonical = 10**11 <= x < 10**19 and value == f"{x}"
+                if canonical:
+                    # Validity bounds are whole seconds, so comparing them with
+                    # the float clock gives the same answers as with its floor.
+                    now_ts = time.time() if now is None else _now_ts(now)
+                    if i < hi and not self._overlay and not self._tombstones:
+                        # The common hit: one row, in force. Anything else
+                        # (several rows, a row that does not count) takes the
+                        # general path.
+                        pinfo = self._pinfo  # kept complete by _intern_prov
+                        info = pinfo[t.prov[i]]
+                        slot = info[9]
+                        expires = slot[2]
+                        if (
+                            (i + 1 == hi or keys[i + 1] != h)
+                            and slot[3]
+                            and (expires is None or now_ts < expires)
+                            and t.vf[i] <= now_ts
+                            and not now_ts >= t.vu[i] != t.open
+                        ):
+                            r = _object_new(CheckResult)
+                            r._kind = k
+                            r._value = value
+                            r._listed = True
+                            r._action = info[4]
+                            r._invalid = None
+                            r._lazy = (_build_matches, t, pinfo, self._cases, (i,), None)
+                            return r
+                    return self._evaluate(k, value, tid, h, i if i < hi else -1, math.floor(now_ts))
+        elif self._overlay and (tid, h) in self._overlay:
+            return self._check_other(k, value, now)
+        # _not_listed(), inline: this is the path most lookups take.
+        r = _object_new(CheckResult)
+        r._kind = k
+        r._value = value
+        r._listed = False
+        r._action = r._invalid = None
+        r._lazy = NOTHING
+        return r
+
+    def _check_other(self, k: IdentifierKind, value: str, now: datetime | None) -> CheckResult:
+        """:meth:`check_key` for values whose key is not ``int(value)``."""
+        tid, h = table_and_key(k, value)
+        t = self._tables.get(tid)
+        i = -1
+        if t is not None:
+            i = t.find(h)
         if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
-            return _not_listed(k, value)
-        if not canonical and not (
-            # The exact key int(value) was found: is value the canonical form
-            # that owns it? Cheaper than exact_key(), same answer for these kinds.
-            value.isascii()
-            and (
-                (value[0] == "+" and value[1:2] != "0" and value[1:].isdigit())
-                if tid == 0
-                else value.isdigit()
-            )
-        ):
             return _not_listed(k, value)
         return self._evaluate(k, value, tid, h, i, None if now is None else _now_ts(now))
 
@@ -1181,6 +1207,7 @@ class Index:
             for s, r, a, src, tlp, conf in header["provs"]
         ]
         index._prov_ids = {p: i for i, p in enumerate(index._provs)}
+        index._prov_info()
         index._cases = strings(header["cases"])
         index._case_ids = None
         for tid_text, spec in header["tables"].items():

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from antifraud_common.models import (
     TLP,
@@ -30,7 +30,7 @@ from antifraud_common.models import (
     mask_value,
 )
 
-__all__ = ["CheckResult", "IgnoreReason", "Ignored", "IndexRecord", "Match"]
+__all__ = ["NOTHING", "CheckResult", "IgnoreReason", "Ignored", "IndexRecord", "Match"]
 
 
 class IgnoreReason(enum.Enum):
@@ -119,18 +119,11 @@ class CheckResult:
     True
     """
 
-    __slots__ = (
-        "_action",
-        "_error",
-        "_ignored",
-        "_kind",
-        "_listed",
-        "_matches",
-        "_message",
-        "_plan",
-        "_valid",
-        "_value",
-    )
+    # Six slots, so that a lookup fills a result with few stores:
+    # _lazy is (matches, ignored), or a plan tuple whose first item builds that
+    # pair from the rest (see Index._evaluate); _invalid is None for a valid
+    # input (no error), else (valid, error, message).
+    __slots__ = ("_action", "_invalid", "_kind", "_lazy", "_listed", "_value")
 
     #: Field names, in the order of the constructor's arguments.
     __match_args__ = (
@@ -147,14 +140,10 @@ class CheckResult:
 
     _kind: IdentifierKind | None
     _value: str | None
-    _valid: bool
     _listed: bool
     _action: Action | None
-    _matches: tuple[Match, ...] | None
-    _ignored: tuple[Ignored, ...] | None
-    _error: str | None
-    _message: str | None
-    _plan: _Plan | None
+    _lazy: tuple[Any, ...]
+    _invalid: tuple[bool, str | None, str | None] | None
 
     def __init__(  # noqa: PLR0917 - the fields, in their documented order
         self,
@@ -170,14 +159,11 @@ class CheckResult:
     ) -> None:
         self._kind = kind
         self._value = value
-        self._valid = valid
         self._listed = listed
         self._action = action
-        self._matches = tuple(matches)
-        self._ignored = tuple(ignored)
-        self._error = error
-        self._message = message
-        self._plan = None
+        self._lazy = (tuple(matches), tuple(ignored))
+        ok = valid is True and error is None and message is None
+        self._invalid = None if ok else (valid, error, message)
 
     @property
     def kind(self) -> IdentifierKind | None:
@@ -192,7 +178,8 @@ class CheckResult:
     @property
     def valid(self) -> bool:
         """Whether the input is a valid identifier."""
-        return self._valid
+        invalid = self._invalid
+        return True if invalid is None else invalid[0]
 
     @property
     def listed(self) -> bool:
@@ -207,50 +194,49 @@ class CheckResult:
     @property
     def error(self) -> str | None:
         """The validator's stable error code when the input is invalid."""
-        return self._error
+        invalid = self._invalid
+        return None if invalid is None else invalid[1]
 
     @property
     def message(self) -> str | None:
         """The validator's message when the input is invalid."""
-        return self._message
+        invalid = self._invalid
+        return None if invalid is None else invalid[2]
 
     @property
     def matches(self) -> tuple[Match, ...]:
         """Every listing that counts, as :class:`Match` objects (built on first access)."""
-        m = self._matches
-        if m is None:
-            self._materialize()
-            m = self._matches
-            assert m is not None
-        return m
+        lazy = self._lazy
+        if len(lazy) != 2:
+            lazy = self._materialize()
+        return lazy[0]
 
     @property
     def ignored(self) -> tuple[Ignored, ...]:
         """Listings that exist but do not count, with the reason (built on first access)."""
-        i = self._ignored
-        if i is None:
-            self._materialize()
-            i = self._ignored
-            assert i is not None
-        return i
+        lazy = self._lazy
+        if len(lazy) != 2:
+            lazy = self._materialize()
+        return lazy[1]
 
-    def _materialize(self) -> None:
-        plan = self._plan
-        if plan is not None:  # else another thread has just done it
-            self._matches, self._ignored = plan.build()
-            self._plan = None
+    def _materialize(self) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
+        plan = self._lazy
+        pair: tuple[tuple[Match, ...], tuple[Ignored, ...]] = plan[0](plan)
+        # Two threads may both get here: they store equal pairs.
+        self._lazy = pair
+        return pair
 
     def _fields(self) -> tuple[Any, ...]:
         return (
             self._kind,
             self._value,
-            self._valid,
+            self.valid,
             self._listed,
             self._action,
             self.matches,
             self.ignored,
-            self._error,
-            self._message,
+            self.error,
+            self.message,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -274,8 +260,8 @@ class CheckResult:
     def __repr__(self) -> str:
         return (
             f"CheckResult(kind={self._kind!r}, value={self.masked_value!r}, "
-            f"valid={self._valid!r}, listed={self._listed!r}, action={self._action!r}, "
-            f"matches={self.matches!r}, ignored={self.ignored!r}, error={self._error!r})"
+            f"valid={self.valid!r}, listed={self._listed!r}, action={self._action!r}, "
+            f"matches={self.matches!r}, ignored={self.ignored!r}, error={self.error!r})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -283,20 +269,16 @@ class CheckResult:
         out: dict[str, Any] = {
             "kind": None if self._kind is None else self._kind.value,
             "value": self.masked_value,
-            "valid": self._valid,
+            "valid": self.valid,
             "listed": self._listed,
             "action": None if self._action is None else self._action.value,
             "matches": [m.to_dict() for m in self.matches],
             "ignored": [i.to_dict() for i in self.ignored],
         }
-        if not self._valid:
-            out["error"] = {"code": self._error, "message": self._message}
+        if not self.valid:
+            out["error"] = {"code": self.error, "message": self.message}
         return out
 
 
-class _Plan(Protocol):
-    """What a lazily filled :class:`CheckResult` builds its matches from."""
-
-    def build(self) -> tuple[tuple[Match, ...], tuple[Ignored, ...]]:
-        """Return ``(matches, ignored)``; called at most once per result."""
-        ...
+#: The ``_lazy`` of a result without listings.
+NOTHING: tuple[tuple[Match, ...], tuple[Ignored, ...]] = ((), ())
