@@ -90,6 +90,51 @@ def test_wrong_schema_version_refused(tmp_path: Path) -> None:
     assert e.value.code == "state_schema"
 
 
+def test_schema_1_state_is_migrated(tmp_path: Path, kit: object, chain: dict) -> None:
+    """A state written with schema 1 (lines stored in ``entries`` too) opens and keeps working."""
+    with ReceiverState.open(tmp_path / "st") as state:
+        _raw_accept(state, kit, chain["s1"])
+    conn = sqlite3.connect(tmp_path / "st" / state_mod.DB_NAME)
+    with conn:
+        conn.execute("ALTER TABLE entries RENAME TO keys_only")
+        conn.execute(
+            "CREATE TABLE entries (issuer TEXT NOT NULL, list_id TEXT NOT NULL, "
+            "kind TEXT NOT NULL, value TEXT NOT NULL, line BLOB NOT NULL, "
+            "PRIMARY KEY (issuer, list_id, kind, value)) WITHOUT ROWID"
+        )
+        conn.execute("INSERT INTO entries SELECT *, x'7b7d0a' FROM keys_only")
+        conn.execute("DROP TABLE keys_only")
+        conn.execute("CREATE INDEX chunk_keys ON chunks (issuer, list_id, first_key)")
+    conn.execute("PRAGMA user_version=1")
+    conn.close()
+    with ReceiverState.open(tmp_path / "st") as state:
+        assert_state_is(state, chain["s1"][0], 1)
+        _raw_accept(state, kit, chain["d2"])
+        assert_state_is(state, chain["s2"][0], 2)
+    conn = sqlite3.connect(tmp_path / "st" / state_mod.DB_NAME)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == state_mod.SCHEMA_VERSION
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(entries)")]
+    assert columns == ["issuer", "list_id", "kind", "value"]
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+    assert "chunk_keys" not in names
+    conn.close()
+
+
+def test_lookup_finds_every_key_and_nothing_else(tmp_path: Path, kit: object) -> None:
+    n = state_mod.CHUNK_LINES
+    items = [K.phone_entry(i * 10) for i in range(3 * n + 5)]
+    s1 = kit.snapshot(tmp_path, "v1", items, 1)  # type: ignore[attr-defined]
+    with ReceiverState.open(tmp_path / "st") as state:
+        assert state.lookup("phone", items[0].value) == []
+        accept(state, kit, s1)
+        for e in items:
+            assert state.lookup("phone", e.value) == [(K.ISSUER, K.LIST_ID, e)]
+        for i in (-1, 5, 10 * len(items)):  # below, between and above the stored keys
+            assert state.lookup("phone", f"+86138{i:08d}") == []
+        assert state.lookup("bank_card", items[0].value) == []
+        assert state.lookup("phone", "\ud800") == []
+
+
 def test_snapshot_then_deltas(tmp_path: Path, kit: object) -> None:
     rng = random.Random(1)
     v1 = K.random_list(rng, 300)
@@ -361,7 +406,7 @@ def test_naive_time_and_wrong_content_refused(tmp_path: Path, kit: object) -> No
         assert state.get(K.ISSUER, K.LIST_ID) is None
 
 
-def test_chunk_keys_match_entry_key_with_escapes() -> None:
+def test_line_key_matches_entry_key_with_escapes() -> None:
     from antifraud_common.exchange.delta import entry_key
     from antifraud_common.format import canonical
 
@@ -369,8 +414,28 @@ def test_chunk_keys_match_entry_key_with_escapes() -> None:
         canonical.dumps({"case_ref": ',"kind":"x', "kind": "bank_account", "value": v}) + b"\n"
         for v in ("1", 'a"b', "z")
     ]
-    data = b"".join(lines)
-    assert state_mod._chunk_keys(data, lines) == [entry_key(line) for line in lines]
-    plain = lines[:1] + lines[2:]
-    assert state_mod._chunk_keys(b"".join(plain), plain) == [entry_key(x) for x in plain]
     assert [state_mod._line_key(x) for x in lines] == [entry_key(x) for x in lines]
+
+
+@pytest.mark.parametrize("batch", [1, 2, 5])
+def test_delta_across_scan_batches(
+    tmp_path: Path, kit: object, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deltas read the chunks in batches; operations at batch edges land in the right chunk."""
+    monkeypatch.setattr(state_mod, "_SCAN_BATCH", batch)
+    rng = random.Random(batch)
+    pub = tmp_path / "pub"
+    pub.mkdir()
+    versions = [K.random_list(rng, 120, space=2000)]
+    for _ in range(4):
+        versions.append(K.mutate(rng, versions[-1], rng.choice([3, 12, 60]), space=2000))
+    snaps = [
+        kit.snapshot(pub, f"v{v}", K.entries_of(items), v + 1)  # type: ignore[attr-defined]
+        for v, items in enumerate(versions)
+    ]
+    with ReceiverState.open(tmp_path / "st") as state:
+        accept(state, kit, snaps[0])
+        for v in range(1, len(snaps)):
+            d = kit.delta(pub, f"v{v}", snaps[v - 1][0], snaps[v][0], v + 1, v)  # type: ignore[attr-defined]
+            assert accept(state, kit, d).action == "delta"  # type: ignore[attr-defined]
+            assert_state_is(state, snaps[v][0], v + 1)

@@ -151,13 +151,16 @@ def test_not_called_for_unchanged_or_refused(
         assert calls == []
 
     # A delta whose result does not match: rolled back after the ops were applied.
-    def wrong_hash(*_a: object) -> tuple[str, int]:
-        return "0" * 64, 0
+    real_apply = state_mod._apply_delta
+
+    def wrong_hash(*args: object) -> tuple[object, str, int]:
+        counts, _sha, count = real_apply(*args)  # type: ignore[arg-type]
+        return counts, "0" * 64, count
 
     with ReceiverState.open(tmp_path / "st2") as state:
         _accept(state, kit, chain["s1"])
         state.add_listener(calls.append)
-        monkeypatch.setattr(state_mod, "_hash_chunks", wrong_hash)
+        monkeypatch.setattr(state_mod, "_apply_delta", wrong_hash)
         with pytest.raises(DeltaMismatchError):
             _accept(state, kit, chain["d2"])
         monkeypatch.undo()
@@ -205,7 +208,7 @@ def test_no_listener_builds_nothing(
     tmp_path: Path, kit: object, chain: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[object] = []
-    real_apply = state_mod._apply_ops
+    real_apply = state_mod._apply_delta
 
     def spy_apply(*args: object, **kwargs: object) -> object:
         seen.append(args[3] if len(args) > 3 else kwargs.get("changes"))
@@ -216,7 +219,7 @@ def test_no_listener_builds_nothing(
 
     with ReceiverState.open(tmp_path / "st") as state:
         _accept(state, kit, chain["s1"])
-        monkeypatch.setattr(state_mod, "_apply_ops", spy_apply)
+        monkeypatch.setattr(state_mod, "_apply_delta", spy_apply)
         monkeypatch.setattr(state_mod, "_EntryParser", no_parser)
         r = _accept(state, kit, chain["d2"])
         assert r.action == "delta"  # type: ignore[attr-defined]

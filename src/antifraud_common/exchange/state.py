@@ -16,15 +16,20 @@ transaction. A crash at any point leaves either the old state or the new one.
 
 Two tables hold the entries:
 
-* ``entries``: the canonical line of each entry keyed by
-  ``(issuer, list_id, kind, value)`` (``WITHOUT ROWID``), for lookups and SQL;
-* ``chunks``: the same lines in key order, concatenated in runs of about
+* ``chunks``: the canonical lines in key order, concatenated in runs of about
   :data:`CHUNK_LINES` lines keyed by their first key -- the snapshot file cut
-  into pieces. Hashing the chunks in order gives the state hash without
-  touching a million rows, and a delta rewrites only the chunks it touches.
-  After every delta the result is hashed from the chunks and compared with
-  the signed ``result_sha256`` (Safe Browsing's divergence check); on a
-  mismatch the transaction is rolled back (:class:`DeltaMismatchError`).
+  into pieces. Reading the chunks in order gives the snapshot file byte for
+  byte, and a delta rewrites only the chunks it touches: it streams every
+  chunk once in key order, merges its operations into the chunks they fall
+  in and hashes the result as it goes, so the digest it compares with the
+  signed ``result_sha256`` (Safe Browsing's divergence check) is that of the
+  resulting snapshot file; on a mismatch the transaction is rolled back
+  (:class:`DeltaMismatchError`);
+* ``entries``: the identifier keys alone, ``(issuer, list_id, kind, value)``
+  (``WITHOUT ROWID``), for SQL and consistency checks.
+
+Schema version 2 (``PRAGMA user_version``); a state written with schema 1
+(which also stored every line in ``entries``) is migrated when opened.
 
 >>> import tempfile
 >>> state = ReceiverState.open(tempfile.mkdtemp())
@@ -43,7 +48,6 @@ import hashlib
 import json
 import os
 import queue
-import re
 import sqlite3
 import stat
 import threading
@@ -104,9 +108,10 @@ __all__ = [
 #: File name of the database inside the state directory.
 DB_NAME: Final = "state.sqlite3"
 #: Version of the database layout (``PRAGMA user_version``).
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: Target number of lines per stored chunk (a chunk is split at twice this).
 CHUNK_LINES: Final = 16
+_MMAP_SIZE: Final = 1 << 30
 #: Default time to wait for another process's transaction, in seconds.
 DEFAULT_BUSY_TIMEOUT: Final = 60.0
 
@@ -123,12 +128,13 @@ _SCHEMA: Final = (
         accepted_at TEXT NOT NULL,
         PRIMARY KEY (issuer, list_id)
     ) WITHOUT ROWID""",
+    # The keys alone (the lines are in the chunks): which lists hold a key,
+    # in plain SQL, a few dozen bytes per entry.
     """CREATE TABLE entries (
         issuer TEXT NOT NULL,
         list_id TEXT NOT NULL,
         kind TEXT NOT NULL,
         value TEXT NOT NULL,
-        line BLOB NOT NULL,
         PRIMARY KEY (issuer, list_id, kind, value)
     ) WITHOUT ROWID""",
     """CREATE TABLE chunks (
@@ -139,9 +145,21 @@ _SCHEMA: Final = (
         data BLOB NOT NULL,
         PRIMARY KEY (issuer, list_id, first_key)
     ) WITHOUT ROWID""",
-    # The chunk keys alone, a few MB per million entries: a delta places its
-    # operations with them without reading the chunk pages.
-    "CREATE INDEX chunk_keys ON chunks (issuer, list_id, first_key)",
+)
+# Schema 1 stored each line twice (in ``entries`` too) and indexed the chunk
+# keys; schema 2 keeps the lines only in the chunks.
+_MIGRATE_1_TO_2: Final = (
+    """CREATE TABLE entries_v2 (
+        issuer TEXT NOT NULL,
+        list_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (issuer, list_id, kind, value)
+    ) WITHOUT ROWID""",
+    "INSERT INTO entries_v2 SELECT issuer, list_id, kind, value FROM entries ORDER BY 1, 2, 3, 4",
+    "DROP TABLE entries",
+    "ALTER TABLE entries_v2 RENAME TO entries",
+    "DROP INDEX IF EXISTS chunk_keys",
 )
 
 
@@ -328,6 +346,9 @@ class ReceiverState:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA cache_size=-65536")
+            # Read pages through a memory map (writes still go through the
+            # journal): the full pass of every delta reads the whole list.
+            conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
             state = cls(conn, d)
             state._ensure_schema()
             for suffix in ("-wal", "-shm"):
@@ -347,15 +368,23 @@ class ReceiverState:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version != 0:
+        if version not in {0, 1}:
             raise StateError(
-                f"state schema version {version}; this library reads {SCHEMA_VERSION}",
+                f"state schema version {version}; this library reads {SCHEMA_VERSION}"
+                + (" (written by a newer version of the library)" if version > 2 else ""),
                 code="state_schema",
             )
         with self._transaction():
-            if self._conn.execute("PRAGMA user_version").fetchone()[0] == 0:
+            # Checked again under the write lock: another process may have
+            # created or migrated the schema meanwhile.
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
                 for stmt in _SCHEMA:
                     self._conn.execute(stmt)
+            elif version == 1:
+                for stmt in _MIGRATE_1_TO_2:
+                    self._conn.execute(stmt)
+            if version in {0, 1}:
                 self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -453,13 +482,17 @@ class ReceiverState:
     def lookup(self, kind: IdentifierKind | str, value: str) -> list[tuple[str, str, Entry]]:
         """Return ``(issuer, list_id, entry)`` for every list holding the canonical key."""
         k = kind.value if isinstance(kind, IdentifierKind) else kind
-        rows = self._conn.execute(
-            "SELECT issuer, list_id, line FROM entries WHERE kind=? AND value=? "
-            "ORDER BY issuer, list_id",
-            (k, value),
-        ).fetchall()
+        key = (k.encode(), value.encode("utf-8", "surrogatepass"))
         parse = _EntryParser()
-        return [(str(i), str(li), parse(bytes(line))) for i, li, line in rows]
+        found = []
+        with self._read_transaction():
+            for issuer, list_id in self._conn.execute(
+                "SELECT issuer, list_id FROM lists ORDER BY issuer, list_id"
+            ).fetchall():
+                line = _find_line(self._conn, issuer, list_id, key)
+                if line is not None:
+                    found.append((str(issuer), str(list_id), parse(line)))
+        return found
 
     def iter_lines(self, issuer: str, list_id: str) -> Iterator[bytes]:
         """Yield the canonical lines (with LF) of one list's snapshot, in key order."""
@@ -656,8 +689,7 @@ class ReceiverState:
                 )
             key = (manifest.issuer, manifest.list_id)
             changes = _Changes() if self._listeners else None
-            counts = _apply_ops(conn, key, verified.open_verified(), changes)
-            sha, count = _hash_chunks(conn, *key)
+            counts, sha, count = _apply_delta(conn, key, verified.open_verified(), changes)
             if sha != manifest.result_sha256 or count != manifest.result_count:
                 raise DeltaMismatchError(
                     "applying the delta does not give the signed result "
@@ -769,8 +801,8 @@ def _load_snapshot(
         rows = []
         for line in batch:
             kind, value = entry_key(line)
-            rows.append((issuer, list_id, kind.decode(), value.decode("utf-8"), line))
-        conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", rows)
+            rows.append((issuer, list_id, kind.decode(), value.decode("utf-8")))
+        conn.executemany("INSERT INTO entries VALUES (?,?,?,?)", rows)
         chunks = []
         for i in range(0, len(batch), CHUNK_LINES):
             part = batch[i : i + CHUNK_LINES]
@@ -800,35 +832,54 @@ def _load_snapshot(
     return sha.hexdigest(), count
 
 
-def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[str, int]:
-    """SHA-256 and line count of a list's snapshot bytes, from its chunks in key order.
+class _Sha256Pipe:
+    """SHA-256 computed in a second thread, fed with lists of blobs in order.
 
-    SQLite reads and SHA-256 both release the GIL, so a second thread hashes
-    while this one reads the next rows.
+    SQLite reads and SHA-256 both release the GIL, so hashing overlaps with
+    reading (and merging) the next rows. Use as a context manager; the
+    digest is available after a clean exit.
     """
-    sha = hashlib.sha256()
-    pending: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)
 
-    def hash_rows() -> None:
-        while (blobs := pending.get()) is not None:
+    def __init__(self) -> None:
+        self._sha = hashlib.sha256()
+        self._pending: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=8)
+        self._worker = threading.Thread(target=self._run, name="state-hash", daemon=True)
+
+    def _run(self) -> None:
+        update = self._sha.update
+        while (blobs := self._pending.get()) is not None:
             for blob in blobs:
-                sha.update(blob)
+                update(blob)
 
-    worker = threading.Thread(target=hash_rows, name="state-hash", daemon=True)
-    worker.start()
+    def __enter__(self) -> _Sha256Pipe:
+        self._worker.start()
+        return self
+
+    def feed(self, blobs: list[bytes]) -> None:
+        """Queue ``blobs`` (hashed after everything queued before)."""
+        self._pending.put(blobs)
+
+    def __exit__(self, *exc: object) -> None:
+        self._pending.put(None)
+        self._worker.join()
+
+    def hexdigest(self) -> str:
+        """The digest of everything fed (after the context exited)."""
+        return self._sha.hexdigest()
+
+
+def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[str, int]:
+    """SHA-256 and line count of a list's snapshot bytes, from its chunks in key order."""
     count = 0
-    try:
+    with _Sha256Pipe() as pipe:
         cur = conn.execute(
             "SELECT line_count, data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
             (issuer, list_id),
         )
         while rows := cur.fetchmany(512):
             count += sum(n for n, _ in rows)
-            pending.put([d for _, d in rows])
-    finally:
-        pending.put(None)
-        worker.join()
-    return sha.hexdigest(), count
+            pipe.feed([d for _, d in rows])
+    return pipe.hexdigest(), count
 
 
 Op = tuple[str, Key, bytes | None, int]
@@ -840,20 +891,6 @@ class _Changes:
 
     added: list[bytes] = attrs.Factory(list)
     removed: list[tuple[str, str]] = attrs.Factory(list)
-
-
-_WRITE_BATCH: Final = 400
-# Keys of every line of a chunk in one pass: in a canonical entry the first
-# ``"kind":"`` member is the kind and the last member is the value; a raw quote
-# cannot occur inside a JSON string, so neither marker can be spoofed.
-_LINE_KEYS: Final = re.compile(rb'[{,]"kind":"([a-z_]+)"[^\n]*?,"value":"([^\n]*)"\}\n')
-
-
-def _chunk_keys(data: bytes, lines: list[bytes]) -> list[Key]:
-    found = _LINE_KEYS.findall(data)
-    if len(found) != len(lines) or any(b"\\" in v for _k, v in found):
-        return [entry_key(line) for line in lines]  # escapes: the exact path
-    return found
 
 
 def _line_key(line: bytes) -> Key:
@@ -910,94 +947,139 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
     ]
 
 
-def _apply_ops(
+_SCAN_BATCH: Final = 512
+_SCAN_SQL: Final = (
+    "SELECT first_key, line_count, data FROM chunks WHERE issuer=? AND list_id=? "
+    "AND first_key>=? ORDER BY first_key LIMIT ?"
+)
+
+
+def _apply_delta(
     conn: sqlite3.Connection,
     key: tuple[str, str],
     stream: BinaryIO,
     changes: _Changes | None = None,
-) -> dict[str, int]:
-    """Apply the sorted operations of a (checked) delta to the entries and chunks.
+) -> tuple[dict[str, int], str, int]:
+    """Apply the sorted operations of a (checked) delta; return ``(counts, sha256, count)``.
 
-    The chunks' first keys come from a small covering index (not from the chunk
-    pages); each operation is placed by binary search over them; only the
-    touched chunks are read (by key, in batches) and rewritten. The entries
-    table gets one insert, update or delete per operation.
+    One pass over the list's chunks in key order: untouched chunks are hashed
+    as read; a touched chunk is merged with its operations (placed by binary
+    search over its lines), hashed, and rewritten. The digest is therefore
+    the SHA-256 of the resulting snapshot file, each stored byte read once.
+    Chunks are read in batches, each batch's statement finished before its
+    rewrites (every rewritten key is below the next batch's first key). The
+    entries table gets one insert, update or delete per operation.
     """
     issuer, list_id = key
-    firsts = [
-        bytes(r[0])
-        for r in conn.execute(
-            "SELECT first_key FROM chunks INDEXED BY chunk_keys WHERE issuer=? AND list_id=? "
-            "ORDER BY first_key",
-            key,
-        )
-    ]
     counts = {OP_ADD: 0, OP_REPLACE: 0, OP_REMOVE: 0}
-    adds: list[tuple[str, str, str, str, bytes]] = []
-    replaces: list[tuple[bytes, str, str, str, str]] = []
+    adds: list[tuple[str, str, str, str]] = []
     removes: list[tuple[str, str, str, str]] = []
-    groups: dict[int, list[Op]] = {}
+    ops: list[Op] = []
+    blobs: list[bytes] = []
     for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
         counts[op] += 1
         kind, value = k[0].decode(), k[1].decode("utf-8")
         if op == OP_ADD:
-            assert body is not None
-            adds.append((issuer, list_id, kind, value, body + b"\n"))
-        elif op == OP_REPLACE:
-            assert body is not None
-            replaces.append((body + b"\n", issuer, list_id, kind, value))
-        else:
+            adds.append((issuer, list_id, kind, value))
+        elif op == OP_REMOVE:
             removes.append((issuer, list_id, kind, value))
         if changes is not None:
             if body is None:
                 changes.removed.append((kind, value))
             else:
                 changes.added.append(body)
-        # Chunk c covers [c.first_key, next.first_key); keys below the first
-        # chunk go to the first chunk; an empty list has chunk -1 (none yet).
-        index = max(bisect.bisect_right(firsts, _key_blob(k)) - 1, 0 if firsts else -1)
-        groups.setdefault(index, []).append((op, k, body, lineno))
-    touched = list(groups)
-    for start in range(0, len(touched), _WRITE_BATCH):
-        batch = touched[start : start + _WRITE_BATCH]
-        wanted = [firsts[i] for i in batch if i >= 0]
-        found: dict[bytes, bytes] = {}
-        if wanted:
-            marks = ",".join("?" * len(wanted))
-            sql = (
-                "SELECT first_key, data FROM chunks WHERE issuer=? AND list_id=? "  # noqa: S608 - only ? marks
-                f"AND first_key IN ({marks})"
-            )
-            found = {bytes(fk): bytes(d) for fk, d in conn.execute(sql, (*key, *wanted))}
-        inserts: list[tuple[str, str, bytes, int, bytes]] = []
-        for i in batch:
-            data = found[firsts[i]] if i >= 0 else b""
-            for fk, n, blob in _merge_chunk(data, groups[i]):
-                inserts.append((issuer, list_id, fk, n, blob))
-        # A new chunk may start with its own old chunk's key (then it replaces
-        # that row in place), never with another chunk's; the other old keys
-        # are deleted first.
-        reused = {row[2] for row in inserts}
-        conn.executemany(
-            "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?",
-            [(issuer, list_id, fk) for fk in wanted if fk not in reused],
-        )
-        conn.executemany("INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?)", inserts)
+        ops.append((op, k, body, lineno))
+        blobs.append(_key_blob(k))
+    total = len(ops)
+    count = 0
+    done = 0  # operations placed so far
+    start = b""
+    scanned = False
+    with _Sha256Pipe() as pipe:
+        while True:
+            rows = conn.execute(_SCAN_SQL, (issuer, list_id, start, _SCAN_BATCH + 1)).fetchall()
+            more = len(rows) > _SCAN_BATCH
+            if more:
+                start = rows.pop()[0]
+            if not rows and not scanned:
+                rows = [(b"", 0, b"")]  # an empty list: the operations make its first chunk
+            scanned = True
+            out: list[bytes] = []
+            gone: list[tuple[str, str, bytes]] = []
+            new: list[tuple[str, str, bytes, int, bytes]] = []
+            kept: list[tuple[int, bytes, str, str, bytes]] = []
+            last = len(rows) - 1
+            # The operations of this batch (below the next batch's first key),
+            # grouped by chunk: chunk i covers [its first key, the next one);
+            # keys below the list's first chunk belong to that chunk.
+            stop = bisect.bisect_left(blobs, start, lo=done) if more else total
+            firsts = [r[0] for r in rows]
+            prev = 0
+            while done < stop:
+                i = max(bisect.bisect_right(firsts, blobs[done]) - 1, 0)
+                end = bisect.bisect_left(blobs, firsts[i + 1], done, stop) if i < last else stop
+                untouched = rows[prev:i]
+                out.extend([r[2] for r in untouched])
+                count += sum([r[1] for r in untouched])
+                prev = i + 1
+                first, _n, data = rows[i]
+                in_place = False
+                for fk, m, blob in _merge_chunk(data, ops[done:end]):
+                    if fk == first:
+                        in_place = True
+                        kept.append((m, blob, issuer, list_id, fk))
+                    else:
+                        new.append((issuer, list_id, fk, m, blob))
+                    out.append(blob)
+                    count += m
+                done = end
+                if first and not in_place:
+                    gone.append((issuer, list_id, first))
+            untouched = rows[prev:]
+            out.extend([r[2] for r in untouched])
+            count += sum([r[1] for r in untouched])
+            pipe.feed(out)
+            if gone:
+                conn.executemany(
+                    "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?", gone
+                )
+            if kept:
+                conn.executemany(
+                    "UPDATE chunks SET line_count=?, data=? "
+                    "WHERE issuer=? AND list_id=? AND first_key=?",
+                    kept,
+                )
+            if new:
+                conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", new)
+            if not more:
+                break
+    if done != total:  # pragma: no cover - every operation falls in some chunk
+        raise StateError("a delta operation was not placed", code="state_inconsistent")
+    # A replacement keeps its key: only additions and removals touch the keys.
     try:
-        conn.executemany("INSERT INTO entries VALUES (?,?,?,?,?)", adds)
+        conn.executemany("INSERT INTO entries VALUES (?,?,?,?)", adds)
     except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
-        raise DeltaMismatchError("add of an existing key", code="delta_add_existing") from e
-    cur = conn.executemany(
-        "UPDATE entries SET line=? WHERE issuer=? AND list_id=? AND kind=? AND value=?", replaces
-    )
-    changed = cur.rowcount
+        raise StateError("the entries and chunks tables disagree", code="state_inconsistent") from e
     cur = conn.executemany(
         "DELETE FROM entries WHERE issuer=? AND list_id=? AND kind=? AND value=?", removes
     )
-    changed += cur.rowcount
-    if changed != len(replaces) + len(removes):  # pragma: no cover - tables disagree
+    if cur.rowcount != len(removes):  # pragma: no cover - tables disagree
         raise StateError("the entries and chunks tables disagree", code="state_inconsistent")
-    return counts
+    return counts, pipe.hexdigest(), count
+
+
+def _find_line(conn: sqlite3.Connection, issuer: str, list_id: str, key: Key) -> bytes | None:
+    """The stored line (with LF) of ``key`` in one list, or ``None``: one chunk seek."""
+    row = conn.execute(
+        "SELECT data FROM chunks WHERE issuer=? AND list_id=? AND first_key<=? "
+        "ORDER BY first_key DESC LIMIT 1",
+        (issuer, list_id, _key_blob(key)),
+    ).fetchone()
+    if row is None:
+        return None
+    lines = bytes(row[0]).splitlines(keepends=True)
+    i = bisect.bisect_left(lines, key, key=_line_key)
+    return lines[i] if i < len(lines) and _line_key(lines[i]) == key else None
 
 
 class _EntryParser:
