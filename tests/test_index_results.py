@@ -241,3 +241,14 @@ def test_the_single_row_fast_path_and_the_general_path_agree() -> None:
     with pytest.raises(ConfigurationError) as e:
         index.check_key("phone", "+8613800000003", now=datetime(2026, 6, 1))
     assert e.value.code == "naive_datetime"
+
+
+def test_overlay_rows_of_a_table_the_main_arrays_lack() -> None:
+    index = Index.build([("pboc", "cards", None, entry(CARD, kind="bank_card"))])
+    assert not index.check_key("phone", PHONE, now=NOW).listed
+    index.apply_changes("mps", "a", added=[entry(case_ref="late")])
+    r = index.check_key("phone", PHONE, now=NOW)
+    assert r.listed and [m.case_ref for m in r.matches] == ["late"]
+    assert not index.check_key("phone", PHONE[1:], now=NOW).listed  # not canonical
+    index.compact()
+    assert index.check_key("phone", PHONE, now=NOW) == r

@@ -811,7 +811,14 @@ class Index:
                     i = bisect_left(keys, h, i + 1, hi) if hi - i > 1 else hi
                     if i < hi and keys[i] != h:
                         i = hi
-            if i < hi or (self._overlay and (tid, h) in self._overlay):
+            found = i < hi
+            if found or (self._overlay and (tid, h) in self._overlay):
+                if found:
+                    # The three columns a decision needs, read one right after
+                    # the other: independent loads, so their cache misses overlap.
+                    p = t.prov[i]
+                    f = t.vf[i]
+                    u = t.vu[i]
                 # The canonical form owning exact key x is "+x" (phone, at most
                 # 15 digits) or "x" (card, 12-19 digits); x < 2**64 keeps mix()
                 # injective. Anything else never matches.
@@ -823,20 +830,20 @@ class Index:
                     # Validity bounds are whole seconds, so comparing them with
                     # the float clock gives the same answers as with its floor.
                     now_ts = time.time() if now is None else _now_ts(now)
-                    if i < hi and not self._overlay and not self._tombstones:
+                    if found and not self._overlay and not self._tombstones:
                         # The common hit: one row, in force. Anything else
                         # (several rows, a row that does not count) takes the
                         # general path.
                         pinfo = self._pinfo  # kept complete by _intern_prov
-                        info = pinfo[t.prov[i]]
+                        info = pinfo[p]
                         slot = info[9]
                         expires = slot[2]
                         if (
-                            (i + 1 == hi or keys[i + 1] != h)
+                            f <= now_ts
+                            and not now_ts >= u != t.open
                             and slot[3]
                             and (expires is None or now_ts < expires)
-                            and t.vf[i] <= now_ts
-                            and not now_ts >= t.vu[i] != t.open
+                            and (i + 1 == hi or keys[i + 1] != h)
                         ):
                             r = _object_new(CheckResult)
                             r._kind = k
@@ -846,7 +853,7 @@ class Index:
                             r._invalid = None
                             r._lazy = (_build_matches, t, pinfo, self._cases, (i,), None)
                             return r
-                    return self._evaluate(k, value, tid, h, i if i < hi else -1, math.floor(now_ts))
+                    return self._evaluate(k, value, tid, h, i if found else -1, math.floor(now_ts))
         elif self._overlay and (tid, h) in self._overlay:
             return self._check_other(k, value, now)
         # _not_listed(), inline: this is the path most lookups take.
