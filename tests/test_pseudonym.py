@@ -950,7 +950,7 @@ def test_fast_path_agrees_on_random_byte_changes() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    @settings(max_examples=400, deadline=None)
+    @settings(max_examples=200, deadline=None)
     @given(
         st.sampled_from(_VECTOR_LINES),
         st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), min_size=1, max_size=3),
@@ -1009,3 +1009,32 @@ def test_verify_options_hash_only_and_rollback(tmp_path: Path, kit: Any) -> None
 
     with pytest.raises(RollbackError):
         verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW, state=State())
+
+
+def test_every_manifest_byte_and_sampled_entry_bytes_tampered(tmp_path: Path, kit: Any) -> None:
+    import random
+
+    from antifraud_common.errors import UntrustedBlacklistError
+
+    out, sig = _publish(kit, tmp_path, [_entry("13800138000"), _entry("13912345678")])
+    env = json.loads(sig.read_bytes())
+    payload = b64url_decode(env["payload"])
+    refused = 0
+    for i in range(len(payload)):
+        forged = bytearray(payload)
+        forged[i] ^= 0x01
+        env2 = {**env, "payload": b64url_encode(bytes(forged))}
+        sig.write_text(json.dumps(env2))
+        with pytest.raises((SignatureError, BlacklistFormatError)):
+            verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW)
+        refused += 1
+    assert refused == len(payload) > 300
+    sig.write_text(json.dumps(env))
+    original = out.read_bytes()
+    rng = random.Random(2026)
+    for _ in range(200):
+        data = bytearray(original)
+        data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        out.write_bytes(bytes(data))
+        with pytest.raises(UntrustedBlacklistError):
+            verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW)
