@@ -1038,3 +1038,25 @@ def test_every_manifest_byte_and_sampled_entry_bytes_tampered(tmp_path: Path, ki
         out.write_bytes(bytes(data))
         with pytest.raises(UntrustedBlacklistError):
             verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW)
+
+
+@pytest.mark.interop
+def test_stock_jose_and_sha256_verify_a_pseudonymised_list(tmp_path: Path, kit: Any) -> None:
+    # A receiver in another language: any JOSE library checks the signature, then one
+    # SHA-256 of the entries file, then HMACs its own values with the domain key.
+    joserfc = pytest.importorskip("joserfc")
+    from joserfc import jwk
+    from joserfc import jws as jose_jws
+
+    assert joserfc
+    out, sig = _publish(kit, tmp_path, [_entry("13800138000"), _entry("13912345678")])
+    keyset = jwk.KeySet([jwk.OKPKey.import_key(kit.signer.public_key.to_jwk(include_kid=True))])
+    obj = jose_jws.deserialize_json(json.loads(sig.read_bytes()), keyset, algorithms=["Ed25519"])
+    manifest = json.loads(obj.payload)
+    assert manifest["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert (
+        manifest["pseudonym"]["key_check"]
+        == hmac.new(KEY.secret, b"antifraud key check v1", hashlib.sha256).hexdigest()
+    )
+    mine = hmac.new(KEY.secret, b"+8613800138000", hashlib.sha256).hexdigest()
+    assert any(json.loads(line)["hmac"] == mine for line in out.read_bytes().splitlines())
