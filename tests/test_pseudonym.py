@@ -1060,3 +1060,20 @@ def test_stock_jose_and_sha256_verify_a_pseudonymised_list(tmp_path: Path, kit: 
     )
     mine = hmac.new(KEY.secret, b"+8613800138000", hashlib.sha256).hexdigest()
     assert any(json.loads(line)["hmac"] == mine for line in out.read_bytes().splitlines())
+
+
+def test_domain_key_save_without_hard_links(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_link(src: object, dst: object) -> None:
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr("os.link", no_link)
+    path = tmp_path / "d.key"
+    KEY.save(path)
+    assert DomainKey.load(path) == KEY
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(ConfigurationError) as e:
+        KEY.save(path)
+    assert e.value.code == "key_file_exists"
+    assert [p.name for p in tmp_path.iterdir()] == ["d.key"]  # no temporary left behind

@@ -302,16 +302,31 @@ class DomainKey:
                 tmp.replace(target)
             else:
                 try:
+                    # link() refuses to replace an existing file, atomically.
                     os.link(tmp, target)
                 except FileExistsError:
                     raise ConfigurationError(
                         f"{target} already exists", code="key_file_exists"
                     ) from None
-                tmp.unlink()
+                except OSError:
+                    # A file system without hard links: check, then rename.
+                    if target.exists():
+                        raise ConfigurationError(
+                            f"{target} already exists", code="key_file_exists"
+                        ) from None
+                    tmp.replace(target)
+                else:
+                    tmp.unlink()
         except BaseException:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+        with contextlib.suppress(OSError):  # make the new name durable
+            fd = os.open(target.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DomainKey:
