@@ -10,7 +10,9 @@ the byte-level format and ``docs/exchange.md`` for a how-to):
 * :mod:`~antifraud_common.exchange.entries` -- the streaming entries-file checker;
 * :mod:`~antifraud_common.exchange.delta` -- delta files (changes by value);
 * :mod:`~antifraud_common.exchange.state` -- the receiver state (SQLite);
-* :mod:`~antifraud_common.exchange.sync` -- applying a drop folder.
+* :mod:`~antifraud_common.exchange.sync` -- applying a drop folder;
+* :mod:`~antifraud_common.exchange.pseudonym` -- pseudonymised lists (keyed
+  HMAC-SHA-256 of identifiers).
 
 >>> from antifraud_common import exchange
 >>> exchange.TRUST_TYP
@@ -36,6 +38,21 @@ from antifraud_common.exchange.entries import (
     validate_entries_file,
     write_entries,
 )
+from antifraud_common.exchange.pseudonym import (
+    DomainKey,
+    PseudonymIndex,
+    PseudonymisedEntry,
+    check_key,
+    check_pseudonymised_entries,
+    convert_entries_file,
+    iter_pseudonymised_entries,
+    key_check_value,
+    pseudonymise,
+    pseudonymise_list,
+    pseudonymised_line,
+    verify_pseudonymised_list,
+    write_pseudonymised,
+)
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
     StateLike,
@@ -52,7 +69,12 @@ from antifraud_common.exchange.signing import (
     verify_list_report,
     verify_manifest,
 )
-from antifraud_common.exchange.state import AcceptResult, ReceiverState, StateRecord
+from antifraud_common.exchange.state import (
+    AcceptResult,
+    ReceiverState,
+    StateChange,
+    StateRecord,
+)
 from antifraud_common.exchange.sync import SyncItem, SyncReport, sync
 from antifraud_common.exchange.trust import (
     MAX_CHAIN_STEPS,
@@ -83,13 +105,17 @@ __all__ = [
     "TRUST_TYP",
     "AcceptResult",
     "DeltaInfo",
+    "DomainKey",
     "EntriesScope",
     "EntriesSummary",
     "Member",
     "ProtectedMatcher",
+    "PseudonymIndex",
+    "PseudonymisedEntry",
     "PublishRule",
     "ReceiverState",
     "RootRole",
+    "StateChange",
     "StateLike",
     "StateRecord",
     "StateRecordLike",
@@ -103,12 +129,20 @@ __all__ = [
     "apply_delta",
     "check_delta",
     "check_entries",
+    "check_key",
+    "check_pseudonymised_entries",
     "co_sign",
+    "convert_entries_file",
     "create_trust_bundle",
     "entry_line",
+    "iter_pseudonymised_entries",
+    "key_check_value",
     "load_trust",
     "make_delta",
     "make_manifest",
+    "pseudonymise",
+    "pseudonymise_list",
+    "pseudonymised_line",
     "read_manifest",
     "remove_member",
     "replace_member",
@@ -122,7 +156,9 @@ __all__ = [
     "verify_list",
     "verify_list_report",
     "verify_manifest",
+    "verify_pseudonymised_list",
     "verify_trust_signatures",
     "walk_trust_chain",
     "write_entries",
+    "write_pseudonymised",
 ]
