@@ -911,18 +911,28 @@ class Index:
 
     def _probe_many(
         self, k: IdentifierKind, values: Sequence[str], now_ts: int
-    ) -> list[CheckResult | None]:
-        """:meth:`_probe` over many validated values of one kind (screening's inner loop)."""
+    ) -> list[tuple[int, CheckResult]]:
+        """:meth:`_probe` over many validated values of one kind (screening's inner loop).
+
+        Returns ``(position in values, result)`` for the values some row or
+        update names (listed or not), in order; every other value is a miss.
+        """
         fast = _FAST_TABLE_BY_ID.get(id(k), -1)
         t = self._tables.get(fast) if fast >= 0 else None
-        if t is None or self._overlay:
-            return [self._probe(k, v, now_ts) for v in values]
-        d, keys, shift = t.dir, t.keys, t.shift
-        out: list[CheckResult | None] = []
+        out: list[tuple[int, CheckResult]] = []
         append = out.append
-        for value in values:
+        if t is None or self._overlay:
+            for j, v in enumerate(values):
+                r = self._probe(k, v, now_ts)
+                if r is not None:
+                    append((j, r))
+            return out
+        d, keys, shift = t.dir, t.keys, t.shift
+        for j, value in enumerate(values):
             if value[:1] in "0t":  # "" is in every string: general path
-                append(self._probe(k, value, now_ts))
+                r = self._probe(k, value, now_ts)
+                if r is not None:
+                    append((j, r))
                 continue
             h = (int(value) * MIX) & MASK64
             b = h >> shift
@@ -930,14 +940,11 @@ class Index:
             hi = d[b + 1]
             if lo < hi:
                 if keys[lo] == h:
-                    append(self._evaluate(k, value, fast, h, lo, now_ts))
-                    continue
-                if hi - lo > 1:
+                    append((j, self._evaluate(k, value, fast, h, lo, now_ts)))
+                elif hi - lo > 1:
                     i = bisect_left(keys, h, lo + 1, hi)
                     if i < hi and keys[i] == h:
-                        append(self._evaluate(k, value, fast, h, i, now_ts))
-                        continue
-            append(None)
+                        append((j, self._evaluate(k, value, fast, h, i, now_ts)))
         return out
 
     def _probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:

@@ -45,7 +45,7 @@ from typing import IO, Any, Final
 import attrs
 
 from antifraud_common.errors import ConfigurationError
-from antifraud_common.index._bulk import Verdict, validate_many
+from antifraud_common.index._bulk import validate_many
 from antifraud_common.index._core import _KIND_LOOKUP, AUTO_ORDER, Index, _now_ts, _validate_first
 from antifraud_common.index._results import CheckResult
 from antifraud_common.models import Action, IdentifierKind, mask_value
@@ -256,45 +256,57 @@ class Screening(Iterator[ScreenMatch]):
             self.empty[column] += len(raws) - len(present)
             self.values_checked += len(present)
             good_at: list[int] = []
-            good_kind: list[IdentifierKind] = []
             good: list[str] = []
-            for i, (k, value, error) in zip(
-                present, self._validate(kind, [raws[i] for i in present]), strict=True
+            if kind is not None:
+                verdicts = validate_many(kind, [raws[i] for i in present], region=self._region)
+                for i, (value, error) in zip(present, verdicts, strict=True):
+                    if value is not None:
+                        good_at.append(i)
+                        good.append(value)
+                    else:
+                        self._invalid(chunk[i][0], column, None if error is None else error.code)
+                # Only values some row names come back; the rest are misses.
+                for j, r in index._probe_many(kind, good, now):
+                    if r.listed:
+                        found.append(self._match(chunk[good_at[j]][0], column, kind, good[j], r))
+                continue
+            good_kind: list[IdentifierKind] = []
+            for i, (k, value, code) in zip(
+                present, self._detect([raws[i] for i in present]), strict=True
             ):
                 if value is not None:
+                    assert k is not None
                     good_at.append(i)
                     good.append(value)
-                    if kind is None:
-                        assert k is not None
-                        good_kind.append(k)
-                    continue
-                self.invalid[column] += 1
-                if len(self.invalid_samples) < SAMPLE_LIMIT:
-                    self.invalid_samples.append(
-                        InvalidValue(line=chunk[i][0], column=column, code=error or "invalid")
-                    )
-            if kind is not None:
-                results = index._probe_many(kind, good, now)
-                good_kind = [kind] * len(good)
-            else:
-                results = [index._probe(k, v, now) for k, v in zip(good_kind, good, strict=True)]
-            for i, k, value, r in zip(good_at, good_kind, good, results, strict=True):
-                if r is not None and r.listed:
-                    assert r.action is not None
-                    self.listed_values += 1
-                    self.by_action[r.action.value] += 1
-                    found.append(
-                        ScreenMatch(line=chunk[i][0], column=column, kind=k, value=value, result=r)
-                    )
+                    good_kind.append(k)
+                else:
+                    self._invalid(chunk[i][0], column, code)
+            for i, k, value in zip(good_at, good_kind, good, strict=True):
+                probed = index._probe(k, value, now)
+                if probed is not None and probed.listed:
+                    found.append(self._match(chunk[i][0], column, k, value, probed))
         found.sort(key=lambda m: (m.line, self._columns.index(m.column)), reverse=True)
         self._pending = found
 
-    def _validate(
-        self, kind: IdentifierKind | None, raws: list[object]
+    def _invalid(self, line: int, column: str, code: str | None) -> None:
+        self.invalid[column] += 1
+        if len(self.invalid_samples) < SAMPLE_LIMIT:
+            self.invalid_samples.append(
+                InvalidValue(line=line, column=column, code=code or "invalid")
+            )
+
+    def _match(
+        self, line: int, column: str, kind: IdentifierKind, value: str, r: CheckResult
+    ) -> ScreenMatch:
+        assert r.action is not None
+        self.listed_values += 1
+        self.by_action[r.action.value] += 1
+        return ScreenMatch(line=line, column=column, kind=kind, value=value, result=r)
+
+    def _detect(
+        self, raws: list[object]
     ) -> list[tuple[IdentifierKind | None, str | None, str | None]]:
-        if kind is not None:
-            verdicts: list[Verdict] = validate_many(kind, raws, region=self._region)
-            return [(None, v, None if e is None else e.code) for v, e in verdicts]
+        """Validate values of a column without a kind: ``(kind, value, error code)`` each."""
         out: list[tuple[IdentifierKind | None, str | None, str | None]] = []
         for raw in raws:
             outcome = _validate_first(AUTO_ORDER, raw, self._region)
