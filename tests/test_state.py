@@ -439,3 +439,52 @@ def test_delta_across_scan_batches(
             d = kit.delta(pub, f"v{v}", snaps[v - 1][0], snaps[v][0], v + 1, v)  # type: ignore[attr-defined]
             assert accept(state, kit, d).action == "delta"  # type: ignore[attr-defined]
             assert_state_is(state, snaps[v][0], v + 1)
+
+
+def test_merge_chunk_matches_a_reference_merge() -> None:
+    """Byte-search rewrites and binary-search merges agree with a plain sorted merge."""
+    from antifraud_common.errors import DeltaMismatchError
+    from antifraud_common.exchange.delta import entry_key
+    from antifraud_common.format import canonical
+
+    def line(kind: str, value: str, case: str) -> bytes:
+        return canonical.dumps({"case_ref": case, "kind": kind, "value": value}) + b"\n"
+
+    rng = random.Random(5)
+    values = ["1", "2", 'q"x', "b\\s", "t\tb", "9", "99", "ü"]
+    kinds = ["bank_account", "phone"]
+    for _ in range(400):
+        keys = rng.sample([(k, v) for k in kinds for v in values], rng.randrange(0, 10))
+        base = {(k.encode(), v.encode()): line(k, v, ',"kind":"phone') for k, v in keys}
+        data = b"".join(base[k] for k in sorted(base))
+        ops = []
+        want = dict(base)
+        for k, v in sorted(rng.sample([(k, v) for k in kinds for v in values], 4)):
+            key = (k.encode(), v.encode())
+            op = rng.choice(
+                ["add", "replace", "remove"] if key not in base else ["replace", "remove"]
+            )
+            if rng.random() < 0.1:  # sometimes a strictly wrong operation
+                op = "add" if key in base else rng.choice(["replace", "remove"])
+            body = None if op == "remove" else line(k, v, "new")[:-1]
+            ops.append((op, key, body, len(ops) + 1))
+        bad = next(
+            (o for o in ops if (o[0] == "add") == (o[1] in base)),
+            None,
+        )
+        if bad is not None:
+            with pytest.raises(DeltaMismatchError) as e:
+                state_mod._merge_chunk(data, ops)
+            assert e.value.line == bad[3]
+            continue
+        for op, key, body, _n in ops:
+            if op == "remove":
+                del want[key]
+            else:
+                want[key] = body + b"\n"
+        expected = b"".join(want[k] for k in sorted(want))
+        got = state_mod._merge_chunk(data, ops)
+        assert b"".join(blob for _k, _n, blob in got) == expected
+        assert sum(n for _k, n, _b in got) == len(want)
+        for first, _n, blob in got:
+            assert first == state_mod._key_blob(entry_key(blob.split(b"\n")[0]))

@@ -48,6 +48,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import sqlite3
 import stat
 import threading
@@ -908,12 +909,65 @@ def _line_key(line: bytes) -> Key:
     return line[k : line.find(b'"', k)], value
 
 
+# Bytes a canonical JSON string escapes (so a value holding one is not stored verbatim).
+_ESCAPED: Final = re.compile(rb'["\\\x00-\x1f]')
+
+
+def _missing(op: str, k: Key, lineno: int) -> DeltaMismatchError:
+    return DeltaMismatchError(
+        f"{op} of a key the state does not have ({_shown(k)})",
+        code="delta_key_missing",
+        line=lineno,
+    )
+
+
+def _rewrite_in_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]] | None:
+    """Apply replacements and removals to one chunk by byte search; ``None`` if not possible.
+
+    Each key's line is found by its ending, ``,"value":"<value>"}`` and the LF
+    (a raw quote or LF cannot occur inside a JSON string, so only the value
+    member of a line can match), and the line's first ``"kind":"`` member is
+    compared. Additions, and values that canonical JSON escapes, take the
+    general path.
+    """
+    pieces: list[bytes] = []
+    pos = 0
+    for op, k, body, lineno in ops:
+        kind, value = k
+        if op == OP_ADD or _ESCAPED.search(value):
+            return None
+        tail = b',"value":"' + value + b'"}\n'
+        at = data.find(tail, pos)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            mark = data.find(b'"kind":"', start) + 8
+            if data[mark : data.find(b'"', mark)] == kind:
+                break
+            at = data.find(tail, at + 1)
+        if at < 0:
+            raise _missing(op, k, lineno)
+        pieces.append(data[pos:start])
+        if body is not None:
+            pieces.append(body + b"\n")
+        pos = at + len(tail)
+    pieces.append(data[pos:])
+    merged = b"".join(pieces)
+    if not merged:
+        return []
+    first = merged[: merged.index(b"\n") + 1]
+    return [(_key_blob(_line_key(first)), merged.count(b"\n"), merged)]
+
+
 def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
     """Merge sorted ``ops`` into one chunk's bytes; return the replacement chunks.
 
-    Each operation is placed by binary search over the chunk's lines, taking
-    the key of only the few lines probed.
+    Replacements and removals alone are applied by byte search
+    (:func:`_rewrite_in_chunk`). Otherwise each operation is placed by binary
+    search over the chunk's lines, taking the key of only the few lines probed.
     """
+    fast = _rewrite_in_chunk(data, ops)
+    if fast is not None:
+        return fast
     lines = data.splitlines(keepends=True)
     end = len(lines)
     out: list[bytes] = []
@@ -929,11 +983,7 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
                 line=lineno,
             )
         if op != OP_ADD and not exists:
-            raise DeltaMismatchError(
-                f"{op} of a key the state does not have ({_shown(k)})",
-                code="delta_key_missing",
-                line=lineno,
-            )
+            raise _missing(op, k, lineno)
         pos = lo + 1 if exists else lo
         if body is not None:
             out.append(body + b"\n")
