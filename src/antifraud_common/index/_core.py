@@ -393,7 +393,9 @@ class Index:
         self._tombstones: set[tuple[int, int, str]] = set()
         self._mmap: mmap.mmap | None = None
         self._pinfo: list[tuple[Any, ...]] = []
-        self._dirty = False  # overlay, tombstones or dead lists not yet compacted
+        # Overlay, tombstones or dead lists not yet compacted. While it is False,
+        # every main row belongs to a live list (check_key relies on it).
+        self._dirty = False
         # canonical value -> (kind, result, valid from ts, valid until ts)
 
     # ------------------------------------------------------------------ building
@@ -830,18 +832,16 @@ class Index:
                     # Validity bounds are whole seconds, so comparing them with
                     # the float clock gives the same answers as with its floor.
                     now_ts = time.time() if now is None else _now_ts(now)
-                    if found and not self._overlay and not self._tombstones:
-                        # The common hit: one row, in force. Anything else
-                        # (several rows, a row that does not count) takes the
-                        # general path.
+                    if found and not self._dirty:
+                        # The common hit: one row, in force, no pending updates
+                        # (so no overlay, no tombstones, no row of a dead list).
+                        # Anything else takes the general path.
                         pinfo = self._pinfo  # kept complete by _intern_prov
                         info = pinfo[p]
-                        slot = info[9]
-                        expires = slot[2]
+                        expires = info[9][2]
                         if (
                             f <= now_ts
                             and not now_ts >= u != t.open
-                            and slot[3]
                             and (expires is None or now_ts < expires)
                             and (i + 1 == hi or keys[i + 1] != h)
                         ):
