@@ -231,12 +231,14 @@ def main() -> int:
             names = ["local", *clients]
             wall: dict[str, list[float]] = {k: [] for k in names}
             cpu: dict[str, list[float]] = {k: [] for k in names}
+            client_cpu: dict[str, list[float]] = {k: [] for k in names}
             expected: tuple[int, dict[str, Any]] | None = None
             same = True
             for r in range(a.repeats):
                 for name in names[r % 3 :] + names[: r % 3]:
                     client = clients.get(name)
-                    before = own_cpu()
+                    mine = own_cpu()
+                    before = mine
                     if client is not None:
                         before += sum(client.run(worker_cpu).values())
                     t = time.perf_counter()
@@ -246,6 +248,7 @@ def main() -> int:
                         got = distributed_run(name, f"{r}-{name}")
                     wall[name].append(time.perf_counter() - t)
                     after = own_cpu()
+                    client_cpu[name].append(after - mine)
                     if client is not None:
                         after += sum(client.run(worker_cpu).values())
                     cpu[name].append(after - before)
@@ -266,7 +269,8 @@ def main() -> int:
             core_hours = 1e9 / per_cpu[k] / 3600
             print(
                 f"{k:>9}: wall {w:6.2f} s median = {a.n / w:7,.0f} records/s = "
-                f"{a.n / w / cores[k]:7,.0f} per core; CPU {c:6.2f} s = "
+                f"{a.n / w / cores[k]:7,.0f} per core; CPU {c:6.2f} s "
+                f"(this process {statistics.median(client_cpu[k]):5.2f} s) = "
                 f"{per_cpu[k]:7,.0f} records per CPU-second -> {core_hours:5.1f} core-hours "
                 f"per billion (USD {core_hours * EXAMPLE_PRICE:.2f} at an assumed "
                 f"USD {EXAMPLE_PRICE}/vCPU-hour)"
