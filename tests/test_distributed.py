@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from stdnum import luhn
 
@@ -425,3 +426,52 @@ def test_merged_samples_are_capped_counts_exact() -> None:
     assert len(total.bad_row_samples) == 1000
     assert total.bad_row_samples[-1] == ("b", BadRow(line=300, reason="unparseable"))
     assert not total.ok
+
+
+def test_partition_task_in_process_and_cache_eviction(tmp_path: Path) -> None:
+    """The worker-side code, run here so its branches are visible to coverage."""
+    import pickle
+
+    payloads = [
+        dist.IndexPayload.from_index(
+            Index.build([("mps", "p", None, entry(f"+861380013800{i}", "phone", "hold"))])
+        )
+        for i in range(3)
+    ]
+    # Unpickling is what a worker does once per run: it is counted.
+    loads = dist._worker_stats()["payload_loads"]
+    copy = pickle.loads(pickle.dumps(payloads[0]))
+    assert copy == payloads[0]
+    assert dist._worker_stats()["payload_loads"] == loads + 1
+    path = tmp_path / "r.csv"
+    path.write_text("phone\n13800138000\n13800138001\nx\n", encoding="utf-8")
+    job = dist._Job(
+        columns=("phone",),
+        kinds={"phone": "phone"},
+        region="CN",
+        now=NOW,
+        fmt="auto",
+        out_dir=None,
+        cache_dir=str(tmp_path),
+    )
+    got = dist._screen_partition(0, str(path), payloads[0], job)
+    assert [(m["line"], m["partition"]) for m in got.matches] == [(2, str(path))]
+    assert got.summary.invalid == {"phone": 1}
+    out = tmp_path / "out"
+    out.mkdir()
+    job = attrs.evolve(job, out_dir=str(out))
+    got = dist._screen_partition(7, str(path), payloads[1], job)
+    assert got.output == str(out / "00007-r.jsonl")
+    lines = (out / "00007-r.jsonl").read_text("utf-8").splitlines()
+    assert [json.loads(x)["line"] for x in lines] == [3]
+    # A third index evicts the oldest: its cache file goes, the newest two stay open.
+    dist._screen_partition(1, str(path), payloads[2], job)
+    cache = tmp_path / f"antifraud-index-{os.getuid()}"
+    assert not (cache / f"{payloads[0].digest}.afidx").exists()
+    assert set(dist._worker_stats()["open_digests"]) >= {p.digest for p in payloads[1:]}
+    assert payloads[0].digest not in dist._worker_stats()["open_digests"]
+    # An error names the partition and keeps its code.
+    with pytest.raises(ConfigurationError) as e:
+        dist._screen_partition(2, str(tmp_path / "nope.csv"), payloads[2], job)
+    assert e.value.code == "unreadable"
+    assert str(tmp_path / "nope.csv") in str(e.value)
