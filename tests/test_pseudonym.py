@@ -887,8 +887,9 @@ def test_receiver_state_does_not_take_a_pseudonymised_list(tmp_path: Path, kit: 
         ReceiverState.open(tmp_path / "state") as state,
         verify_pseudonymised_list(out, sig, trust=kit.trust, key=KEY, now=NOW) as verified,
     ):
-        with pytest.raises(AntifraudError):
+        with pytest.raises(AntifraudError) as e:
             state.accept(verified)
+        assert e.value.code == "pseudonymised_list"
         assert state.get(ISSUER, LIST_ID) is None
 
 

@@ -73,6 +73,7 @@ from antifraud_common.exchange.state import (
     AcceptResult,
     ReceiverState,
     StateChange,
+    StateListener,
     StateRecord,
 )
 from antifraud_common.exchange.sync import SyncItem, SyncReport, sync
@@ -117,6 +118,7 @@ __all__ = [
     "RootRole",
     "StateChange",
     "StateLike",
+    "StateListener",
     "StateRecord",
     "StateRecordLike",
     "SyncItem",

@@ -592,6 +592,13 @@ class ReceiverState:
         manifest = verified.manifest
         if manifest.content is not ContentType.SNAPSHOT:
             raise StateError("not a snapshot manifest", code="not_a_snapshot")
+        if manifest.pseudonym is not None:
+            # The state holds identifiers; a list of keyed hashes has none to hold.
+            raise StateError(
+                "a pseudonymised list cannot be loaded into the receiver state; "
+                "use exchange.pseudonym.PseudonymIndex",
+                code="pseudonymised_list",
+            )
         moment = _now(now)
         with self._transaction() as conn:
             last = self.get(manifest.issuer, manifest.list_id)
