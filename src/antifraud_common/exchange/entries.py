@@ -49,7 +49,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+from typing import Any, BinaryIO, Final, Protocol, TypeVar
 
 import attrs
 
@@ -93,6 +93,8 @@ __all__ = [
     "validate_entries_file",
     "write_entries",
 ]
+
+_T = TypeVar("_T")
 
 #: Most problems a report collects before it stops listing them.
 DEFAULT_MAX_PROBLEMS: Final = 1000
@@ -293,7 +295,11 @@ class _FastCache:
 # ----------------------------------------------------------------- exact path
 
 
-def _exact(line: bytes, lineno: int) -> Entry:
+def _parse_line(line: bytes, lineno: int, parse: Callable[[Any], _T]) -> _T:
+    """Parse one line exactly: canonical JSON, then ``parse`` (a model's ``from_dict``).
+
+    Every problem is a :class:`BlacklistFormatError` carrying the line number.
+    """
     try:
         obj = canonical.check_canonical(line, max_depth=2)
     except BlacklistFormatError as e:
@@ -302,7 +308,7 @@ def _exact(line: bytes, lineno: int) -> Entry:
             f"not a canonical JSON entry: {e.message}", code=code, line=lineno
         ) from e
     try:
-        return Entry.from_dict(obj)
+        return parse(obj)
     except (ModelError, ValidationError) as e:
         raise BlacklistFormatError(
             f"invalid entry: {e.message} ({e.code})",
@@ -310,6 +316,10 @@ def _exact(line: bytes, lineno: int) -> Entry:
             field=e.field,
             line=lineno,
         ) from e
+
+
+def _exact(line: bytes, lineno: int) -> Entry:
+    return _parse_line(line, lineno, Entry.from_dict)
 
 
 # -------------------------------------------------------------------- checker

@@ -52,7 +52,6 @@ True
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac as _hmac
 import itertools
@@ -84,6 +83,7 @@ from antifraud_common.exchange.entries import (
     EntriesSummary,
     ProtectedMatcher,
     _case_ref_ok,  # the plain checker's field checks, shared by the fast path
+    _parse_line,
     _span_ok,
     check_entries,
     iter_verified_entries,
@@ -93,6 +93,7 @@ from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest
 from antifraud_common.format.jsonl import _check_line as _check_framing
 from antifraud_common.format.jsonl import write_lines as _write_lines
+from antifraud_common.format.keys import _write_secret_file
 from antifraud_common.index import (
     AUTO_ORDER,
     CheckResult,
@@ -286,47 +287,7 @@ class DomainKey:
         Same procedure as private signing keys: a new temporary file created with
         ``O_CREAT | O_EXCL`` and mode 0600, fsynced, then linked into place.
         """
-        target = Path(path)
-        if target.exists() and not overwrite:
-            raise ConfigurationError(f"{target} already exists", code="key_file_exists")
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
-        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        try:
-            try:
-                os.fchmod(fd, 0o600)
-                os.write(fd, self.to_bytes())
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if overwrite:
-                tmp.replace(target)
-            else:
-                try:
-                    # link() refuses to replace an existing file, atomically.
-                    os.link(tmp, target)
-                except FileExistsError:
-                    raise ConfigurationError(
-                        f"{target} already exists", code="key_file_exists"
-                    ) from None
-                except OSError:
-                    # A file system without hard links: check, then rename.
-                    if target.exists():
-                        raise ConfigurationError(
-                            f"{target} already exists", code="key_file_exists"
-                        ) from None
-                    tmp.replace(target)
-                else:
-                    tmp.unlink()
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        with contextlib.suppress(OSError):  # make the new name durable
-            fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+        _write_secret_file(path, self.to_bytes(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DomainKey:
@@ -711,22 +672,7 @@ _CACHE_CAP: Final = 100_000
 
 
 def _exact(line: bytes, lineno: int) -> PseudonymisedEntry:
-    try:
-        obj = canonical.check_canonical(line, max_depth=2)
-    except BlacklistFormatError as e:
-        code = "not_canonical" if e.code == "json_not_canonical" else "bad_line"
-        raise BlacklistFormatError(
-            f"not a canonical JSON entry: {e.message}", code=code, line=lineno
-        ) from e
-    try:
-        return PseudonymisedEntry.from_dict(obj)
-    except (ModelError, ValidationError) as e:
-        raise BlacklistFormatError(
-            f"invalid entry: {e.message} ({e.code})",
-            code="invalid_entry",
-            field=e.field,
-            line=lineno,
-        ) from e
+    return _parse_line(line, lineno, PseudonymisedEntry.from_dict)
 
 
 class _Collector:

@@ -524,6 +524,17 @@ def save_private_key(
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
+    _write_secret_file(path, pem, overwrite=overwrite)
+
+
+def _write_secret_file(path: str | os.PathLike[str], data: bytes, *, overwrite: bool) -> None:
+    """Write a secret (a private or domain key) with mode 0600, atomically.
+
+    A new temporary file in the same directory, created with ``O_CREAT |
+    O_EXCL`` and mode 0600, is flushed to disk and then linked into place (so an
+    existing file is never replaced unless ``overwrite``: ``key_file_exists``),
+    and the directory entry is made durable.
+    """
     target = Path(path)
     if target.exists() and not overwrite:
         raise ConfigurationError(f"{target} already exists", code="key_file_exists")
@@ -534,7 +545,7 @@ def save_private_key(
     try:
         try:
             os.fchmod(fd, 0o600)
-            os.write(fd, pem)
+            os.write(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
