@@ -29,7 +29,12 @@ from pathlib import Path
 from antifraud_common.exchange import delta
 from antifraud_common.exchange.signing import sign_manifest, verify_list
 from antifraud_common.exchange.state import ReceiverState
-from antifraud_common.exchange.trust import Member, PublishRule, create_trust_bundle
+from antifraud_common.exchange.trust import (
+    Member,
+    PublishRule,
+    TrustBundle,
+    create_trust_bundle,
+)
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import LocalSigner
 from antifraud_common.models import Manifest
@@ -78,6 +83,75 @@ def sign_snapshot(signer: LocalSigner, path: Path, version: int, count: int) -> 
     return sig
 
 
+def bench_trust(signer: LocalSigner) -> TrustBundle:
+    """A one-member trust bundle: ``mps`` may publish phone block lists."""
+    return create_trust_bundle(
+        bundle_id="bench",
+        root_keys=[LocalSigner.generate().public_key],
+        root_threshold=1,
+        issued_at=T0,
+        members=[
+            Member(
+                agency="mps",
+                name="MPS",
+                keys=[signer.public_key],
+                publish=[
+                    PublishRule(list_type="fraud_numbers", kinds=["phone"], actions=["block"])
+                ],
+            )
+        ],
+    )
+
+
+def delta_chain(  # noqa: PLR0917 - a benchmark helper
+    work: Path,
+    signer: LocalSigner,
+    rng: random.Random,
+    base: Path,
+    items: dict[int, str],
+    count: int,
+    third: int,
+    space: int,
+) -> tuple[list[Path], list[Path], delta.DeltaInfo, dict[int, str]]:
+    """Write ``count`` further versions after ``base`` (version 1), each removing,
+    replacing and adding ``third`` entries, with their signed deltas.
+
+    Returns the snapshots, the deltas, the last delta's info and the last items.
+    """
+    snaps: list[Path] = []
+    deltas: list[Path] = []
+    prev, current = base, items
+    info: delta.DeltaInfo | None = None
+    for v in range(2, count + 2):
+        nxt = dict(current)
+        for k in rng.sample(list(nxt), third):
+            del nxt[k]
+        for k in rng.sample(list(nxt), third):
+            nxt[k] = "R-" + nxt[k]
+        while len(nxt) < len(current):
+            nxt.setdefault(rng.randrange(space), "N-1")
+        snap = work / f"v{v}.jsonl"
+        write_snapshot(snap, nxt)
+        d = work / f"v{v}.delta.jsonl"
+        info = delta.make_delta(prev, snap, d)
+        m = delta.delta_manifest(
+            info,
+            issuer="mps",
+            list_id="bench",
+            list_type="fraud_numbers",
+            version=v,
+            base_version=v - 1,
+            issued_at=T0,
+            expires=NOW + timedelta(days=7),
+        )
+        write_atomic(f"{d}.sig", sign_manifest(m, [signer]))
+        deltas.append(d)
+        snaps.append(snap)
+        prev, current = snap, nxt
+    assert info is not None
+    return snaps, deltas, info, current
+
+
 def median_time(fn: Callable[[], object], runs: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(runs):
@@ -98,56 +172,18 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_delta_"))
     try:
         signer = LocalSigner.generate()
-        trust = create_trust_bundle(
-            bundle_id="bench",
-            root_keys=[LocalSigner.generate().public_key],
-            root_threshold=1,
-            issued_at=T0,
-            members=[
-                Member(
-                    agency="mps",
-                    name="MPS",
-                    keys=[signer.public_key],
-                    publish=[
-                        PublishRule(list_type="fraud_numbers", kinds=["phone"], actions=["block"])
-                    ],
-                )
-            ],
-        )
+        trust = bench_trust(signer)
         space = 4 * 10**8
         print(f"building {args.n:,} entries and {args.runs} deltas of {args.change:.1%} ...")
         current = {k: f"A-{rng.randrange(1000)}" for k in rng.sample(range(space), args.n)}
         snaps = [work / "v1.jsonl"]
         write_snapshot(snaps[0], current)
         sign_snapshot(signer, snaps[0], 1, len(current))
-        deltas = []
         third = max(1, int(args.n * args.change) // 3)
-        for v in range(2, args.runs + 2):
-            nxt = dict(current)
-            for k in rng.sample(list(nxt), third):
-                del nxt[k]
-            for k in rng.sample(list(nxt), third):
-                nxt[k] = "R-" + nxt[k]
-            while len(nxt) < len(current):
-                nxt.setdefault(rng.randrange(space), "N-1")
-            snap = work / f"v{v}.jsonl"
-            write_snapshot(snap, nxt)
-            d = work / f"v{v}.delta.jsonl"
-            info = delta.make_delta(snaps[-1], snap, d)
-            m = delta.delta_manifest(
-                info,
-                issuer="mps",
-                list_id="bench",
-                list_type="fraud_numbers",
-                version=v,
-                base_version=v - 1,
-                issued_at=T0,
-                expires=NOW + timedelta(days=7),
-            )
-            write_atomic(f"{d}.sig", sign_manifest(m, [signer]))
-            deltas.append(d)
-            snaps.append(snap)
-            current = nxt
+        chain, deltas, info, current = delta_chain(
+            work, signer, rng, snaps[0], current, args.runs, third, space
+        )
+        snaps += chain
         print(f"delta: {info.op_count:,} operations, {info.byte_length:,} bytes")
 
         # Baseline: verify + load the full snapshot into a fresh state.

@@ -29,17 +29,20 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from antifraud_common.exchange import delta
-from antifraud_common.exchange.signing import sign_manifest, verify_list
+from antifraud_common.exchange.signing import verify_list
 from antifraud_common.exchange.state import ReceiverState, StateChange
-from antifraud_common.exchange.trust import Member, PublishRule, create_trust_bundle
-from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import LocalSigner
 from antifraud_common.index import Index, StateIndex
-from bench_delta import NOW, T0, number, sign_snapshot, write_snapshot
+from bench_delta import (
+    NOW,
+    bench_trust,
+    delta_chain,
+    number,
+    sign_snapshot,
+    write_snapshot,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,57 +54,19 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_state_index_"))
     try:
         signer = LocalSigner.generate()
-        trust = create_trust_bundle(
-            bundle_id="bench",
-            root_keys=[LocalSigner.generate().public_key],
-            root_threshold=1,
-            issued_at=T0,
-            members=[
-                Member(
-                    agency="mps",
-                    name="MPS",
-                    keys=[signer.public_key],
-                    publish=[
-                        PublishRule(list_type="fraud_numbers", kinds=["phone"], actions=["block"])
-                    ],
-                )
-            ],
-        )
+        trust = bench_trust(signer)
         space = 4 * 10**8
         current = {k: f"A-{rng.randrange(1000)}" for k in rng.sample(range(space), args.n)}
         snap = work / "v1.jsonl"
         write_snapshot(snap, current)
         sign_snapshot(signer, snap, 1, len(current))
-        # Two chains of deltas from the same base: one applied with a follower,
-        # one without (each onto its own copy of the state).
-        deltas: list[Path] = []
+        # One chain of 2 x runs deltas: the first half is applied without a
+        # follower, the second half with one.
         third = max(1, args.n // 100 // 3)
-        prev = snap
-        for v in range(2, 2 * args.runs + 2):
-            nxt = dict(current)
-            for k in rng.sample(list(nxt), third):
-                del nxt[k]
-            for k in rng.sample(list(nxt), third):
-                nxt[k] = "R-" + nxt[k]
-            while len(nxt) < len(current):
-                nxt.setdefault(rng.randrange(space), "N-1")
-            path = work / f"v{v}.jsonl"
-            write_snapshot(path, nxt)
-            d = work / f"v{v}.delta.jsonl"
-            info = delta.make_delta(prev, path, d)
-            m = delta.delta_manifest(
-                info,
-                issuer="mps",
-                list_id="bench",
-                list_type="fraud_numbers",
-                version=v,
-                base_version=v - 1,
-                issued_at=T0,
-                expires=NOW + timedelta(days=7),
-            )
-            write_atomic(f"{d}.sig", sign_manifest(m, [signer]))
-            deltas.append(d)
-            prev, current = path, nxt
+        snaps, deltas, info, current = delta_chain(
+            work, signer, rng, snap, current, 2 * args.runs, third, space
+        )
+        prev = snaps[-1]
         print(f"{args.n:,} entries; deltas of {info.op_count:,} operations")
 
         st_dir = work / "state"
