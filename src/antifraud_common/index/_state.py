@@ -187,17 +187,15 @@ class StateIndex:
         Only the lists whose version, state hash or expiry differ from what the
         index holds are reloaded; lists that disappeared are removed.
         """
-        current = _marks(self._state)
-        if current == self._marks:
+        records = {(r.issuer, r.list_id): r for r in self._state.lists()}
+        if {key: _mark(rec) for key, rec in records.items()} == self._marks:
             return False
-        for key in set(self._marks) - set(current):
+        for key in set(self._marks) - set(records):
             self._index.remove_list(*key)
             del self._marks[key]
-        for key, mark in current.items():
-            if self._marks.get(key) != mark:
-                rec = self._state.get(*key)
-                if rec is not None:
-                    self._reload(rec)
+        for key, rec in records.items():
+            if self._marks.get(key) != _mark(rec):
+                self._reload(rec)
         self._changed()
         return True
 
