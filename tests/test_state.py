@@ -90,11 +90,45 @@ def test_wrong_schema_version_refused(tmp_path: Path) -> None:
     assert e.value.code == "state_schema"
 
 
+def _downgrade_to_schema_2(db: Path) -> None:
+    """Rewrite a current state into the schema 2 layout (chunks in a ``WITHOUT ROWID`` table)."""
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(
+            "CREATE TABLE chunks_v2 (issuer TEXT NOT NULL, list_id TEXT NOT NULL, "
+            "first_key BLOB NOT NULL, line_count INTEGER NOT NULL, data BLOB NOT NULL, "
+            "PRIMARY KEY (issuer, list_id, first_key)) WITHOUT ROWID"
+        )
+        conn.execute(
+            "INSERT INTO chunks_v2 SELECT issuer, list_id, first_key, line_count, data FROM chunks"
+        )
+        conn.execute("DROP TABLE chunks")
+        conn.execute("ALTER TABLE chunks_v2 RENAME TO chunks")
+    conn.execute("PRAGMA user_version=2")
+    conn.close()
+
+
+def _assert_current_schema(db: Path) -> None:
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == state_mod.SCHEMA_VERSION == 3
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(entries)")]
+    assert columns == ["issuer", "list_id", "kind", "value"]
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(chunks)")]
+    assert columns == ["id", "issuer", "list_id", "first_key", "line_count", "data"]
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
+    assert "chunk_keys" not in names and "chunks_v2" not in names
+    assert "chunks_by_key" in names
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    conn.close()
+
+
 def test_schema_1_state_is_migrated(tmp_path: Path, kit: object, chain: dict) -> None:
     """A state written with schema 1 (lines stored in ``entries`` too) opens and keeps working."""
     with ReceiverState.open(tmp_path / "st") as state:
         _raw_accept(state, kit, chain["s1"])
-    conn = sqlite3.connect(tmp_path / "st" / state_mod.DB_NAME)
+    db = tmp_path / "st" / state_mod.DB_NAME
+    _downgrade_to_schema_2(db)
+    conn = sqlite3.connect(db)
     with conn:
         conn.execute("ALTER TABLE entries RENAME TO keys_only")
         conn.execute(
@@ -111,13 +145,29 @@ def test_schema_1_state_is_migrated(tmp_path: Path, kit: object, chain: dict) ->
         assert_state_is(state, chain["s1"][0], 1)
         _raw_accept(state, kit, chain["d2"])
         assert_state_is(state, chain["s2"][0], 2)
-    conn = sqlite3.connect(tmp_path / "st" / state_mod.DB_NAME)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == state_mod.SCHEMA_VERSION
-    columns = [r[1] for r in conn.execute("PRAGMA table_info(entries)")]
-    assert columns == ["issuer", "list_id", "kind", "value"]
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema")}
-    assert "chunk_keys" not in names
+    _assert_current_schema(db)
+
+
+def test_schema_2_state_is_migrated(tmp_path: Path, kit: object, chain: dict) -> None:
+    """A schema 2 state (chunks in a ``WITHOUT ROWID`` table) opens and keeps working."""
+    with ReceiverState.open(tmp_path / "st") as state:
+        _raw_accept(state, kit, chain["s1"])
+        before = rows(state)
+    db = tmp_path / "st" / state_mod.DB_NAME
+    _downgrade_to_schema_2(db)
+    conn = sqlite3.connect(db)
+    assert next(r[1] for r in conn.execute("PRAGMA table_info(chunks)")) == "issuer"
     conn.close()
+    with ReceiverState.open(tmp_path / "st") as state:
+        assert rows(state) == before
+        assert_state_is(state, chain["s1"][0], 1)
+        _raw_accept(state, kit, chain["d2"])
+        assert_state_is(state, chain["s2"][0], 2)
+        _raw_accept(state, kit, chain["d3"])
+        assert_state_is(state, chain["s3"][0], 3)
+    _assert_current_schema(db)
+    with ReceiverState.open(tmp_path / "st") as state:  # opening again changes nothing
+        assert_state_is(state, chain["s3"][0], 3)
 
 
 def test_lookup_finds_every_key_and_nothing_else(tmp_path: Path, kit: object) -> None:

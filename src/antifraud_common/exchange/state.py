@@ -109,7 +109,7 @@ __all__ = [
 #: File name of the database inside the state directory.
 DB_NAME: Final = "state.sqlite3"
 #: Version of the database layout (``PRAGMA user_version``).
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 #: Target number of lines per stored chunk (a chunk is split at twice this).
 CHUNK_LINES: Final = 16
 _MMAP_SIZE: Final = 1 << 30
@@ -138,14 +138,18 @@ _SCHEMA: Final = (
         value TEXT NOT NULL,
         PRIMARY KEY (issuer, list_id, kind, value)
     ) WITHOUT ROWID""",
+    # The snapshot bytes: a rowid table, so that a chunk (at most one page of
+    # bytes, see ``_fits``) is stored inline in one b-tree cell and rewriting
+    # it writes one page; the unique index keeps the chunks in key order.
     """CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
         issuer TEXT NOT NULL,
         list_id TEXT NOT NULL,
         first_key BLOB NOT NULL,
         line_count INTEGER NOT NULL,
-        data BLOB NOT NULL,
-        PRIMARY KEY (issuer, list_id, first_key)
-    ) WITHOUT ROWID""",
+        data BLOB NOT NULL
+    )""",
+    "CREATE UNIQUE INDEX chunks_by_key ON chunks (issuer, list_id, first_key)",
 )
 # Schema 1 stored each line twice (in ``entries`` too) and indexed the chunk
 # keys; schema 2 keeps the lines only in the chunks.
@@ -161,6 +165,18 @@ _MIGRATE_1_TO_2: Final = (
     "DROP TABLE entries",
     "ALTER TABLE entries_v2 RENAME TO entries",
     "DROP INDEX IF EXISTS chunk_keys",
+)
+# Schema 2 kept the chunks in a ``WITHOUT ROWID`` table, where a chunk larger
+# than about a quarter of a page spills into an overflow page (two or more
+# pages written per rewritten chunk); schema 3 keeps them in a rowid table.
+_MIGRATE_2_TO_3: Final = (
+    "ALTER TABLE chunks RENAME TO chunks_v2",
+    *_SCHEMA[2:],
+    (
+        "INSERT INTO chunks (issuer, list_id, first_key, line_count, data) "
+        "SELECT issuer, list_id, first_key, line_count, data FROM chunks_v2 ORDER BY 1, 2, 3"
+    ),
+    "DROP TABLE chunks_v2",
 )
 
 
@@ -369,23 +385,26 @@ class ReceiverState:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
-        if version not in {0, 1}:
+        if version not in {0, 1, 2}:
             raise StateError(
                 f"state schema version {version}; this library reads {SCHEMA_VERSION}"
-                + (" (written by a newer version of the library)" if version > 2 else ""),
+                + (" (written by a newer version of the library)" if version > 3 else ""),
                 code="state_schema",
             )
         with self._transaction():
             # Checked again under the write lock: another process may have
             # created or migrated the schema meanwhile.
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            steps: list[str] = []
             if version == 0:
-                for stmt in _SCHEMA:
-                    self._conn.execute(stmt)
-            elif version == 1:
-                for stmt in _MIGRATE_1_TO_2:
-                    self._conn.execute(stmt)
-            if version in {0, 1}:
+                steps += _SCHEMA
+            if version == 1:
+                steps += _MIGRATE_1_TO_2
+            if version in {1, 2}:
+                steps += _MIGRATE_2_TO_3
+            for stmt in steps:
+                self._conn.execute(stmt)
+            if steps:
                 self._conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -794,49 +813,76 @@ def _write_record(
 
 
 _BATCH: Final = CHUNK_LINES * 128
+# Bytes of a table b-tree cell besides the issuer, list id, first key and
+# data: the page's per-cell limit is its usable size minus 35 (SQLite's file
+# format, "cell payload overflow"), and the record header and line count take
+# at most 17 more.
+_CELL_OVERHEAD: Final = 35 + 17
+# Room kept for the first key when a chunk is cut (a longer key only makes
+# that chunk spill into an overflow page: still correct, one page more).
+_KEY_ROOM: Final = 128
+_INSERT_CHUNK: Final = (
+    "INSERT INTO chunks (issuer, list_id, first_key, line_count, data) VALUES (?,?,?,?,?)"
+)
+
+
+def _room(conn: sqlite3.Connection, issuer: str, list_id: str) -> int:
+    """Bytes of first key + data a chunk of this list may hold and stay in one page."""
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return (
+        page
+        - _CELL_OVERHEAD
+        - len(issuer.encode("utf-8", "surrogatepass"))
+        - len(list_id.encode("utf-8", "surrogatepass"))
+    )
 
 
 def _load_snapshot(
     conn: sqlite3.Connection, key: tuple[str, str], stream: BinaryIO
 ) -> tuple[str, int]:
-    """Insert every line of a verified snapshot; return ``(sha256, count)`` of what was stored."""
+    """Insert every line of a verified snapshot; return ``(sha256, count)`` of what was stored.
+
+    Lines are cut into chunks of at most :data:`CHUNK_LINES` lines whose
+    bytes fit in one page (see :func:`_room`).
+    """
     issuer, list_id = key
     sha = hashlib.sha256()
     count = 0
+    cap = _room(conn, issuer, list_id) - _KEY_ROOM
     batch: list[bytes] = []
 
-    def flush() -> None:
+    def flush(final: bool) -> None:
+        chunks = []
+        start = 0
+        end = len(batch)
+        while start < end:
+            stop = start + 1
+            size = len(batch[start])
+            limit = min(start + CHUNK_LINES, end)
+            while stop < limit and size + len(batch[stop]) <= cap:
+                size += len(batch[stop])
+                stop += 1
+            if stop == end and not final and stop - start < CHUNK_LINES:
+                break  # cut by the batch, not by its size: continue it with the next lines
+            data = b"".join(batch[start:stop])
+            sha.update(data)
+            chunks.append((issuer, list_id, _key_blob(entry_key(batch[start])), stop - start, data))
+            start = stop
         rows = []
-        for line in batch:
+        for line in batch[:start]:
             kind, value = entry_key(line)
             rows.append((issuer, list_id, kind.decode(), value.decode("utf-8")))
         conn.executemany("INSERT INTO entries VALUES (?,?,?,?)", rows)
-        chunks = []
-        for i in range(0, len(batch), CHUNK_LINES):
-            part = batch[i : i + CHUNK_LINES]
-            first = rows[i]
-            data = b"".join(part)
-            sha.update(data)
-            chunks.append(
-                (
-                    issuer,
-                    list_id,
-                    _key_blob((first[2].encode(), first[3].encode())),
-                    len(part),
-                    data,
-                )
-            )
-        conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", chunks)
-        batch.clear()
+        conn.executemany(_INSERT_CHUNK, chunks)
+        del batch[:start]
 
     limits = attrs.evolve(DEFAULT_LIMITS, max_entries=2**53)
     for _lineno, line in iter_lines(stream, limits=limits):
         batch.append(line + b"\n")
         count += 1
         if len(batch) >= _BATCH:
-            flush()
-    if batch:
-        flush()
+            flush(final=False)
+    flush(final=True)
     return sha.hexdigest(), count
 
 
@@ -928,7 +974,7 @@ def _missing(op: str, k: Key, lineno: int) -> DeltaMismatchError:
     )
 
 
-def _rewrite_in_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]] | None:
+def _rewrite_in_chunk(data: bytes, ops: list[Op]) -> bytes | None:
     """Apply replacements and removals to one chunk by byte search; ``None`` if not possible.
 
     Each key's line is found by its ending, ``,"value":"<value>"}`` and the LF
@@ -958,23 +1004,60 @@ def _rewrite_in_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, byte
             pieces.append(body + b"\n")
         pos = at + len(tail)
     pieces.append(data[pos:])
-    merged = b"".join(pieces)
-    if not merged:
+    return b"".join(pieces)
+
+
+#: Room for first key + data of a chunk in a 4096-byte page, for a short issuer and list id.
+_DEFAULT_ROOM: Final = 4096 - _CELL_OVERHEAD - 16
+
+
+def _split(lines: list[bytes], room: int) -> list[list[bytes]]:
+    """Cut ``lines`` into runs of at most :data:`CHUNK_LINES` lines that fit ``room``.
+
+    Halves recursively, so a chunk that outgrew its page becomes two (or a
+    few) chunks of about equal size; a single line longer than a page stays
+    alone (stored with an overflow page).
+    """
+    if len(lines) <= 1 or (len(lines) <= CHUNK_LINES and sum(map(len, lines)) <= room - _KEY_ROOM):
+        return [lines]
+    mid = len(lines) // 2
+    return _split(lines[:mid], room) + _split(lines[mid:], room)
+
+
+def _pieces(out: list[bytes], room: int) -> list[tuple[bytes, int, bytes]]:
+    """The chunks ``(first_key, line_count, data)`` of a merged run of lines."""
+    if not out:
         return []
-    first = merged[: merged.index(b"\n") + 1]
-    return [(_key_blob(_line_key(first)), merged.count(b"\n"), merged)]
+    if len(out) <= 2 * CHUNK_LINES:
+        data = b"".join(out)
+        first = _key_blob(_line_key(out[0]))
+        if len(first) + len(data) <= room:
+            return [(first, len(out), data)]
+    return [(_key_blob(_line_key(run[0])), len(run), b"".join(run)) for run in _split(out, room)]
 
 
-def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
+def _merge_chunk(
+    data: bytes, ops: list[Op], room: int = _DEFAULT_ROOM
+) -> list[tuple[bytes, int, bytes]]:
     """Merge sorted ``ops`` into one chunk's bytes; return the replacement chunks.
 
     Replacements and removals alone are applied by byte search
     (:func:`_rewrite_in_chunk`). Otherwise each operation is placed by binary
     search over the chunk's lines, taking the key of only the few lines probed.
+    The result stays one chunk while it has at most twice :data:`CHUNK_LINES`
+    lines and its first key and bytes fit ``room`` (one page), else it is
+    split (:func:`_split`).
     """
-    fast = _rewrite_in_chunk(data, ops)
-    if fast is not None:
-        return fast
+    merged = _rewrite_in_chunk(data, ops)
+    if merged is not None:
+        if not merged:
+            return []
+        first = _key_blob(_line_key(merged[: merged.index(b"\n") + 1]))
+        if len(first) + len(merged) <= room:
+            n = merged.count(b"\n")
+            if n <= 2 * CHUNK_LINES:
+                return [(first, n, merged)]
+        return _pieces(merged.splitlines(keepends=True), room)
     lines = data.splitlines(keepends=True)
     end = len(lines)
     out: list[bytes] = []
@@ -995,18 +1078,12 @@ def _merge_chunk(data: bytes, ops: list[Op]) -> list[tuple[bytes, int, bytes]]:
         if body is not None:
             out.append(body + b"\n")
     out.extend(lines[pos:])
-    if not out:
-        return []
-    step = len(out) if len(out) <= 2 * CHUNK_LINES else CHUNK_LINES
-    return [
-        (_key_blob(_line_key(out[i])), len(out[i : i + step]), b"".join(out[i : i + step]))
-        for i in range(0, len(out), step)
-    ]
+    return _pieces(out, room)
 
 
 _SCAN_BATCH: Final = 512
 _SCAN_SQL: Final = (
-    "SELECT first_key, line_count, data FROM chunks WHERE issuer=? AND list_id=? "
+    "SELECT first_key, line_count, data, id FROM chunks WHERE issuer=? AND list_id=? "
     "AND first_key>=? ORDER BY first_key LIMIT ?"
 )
 
@@ -1052,6 +1129,7 @@ def _apply_delta(
     done = 0  # operations placed so far
     start = b""
     scanned = False
+    room = _room(conn, issuer, list_id)
     with _Sha256Pipe() as pipe:
         while True:
             rows = conn.execute(_SCAN_SQL, (issuer, list_id, start, _SCAN_BATCH + 1)).fetchall()
@@ -1059,12 +1137,13 @@ def _apply_delta(
             if more:
                 start = rows.pop()[0]
             if not rows and not scanned:
-                rows = [(b"", 0, b"")]  # an empty list: the operations make its first chunk
+                rows = [(b"", 0, b"", None)]  # an empty list: the operations make its first chunk
             scanned = True
             out: list[bytes] = []
-            gone: list[tuple[str, str, bytes]] = []
+            gone: list[tuple[int]] = []
             new: list[tuple[str, str, bytes, int, bytes]] = []
-            kept: list[tuple[int, bytes, str, str, bytes]] = []
+            kept: list[tuple[int, bytes, int]] = []
+            moved: list[tuple[bytes, int, bytes, int]] = []
             last = len(rows) - 1
             # The operations of this batch (below the next batch's first key),
             # grouped by chunk: chunk i covers [its first key, the next one);
@@ -1079,35 +1158,43 @@ def _apply_delta(
                 out.extend([r[2] for r in untouched])
                 count += sum([r[1] for r in untouched])
                 prev = i + 1
-                first, _n, data = rows[i]
-                in_place = False
-                for fk, m, blob in _merge_chunk(data, ops[done:end]):
-                    if fk == first:
-                        in_place = True
-                        kept.append((m, blob, issuer, list_id, fk))
+                first, _n, data, rowid = rows[i]
+                pieces = _merge_chunk(data, ops[done:end], room)
+                done = end
+                if rowid is not None:
+                    # The first piece takes over the chunk's row (its page),
+                    # under its new first key if that changed.
+                    if not pieces:
+                        gone.append((rowid,))
                     else:
-                        new.append((issuer, list_id, fk, m, blob))
+                        fk, m, blob = pieces.pop(0)
+                        if fk == first:
+                            kept.append((m, blob, rowid))
+                        else:
+                            moved.append((fk, m, blob, rowid))
+                        out.append(blob)
+                        count += m
+                for fk, m, blob in pieces:
+                    new.append((issuer, list_id, fk, m, blob))
                     out.append(blob)
                     count += m
-                done = end
-                if first and not in_place:
-                    gone.append((issuer, list_id, first))
             untouched = rows[prev:]
             out.extend([r[2] for r in untouched])
             count += sum([r[1] for r in untouched])
             pipe.feed(out)
+            # Statements in this order keep first keys unique at every step: a
+            # moved first key stays inside its chunk's range, and a split-off
+            # chunk may start at the key its chunk started at before.
             if gone:
-                conn.executemany(
-                    "DELETE FROM chunks WHERE issuer=? AND list_id=? AND first_key=?", gone
-                )
+                conn.executemany("DELETE FROM chunks WHERE id=?", gone)
             if kept:
+                conn.executemany("UPDATE chunks SET line_count=?, data=? WHERE id=?", kept)
+            if moved:
                 conn.executemany(
-                    "UPDATE chunks SET line_count=?, data=? "
-                    "WHERE issuer=? AND list_id=? AND first_key=?",
-                    kept,
+                    "UPDATE chunks SET first_key=?, line_count=?, data=? WHERE id=?", moved
                 )
             if new:
-                conn.executemany("INSERT INTO chunks VALUES (?,?,?,?,?)", new)
+                conn.executemany(_INSERT_CHUNK, new)
             if not more:
                 break
     if done != total:  # pragma: no cover - every operation falls in some chunk
