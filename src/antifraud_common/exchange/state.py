@@ -1110,21 +1110,28 @@ def _apply_delta(
     removes: list[tuple[str, str, str, str]] = []
     ops: list[Op] = []
     blobs: list[bytes] = []
-    for op, k, body, lineno in _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS)):
-        counts[op] += 1
-        kind, value = k[0].decode(), k[1].decode("utf-8")
-        if op == OP_ADD:
-            adds.append((issuer, list_id, kind, value))
-        elif op == OP_REMOVE:
-            removes.append((issuer, list_id, kind, value))
-        if changes is not None:
-            if body is None:
-                changes.removed.append((kind, value))
-            else:
-                changes.added.append(body)
-        ops.append((op, k, body, lineno))
-        blobs.append(_key_blob(k))
-    total = len(ops)
+    parsed = _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS))
+    exhausted = False
+
+    def pull(upto: bytes | None) -> None:
+        # Parse operations until one at or above ``upto`` (all of them for
+        # None): the scan starts, and hashing with it, after the first few.
+        nonlocal exhausted
+        while not exhausted and (upto is None or not blobs or blobs[-1] < upto):
+            got = next(parsed, None)
+            if got is None:
+                exhausted = True
+                return
+            op, k, body, _lineno = got
+            counts[op] += 1
+            if changes is not None:
+                if body is None:
+                    changes.removed.append((k[0].decode(), k[1].decode("utf-8")))
+                else:
+                    changes.added.append(body)
+            ops.append(got)
+            blobs.append(_key_blob(k))
+
     count = 0
     done = 0  # operations placed so far
     start = b""
@@ -1139,6 +1146,7 @@ def _apply_delta(
             if not rows and not scanned:
                 rows = [(b"", 0, b"", None)]  # an empty list: the operations make its first chunk
             scanned = True
+            pull(start if more else None)
             out: list[bytes] = []
             gone: list[tuple[int]] = []
             new: list[tuple[str, str, bytes, int, bytes]] = []
@@ -1148,9 +1156,10 @@ def _apply_delta(
             # The operations of this batch (below the next batch's first key),
             # grouped by chunk: chunk i covers [its first key, the next one);
             # keys below the list's first chunk belong to that chunk.
-            stop = bisect.bisect_left(blobs, start, lo=done) if more else total
+            stop = bisect.bisect_left(blobs, start, lo=done) if more else len(ops)
             firsts = [r[0] for r in rows]
             prev = 0
+            placed = done
             while done < stop:
                 i = max(bisect.bisect_right(firsts, blobs[done]) - 1, 0)
                 end = bisect.bisect_left(blobs, firsts[i + 1], done, stop) if i < last else stop
@@ -1181,7 +1190,9 @@ def _apply_delta(
             untouched = rows[prev:]
             out.extend([r[2] for r in untouched])
             count += sum([r[1] for r in untouched])
-            pipe.feed(out)
+            # One blob per batch: the hashing thread takes the GIL once per
+            # batch, not once per chunk.
+            pipe.feed([b"".join(out)])
             # Statements in this order keep first keys unique at every step: a
             # moved first key stays inside its chunk's range, and a split-off
             # chunk may start at the key its chunk started at before.
@@ -1195,21 +1206,41 @@ def _apply_delta(
                 )
             if new:
                 conn.executemany(_INSERT_CHUNK, new)
+            # The keys of the operations placed, while the hashing thread
+            # works: a replacement keeps its key.
+            for op, k, _body, _lineno in ops[placed:done]:
+                if op != OP_REPLACE:
+                    row = (issuer, list_id, k[0].decode(), k[1].decode("utf-8"))
+                    (adds if op == OP_ADD else removes).append(row)
+            _write_keys(conn, adds, removes)
             if not more:
                 break
-    if done != total:  # pragma: no cover - every operation falls in some chunk
+    if done != len(ops):  # pragma: no cover - every operation falls in some chunk
         raise StateError("a delta operation was not placed", code="state_inconsistent")
-    # A replacement keeps its key: only additions and removals touch the keys.
-    try:
-        conn.executemany("INSERT INTO entries VALUES (?,?,?,?)", adds)
-    except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
-        raise StateError("the entries and chunks tables disagree", code="state_inconsistent") from e
-    cur = conn.executemany(
-        "DELETE FROM entries WHERE issuer=? AND list_id=? AND kind=? AND value=?", removes
-    )
-    if cur.rowcount != len(removes):  # pragma: no cover - tables disagree
-        raise StateError("the entries and chunks tables disagree", code="state_inconsistent")
     return counts, pipe.hexdigest(), count
+
+
+def _write_keys(
+    conn: sqlite3.Connection,
+    adds: list[tuple[str, str, str, str]],
+    removes: list[tuple[str, str, str, str]],
+) -> None:
+    """Insert ``adds`` into and delete ``removes`` from ``entries``; empty both lists."""
+    if adds:
+        try:
+            conn.executemany("INSERT INTO entries VALUES (?,?,?,?)", adds)
+        except sqlite3.IntegrityError as e:  # pragma: no cover - caught by the chunk merge first
+            raise StateError(
+                "the entries and chunks tables disagree", code="state_inconsistent"
+            ) from e
+        adds.clear()
+    if removes:
+        cur = conn.executemany(
+            "DELETE FROM entries WHERE issuer=? AND list_id=? AND kind=? AND value=?", removes
+        )
+        if cur.rowcount != len(removes):  # pragma: no cover - tables disagree
+            raise StateError("the entries and chunks tables disagree", code="state_inconsistent")
+        removes.clear()
 
 
 def _find_line(conn: sqlite3.Connection, issuer: str, list_id: str, key: Key) -> bytes | None:
