@@ -505,3 +505,54 @@ def test_stats_report_key_and_provenance_sizes() -> None:
     assert s["provenance_tuples"] == 1
     assert s["case_refs"] == 3
     assert 8000 <= s["key_bytes"] <= 16 * 1000 + 64
+
+
+def test_settled_rows_skip_the_window_only_when_that_is_exact(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Rows open-ended and begun by the build's clock carry the "settled" bit;
+    # a lookup at or after that clock decides them without their window. Every
+    # other row, and every lookup before the clock, reads the window.
+    import antifraud_common.index._core as core
+
+    clock = T0 + timedelta(days=100)
+    monkeypatch.setattr(core.time, "time", clock.timestamp)
+    built = Index.build(
+        [
+            ("a", "settled", None, entry(case_ref="S")),
+            ("b", "later", None, entry(CARD, kind="bank_card", valid_from=T0 + timedelta(200))),
+            ("c", "ends", None, entry("+8613900139000", valid_until=T0 + timedelta(days=300))),
+        ]
+    )
+    monkeypatch.undo()
+    bits = sorted(sorted(p & 1 for p in t.prov) for t in built._tables.values())
+    assert bits == [[0], [0, 1]]
+    built.save(tmp_path / "i.afidx")
+    opened = Index.open(tmp_path / "i.afidx")
+    for index in (built, opened):
+        for day, phone, card, other in [
+            (50, True, False, True),
+            (150, True, False, True),
+            (250, True, True, True),
+            (350, True, True, False),
+        ]:
+            now = T0 + timedelta(days=day)
+            assert index.check_key("phone", PHONE, now=now).listed is phone
+            assert index.check_key("bank_card", CARD, now=now).listed is card
+            assert index.check_key("phone", "+8613900139000", now=now).listed is other
+        # Before the build's clock, the settled row's own window still counts.
+        early = index.check_key("phone", PHONE, now=T0 - timedelta(seconds=1))
+        assert not early.listed
+        assert early.ignored[0].reason is IgnoreReason.NOT_YET_VALID
+        assert index.check_key("phone", PHONE, now=T0).listed
+
+
+def test_a_saved_file_of_another_format_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "i.afidx"
+    Index.build([("a", "l", None, entry())]).save(path)
+    data = bytearray(path.read_bytes())
+    data[8:12] = (1).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(BlacklistFormatError) as e:
+        Index.open(path, verify="none")
+    assert e.value.code == "unsupported_index_version"

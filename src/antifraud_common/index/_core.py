@@ -58,7 +58,7 @@ AUTO_ORDER: Final = (
     IdentifierKind.PAYMENT_ACCOUNT,
 )
 #: Version of the saved index file layout.
-INDEX_FORMAT_VERSION: Final = 1
+INDEX_FORMAT_VERSION: Final = 2
 _MAGIC: Final = b"AFINDEX\n"
 # magic, format version, header length, body length, SHA-256 of header + body,
 # CRC-32 of the preamble so far + header, a reserved zero word (64 bytes in all).
@@ -156,9 +156,15 @@ class _StrTable(Sequence[str]):
 
 
 class _Table:
-    """Sorted rows of one (kind, encoding): keys plus parallel provenance columns."""
+    """Sorted rows of one (kind, encoding): keys plus parallel provenance columns.
 
-    __slots__ = ("case", "dir", "keys", "open", "prov", "shift", "values", "vf", "vu")
+    ``prov[i]`` is ``2 * provenance id + settled``: the low bit is set when row
+    ``i`` has no end of validity and began at or before ``settled`` (the
+    build's clock), so a lookup at or after ``settled`` knows the row is in
+    force without reading its ``vf`` and ``vu``.
+    """
+
+    __slots__ = ("case", "dir", "keys", "open", "prov", "settled", "shift", "values", "vf", "vu")
 
     def __init__(self) -> None:
         self.keys: Sequence[int] = array("Q")
@@ -170,6 +176,7 @@ class _Table:
         self.dir: Sequence[int] = array("I", [0, 0])
         self.shift = 64
         self.open = _OPEN_Q
+        self.settled = _OPEN_Q
 
     def columns(self) -> dict[str, Sequence[int]]:
         return {
@@ -212,6 +219,8 @@ class _Builder:
 
     def __init__(self) -> None:
         self.parts: dict[tuple[int, int], _Part] = {}
+        # Rows open-ended and begun by now get the "settled" bit (see _Table).
+        self.clock = math.floor(time.time())
         self.tmin = 0
         self.tmax = 0
         self.pmax = 0
@@ -247,7 +256,8 @@ class _Builder:
         small_times = self.tmin >= 0 and self.tmax < _OPEN_I
         ttc = "I" if small_times else "q"
         open_value = _OPEN_I if small_times else _OPEN_Q
-        ptc, ctc = _narrow(self.pmax), _narrow(self.cmax)
+        ptc, ctc = _narrow(2 * self.pmax + 1), _narrow(self.cmax)
+        clock = self.clock
         tables: dict[int, _Table] = {}
         for tid in sorted({t for t, _ in self.parts}):
             t = _Table()
@@ -260,7 +270,8 @@ class _Builder:
                     continue
                 order = sorted(range(len(part.keys)), key=part.keys.__getitem__)
                 keys.extend(map(part.keys.__getitem__, order))
-                prov.extend(map(part.prov.__getitem__, order))
+                pv, fv, uv = part.prov, part.vf, part.vu
+                prov.extend([2 * pv[j] + (uv[j] == _OPEN_Q and fv[j] <= clock) for j in order])
                 case.extend(map(part.case.__getitem__, order))
                 vf.extend(map(part.vf.__getitem__, order))
                 if small_times:
@@ -273,6 +284,7 @@ class _Builder:
                 del part, order
             t.keys, t.prov, t.case, t.vf, t.vu, t.values = keys, prov, case, vf, vu, values
             t.open = open_value
+            t.settled = clock
             t.dir, t.shift = _directory(keys)
             tables[tid] = t
         _release_free_memory()
@@ -340,7 +352,7 @@ def _build_matches(
 
     def match(ref: int | _Row) -> Match:
         if isinstance(ref, int):
-            p, c, f, u = t.prov[ref], t.case[ref], t.vf[ref], t.vu[ref]
+            p, c, f, u = t.prov[ref] >> 1, t.case[ref], t.vf[ref], t.vu[ref]
             if u == t.open:
                 u = _OPEN_Q
         else:
@@ -646,7 +658,7 @@ class Index:
                 values.__getitem__ if values is not None else lambda _i: ""
             )
             for i in range(len(keys)):
-                p = prov[i]
+                p = prov[i] >> 1
                 slot = provs[p][0]
                 if not alive[slot]:
                     continue
@@ -722,7 +734,7 @@ class Index:
             n = len(keys)
             while True:
                 if values is None or values[i] == value:
-                    info = pinfo[prov[i]]
+                    info = pinfo[prov[i] >> 1]
                     slot = info[9]
                     if slot[3] and not (tombs and (info[0], tid, value) in tombs):
                         expires = slot[2]
@@ -816,11 +828,9 @@ class Index:
             found = i < hi
             if found or (self._overlay and (tid, h) in self._overlay):
                 if found:
-                    # The three columns a decision needs, read one right after
-                    # the other: independent loads, so their cache misses overlap.
+                    # Provenance and the "settled" bit (see _Table): for most
+                    # rows the only column a decision needs besides the key.
                     p = t.prov[i]
-                    f = t.vf[i]
-                    u = t.vu[i]
                 # The canonical form owning exact key x is "+x" (phone, at most
                 # 15 digits) or "x" (card, 12-19 digits); x < 2**64 keeps mix()
                 # injective. Anything else never matches.
@@ -837,11 +847,13 @@ class Index:
                         # (so no overlay, no tombstones, no row of a dead list).
                         # Anything else takes the general path.
                         pinfo = self._pinfo  # kept complete by _intern_prov
-                        info = pinfo[p]
+                        info = pinfo[p >> 1]
                         expires = info[9][2]
                         if (
-                            f <= now_ts
-                            and not now_ts >= u != t.open
+                            (
+                                (p & 1 and now_ts >= t.settled)
+                                or (t.vf[i] <= now_ts and not now_ts >= t.vu[i] != t.open)
+                            )
                             and (expires is None or now_ts < expires)
                             and (i + 1 == hi or keys[i + 1] != h)
                         ):
@@ -1074,7 +1086,12 @@ class Index:
             for name, col in t.columns().items():
                 tc, data = _column_bytes(col)
                 cols[name] = [tc, *add(f"{tid}.{name}", data)]
-            entry: dict[str, Any] = {"shift": t.shift, "open": t.open, "columns": cols}
+            entry: dict[str, Any] = {
+                "shift": t.shift,
+                "open": t.open,
+                "settled": t.settled,
+                "columns": cols,
+            }
             if t.values is not None:
                 blob, offs = _string_table(t.values)
                 entry["values"] = [add("vb", blob), add("vo", offs)]
@@ -1237,6 +1254,7 @@ class Index:
             t.vu = section(cols["vu"][1:], cols["vu"][0])
             t.shift = int(spec["shift"])
             t.open = int(spec["open"])
+            t.settled = int(spec["settled"])
             n = len(t.keys)
             if (
                 not 40 <= t.shift <= 64
