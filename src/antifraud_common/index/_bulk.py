@@ -1,38 +1,53 @@
 """Bulk validation for screening: the validators' verdicts, faster (private).
 
-Each function returns, per input and in order, ``(canonical, None)`` or
-``(None, error)`` -- exactly what the validator itself would return or raise.
-Shortcuts are taken only where they provably give the validator's own answer:
+Each function returns, per input, exactly what the validator itself would
+return or raise. Shortcuts are taken only where they provably give the
+validator's own answer; everything else goes through the validator:
 
-* phones: an 11-digit national mobile ``1[3-9]XXXXXXXXX`` written under region
-  CN is the same number as ``+86`` followed by it, so it is sent to
-  :func:`antifraud_common.phone.validate_many` in that form, which decides
-  canonical ``+86`` numbers from the metadata without parsing. Anything the
-  shortcut would reject is re-validated from the raw input, so error codes are
-  the validator's own.
-* cards: :func:`antifraud_common.card.validate` is decided by the length, the
-  IIN prefix (at most 6 digits), "not one digit repeated" and the Luhn check.
-  For plain ASCII digits with a correct Luhn digit, the verdict depends only on
-  (first 8 digits, length) and is cached per pair; every other input goes
-  through :func:`~antifraud_common.card.validate` itself.
+* phones (region CN): :func:`antifraud_common.phone.validate` cleans an ASCII
+  input by deleting the separators of :data:`antifraud_common._text.DEFAULT_SEPARATORS`;
+  digits that do not start with ``0`` or ``106`` then become the candidate
+  ``+86<digits>``, returned as is when the metadata-derived fast path accepts it.
+  That decision depends only on the length and the first five national digits,
+  so for 11 digits it is memoised per five-digit prefix (at most 100,000 keys):
+  an ASCII value whose cleaned form is 11 digits under an accepted prefix is
+  ``+86`` followed by them, without any other call. Only prefixes on which every
+  11-digit number is valid are accepted (``"v"``, never ``"r"``).
+* cards: :func:`antifraud_common.card.validate` decides a plain ASCII digit
+  string by its length, "not one digit repeated", the ``89`` telecom prefix,
+  the IIN scheme (prefixes of at most 6 digits) with its allowed lengths, and the
+  Luhn check (a failed check is tolerated only for some legacy BINs, which the
+  shortcut never needs). So for 12-19 ASCII digits, not one digit repeated, with
+  a correct Luhn digit (checked with a translate-and-sum Luhn), the verdict
+  depends only on (first 6 digits, length): it is cached per pair, filled by
+  :func:`~antifraud_common.card.is_valid` on the first such number.
+
+The per-value work of the common cases is a few string methods and one dict
+look-up; the screening loop (:func:`scan`) also counts empty cells without
+calling anything.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from antifraud_common._text import DEFAULT_SEPARATORS
 from antifraud_common.errors import ValidationError
 from antifraud_common.models import IdentifierKind, canonical_value
 
-__all__ = ["card_luhn_ok", "validate_many"]
+__all__ = ["card_luhn_ok", "scan", "validate_many"]
 
 Verdict = tuple[str | None, ValidationError | None]
 
-_CN_MOBILE: Final = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
 _DOUBLE: Final = str.maketrans("0123456789", "0246813579")  # digit sum of 2*d
-_CACHE_LIMIT: Final = 100_000
+# phone.validate cleans ASCII input by deleting these (see _text.clean).
+_PHONE_SEPARATORS: Final = dict.fromkeys(map(ord, DEFAULT_SEPARATORS))
+_PHONE_MAX_INPUT: Final = 64  # phone.MAX_INPUT_LENGTH (longer input: the validator's error)
+_CARD_MIN: Final = 12  # card.MIN_LENGTH
+_CARD_MAX: Final = 19  # card.MAX_LENGTH
+#: Upper bound on the entries of each card-prefix cache (the phone one has at most 100,000).
+CACHE_LIMIT: Final = 1 << 16
 
 
 def card_luhn_ok(digits: str) -> bool:
@@ -45,23 +60,6 @@ def card_luhn_ok(digits: str) -> bool:
     return (sum(t.encode("ascii")) - 48 * len(t)) % 10 == 0
 
 
-def _phones(raws: Sequence[object], region: str) -> list[Verdict]:
-    from antifraud_common import phone
-
-    if region == "CN":
-        prepared: list[object] = [
-            "+86" + r if type(r) is str and len(r) == 11 and _CN_MOBILE.fullmatch(r) else r
-            for r in raws
-        ]
-    else:
-        prepared = list(raws)
-    out = list(phone.validate_many(prepared, region=region))
-    for i, (value, _error) in enumerate(out):
-        if value is None and prepared[i] is not raws[i]:
-            out[i] = _one(lambda r: phone.validate(r, region=region), raws[i])
-    return out
-
-
 def _one(validate: Callable[[object], str], raw: object) -> Verdict:
     try:
         return validate(raw), None
@@ -69,41 +67,122 @@ def _one(validate: Callable[[object], str], raw: object) -> Verdict:
         return None, e
 
 
-class _CardChecker:
-    def __init__(self) -> None:
-        from antifraud_common import card
+# --------------------------------------------------------------------------- phones
 
-        self.card = card
-        self.prefix_ok: dict[tuple[str, int], bool] = {}
-
-    def __call__(self, raw: object) -> Verdict:
-        if (
-            type(raw) is str
-            and 12 <= len(raw) <= 19
-            and raw.isascii()
-            and raw.isdigit()
-            and raw.count(raw[0]) != len(raw)
-            and card_luhn_ok(raw)
-        ):
-            key = (raw[:8], len(raw))
-            ok = self.prefix_ok.get(key)
-            if ok is None:
-                if len(self.prefix_ok) >= _CACHE_LIMIT:
-                    self.prefix_ok.clear()
-                ok = self.prefix_ok[key] = self.card.is_valid(raw)
-            if ok:
-                return raw, None
-        return _one(self.card.validate, raw)
+#: five national digits -> every 11-digit number starting with them is valid (as +86...).
+_MOBILE_OK: dict[str, bool] = {}
 
 
-_CARD_CHECKER: _CardChecker | None = None
+def _mobile_prefix_ok(nsn: str) -> bool:
+    """Whether every 11-digit national number with ``nsn``'s first five digits is valid."""
+    from antifraud_common import phone
+
+    prefix = nsn[:5]
+    ok = _MOBILE_OK.get(prefix)
+    if ok is None:
+        if prefix[:1] == "0" or prefix[:3] == "106":
+            ok = False  # a trunk prefix or an SMS port: not the "+86" + digits candidate
+        else:
+            # The decision phone's fast path takes for "+86" + 11 digits with this prefix.
+            probe = "+86" + prefix + "000000"
+            ok = (phone._FAST[14].get(probe[3:8]) or phone._fast_decision(probe)) == "v"
+        _MOBILE_OK[prefix] = ok  # keys are five ASCII digits: at most 100,000
+    return ok
+
+
+def _scan_phones_cn(values: Sequence[object]) -> tuple[list[int], list[str], list[int]]:
+    """Split ``values``: (positions decided valid, their canonical values, the rest)."""
+    good_at: list[int] = []
+    good: list[str] = []
+    rest: list[int] = []
+    ok_get = _MOBILE_OK.get
+    seps = _PHONE_SEPARATORS
+    for i, r in enumerate(values):
+        if r.__class__ is str and r.isascii():
+            if len(r) != 11 or not r.isdigit():
+                if "." in r or len(r) > _PHONE_MAX_INPUT:
+                    rest.append(i)
+                    continue
+                r = r.translate(seps)  # noqa: PLW2901
+                if len(r) != 11 or not r.isdigit():
+                    rest.append(i)
+                    continue
+            ok = ok_get(r[:5])
+            if ok or (ok is None and _mobile_prefix_ok(r)):
+                good_at.append(i)
+                good.append("+86" + r)
+                continue
+        rest.append(i)
+    return good_at, good, rest
+
+
+def _phones(raws: Sequence[object], region: str) -> list[Verdict]:
+    from antifraud_common import phone
+
+    if region != "CN":
+        return list(phone.validate_many(raws, region=region))
+    out: list[Verdict] = [(None, None)] * len(raws)
+    good_at, good, rest = _scan_phones_cn(raws)
+    for i, v in zip(good_at, good, strict=True):
+        out[i] = (v, None)
+    for i, verdict in zip(rest, phone.validate_many([raws[i] for i in rest]), strict=True):
+        out[i] = verdict
+    return out
+
+
+# --------------------------------------------------------------------------- cards
+
+#: per length: first six digits -> card.is_valid of a plain, Luhn-correct number.
+_CARD_OK: list[dict[str, bool]] = [{} for _ in range(20)]
+
+
+def _card_prefix_ok(number: str) -> bool:
+    from antifraud_common import card
+
+    table = _CARD_OK[len(number)]
+    if len(table) >= CACHE_LIMIT:
+        table.clear()
+    ok = table[number[:6]] = card.is_valid(number)
+    return ok
+
+
+def _scan_cards(values: Sequence[object]) -> tuple[list[int], list[str], list[int]]:
+    """Split ``values``: (positions decided valid, their canonical values, the rest)."""
+    good_at: list[int] = []
+    good: list[str] = []
+    rest: list[int] = []
+    tables = _CARD_OK
+    double = _DOUBLE
+    for i, r in enumerate(values):
+        if r.__class__ is str and r.isdigit() and r.isascii():
+            n = len(r)
+            if (
+                _CARD_MIN <= n <= _CARD_MAX
+                and (sum((r[-1::-2] + r[-2::-2].translate(double)).encode()) - 48 * n) % 10 == 0
+                and r.count(r[0]) != n
+            ):
+                ok = tables[n].get(r[:6])
+                if ok or (ok is None and _card_prefix_ok(r)):
+                    good_at.append(i)
+                    good.append(r)
+                    continue
+        rest.append(i)
+    return good_at, good, rest
 
 
 def _cards(raws: Sequence[object]) -> list[Verdict]:
-    global _CARD_CHECKER  # noqa: PLW0603 - one lazily built, process-wide cache
-    if _CARD_CHECKER is None:
-        _CARD_CHECKER = _CardChecker()
-    return [_CARD_CHECKER(r) for r in raws]
+    from antifraud_common import card
+
+    out: list[Verdict] = [(None, None)] * len(raws)
+    good_at, good, rest = _scan_cards(raws)
+    for i, v in zip(good_at, good, strict=True):
+        out[i] = (v, None)
+    for i in rest:
+        out[i] = _one(card.validate, raws[i])
+    return out
+
+
+# --------------------------------------------------------------------------- API
 
 
 def validate_many(
@@ -122,3 +201,50 @@ def validate_many(
     if kind is IdentifierKind.BANK_CARD:
         return _cards(raws)
     return [_one(lambda r: canonical_value(kind, r), r) for r in raws]
+
+
+def scan(
+    kind: IdentifierKind, values: Sequence[object], *, region: str = "CN"
+) -> tuple[list[int], list[str], list[tuple[int, str]], int]:
+    """Screen one column: ``(valid positions, canonical values, (position, error code), empties)``.
+
+    A value is empty if it is None or ``""`` (not validated, not invalid). Every
+    other value is valid exactly when the validator accepts it, with the
+    validator's canonical value, or invalid with the validator's error code.
+
+    >>> scan(IdentifierKind.PHONE, ["138 0013 8000", "", "12", None])
+    ([0], ['+8613800138000'], [(2, 'too_short')], 2)
+    """
+    if kind is IdentifierKind.PHONE and region == "CN":
+        good_at, good, rest = _scan_phones_cn(values)
+    elif kind is IdentifierKind.BANK_CARD:
+        good_at, good, rest = _scan_cards(values)
+    else:
+        good_at, good, rest = [], [], list(range(len(values)))
+    if not rest:
+        return good_at, good, [], 0
+    empty = 0
+    others: list[int] = []
+    for i in rest:
+        r = values[i]
+        if r is None or r == "":
+            empty += 1
+        else:
+            others.append(i)
+    bad: list[tuple[int, str]] = []
+    if others:
+        extra_at: list[int] = []
+        for i, (value, error) in zip(
+            others, validate_many(kind, [values[i] for i in others], region=region), strict=True
+        ):
+            if value is not None:
+                extra_at.append(i)
+                good.append(value)
+            else:
+                bad.append((i, "invalid" if error is None else error.code))
+        if extra_at:
+            # Keep positions ascending: merge the few late-decided values in.
+            merged = sorted(zip(good_at + extra_at, good, strict=True))
+            good_at = [i for i, _ in merged]
+            good = [v for _, v in merged]
+    return good_at, good, bad, empty

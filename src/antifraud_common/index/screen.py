@@ -45,7 +45,7 @@ from typing import IO, Any, Final
 import attrs
 
 from antifraud_common.errors import ConfigurationError
-from antifraud_common.index._bulk import validate_many
+from antifraud_common.index._bulk import scan
 from antifraud_common.index._core import _KIND_LOOKUP, AUTO_ORDER, Index, _now_ts, _validate_first
 from antifraud_common.index._results import CheckResult
 from antifraud_common.models import Action, IdentifierKind, mask_value
@@ -156,12 +156,170 @@ class ScreenSummary:
         }
 
 
+# (line, row or None if unparseable, problem): one record of a source.
+_Item = tuple[int, Sequence[object] | None, str]
+# What a source hands over per chunk: records read, bad rows (line, reason, detail),
+# the lines and rows of the good records, and whether the input is exhausted.
+_Chunk = tuple[int, list[tuple[int, str, str]], Sequence[int], list[Sequence[object]], bool]
+
+
+class _ItemSource:
+    """Records from an iterator of items (JSON Lines), :data:`_CHUNK` at a time."""
+
+    def __init__(self, items: Iterator[_Item], width: int) -> None:
+        self._items = items
+        #: positions of the named columns in a row.
+        self.wanted = list(range(width))
+
+    def take(self) -> _Chunk:
+        read = 0
+        bad: list[tuple[int, str, str]] = []
+        lines: list[int] = []
+        rows: list[Sequence[object]] = []
+        for line, row, problem in self._items:
+            read += 1
+            if row is None:
+                bad.append((line, "unparseable", problem))
+            elif problem:
+                bad.append((line, "missing_column", problem))
+            else:
+                lines.append(line)
+                rows.append(row)
+                if read >= _CHUNK:
+                    return read, bad, lines, rows, False
+        return read, bad, lines, rows, True
+
+
+class _CsvSource:
+    """CSV records after the header, parsed a block of lines at a time.
+
+    A block is parsed by one ``csv.reader`` call; when it gives one row per line
+    (the common case: no quoted line breaks, no syntax errors) row ``i`` is on
+    line ``first + i``. Otherwise the block is parsed again record by record with
+    ``reader.line_num``, reading on past its end if a quoted field continues there,
+    exactly as one reader over the whole input would (a reader starts every record
+    afresh, so stopping at a record boundary and going on with a new reader is the
+    same). A chunk of :data:`_CHUNK` records without blank or bad rows is then
+    handed over with no per-row work; other chunks are assembled row by row.
+    """
+
+    def __init__(
+        self, lines: Iterator[str], columns: Sequence[str], wanted: list[int], line: int
+    ) -> None:
+        self._it = lines
+        self._columns = columns
+        self.wanted = wanted
+        self._need = max(wanted) + 1
+        self._line = line  # lines consumed so far
+        self._rows: list[Sequence[object]] = []  # parsed, not yet handed over from _pos on
+        self._lines: list[int] = []  # the line each row starts on
+        self._errors: dict[int, str] = {}  # start line -> csv error (its row is ())
+        self._pos = 0
+        self._eof = False
+
+    def _refill(self) -> bool:
+        """Parse the next block of lines into the buffer; False at the end of the input."""
+        if self._eof:
+            return False
+        block = list(itertools.islice(self._it, _CHUNK))
+        if not block:
+            self._eof = True
+            return False
+        if self._pos:
+            del self._rows[: self._pos]
+            del self._lines[: self._pos]
+            self._pos = 0
+        base = self._line
+        try:
+            rows: list[list[str]] | None = list(csv.reader(block, strict=True))
+        except csv.Error:
+            rows = None
+        if rows is not None and len(rows) == len(block):
+            # Each row took at least one line, so each took exactly one.
+            self._rows += rows
+            self._lines += range(base + 1, base + 1 + len(block))
+            self._line = base + len(block)
+            return True
+        reader = csv.reader(itertools.chain(block, self._it), strict=True)
+        while reader.line_num < len(block):
+            start = base + reader.line_num + 1
+            try:
+                row: Sequence[object] = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as e:
+                self._errors[start] = str(e)
+                row = ()
+            self._rows.append(row)
+            self._lines.append(start)
+        self._line = base + reader.line_num
+        return True
+
+    def take(self) -> _Chunk:
+        while len(self._rows) - self._pos < _CHUNK and self._refill():
+            pass
+        pos = self._pos
+        part = self._rows[pos : pos + _CHUNK]
+        if part and min(map(len, part)) >= self._need:
+            self._pos = end = pos + len(part)
+            return len(part), [], self._lines[pos:end], part, len(part) < _CHUNK
+        read = 0
+        bad: list[tuple[int, str, str]] = []
+        lines: list[int] = []
+        rows: list[Sequence[object]] = []
+        need = self._need
+        while self._pos < len(self._rows) or self._refill():
+            i = self._pos
+            self._pos = i + 1
+            row = self._rows[i]
+            line = self._lines[i]
+            if len(row) >= need:
+                read += 1
+                lines.append(line)
+                rows.append(row)
+                if read >= _CHUNK:
+                    return read, bad, lines, rows, False
+                continue
+            if not row:
+                problem = self._errors.pop(line, None)
+                if problem is None:
+                    continue  # a blank line is not a record
+                read += 1
+                bad.append((line, "unparseable", problem))
+                continue
+            read += 1
+            missing = [c for c, p in zip(self._columns, self.wanted, strict=True) if p >= len(row)]
+            bad.append((line, "missing_column", ",".join(missing)))
+        return read, bad, lines, rows, True
+
+
+def _csv_source(lines: Iterator[str], columns: Sequence[str]) -> _CsvSource | _ItemSource:
+    """Read the CSV header (so a missing column fails at the call) and return the records."""
+    reader = csv.reader(lines, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return _ItemSource(iter(()), len(columns))
+    except csv.Error as e:
+        raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    positions = {}
+    for name in columns:
+        if name not in header:
+            raise ConfigurationError(
+                f"the CSV header has no column {name!r}", code="no_such_column"
+            )
+        positions[name] = header.index(name)
+    return _CsvSource(lines, columns, [positions[c] for c in columns], reader.line_num)
+
+
 class Screening(Iterator[ScreenMatch]):
     """An iterator of matches; :attr:`summary` is complete once it is exhausted."""
 
     def __init__(  # noqa: PLR0917 - built only by screen()
         self,
-        rows: Iterator[tuple[int, Sequence[object] | None, str]],
+        source: _CsvSource | _ItemSource,
         columns: Sequence[str],
         kinds: Sequence[IdentifierKind | None],
         index: Index,
@@ -170,7 +328,7 @@ class Screening(Iterator[ScreenMatch]):
         fmt: str,
         closer: IO[Any] | None,
     ) -> None:
-        self._rows = rows
+        self._source = source
         self._columns = columns
         self._kinds = kinds
         self._index = index
@@ -229,64 +387,54 @@ class Screening(Iterator[ScreenMatch]):
             self.bad_samples.append(BadRow(line=line, reason=reason, detail=detail))
 
     def _fill(self) -> None:
-        chunk: list[tuple[int, Sequence[object]]] = []
-        append = chunk.append
-        read = 0
-        for line, row, problem in self._rows:
-            read += 1
-            if row is None:
-                self._bad(line, "unparseable", problem)
-            elif problem:
-                self._bad(line, "missing_column", problem)
-            else:
-                append((line, row))
-                if read >= _CHUNK:
-                    break
-        else:
-            self.close()
+        read, bad, lines, rows, exhausted = self._source.take()
+        for line, reason, detail in bad:
+            self._bad(line, reason, detail)
         self.records += read
-        if not chunk:
+        if exhausted:
+            self.close()
+        if not rows:
             return
         found: list[ScreenMatch] = []
         index = self._index
         now = self._now
-        for c, (column, kind) in enumerate(zip(self._columns, self._kinds, strict=True)):
-            raws = [row[c] for _, row in chunk]
-            present = [i for i, r in enumerate(raws) if r is not None and r != ""]
-            self.empty[column] += len(raws) - len(present)
-            self.values_checked += len(present)
-            good_at: list[int] = []
-            good: list[str] = []
-            if kind is not None:
-                verdicts = validate_many(kind, [raws[i] for i in present], region=self._region)
-                for i, (value, error) in zip(present, verdicts, strict=True):
-                    if value is not None:
-                        good_at.append(i)
-                        good.append(value)
-                    else:
-                        self._invalid(chunk[i][0], column, None if error is None else error.code)
-                # Only values some row names come back; the rest are misses.
-                for j, r in index._probe_many(kind, good, now):
-                    if r.listed:
-                        found.append(self._match(chunk[good_at[j]][0], column, kind, good[j], r))
+        region = self._region
+        for column, kind, p in zip(self._columns, self._kinds, self._source.wanted, strict=True):
+            values: list[object] = [row[p] for row in rows]
+            if kind is None:
+                self._fill_detected(values, lines, column, found)
                 continue
-            good_kind: list[IdentifierKind] = []
-            for i, (k, value, code) in zip(
-                present, self._detect([raws[i] for i in present]), strict=True
-            ):
-                if value is not None:
-                    assert k is not None
-                    good_at.append(i)
-                    good.append(value)
-                    good_kind.append(k)
-                else:
-                    self._invalid(chunk[i][0], column, code)
-            for i, k, value in zip(good_at, good_kind, good, strict=True):
-                probed = index._probe(k, value, now)
-                if probed is not None and probed.listed:
-                    found.append(self._match(chunk[i][0], column, k, value, probed))
-        found.sort(key=lambda m: (m.line, self._columns.index(m.column)), reverse=True)
+            good_at, good, invalid, empty = scan(kind, values, region=region)
+            self.empty[column] += empty
+            self.values_checked += len(values) - empty
+            for i, code in invalid:
+                self._invalid(lines[i], column, code)
+            # Only values some row names come back; the rest are misses.
+            for j, r in index._probe_many(kind, good, now):
+                if r.listed:
+                    found.append(self._match(lines[good_at[j]], column, kind, good[j], r))
+        if len(found) > 1:
+            found.sort(key=lambda m: (m.line, self._columns.index(m.column)), reverse=True)
         self._pending = found
+
+    def _fill_detected(
+        self, raws: list[object], lines: Sequence[int], column: str, found: list[ScreenMatch]
+    ) -> None:
+        """Screen a column without a kind: each value is auto-detected."""
+        present = [i for i, r in enumerate(raws) if r is not None and r != ""]
+        self.empty[column] += len(raws) - len(present)
+        self.values_checked += len(present)
+        index = self._index
+        now = self._now
+        for i in present:
+            outcome = _validate_first(AUTO_ORDER, raws[i], self._region)
+            if isinstance(outcome, CheckResult):
+                self._invalid(lines[i], column, outcome.error)
+                continue
+            k, value = outcome
+            probed = index._probe(k, value, now)
+            if probed is not None and probed.listed:
+                found.append(self._match(lines[i], column, k, value, probed))
 
     def _invalid(self, line: int, column: str, code: str | None) -> None:
         self.invalid[column] += 1
@@ -303,19 +451,6 @@ class Screening(Iterator[ScreenMatch]):
         self.by_action[r.action.value] += 1
         return ScreenMatch(line=line, column=column, kind=kind, value=value, result=r)
 
-    def _detect(
-        self, raws: list[object]
-    ) -> list[tuple[IdentifierKind | None, str | None, str | None]]:
-        """Validate values of a column without a kind: ``(kind, value, error code)`` each."""
-        out: list[tuple[IdentifierKind | None, str | None, str | None]] = []
-        for raw in raws:
-            outcome = _validate_first(AUTO_ORDER, raw, self._region)
-            if isinstance(outcome, CheckResult):
-                out.append((outcome.kind, None, outcome.error))
-            else:
-                out.append((outcome[0], outcome[1], None))
-        return out
-
 
 def _detect(first: str, name: str) -> str:
     if name.endswith((".jsonl", ".ndjson")):
@@ -325,51 +460,7 @@ def _detect(first: str, name: str) -> str:
     return "jsonl" if first.lstrip("\ufeff").lstrip().startswith("{") else "csv"
 
 
-def _csv_rows(
-    lines: Iterable[str], columns: Sequence[str]
-) -> Iterator[tuple[int, Sequence[object] | None, str]]:
-    reader = csv.reader(lines, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as e:
-        raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
-    if header and header[0].startswith("\ufeff"):
-        header[0] = header[0][1:]
-    positions = {}
-    for name in columns:
-        if name not in header:
-            raise ConfigurationError(
-                f"the CSV header has no column {name!r}", code="no_such_column"
-            )
-        positions[name] = header.index(name)
-    wanted = [positions[c] for c in columns]
-    need = max(wanted) + 1
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            line = reader.line_num
-            yield start, None, str(e)
-            continue
-        line = reader.line_num
-        if not row:
-            continue  # a blank line is not a record
-        if len(row) < need:
-            missing = [c for c, p in zip(columns, wanted, strict=True) if p >= len(row)]
-            yield start, (), ",".join(missing)
-            continue
-        yield start, [row[p] for p in wanted], ""
-
-
-def _jsonl_rows(
-    lines: Iterable[str], columns: Sequence[str]
-) -> Iterator[tuple[int, Sequence[object] | None, str]]:
+def _jsonl_rows(lines: Iterable[str], columns: Sequence[str]) -> Iterator[_Item]:
     for n, text in enumerate(lines, start=1):
         if n == 1:
             text = text.lstrip("\ufeff")  # noqa: PLW2901
@@ -445,30 +536,14 @@ def screen(
     if format == "auto":
         format = _detect(first, name)
     body = itertools.chain((first,) if first else (), lines)
-    rows = _csv_rows(body, columns) if format == "csv" else _jsonl_rows(body, columns)
+    source: _CsvSource | _ItemSource
     try:
-        prime = _prime(rows)
+        if format == "csv":
+            source = _csv_source(body, columns)
+        else:
+            source = _ItemSource(_jsonl_rows(body, columns), len(columns))
     except BaseException:
         if closer is not None:
             closer.close()
         raise
-    return Screening(prime, columns, kind_list, index, region, now_ts, format, closer)
-
-
-def _prime(
-    rows: Iterator[tuple[int, Sequence[object] | None, str]],
-) -> Iterator[tuple[int, Sequence[object] | None, str]]:
-    # Read the header now so a missing column fails at the call, not mid-iteration.
-    try:
-        head = next(rows)
-    except StopIteration:
-        return iter(())
-    return _chain_rows(head, rows)
-
-
-def _chain_rows(
-    head: tuple[int, Sequence[object] | None, str],
-    rows: Iterator[tuple[int, Sequence[object] | None, str]],
-) -> Iterator[tuple[int, Sequence[object] | None, str]]:
-    yield head
-    yield from rows
+    return Screening(source, columns, kind_list, index, region, now_ts, format, closer)
