@@ -16,10 +16,12 @@ transaction. A crash at any point leaves either the old state or the new one.
 
 Two tables hold the entries:
 
-* ``chunks``: the canonical lines in key order, concatenated in runs of about
-  :data:`CHUNK_LINES` lines keyed by their first key -- the snapshot file cut
-  into pieces. Reading the chunks in order gives the snapshot file byte for
-  byte, and a delta rewrites only the chunks it touches: it streams every
+* ``chunks``: the canonical lines in key order, concatenated in runs of at
+  most :data:`CHUNK_LINES` lines whose bytes fit in one database page, keyed
+  by their first key (a rowid table with a unique index on the key, so each
+  run is stored inline in one page) -- the snapshot file cut into pieces.
+  Reading the chunks in order gives the snapshot file byte for byte, and a
+  delta rewrites only the chunks it touches, one page each: it streams every
   chunk once in key order, merges its operations into the chunks they fall
   in and hashes the result as it goes, so the digest it compares with the
   signed ``result_sha256`` (Safe Browsing's divergence check) is that of the
@@ -28,8 +30,10 @@ Two tables hold the entries:
 * ``entries``: the identifier keys alone, ``(issuer, list_id, kind, value)``
   (``WITHOUT ROWID``), for SQL and consistency checks.
 
-Schema version 2 (``PRAGMA user_version``); a state written with schema 1
-(which also stored every line in ``entries``) is migrated when opened.
+Schema version 3 (``PRAGMA user_version``); a state written with schema 1
+(which also stored every line in ``entries``) or schema 2 (chunks in a
+``WITHOUT ROWID`` table, where a chunk needs an overflow page) is migrated
+when opened.
 
 >>> import tempfile
 >>> state = ReceiverState.open(tempfile.mkdtemp())
@@ -110,7 +114,9 @@ __all__ = [
 DB_NAME: Final = "state.sqlite3"
 #: Version of the database layout (``PRAGMA user_version``).
 SCHEMA_VERSION: Final = 3
-#: Target number of lines per stored chunk (a chunk is split at twice this).
+#: Most lines a stored chunk is cut with (fewer when they do not fit in one
+#: page); a chunk grown by deltas is split past twice this, or when it no
+#: longer fits in its page.
 CHUNK_LINES: Final = 16
 _MMAP_SIZE: Final = 1 << 30
 #: Page size of a new state database (SQLite's default).
@@ -1103,11 +1109,14 @@ def _apply_delta(
 
     One pass over the list's chunks in key order: untouched chunks are hashed
     as read; a touched chunk is merged with its operations (placed by binary
-    search over its lines), hashed, and rewritten. The digest is therefore
-    the SHA-256 of the resulting snapshot file, each stored byte read once.
-    Chunks are read in batches, each batch's statement finished before its
-    rewrites (every rewritten key is below the next batch's first key). The
-    entries table gets one insert, update or delete per operation.
+    search over its lines), hashed, and rewritten in its own row (one page),
+    split when it outgrew the page. The digest is therefore the SHA-256 of
+    the resulting snapshot file, each stored byte read once. Chunks are read
+    in batches, each batch's statement finished before its rewrites (every
+    rewritten key is below the next batch's first key); the operations are
+    parsed as the batches reach them, and each batch is handed to the hashing
+    thread as one blob. The entries table gets one insert or delete per
+    addition or removal, batch by batch, while the hash runs.
     """
     issuer, list_id = key
     counts = {OP_ADD: 0, OP_REPLACE: 0, OP_REMOVE: 0}
