@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import random
 import statistics
 import sys
@@ -134,6 +135,7 @@ def main() -> int:
         phone_set, card_set = set(phones), set(cards)
         times: dict[str, list[float]] = {"naive": [], "screen": []}
         counts = {}
+        load_start = os.getloadavg()[0]
         for _ in range(a.repeats):
             for name, fn in (
                 ("naive", lambda: naive(path, phone_set, card_set)),
@@ -142,6 +144,7 @@ def main() -> int:
                 t = time.perf_counter()
                 counts[name] = fn()
                 times[name].append(time.perf_counter() - t)
+        load_end = os.getloadavg()[0]
         base = statistics.median(times["naive"])
         mine = statistics.median(times["screen"])
         size = path.stat().st_size / 1024 / 1024
@@ -157,6 +160,9 @@ def main() -> int:
             f"screen(): {mine:.2f} s median ({mine / a.n * 1e6:.2f} us/record), "
             f"{counts['screen']:,} matches"
         )
+        for k, (tn, ts) in enumerate(zip(times["naive"], times["screen"], strict=True), start=1):
+            print(f"  repeat {k}: naive {tn:.2f} s, screen() {ts:.2f} s, {tn / ts:.2f}x")
+        print(f"load average (1 min): {load_start:.2f} at the start, {load_end:.2f} at the end")
         ratio = base / mine
         print(f"speed-up: {ratio:.2f}x (target >= 3x)")
         same = counts["naive"] == counts["screen"]

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from antifraud_common import card, phone
+from antifraud_common.errors import ConfigurationError
 from antifraud_common.index import Index, _bulk
 from antifraud_common.index import screen as screen_mod
 from antifraud_common.index.screen import screen
@@ -256,6 +257,18 @@ def test_the_file_is_closed_at_the_end(tmp_path: Path, index: Index) -> None:
     run = screen(path, ["phone"], index, kinds=KINDS, now=NOW)
     assert [m.line for m in run] == [2]
     assert run._closer is None
+
+
+def test_other_regions_and_an_unknown_region(index: Index) -> None:
+    data = "phone\n020 7946 0958\n\n"
+    run = screen(io.StringIO(data), ["phone"], index, kinds=KINDS, region="GB", now=NOW)
+    assert list(run) == [] and run.summary.values_checked == 1
+    assert run.summary.invalid == {"phone": 0}
+    for text in ("phone\n,\n", "phone\n13800138000\n"):
+        run = screen(io.StringIO(text), ["phone"], index, kinds=KINDS, region="XX", now=NOW)
+        with pytest.raises(ConfigurationError) as e:
+            list(run)
+        assert e.value.code == "unknown_region"
 
 
 # --------------------------------------------------- phone shortcut = validator

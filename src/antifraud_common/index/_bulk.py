@@ -232,19 +232,20 @@ def scan(
         else:
             others.append(i)
     bad: list[tuple[int, str]] = []
-    if others:
-        extra_at: list[int] = []
-        for i, (value, error) in zip(
-            others, validate_many(kind, [values[i] for i in others], region=region), strict=True
-        ):
-            if value is not None:
-                extra_at.append(i)
-                good.append(value)
-            else:
-                bad.append((i, "invalid" if error is None else error.code))
-        if extra_at:
-            # Keep positions ascending: merge the few late-decided values in.
-            merged = sorted(zip(good_at + extra_at, good, strict=True))
-            good_at = [i for i, _ in merged]
-            good = [v for _, v in merged]
+    extra_at: list[int] = []
+    # Called even with nothing left to validate, so that an unknown region is
+    # reported as soon as a phone column has rows, empty or not.
+    for i, (value, error) in zip(
+        others, validate_many(kind, [values[i] for i in others], region=region), strict=True
+    ):
+        if value is not None:
+            extra_at.append(i)
+            good.append(value)
+        else:
+            bad.append((i, "invalid" if error is None else error.code))
+    if extra_at:
+        # Keep positions ascending: merge the few late-decided values in.
+        merged = sorted(zip(good_at + extra_at, good, strict=True))
+        good_at = [i for i, _ in merged]
+        good = [v for _, v in merged]
     return good_at, good, bad, empty
