@@ -18,9 +18,10 @@ validator's own answer; everything else goes through the validator:
   the IIN scheme (prefixes of at most 6 digits) with its allowed lengths, and the
   Luhn check (a failed check is tolerated only for some legacy BINs, which the
   shortcut never needs). So for 12-19 ASCII digits, not one digit repeated, with
-  a correct Luhn digit (checked with a translate-and-sum Luhn), the verdict
-  depends only on (first 6 digits, length): it is cached per pair, filled by
-  :func:`~antifraud_common.card.is_valid` on the first such number.
+  a correct Luhn digit (checked on the bytes: one ``bytes.translate`` and a
+  ``sum``), the verdict depends only on (first 6 digits, length): it is cached
+  per pair, filled by :func:`~antifraud_common.card.is_valid` on the first such
+  number.
 
 The per-value work of the common cases is a few string methods and one dict
 look-up; the screening loop (:func:`scan`) also counts empty cells without
@@ -40,7 +41,7 @@ __all__ = ["card_luhn_ok", "scan", "validate_many"]
 
 Verdict = tuple[str | None, ValidationError | None]
 
-_DOUBLE: Final = str.maketrans("0123456789", "0246813579")  # digit sum of 2*d
+_DOUBLE: Final = bytes.maketrans(b"0123456789", b"0246813579")  # digit sum of 2*d
 # phone.validate cleans ASCII input by deleting these (see _text.clean).
 _PHONE_SEPARATORS: Final = dict.fromkeys(map(ord, DEFAULT_SEPARATORS))
 _PHONE_MAX_INPUT: Final = 64  # phone.MAX_INPUT_LENGTH (longer input: the validator's error)
@@ -56,8 +57,8 @@ def card_luhn_ok(digits: str) -> bool:
     >>> card_luhn_ok("6222021123456789014"), card_luhn_ok("6222021123456789015")
     (True, False)
     """
-    t = digits[-1::-2] + digits[-2::-2].translate(_DOUBLE)
-    return (sum(t.encode("ascii")) - 48 * len(t)) % 10 == 0
+    b = digits.encode("ascii")
+    return (sum(b[-1::-2] + b[-2::-2].translate(_DOUBLE)) - 48 * len(b)) % 10 == 0
 
 
 def _one(validate: Callable[[object], str], raw: object) -> Verdict:
@@ -156,9 +157,10 @@ def _scan_cards(values: Sequence[object]) -> tuple[list[int], list[str], list[in
     for i, r in enumerate(values):
         if r.__class__ is str and r.isdigit() and r.isascii():
             n = len(r)
+            b = r.encode()
             if (
                 _CARD_MIN <= n <= _CARD_MAX
-                and (sum((r[-1::-2] + r[-2::-2].translate(double)).encode()) - 48 * n) % 10 == 0
+                and (sum(b[-1::-2] + b[-2::-2].translate(double)) - 48 * n) % 10 == 0
                 and r.count(r[0]) != n
             ):
                 ok = tables[n].get(r[:6])
