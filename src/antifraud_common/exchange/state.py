@@ -147,7 +147,7 @@ _SCHEMA: Final = (
         PRIMARY KEY (issuer, list_id, kind, value)
     ) WITHOUT ROWID""",
     # The snapshot bytes: a rowid table, so that a chunk (at most one page of
-    # bytes, see ``_fits``) is stored inline in one b-tree cell and rewriting
+    # bytes, see ``_room``) is stored inline in one b-tree cell and rewriting
     # it writes one page; the unique index keeps the chunks in key order.
     """CREATE TABLE chunks (
         id INTEGER PRIMARY KEY,
