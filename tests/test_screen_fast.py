@@ -389,3 +389,30 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [v for v, _ in got] == [x if card.is_valid(x) else None for x in numbers]
     assert len(_bulk._CARD_OK[18]) <= 50
     assert len(_bulk._MOBILE_OK) <= 100_000
+
+
+def test_items_the_csv_reader_refuses_are_each_a_bad_row(index: Index) -> None:
+    # A reader refusing a non-string item does not advance its line count, so two
+    # such records start on the same line: both must still be reported.
+    lines: list[Any] = ["id,phone\n", b"1,13800138000\n", b"2,13900139000\n", '3,"a"b\n']
+    lines += ["4,13800138000\n"]
+    s = screen(lines, ["phone"], index, kinds={"phone": "phone"}, format="csv", now=NOW)
+    list(s)
+    samples = [(b.line, b.reason) for b in s.summary.bad_row_samples]
+    assert s.summary.records == 4
+    assert s.summary.bad_rows == 3
+    # The line numbers are those one reader over the whole input gives.
+    assert samples == [(2, "unparseable")] * 3
+    _, expected = reference(lines, ["phone"], index, 2048)
+    assert [(b["line"], b["reason"]) for b in expected["bad_row_samples"]] == samples
+    assert "strings" in s.summary.bad_row_samples[0].detail
+    assert "expected" in s.summary.bad_row_samples[2].detail
+
+
+def test_an_empty_first_item_is_an_empty_header(index: Index) -> None:
+    with pytest.raises(ConfigurationError) as e:
+        list(screen(["", "id,phone\n", "1,13800138000\n"], ["phone"], index, now=NOW))
+    assert e.value.code == "no_such_column"
+    with pytest.raises(ConfigurationError) as e:
+        list(screen([b"id,phone\n"], ["phone"], index, now=NOW))  # type: ignore[list-item]
+    assert e.value.code == "bad_header"

@@ -190,6 +190,22 @@ class _ItemSource:
         return read, bad, lines, rows, True
 
 
+class _Unparseable(tuple[str, ...]):
+    """The empty row standing for a record the CSV reader refused, with its message.
+
+    Kept in the row buffer itself (not keyed by line: a reader refusing an item
+    that is not a string does not advance its line count, so two such records
+    can start on the same line).
+    """
+
+    problem: str
+
+    def __new__(cls, problem: str) -> _Unparseable:
+        self = super().__new__(cls)
+        self.problem = problem
+        return self
+
+
 class _CsvSource:
     """CSV records after the header, parsed a block of lines at a time.
 
@@ -213,7 +229,6 @@ class _CsvSource:
         self._line = line  # lines consumed so far
         self._rows: list[Sequence[object]] = []  # parsed, not yet handed over from _pos on
         self._lines: list[int] = []  # the line each row starts on
-        self._errors: dict[int, str] = {}  # start line -> csv error (its row is ())
         self._pos = 0
         self._eof = False
 
@@ -248,8 +263,7 @@ class _CsvSource:
             except StopIteration:
                 break
             except csv.Error as e:
-                self._errors[start] = str(e)
-                row = ()
+                row = _Unparseable(str(e))
             self._rows.append(row)
             self._lines.append(start)
         self._line = base + reader.line_num
@@ -281,11 +295,10 @@ class _CsvSource:
                     return read, bad, lines, rows, False
                 continue
             if not row:
-                problem = self._errors.pop(line, None)
-                if problem is None:
+                if row.__class__ is not _Unparseable:
                     continue  # a blank line is not a record
                 read += 1
-                bad.append((line, "unparseable", problem))
+                bad.append((line, "unparseable", row.problem))
                 continue
             read += 1
             missing = [c for c, p in zip(self._columns, self.wanted, strict=True) if p >= len(row)]
@@ -532,10 +545,11 @@ def screen(
         lines: Iterator[str] = iter(closer)
     else:
         lines = iter(records)
-    first = next(lines, "")
+    first = next(lines, None)
     if format == "auto":
-        format = _detect(first, name)
-    body = itertools.chain((first,) if first else (), lines)
+        format = _detect(first if isinstance(first, str) else "", name)
+    # An empty first item is a line like any other (an empty CSV header).
+    body = itertools.chain(() if first is None else (first,), lines)
     source: _CsvSource | _ItemSource
     try:
         if format == "csv":
