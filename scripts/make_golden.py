@@ -30,6 +30,7 @@ from antifraud_common.exchange import (
     sign_trust_bundle,
     write_entries,
 )
+from antifraud_common.exchange.pseudonym import DomainKey, pseudonymise_list, write_pseudonymised
 from antifraud_common.format.keys import LocalSigner
 from antifraud_common.models import Entry
 
@@ -63,6 +64,12 @@ MEMBER_KEYS = {
     "bank1": ed25519_key("bank1"),
     "bank1-hsm": es256_key("bank1-hsm"),
 }
+
+
+#: The sharing domain's HMAC key of the pseudonymised golden list (TEST-ONLY: public seed).
+DOMAIN_KEY = DomainKey(
+    domain="golden-banks", key_id="golden-k1", secret=seed("domain golden-banks")
+)
 
 
 def trust_bundle() -> TrustBundle:
@@ -179,6 +186,22 @@ def build(out: Path) -> list[Path]:
         issued_at=T0,
         expires=T0 + timedelta(hours=12),
         trust=bundle,
+    )
+    # The same phone entries as a pseudonymised list (HMAC-SHA-256 with DOMAIN_KEY).
+    write_pseudonymised(
+        out / "fraud-phones.pseudo.jsonl", pseudonymise_list(phone_entries(), DOMAIN_KEY)
+    )
+    sign_list(
+        out / "fraud-phones.pseudo.jsonl",
+        signers=[MEMBER_KEYS["mps"]],
+        issuer="mps",
+        list_id="fraud-phones-pseudo",
+        list_type="fraud_numbers",
+        version=7,
+        issued_at=T0,
+        expires=LIST_EXPIRES,
+        trust=bundle,
+        pseudonym=DOMAIN_KEY.pseudonym,
     )
     (out / "empty.jsonl").write_bytes(b"")
     sign_list(

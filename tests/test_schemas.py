@@ -31,12 +31,23 @@ def validator(name: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
-def golden_entries() -> list[dict[str, Any]]:
+def golden_entries(pattern: str = "*.jsonl") -> list[dict[str, Any]]:
     docs = []
-    for path in sorted(GOLDEN.glob("*.jsonl")):
+    for path in sorted(GOLDEN.glob(pattern)):
+        if pattern == "*.jsonl" and path.name.endswith(".pseudo.jsonl"):
+            continue  # pseudonymised: the pseudonymised-entry schema (below)
         docs += [json.loads(line) for line in path.read_bytes().splitlines()]
     assert len(docs) >= 5
     return docs
+
+
+def test_golden_pseudonymised_entries_validate() -> None:
+    v = validator("pseudonymised-entry")
+    docs = golden_entries("*.pseudo.jsonl")
+    for doc in docs:
+        v.validate(doc)
+    with pytest.raises(jsonschema.ValidationError):
+        validator("entry").validate(docs[0])
 
 
 def test_schemas_are_valid_draft_2020_12() -> None:

@@ -122,6 +122,53 @@ def test_golden_lists_verify(trust: TrustBundle) -> None:
         assert v.manifest.byte_length == 0
 
 
+def test_golden_pseudonymised_list_verifies_and_answers(trust: TrustBundle) -> None:
+    from antifraud_common.exchange.pseudonym import PseudonymIndex, verify_pseudonymised_list
+
+    key = G.DOMAIN_KEY
+    entries, sig = GOLDEN / "fraud-phones.pseudo.jsonl", GOLDEN / "fraud-phones.pseudo.jsonl.sig"
+    with verify_pseudonymised_list(entries, sig, trust=trust, key=key, now=NOW) as v:
+        assert v.manifest.pseudonym == key.pseudonym
+        assert v.manifest.entry_count == 5
+        index = PseudonymIndex.from_verified([v], key=key)
+    r = index.check("138 0013 8000", now=NOW)
+    assert r.listed and [m.case_ref for m in r.matches] == ["MPS-2026-0001"]
+    assert index.check("+86 170 0123 4567", now=NOW).action.value == "watch"  # type: ignore[union-attr]
+    assert not index.check("13800138001", now=NOW).listed
+    # The plain golden list holds the same values: no line of either file names the other's.
+    plain = (GOLDEN / "fraud-phones.jsonl").read_bytes()
+    assert b"+8613800138000" in plain and b"+8613800138000" not in entries.read_bytes()
+
+
+@pytest.mark.interop
+def test_golden_pseudonymised_hmac_matches_openssl() -> None:
+    import os
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        if os.environ.get("ANTIFRAUD_REQUIRE_INTEROP") == "1":
+            pytest.fail("openssl is not installed (required: ANTIFRAUD_REQUIRE_INTEROP=1)")
+        pytest.skip("openssl is not installed")
+
+    lines = [json.loads(x) for x in (GOLDEN / "fraud-phones.pseudo.jsonl").read_text().splitlines()]
+    mac = {x["case_ref"]: x["hmac"] for x in lines}["MPS-2026-0001"]
+    done = subprocess.run(
+        [
+            "openssl",
+            "dgst",
+            "-sha256",
+            "-mac",
+            "HMAC",
+            "-macopt",
+            f"hexkey:{G.DOMAIN_KEY.secret.hex()}",
+        ],
+        input=b"+8613800138000",
+        capture_output=True,
+        check=True,
+    )
+    assert done.stdout.decode().split()[-1] == mac
+
+
 def test_read_manifest_unverified() -> None:
     m = read_manifest((GOLDEN / "fraud-phones.jsonl.sig").read_bytes())
     assert (m.issuer, m.list_id, m.entry_count) == ("mps", "fraud-phones", 5)
