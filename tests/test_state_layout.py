@@ -230,7 +230,8 @@ def test_a_line_longer_than_a_page_stays_alone() -> None:
     """A line larger than a page cannot be split: it becomes a chunk of its own."""
     small = [_line(f"+8613800000{i:03d}", "a") for i in range(3)]
     huge = _line("+8613800000500", "h" * 5000)
-    pieces = state_mod._pieces([*small, huge, *small[:0]], state_mod._DEFAULT_ROOM)
+    run = [*small, huge, *small[:0]]
+    pieces = state_mod._pieces(b"".join(run), state_mod._DEFAULT_ROOM, run)
     assert b"".join(p[2] for p in pieces) == b"".join([*small, huge])
     assert [p[1] for p in pieces][-1] == 1 and pieces[-1][2] == huge
     merged = state_mod._merge_chunk(

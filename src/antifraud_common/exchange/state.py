@@ -1035,16 +1035,24 @@ def _split(lines: list[bytes], room: int) -> list[list[bytes]]:
     return _split(lines[:mid], room) + _split(lines[mid:], room)
 
 
-def _pieces(out: list[bytes], room: int) -> list[tuple[bytes, int, bytes]]:
-    """The chunks ``(first_key, line_count, data)`` of a merged run of lines."""
-    if not out:
+def _pieces(
+    data: bytes, room: int, lines: list[bytes] | None = None
+) -> list[tuple[bytes, int, bytes]]:
+    """The chunks ``(first_key, line_count, data)`` of a merged run of lines.
+
+    ``data`` is the run's bytes; ``lines`` the same bytes cut into lines when
+    the caller has them (they are cut here only if the run must be split).
+    """
+    if not data:
         return []
-    if len(out) <= 2 * CHUNK_LINES:
-        data = b"".join(out)
-        first = _key_blob(_line_key(out[0]))
+    n = data.count(b"\n") if lines is None else len(lines)
+    if n <= 2 * CHUNK_LINES:
+        first = _key_blob(_line_key(data[: data.index(b"\n") + 1]))
         if len(first) + len(data) <= room:
-            return [(first, len(out), data)]
-    return [(_key_blob(_line_key(run[0])), len(run), b"".join(run)) for run in _split(out, room)]
+            return [(first, n, data)]
+    if lines is None:
+        lines = data.splitlines(keepends=True)
+    return [(_key_blob(_line_key(run[0])), len(run), b"".join(run)) for run in _split(lines, room)]
 
 
 def _merge_chunk(
@@ -1061,14 +1069,7 @@ def _merge_chunk(
     """
     merged = _rewrite_in_chunk(data, ops)
     if merged is not None:
-        if not merged:
-            return []
-        first = _key_blob(_line_key(merged[: merged.index(b"\n") + 1]))
-        if len(first) + len(merged) <= room:
-            n = merged.count(b"\n")
-            if n <= 2 * CHUNK_LINES:
-                return [(first, n, merged)]
-        return _pieces(merged.splitlines(keepends=True), room)
+        return _pieces(merged, room)
     lines = data.splitlines(keepends=True)
     end = len(lines)
     out: list[bytes] = []
@@ -1089,7 +1090,7 @@ def _merge_chunk(
         if body is not None:
             out.append(body + b"\n")
     out.extend(lines[pos:])
-    return _pieces(out, room)
+    return _pieces(b"".join(out), room, out)
 
 
 _SCAN_BATCH: Final = 512
