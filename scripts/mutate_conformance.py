@@ -1,0 +1,788 @@
+"""Mutation run of the conformance suite: disable one check at a time, run the suite.
+
+The conformance suite claims to test every rule of the specification. This
+script checks that claim against the implementation: each entry of
+:data:`MUTATIONS` names one check in ``src/antifraud_common``, the exact source
+snippet that performs it and a replacement that disables it. For every mutation
+the script copies the package into a temporary directory, applies that one
+replacement there, runs the whole conformance suite against the mutated copy
+(this library's in-process implementation of the protocol) and reports whether
+the mutation was **killed** (at least one case failed) or **survived** (every
+case still passed, so no case tests that check).
+
+The working tree is never modified: mutations are applied only to the copy in a
+temporary directory, which is removed afterwards. A snippet that no longer
+occurs exactly once in its file stops the run with an error before any suite
+runs, so a mutation can never silently become a no-op after the code changes.
+
+Adding a mutation: append a :class:`Mutation` to :data:`MUTATIONS` with a
+unique ``name``, the ``file`` (relative to ``src/antifraud_common``), a
+``find`` snippet that occurs exactly once in that file, its ``replace`` text and
+the ``reason`` (which rule the check enforces). ``families`` optionally names
+the families whose cases should run first (only an ordering hint: a mutation
+survives only when every case of the suite passes).
+
+Usage::
+
+    python scripts/mutate_conformance.py            # long form: every case per mutation
+    python scripts/mutate_conformance.py --short    # CI form: stop at the first killing case
+    python scripts/mutate_conformance.py --only NAME [--only NAME ...]
+    python scripts/mutate_conformance.py --check-snippets   # only check the snippets
+    python scripts/mutate_conformance.py --report docs/conformance.md
+
+The exit status is 1 when a mutation survived (or the unmutated suite fails),
+2 for a snippet that does not match, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = ROOT_DIR / "src" / "antifraud_common"
+REPORT_START = "<!-- mutation-report:start (written by scripts/mutate_conformance.py) -->"
+REPORT_END = "<!-- mutation-report:end -->"
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One check to disable: ``find`` (exactly once in ``file``) becomes ``replace``."""
+
+    name: str
+    file: str
+    find: str
+    replace: str
+    reason: str
+    families: tuple[str, ...] = field(default=())
+    #: Further ``(file, find, replace)`` edits, for a check enforced in more than one
+    #: place (disabling only one copy leaves the other to refuse the same input).
+    more: tuple[tuple[str, str, str], ...] = field(default=())
+
+    def edits(self) -> tuple[tuple[str, str, str], ...]:
+        """Every ``(file, find, replace)`` edit of this mutation."""
+        return ((self.file, self.find, self.replace), *self.more)
+
+
+class SnippetError(Exception):
+    """A mutation's snippet does not occur exactly once in its file."""
+
+
+# Each entry disables exactly one check. Keep ``find`` as short as possible while
+# unique, and make ``replace`` keep the code importable and well-typed enough to run.
+MUTATIONS: tuple[Mutation, ...] = (
+    # ------------------------------------------------------------ manifest model
+    Mutation(
+        name="manifest-version-at-least-1",
+        file="models.py",
+        find="        if self.version < 1:\n",
+        replace="        if False:\n",
+        reason="a list version starts at 1",
+        families=("manifest",),
+    ),
+    Mutation(
+        name="manifest-expires-after-issued",
+        file="models.py",
+        find="        if self.expires <= self.issued_at:\n            raise ModelError(\n"
+        '                "expires must be later than issued_at", code="invalid_validity"',
+        replace="        if False:\n            raise ModelError(\n"
+        '                "expires must be later than issued_at", code="invalid_validity"',
+        reason="a manifest's expires is later than its issued_at",
+        families=("manifest",),
+    ),
+    Mutation(
+        name="manifest-format-version",
+        file="models.py",
+        find='        if data["format_version"] != FORMAT_VERSION or type(data["format_version"]) '
+        "is not int:\n",
+        replace="        if False:\n",
+        reason="a manifest's format_version is the integer 1",
+        families=("manifest",),
+        more=(
+            (
+                "models.py",
+                "        if self.format_version != FORMAT_VERSION:\n",
+                "        if False:\n",
+            ),
+        ),
+    ),
+    Mutation(
+        name="manifest-ids",
+        file="models.py",
+        find="    if not isinstance(value, str) or not _ID_RE.fullmatch(value):\n",
+        replace="    if not isinstance(value, str):\n",
+        reason="issuer, list_id, list_type, domain and key_id are ids (a-z 0-9 _ . -)",
+        families=("manifest",),
+    ),
+    Mutation(
+        name="manifest-sha256-hex",
+        file="models.py",
+        find="    if value is not None and (not isinstance(value, str) or not "
+        "_HEX64_RE.fullmatch(value)):\n",
+        replace="    if value is not None and not isinstance(value, str):\n",
+        reason="hashes are 64 lowercase hexadecimal digits",
+        families=("manifest",),
+    ),
+    # ------------------------------------------------------------ entry model
+    Mutation(
+        name="entry-confidence-range",
+        file="models.py",
+        find="    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:\n",
+        replace="    if not isinstance(value, int) or isinstance(value, bool):\n",
+        reason="confidence is an integer from 0 to 100",
+        families=("entries",),
+    ),
+    Mutation(
+        name="entry-validity-window",
+        file="models.py",
+        find="        if self.valid_until is not None and self.valid_until <= self.valid_from:\n",
+        replace="        if False:\n",
+        reason="valid_until is later than valid_from",
+        families=("entries",),
+        more=(
+            (
+                "exchange/entries.py",
+                "    return len(times) == 2 or times[2] > times[1]\n",
+                "    return True\n",
+            ),
+        ),
+    ),
+    Mutation(
+        name="entry-unknown-field",
+        file="models.py",
+        find="        if unknown:\n            name = sorted(str(k) for k in unknown)[0]\n",
+        replace="        if False:\n            name = sorted(str(k) for k in unknown)[0]\n",
+        reason="an entry has no members beyond those of the format",
+        families=("entries",),
+    ),
+    Mutation(
+        name="entry-canonical-value",
+        file="models.py",
+        find="        if canonical != value:\n",
+        replace="        if False:\n",
+        reason="an entry's value is its identifier's canonical form",
+        families=("entries",),
+    ),
+    # ------------------------------------------------------------ entries file
+    Mutation(
+        name="entries-order",
+        file="exchange/entries.py",
+        find="            if prev is not None and key <= prev:\n                dup = key == prev\n",
+        replace="            if False:\n                dup = key == prev\n",
+        reason="entry lines are sorted by (kind, value) as UTF-8 bytes, no repeated key",
+        families=("entries",),
+    ),
+    Mutation(
+        name="entries-scope-kind",
+        file="exchange/entries.py",
+        find="            if kinds_ok is not None and kind not in kinds_ok:\n",
+        replace="            if False:\n",
+        reason="every entry's kind is allowed by the publisher's rule",
+        families=("scope",),
+    ),
+    Mutation(
+        name="entries-scope-action",
+        file="exchange/entries.py",
+        find="            if actions_ok is not None and action not in actions_ok:\n",
+        replace="            if False:\n",
+        reason="every entry's action is allowed by the publisher's rule",
+        families=("scope",),
+    ),
+    Mutation(
+        name="entries-canonical-line",
+        file="exchange/entries.py",
+        find="        obj = canonical.check_canonical(line, max_depth=2)\n",
+        replace="        obj = canonical.loads(line, max_depth=2)\n",
+        reason="every line is the canonical JSON of its entry",
+        families=("entries",),
+    ),
+    Mutation(
+        name="entries-empty-line",
+        file="format/jsonl.py",
+        find='    if not line:\n        raise BlacklistFormatError("empty line"',
+        replace='    if False:\n        raise BlacklistFormatError("empty line"',
+        reason="no empty lines",
+        families=("entries",),
+    ),
+    Mutation(
+        name="entries-cr",
+        file="format/jsonl.py",
+        find='    if b"\\r" in line:\n',
+        replace="    if False:\n",
+        reason="LF only, no CR",
+        families=("entries",),
+    ),
+    # ------------------------------------------------------------ verification
+    Mutation(
+        name="verify-member-signature-required",
+        file="exchange/signing.py",
+        find="    if not valid:\n        problems.add(SignatureError(",
+        replace="    if False:\n        problems.add(SignatureError(",
+        reason="at least one signature verifies with a member key",
+        families=("signature",),
+    ),
+    Mutation(
+        name="verify-threshold",
+        file="exchange/signing.py",
+        find="    if len(counted) < rule.threshold:\n",
+        replace="    if False:\n",
+        reason="the rule's threshold of distinct signer keys is met",
+        families=("threshold",),
+    ),
+    Mutation(
+        name="verify-threshold-signers-only",
+        file="exchange/signing.py",
+        find="    counted = [kid for kid in valid if owners[kid] in rule.signers]\n",
+        replace="    counted = list(valid)\n",
+        reason="only keys of the rule's signer agencies count toward its threshold",
+        families=("threshold",),
+    ),
+    Mutation(
+        name="verify-issuer-member",
+        file="exchange/signing.py",
+        find="    if member is None:\n        raise ScopeError(",
+        replace="    if False:\n        raise ScopeError(",
+        reason="the issuer is a member of the bundle",
+        families=("scope",),
+    ),
+    Mutation(
+        name="verify-expiry",
+        file="exchange/signing.py",
+        find='            problems.add(ExpiredError(f"the list expired at',
+        replace='            pass  # problems.add(ExpiredError(f"the list expired at',
+        reason="an expired list is refused outside the grace period",
+        families=("freshness",),
+    ),
+    Mutation(
+        name="verify-issued-in-future",
+        file="exchange/signing.py",
+        find="    if manifest.issued_at > now + ISSUED_AT_TOLERANCE:\n",
+        replace="    if False:\n",
+        reason="issued_at lies at most 5 minutes in the future",
+        families=("freshness",),
+    ),
+    Mutation(
+        name="verify-rollback",
+        file="exchange/signing.py",
+        find="        if manifest.version < last.version:\n            problems.add(\n",
+        replace="        if False:\n            problems.add(\n",
+        reason="a version older than the accepted one is a rollback",
+        families=("rollback",),
+    ),
+    Mutation(
+        name="verify-fork",
+        file="exchange/signing.py",
+        find="            if manifest.sha256 != last.state_sha256:\n",
+        replace="            if False:\n",
+        reason="the accepted version with other content is a fork",
+        families=("rollback",),
+    ),
+    Mutation(
+        name="verify-length",
+        file="exchange/signing.py",
+        find="        if size != manifest.byte_length:\n",
+        replace="        if False:\n",
+        reason="the entries file has the signed byte length",
+        families=("integrity",),
+    ),
+    Mutation(
+        name="verify-count",
+        file="exchange/signing.py",
+        find="    elif lines != manifest.entry_count:\n",
+        replace="    elif False:\n",
+        reason="the entries file has the signed number of lines",
+        families=("integrity",),
+    ),
+    Mutation(
+        name="verify-manifest-canonical",
+        file="exchange/signing.py",
+        find="        value = canonical.check_canonical(payload, max_bytes=MAX_SIGNATURE_FILE_BYTES)\n",
+        replace="        value = canonical.loads(payload, max_bytes=MAX_SIGNATURE_FILE_BYTES)\n",
+        reason="the manifest is its own canonical JSON",
+        families=("manifest",),
+    ),
+    # ------------------------------------------------------------ deltas
+    Mutation(
+        name="delta-base-state",
+        file="exchange/signing.py",
+        find="        or last.version != manifest.base_version\n",
+        replace="",
+        reason="a delta applies only to the receiver's version base_version",
+        families=("delta",),
+    ),
+    Mutation(
+        name="delta-base-hash",
+        file="exchange/signing.py",
+        find="        or (last.state_sha256 != manifest.base_sha256)\n",
+        replace="",
+        reason="a delta applies only to the receiver's state hash base_sha256",
+        families=("delta",),
+    ),
+    Mutation(
+        name="delta-add-existing",
+        file="exchange/delta.py",
+        find="            if exists:\n                raise DeltaMismatchError(\n",
+        replace="            if False:\n                raise DeltaMismatchError(\n",
+        reason="an add names a key the base does not hold",
+        families=("delta",),
+    ),
+    Mutation(
+        name="delta-key-missing",
+        file="exchange/delta.py",
+        find="        elif not exists:\n",
+        replace="        elif False:\n",
+        reason="a remove or replace names a key the base holds",
+        families=("delta",),
+    ),
+    Mutation(
+        name="delta-result-hash",
+        file="exchange/delta.py",
+        find="    if expected_sha256 is not None and sha.hexdigest() != expected_sha256:\n",
+        replace="    if False:\n",
+        reason="the result reproduces the signed result_sha256",
+        families=("delta",),
+    ),
+    Mutation(
+        name="delta-result-count",
+        file="conformance/_exchange.py",
+        find="    if count != manifest.result_count:\n",
+        replace="    if False:\n",
+        reason="the result has the signed result_count entries",
+        families=("delta",),
+    ),
+    Mutation(
+        name="manifest-snapshot-without-delta-fields",
+        file="models.py",
+        find="        elif any(f is not None for f in delta_fields):\n",
+        replace="        elif False:\n",
+        reason="a snapshot manifest carries no base or result fields",
+        families=("manifest",),
+    ),
+    Mutation(
+        name="manifest-unknown-member",
+        file="models.py",
+        find="        if unknown:\n            raise ModelError(\n"
+        '                "unknown field", code="unknown_field", field=sorted(map(str, unknown))[0]',
+        replace="        if False:\n            raise ModelError(\n"
+        '                "unknown field", code="unknown_field", field=sorted(map(str, unknown))[0]',
+        reason="a manifest has no members beyond those of the format",
+        families=("manifest",),
+    ),
+    Mutation(
+        name="manifest-format-member",
+        file="models.py",
+        find='        if data["format"] != MANIFEST_FORMAT:\n',
+        replace="        if False:\n",
+        reason='a manifest says format "antifraud-manifest" (no payload type confusion)',
+        families=("manifest", "trust-bundle"),
+    ),
+    # ------------------------------------------------------------ trust bundle
+    Mutation(
+        name="trust-duplicate-key",
+        file="exchange/trust.py",
+        find="                if key.key_id in owners:\n",
+        replace="                if False:\n",
+        reason="a key appears once in the whole bundle (root and members)",
+        families=("trust-bundle",),
+    ),
+    Mutation(
+        name="trust-signer-is-member",
+        file="exchange/trust.py",
+        find="                if unknown:\n                    raise _bad(\n",
+        replace="                if False:\n                    raise _bad(\n",
+        reason="every signer agency of a rule is a member",
+        families=("trust-bundle",),
+    ),
+    Mutation(
+        name="trust-canonical-bytes",
+        file="exchange/trust.py",
+        find="        if bundle.to_bytes() != bytes(data):\n",
+        replace="        if False:\n",
+        reason="trust.json is its own canonical form",
+        families=("trust-bundle",),
+    ),
+    Mutation(
+        name="trust-walk-fork",
+        file="exchange/trust.py",
+        find="        if seen is not None and seen[0] != bundle_bytes:\n",
+        replace="        if False:\n",
+        reason="two offered bundles of one version with other bytes are a fork",
+        families=("trust-rotation",),
+    ),
+    Mutation(
+        name="trust-walk-gap",
+        file="exchange/trust.py",
+        find="        if version != trusted.version + 1:\n",
+        replace="        if False:\n",
+        reason="the chain walk has no missing version",
+        families=("trust-rotation",),
+        more=(
+            (
+                "exchange/trust.py",
+                "    if new.version != current.version + 1:\n",
+                "    if False:\n",
+            ),
+        ),
+    ),
+    Mutation(
+        name="trust-rotation-previous-root",
+        file="exchange/trust.py",
+        find='    _check_root(new_bytes, new_sig, current, " (previous root)")\n',
+        replace="",
+        reason="bundle N+1 is signed by the root threshold of bundle N",
+        families=("trust-rotation",),
+    ),
+    Mutation(
+        name="trust-rotation-new-root",
+        file="exchange/trust.py",
+        find='    _check_root(new_bytes, new_sig, new, " (new root)")\n',
+        replace="",
+        reason="bundle N+1 is signed by its own root threshold",
+        families=("trust-rotation",),
+    ),
+    Mutation(
+        name="trust-chain-cap",
+        file="exchange/trust.py",
+        find="    if len(newer) > MAX_CHAIN_STEPS:\n",
+        replace="    if False:\n",
+        reason="a chain walk takes at most 256 steps",
+        families=("trust-rotation",),
+    ),
+    Mutation(
+        name="trust-final-fresh",
+        file="exchange/trust.py",
+        find="    if now >= bundle.expires + (grace or timedelta(0)):\n",
+        replace="    if False:\n",
+        reason="the trusted bundle has not expired",
+        families=("trust-rotation", "trust-bundle"),
+    ),
+)
+
+
+# --------------------------------------------------------------------- applying
+
+
+def mutated_sources(mutation: Mutation, package: Path = PACKAGE_DIR) -> dict[Path, str]:
+    """Return the mutated files (paths relative to the package) with their mutated text.
+
+    Raises :class:`SnippetError` unless every ``find`` occurs exactly once in
+    its file and every replacement changes the text.
+    """
+    out: dict[Path, str] = {}
+    for file, find, replace in mutation.edits():
+        rel = Path(file)
+        if rel not in out:
+            try:
+                out[rel] = (package / rel).read_text(encoding="utf-8")
+            except OSError as e:
+                raise SnippetError(f"{mutation.name}: cannot read {file}: {e}") from e
+        found = out[rel].count(find)
+        if found != 1:
+            raise SnippetError(
+                f"{mutation.name}: the snippet {find.strip()[:60]!r} occurs {found} times in "
+                f"{file} (it must occur exactly once; update the mutation to the current code)"
+            )
+        if find == replace:
+            raise SnippetError(f"{mutation.name}: the replacement equals the snippet")
+        out[rel] = out[rel].replace(find, replace, 1)
+    return out
+
+
+def check_snippets(mutations: Sequence[Mutation], package: Path = PACKAGE_DIR) -> list[str]:
+    """Return one message per mutation whose snippet does not apply (empty when all do)."""
+    problems = []
+    names: set[str] = set()
+    for m in mutations:
+        if m.name in names:
+            problems.append(f"{m.name}: the name is used twice")
+        names.add(m.name)
+        try:
+            mutated_sources(m, package)
+        except SnippetError as e:
+            problems.append(str(e))
+    return problems
+
+
+# The suite runner started in a child process with the mutated copy first on sys.path.
+_CHILD = r"""
+import json, sys, traceback
+import antifraud_common
+from antifraud_common.conformance import load_cases, run_suite
+from antifraud_common.conformance.impl import run
+from antifraud_common.conformance.runner import Outcome
+
+first, hint = sys.argv[1] == "first", [f for f in sys.argv[2].split(",") if f]
+
+def impl(argv):
+    try:
+        return run(argv)
+    except Exception:  # a crash kills the mutation as surely as a wrong verdict
+        return 3, ""
+
+cases = load_cases()
+rank = {f: i for i, f in enumerate(hint)}
+cases.sort(key=lambda c: rank.get(c.family, len(hint)))
+killed = []
+ran = 0
+for case in cases:
+    ran += 1
+    result = run_suite(impl, cases=[case]).results[0]
+    if result.outcome is not Outcome.PASSED:
+        killed.append(case.id)
+        if first:
+            break
+print(json.dumps({"package": antifraud_common.__file__, "ran": ran,
+                  "total": len(cases), "killed_by": killed}))
+"""
+
+
+@dataclass
+class Outcome:
+    """What one mutation gave."""
+
+    mutation: Mutation | None
+    killed_by: list[str]
+    ran: int
+    total: int
+    seconds: float
+    error: str = ""
+
+    @property
+    def killed(self) -> bool:
+        return bool(self.killed_by) or bool(self.error)
+
+
+def _run_child(src: Path, *, first: bool, hint: Sequence[str], timeout: float) -> dict[str, Any]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(src) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, "first" if first else "all", ",".join(hint)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"error": f"the suite did not run (exit {proc.returncode}): {tail}"}
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    if not Path(result["package"]).resolve().is_relative_to(src.resolve()):
+        raise RuntimeError(f"the child imported {result['package']}, not the copy in {src}")
+    return result
+
+
+class Workspace:
+    """A private copy of the package in a temporary directory, mutated one file at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self.src = root / "src"
+        shutil.copytree(
+            PACKAGE_DIR,
+            self.src / "antifraud_common",
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+        )
+
+    def run(self, mutation: Mutation | None, *, first: bool, timeout: float) -> Outcome:
+        started = time.perf_counter()
+        originals: dict[Path, bytes] = {}
+        if mutation is not None:
+            for rel, text in mutated_sources(mutation).items():
+                target = self.src / "antifraud_common" / rel
+                originals[target] = target.read_bytes()
+                target.write_text(text, encoding="utf-8")
+        try:
+            hint = mutation.families if mutation is not None else ()
+            try:
+                res = _run_child(self.src, first=first, hint=hint, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                res = {"error": f"the suite did not finish within {timeout:.0f} s"}
+        finally:
+            for target, original in originals.items():
+                target.write_bytes(original)
+        return Outcome(
+            mutation=mutation,
+            killed_by=list(res.get("killed_by", [])),
+            ran=int(res.get("ran", 0)),
+            total=int(res.get("total", 0)),
+            seconds=time.perf_counter() - started,
+            error=str(res.get("error", "")),
+        )
+
+
+def run_mutations(
+    mutations: Sequence[Mutation], *, first: bool, jobs: int, timeout: float
+) -> tuple[Outcome, list[Outcome]]:
+    """Run the unmutated suite, then every mutation; return (baseline, outcomes)."""
+    with tempfile.TemporaryDirectory(prefix="antifraud-mutate-") as tmp:
+        spaces = []
+        for i in range(max(1, jobs)):
+            root = Path(tmp) / f"w{i}"
+            root.mkdir()
+            spaces.append(Workspace(root))
+        baseline = spaces[0].run(None, first=False, timeout=timeout)
+        if baseline.killed:
+            return baseline, []
+        queue = list(enumerate(mutations))
+        results: dict[int, Outcome] = {}
+
+        def worker(space: Workspace) -> None:
+            while queue:
+                try:
+                    index, mutation = queue.pop(0)
+                except IndexError:
+                    return
+                outcome = space.run(mutation, first=first, timeout=timeout)
+                results[index] = outcome
+                _progress(outcome)
+
+        with ThreadPoolExecutor(max_workers=len(spaces)) as pool:
+            for future in [pool.submit(worker, s) for s in spaces]:
+                future.result()
+        return baseline, [results[i] for i in range(len(mutations))]
+
+
+def _progress(outcome: Outcome) -> None:
+    assert outcome.mutation is not None
+    if outcome.error:
+        verdict = f"killed ({outcome.error})"
+    elif outcome.killed_by:
+        more = len(outcome.killed_by) - 1
+        verdict = f"killed by {outcome.killed_by[0]}" + (f" and {more} more" if more else "")
+    else:
+        verdict = f"SURVIVED ({outcome.total} cases passed)"
+    print(f"{outcome.mutation.name:<44} {verdict}  [{outcome.seconds:.1f} s]", flush=True)
+
+
+# --------------------------------------------------------------------- report
+
+
+def _case_counts() -> tuple[int, dict[str, int]]:
+    sys.path.insert(0, str(ROOT_DIR / "src"))
+    from antifraud_common.conformance import load_cases
+
+    counts: dict[str, int] = {}
+    for case in load_cases():
+        counts[case.family] = counts.get(case.family, 0) + 1
+    return sum(counts.values()), dict(sorted(counts.items()))
+
+
+def report_markdown(outcomes: Sequence[Outcome], *, first: bool, command: str) -> str:
+    """The report section of docs/conformance.md."""
+    total, families = _case_counts()
+    killed = sum(1 for o in outcomes if o.killed)
+    lines = [
+        REPORT_START,
+        "",
+        (
+            f"Command: `{command}`. Suite: {total} cases in {len(families)} families "
+            f"({', '.join(f'`{k}` {v}' for k, v in families.items())})."
+        ),
+        "",
+        f"**{killed} of {len(outcomes)} mutations killed**"
+        + ("." if killed == len(outcomes) else f"; {len(outcomes) - killed} survived."),
+        "",
+        "| mutation | file | check disabled | killed by |",
+        "| --- | --- | --- | --- |",
+    ]
+    for o in outcomes:
+        assert o.mutation is not None
+        m = o.mutation
+        if o.error:
+            verdict = o.error
+        elif o.killed_by:
+            shown = ", ".join(f"`{c}`" for c in o.killed_by[:3])
+            rest = len(o.killed_by) - 3
+            verdict = shown + (f" and {rest} more" if rest > 0 else "")
+            if first:
+                verdict += " (first)"
+        else:
+            verdict = "**survived**"
+        lines.append(f"| `{m.name}` | `{m.file}` | {m.reason} | {verdict} |")
+    lines += ["", REPORT_END]
+    return "\n".join(lines)
+
+
+def write_report(path: Path, section: str) -> None:
+    """Replace the marked section of ``path`` (which must contain both markers)."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(REPORT_START), text.find(REPORT_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path}: the report markers are missing")
+    path.write_text(text[:start] + section + text[end + len(REPORT_END) :], encoding="utf-8")
+
+
+# --------------------------------------------------------------------- main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--short", action="store_true", help="stop each mutation at its first killing case"
+    )
+    parser.add_argument("--only", action="append", default=[], help="run only this mutation")
+    parser.add_argument("--jobs", type=int, default=1, help="mutations run in parallel")
+    parser.add_argument("--timeout", type=float, default=600.0, help="seconds per suite run")
+    parser.add_argument("--check-snippets", action="store_true", help="only check snippets")
+    parser.add_argument("--list", action="store_true", help="list the mutations")
+    parser.add_argument("--report", type=Path, help="write the report section into this file")
+    args = parser.parse_args(argv)
+
+    selected = list(MUTATIONS)
+    if args.only:
+        known = {m.name for m in MUTATIONS}
+        unknown = sorted(set(args.only) - known)
+        if unknown:
+            print(f"unknown mutation: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        selected = [m for m in MUTATIONS if m.name in args.only]
+    problems = check_snippets(MUTATIONS)
+    if problems:
+        for p in problems:
+            print(f"error: {p}", file=sys.stderr)
+        return 2
+    if args.list:
+        for m in selected:
+            print(f"{m.name:<44} {m.file:<28} {m.reason}")
+        return 0
+    if args.check_snippets:
+        print(f"{len(MUTATIONS)} mutations; every snippet occurs exactly once")
+        return 0
+
+    started = time.perf_counter()
+    baseline, outcomes = run_mutations(
+        selected, first=args.short, jobs=args.jobs, timeout=args.timeout
+    )
+    if baseline.killed:
+        print(
+            f"the unmutated suite fails ({baseline.error or baseline.killed_by[:5]}); "
+            "fix that first",
+            file=sys.stderr,
+        )
+        return 1
+    survived = [o for o in outcomes if not o.killed]
+    elapsed = time.perf_counter() - started
+    print(
+        f"\n{len(outcomes) - len(survived)} of {len(outcomes)} mutations killed, "
+        f"{len(survived)} survived ({baseline.total} cases, {elapsed:.0f} s)"
+    )
+    if args.report is not None:
+        command = "python scripts/mutate_conformance.py" + (" --short" if args.short else "")
+        write_report(args.report, report_markdown(outcomes, first=args.short, command=command))
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
