@@ -153,4 +153,5 @@ def test_check_against_a_receiver_state(tmp_path: Path, capsys: pytest.CaptureFi
     assert not miss["listed"]
     status, out, _ = run(capsys, "check", "--state", state, messy)
     assert "LISTED" in out
-    assert run(capsys, "check", "--state", str(tmp_path / "nope"), "1")[0] == 2
+    assert run(capsys, "check", "--state", str(tmp_path / "nope"), "1")[0] == 1
+    assert not (tmp_path / "nope").exists()

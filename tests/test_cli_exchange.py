@@ -255,21 +255,12 @@ def test_text_output_and_trust_changes(setup: Path, capsys: pytest.CaptureFixtur
         == 0
     )
     assert "version 2, 5 entries" in capsys.readouterr().out
-    assert (
-        main(
-            [
-                "verify",
-                "l.jsonl",
-                "--trust",
-                "trust.json",
-                "--state",
-                "state",
-                "--now",
-                "2026-01-01T01:00:00Z",
-            ]
-        )
-        == 0
-    )
+    # verify is a reader: a state directory that does not exist is an error, not created.
+    verify = ["verify", "l.jsonl", "--trust", "trust.json", "--now", "2026-01-01T01:00:00Z"]
+    assert main([*verify, "--state", "state"]) == 1
+    assert "state_missing" in capsys.readouterr().err
+    assert not Path("state").exists()
+    assert main(verify) == 0
     assert capsys.readouterr().out.startswith("OK mps/l version 2")
     assert (
         main(

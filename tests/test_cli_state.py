@@ -123,8 +123,12 @@ def test_sync(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
 
 
-def test_show_without_state_is_usage_error(tmp_path: Path) -> None:
-    assert cli.main(["state", "show", "--state", str(tmp_path / "none")]) == 2
+def test_show_without_state_is_a_typed_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, doc = run(capsys, "state", "show", "--state", str(tmp_path / "none"))
+    assert code == 1 and doc["error"]["code"] == "state_missing"
+    assert not (tmp_path / "none").exists()
 
 
 def test_apply_keeps_the_state_index_in_step(

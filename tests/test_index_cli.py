@@ -174,11 +174,18 @@ def test_screen_corrupt_index_fails(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert status == 1 and doc["error"]["code"] == "index_corrupt"
 
 
-def test_screen_from_empty_state(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_screen_refuses_a_directory_without_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     records = tmp_path / "calls.csv"
     records.write_text("a\n13800138000\n", encoding="utf-8")
     state = tmp_path / "state"
-    state.mkdir()
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
     status = cli.main(["screen", str(records), "--state", str(state), "--column", "a:phone"])
-    assert status == 0
-    assert cli.main(["screen", str(records), "--state", str(tmp_path / "no"), "--column", "a"]) == 2
+    assert status == 1
+    assert "state_missing" in capsys.readouterr().err
+    # Nothing created, the directory's mode untouched.
+    assert list(state.iterdir()) == [] and (state.stat().st_mode & 0o777) == 0o755
+    assert cli.main(["screen", str(records), "--state", str(tmp_path / "no"), "--column", "a"]) == 1
+    assert not (tmp_path / "no").exists()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, emit_json, err, out
 from antifraud_common.errors import (
     AntifraudError,
     InvalidChecksumError,
@@ -111,13 +111,10 @@ def _lookup(args: argparse.Namespace) -> list[dict[str, Any]] | None:
     if args.index is not None:
         index = Index.open(args.index)
     else:
-        from antifraud_common.exchange.state import ReceiverState
-
-        if not args.state.is_dir():
-            raise UsageError(f"no receiver state in {args.state}")
+        from antifraud_common.cli._state import open_for_lookup
         from antifraud_common.index import StateIndex
 
-        with ReceiverState.open(args.state) as state, StateIndex.follow(state) as followed:
+        with open_for_lookup(args.state) as state, StateIndex.follow(state) as followed:
             index = followed.index
     kind = None if args.kind == "auto" else _INDEX_KIND.get(args.kind)
     now = datetime.now(UTC)

@@ -24,6 +24,7 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     ModelError,
+    StateError,
     UntrustedBlacklistError,
     ValidationError,
 )
@@ -44,7 +45,7 @@ from antifraud_common.models import parse_timestamp
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 #: Errors that mean "the check failed" (exit 1) rather than a usage problem.
-CHECK_FAILED = (UntrustedBlacklistError, BlacklistFormatError, ValidationError)
+CHECK_FAILED = (UntrustedBlacklistError, BlacklistFormatError, ValidationError, StateError)
 
 
 def register(sub: Any) -> None:
@@ -324,9 +325,10 @@ def run_verify(args: argparse.Namespace) -> int:
         from antifraud_common.exchange.state import ReceiverState
 
         try:
-            state = ReceiverState.open(args.state)
+            # A reader: a typo must not create a state (and skip rollback checks).
+            state = ReceiverState.open(args.state, create=False)
         except AntifraudError as e:
-            raise UsageError(str(e)) from e
+            return _fail(args, "verify", e)
     try:
         report = verify_list_report(
             args.entries,
@@ -338,6 +340,8 @@ def run_verify(args: argparse.Namespace) -> int:
             max_problems=args.max_problems,
             progress=progress,
         )
+    except StateError as e:  # the state could not be read: no rollback check was made
+        return _fail(args, "verify", e)
     finally:
         progress.end()
         if state is not None:

@@ -115,14 +115,11 @@ def _load_index(args: argparse.Namespace) -> Any:
 
     if args.index is not None:
         return Index.open(args.index)
-    from antifraud_common.exchange.state import ReceiverState
-
-    if not args.state.is_dir():
-        raise UsageError(f"no state directory {args.state}")
+    from antifraud_common.cli._state import open_for_lookup
     from antifraud_common.index import StateIndex
 
     # The index saved beside the state when it is current; otherwise built and saved.
-    with ReceiverState.open(args.state) as state, StateIndex.follow(state) as followed:
+    with open_for_lookup(args.state) as state, StateIndex.follow(state) as followed:
         return followed.index
 
 

@@ -99,13 +99,46 @@ def _trust(args: argparse.Namespace, now: datetime) -> TrustBundle:
     return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now, grace=grace)
 
 
-def _open_state(path: Path) -> Any:
+def _open_state(args: argparse.Namespace, *, create: bool) -> Any:
+    """Open ``--state``; a writer (``create``) that makes a new state says so on stderr.
+
+    Raises :class:`StateError` (typed: ``state_missing``, ``state_lost``,
+    ``state_damaged``, ``state_permissions``, ``state_read_only`` ...).
+    """
+    from antifraud_common.exchange.state import DB_NAME, ReceiverState
+
+    new = create and not (args.state / DB_NAME).exists()
+    state = ReceiverState.open(args.state, create=create)
+    args.state_created = new
+    if new:
+        err(f"created a new receiver state in {args.state}")
+    return state
+
+
+def open_for_lookup(path: Path) -> Any:
+    """Open a state to answer lookups from (``check --state``, ``screen --state``).
+
+    A reader: nothing is created or chmod'ed. A missing state
+    (``state_missing``) and a state without any list (``state_empty``) are
+    errors: "not listed" from a state that holds nothing would be an answer
+    from a typo.
+    """
     from antifraud_common.exchange.state import ReceiverState
 
+    state = ReceiverState.open(path, create=False)
     try:
-        return ReceiverState.open(path)
-    except StateError as e:
-        raise UsageError(str(e)) from e
+        empty = not state.lists()
+    except BaseException:
+        state.close()
+        raise
+    if empty:
+        state.close()
+        raise StateError(
+            f"the receiver state in {path} holds no list yet; "
+            "load one with `antifraud apply` or `antifraud sync`",
+            code="state_empty",
+        )
+    return state
 
 
 def _need(*paths: Path) -> None:
@@ -143,7 +176,10 @@ def run_apply(args: argparse.Namespace) -> int:
         trust = _trust(args, now)
     except AntifraudError as e:
         return _fail(args, "apply", e)
-    state = _open_state(args.state)
+    try:
+        state = _open_state(args, create=True)
+    except StateError as e:
+        return _fail(args, "apply", e)
     try:
         with (
             _follow(args, state),
@@ -164,7 +200,11 @@ def run_apply(args: argparse.Namespace) -> int:
     finally:
         state.close()
     if args.json:
-        emit_json("apply", True, {**result.to_dict(), "grace_used": grace_used})
+        emit_json(
+            "apply",
+            True,
+            {**result.to_dict(), "grace_used": grace_used, "state_created": args.state_created},
+        )
     else:
         what = {"snapshot": "snapshot loaded", "delta": "delta applied"}.get(
             result.action, "already up to date"
@@ -190,14 +230,21 @@ def run_sync(args: argparse.Namespace) -> int:
         trust = _trust(args, now)
     except AntifraudError as e:
         return _fail(args, "sync", e)
-    state = _open_state(args.state)
     try:
+        state = _open_state(args, create=True)
+    except StateError as e:
+        return _fail(args, "sync", e)
+    try:
+        # The index is built (and each list's state hash checked) inside the
+        # error handling: a damaged state is a typed failure, not a crash.
         with _follow(args, state):
             report = sync(args.folder, state, trust, now=now, grace=grace)
+    except AntifraudError as e:
+        return _fail(args, "sync", e)
     finally:
         state.close()
     if args.json:
-        emit_json("sync", report.ok, report.to_dict())
+        emit_json("sync", report.ok, {**report.to_dict(), "state_created": args.state_created})
     else:
         for item in report.items:
             where = (
@@ -215,19 +262,25 @@ def run_sync(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    if not (args.state / "state.sqlite3").is_file():
-        raise UsageError(f"no receiver state in {args.state}")
-    state = _open_state(args.state)
     try:
-        records = state.lists()
-        problems = state.check() if args.check else []
-    finally:
-        state.close()
+        state = _open_state(args, create=False)
+        try:
+            records = state.lists()
+            problems = state.check() if args.check else []
+        finally:
+            state.close()
+    except StateError as e:
+        return _fail(args, "state show", e)
     ok = not problems
     if args.json:
         payload: dict[str, Any] = {"lists": [r.to_dict() for r in records]}
         if args.check:
             payload["problems"] = problems
+        if problems:
+            damage = StateError(
+                f"{len(problems)} problem(s) in the state: {problems[0]}", code="state_damaged"
+            )
+            payload["error"] = damage.to_dict()
         emit_json("state show", ok, payload)
     else:
         for r in records:

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -59,7 +60,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Final, Protocol
+from typing import BinaryIO, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 import attrs
 
@@ -101,6 +102,7 @@ from antifraud_common.models import (
 __all__ = [
     "CHUNK_LINES",
     "DB_NAME",
+    "MARKER_NAME",
     "SCHEMA_VERSION",
     "AcceptResult",
     "ReceiverState",
@@ -112,6 +114,12 @@ __all__ = [
 
 #: File name of the database inside the state directory.
 DB_NAME: Final = "state.sqlite3"
+#: File name of the marker written beside the database when the state first
+#: holds a list: a state whose marker is present but whose database is missing,
+#: empty or without a schema was lost, and is refused (``state_lost``) instead
+#: of being recreated empty.
+MARKER_NAME: Final = "state-marker.json"
+_MARKER_FORMAT: Final = "antifraud-receiver-state"
 #: Version of the database layout (``PRAGMA user_version``).
 SCHEMA_VERSION: Final = 3
 #: Most lines a stored chunk is cut with (fewer when they do not fit in one
@@ -308,17 +316,79 @@ def _now(now: datetime | None) -> datetime:
 
 def _row_to_record(row: Sequence[object]) -> StateRecord:
     issuer, list_id, list_type, version, sha, count, expires, manifest, accepted = row
-    return StateRecord(
-        issuer=str(issuer),
-        list_id=str(list_id),
-        list_type=str(list_type),
-        version=int(str(version)),
-        state_sha256=str(sha),
-        entry_count=int(str(count)),
-        expires=parse_timestamp(expires, field="expires"),
-        manifest_json=str(manifest),
-        accepted_at=parse_timestamp(accepted, field="accepted_at"),
-    )
+    try:
+        return StateRecord(
+            issuer=str(issuer),
+            list_id=str(list_id),
+            list_type=str(list_type),
+            version=int(str(version)),
+            state_sha256=str(sha),
+            entry_count=int(str(count)),
+            expires=parse_timestamp(expires, field="expires"),
+            manifest_json=str(manifest),
+            accepted_at=parse_timestamp(accepted, field="accepted_at"),
+        )
+    except (ValueError, TypeError, AntifraudError) as e:
+        raise StateError(
+            f"the stored record of {issuer}/{list_id} is damaged", code="state_damaged"
+        ) from e
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+_SQLITE_CODES: Final = {
+    5: "state_locked",  # SQLITE_BUSY
+    6: "state_locked",  # SQLITE_LOCKED
+    8: "state_read_only",  # SQLITE_READONLY
+    10: "state_io_error",  # SQLITE_IOERR
+    11: "state_damaged",  # SQLITE_CORRUPT
+    13: "disk_full",  # SQLITE_FULL
+    14: "state_unreadable",  # SQLITE_CANTOPEN
+    23: "state_unreadable",  # SQLITE_AUTH
+    26: "state_damaged",  # SQLITE_NOTADB
+}
+
+
+def _state_error(e: sqlite3.Error, directory: Path) -> StateError:
+    """The typed error for a SQLite failure on the state in ``directory``."""
+    number = getattr(e, "sqlite_errorcode", None)
+    code = _SQLITE_CODES.get(number & 0xFF, "state_error") if isinstance(number, int) else None
+    if code is None:  # an error raised by the module itself, not by the SQLite library
+        code = "state_damaged" if isinstance(e, sqlite3.DatabaseError) else "state_error"
+    what = {
+        "state_damaged": "the state database is damaged",
+        "state_read_only": "the state is read-only",
+        "state_locked": "the state is locked by another process",
+        "disk_full": "the disk holding the state is full",
+    }.get(code, "the state database is unusable")
+    return StateError(f"{what} ({directory}: {e})", code=code)
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _guarded(
+    method: Callable[Concatenate[ReceiverState, _P], _R],
+) -> Callable[Concatenate[ReceiverState, _P], _R]:
+    """Turn SQLite errors raised by a method into typed :class:`StateError`."""
+
+    def wrapper(self: ReceiverState, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise _state_error(e, self.directory) from e
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+@contextlib.contextmanager
+def _translated(directory: Path) -> Iterator[None]:
+    """The same as :func:`_guarded`, for the body of a generator."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise _state_error(e, directory) from e
 
 
 _SELECT_RECORDS: Final = (
@@ -348,54 +418,79 @@ class ReceiverState:
 
     @classmethod
     def open(
-        cls, directory: str | os.PathLike[str], *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+        cls,
+        directory: str | os.PathLike[str],
+        *,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        create: bool = True,
     ) -> ReceiverState:
-        """Open (creating if needed) the state in ``directory``.
+        """Open the state in ``directory``; with ``create`` (the default), create it if needed.
+
+        Writers (``apply``, ``sync``) open with ``create=True``: a missing
+        directory is made with mode 0700; an existing directory is never
+        chmod'ed, and one that other users may access (mode bits in 0o077) is
+        refused (``state_permissions``). Readers (``check``, ``screen``,
+        ``verify``) open with ``create=False``: nothing is created or chmod'ed,
+        a directory without a state raises ``state_missing``, and a read-only
+        state is opened read-only.
+
+        A state whose marker (:data:`MARKER_NAME`) says it held lists but whose
+        database is missing, empty or has no schema raises ``state_lost``, for
+        writers and readers alike: the state is never silently recreated empty.
+        Reset such a state deliberately by removing the marker too.
 
         Raises :class:`~antifraud_common.errors.StateError` (``state_error``,
-        ``state_schema``, ``state_permissions``) when it cannot be used.
+        ``state_missing``, ``state_lost``, ``state_damaged``, ``state_schema``,
+        ``state_permissions``, ``state_read_only``, ``state_unreadable``) when
+        it cannot be used.
         """
         d = Path(directory)
+        conn = _connect_writer(d, busy_timeout) if create else _connect_reader(d, busy_timeout)
         try:
-            d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if stat.S_IMODE(d.stat().st_mode) & 0o077:
-                d.chmod(0o700)
-            db = d / DB_NAME
-            with contextlib.suppress(FileExistsError):
-                os.close(os.open(db, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            conn = sqlite3.connect(db, timeout=busy_timeout, isolation_level=None)
-        except (OSError, sqlite3.Error) as e:
-            raise StateError(f"cannot open the state in {d}: {e}") from e
-        try:
-            # Takes effect only while the database is empty (a new state):
-            # a chunk is cut to fit one page of this size.
-            conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            if create:
+                # Takes effect only while the database is empty (a new state):
+                # a chunk is cut to fit one page of this size.
+                conn.execute(f"PRAGMA page_size={_PAGE_SIZE}")
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA cache_size=-65536")
             # Read pages through a memory map (writes still go through the
             # journal): the full pass of every delta reads the whole list.
             conn.execute(f"PRAGMA mmap_size={_MMAP_SIZE}")
             state = cls(conn, d)
-            state._ensure_schema()
-            for suffix in ("-wal", "-shm"):
-                side = d / (DB_NAME + suffix)
-                with contextlib.suppress(OSError):
-                    if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
-                        side.chmod(0o600)
+            state._ensure_schema(create=create)
+            if create:
+                for suffix in ("-wal", "-shm"):
+                    side = d / (DB_NAME + suffix)
+                    with contextlib.suppress(OSError):
+                        if side.exists() and stat.S_IMODE(side.stat().st_mode) & 0o077:
+                            side.chmod(0o600)
+                # A state written before the marker existed gets one now.
+                if not (d / MARKER_NAME).exists() and state._has_lists():
+                    _write_marker(d)
         except sqlite3.Error as e:
             conn.close()
-            raise StateError(f"the state database in {d} is unusable: {e}") from e
+            raise _state_error(e, d) from e
+        except OSError as e:
+            conn.close()
+            raise StateError(f"cannot write the state marker in {d}: {e}") from e
         except BaseException:
             conn.close()
             raise
         return state
 
-    def _ensure_schema(self) -> None:
+    def _has_lists(self) -> bool:
+        return self._conn.execute("SELECT 1 FROM lists LIMIT 1").fetchone() is not None
+
+    def _ensure_schema(self, *, create: bool = True) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        if version == 0 and (self.directory / MARKER_NAME).exists():
+            raise _lost(self.directory)
+        if version == 0 and not create:
+            raise _missing_state(self.directory)
         if version not in {0, 1, 2}:
             raise StateError(
                 f"state schema version {version}; this library reads {SCHEMA_VERSION}"
@@ -433,19 +528,20 @@ class ReceiverState:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            raise StateError(f"cannot lock the state: {e}", code="state_locked") from e
+        except sqlite3.Error as e:
+            raise _state_error(e, self.directory) from e
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
             raise
         try:
             conn.execute("COMMIT")
         except sqlite3.Error as e:  # pragma: no cover - disk full, I/O error
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
-            raise StateError(f"cannot commit to the state: {e}") from e
+            raise _state_error(e, self.directory) from e
 
     @contextlib.contextmanager
     def _read_transaction(self) -> Iterator[None]:
@@ -497,6 +593,7 @@ class ReceiverState:
 
     # ---------------------------------------------------------------- reading
 
+    @_guarded
     def get(self, issuer: str, list_id: str) -> StateRecord | None:
         """Return the accepted record of ``(issuer, list_id)``, or ``None``."""
         row = self._conn.execute(
@@ -505,11 +602,13 @@ class ReceiverState:
         ).fetchone()
         return None if row is None else _row_to_record(row)
 
+    @_guarded
     def lists(self) -> list[StateRecord]:
         """Return every accepted list, ordered by ``(issuer, list_id)``."""
         rows = self._conn.execute(_SELECT_RECORDS + " ORDER BY issuer, list_id").fetchall()
         return [_row_to_record(r) for r in rows]
 
+    @_guarded
     def lookup(self, kind: IdentifierKind | str, value: str) -> list[tuple[str, str, Entry]]:
         """Return ``(issuer, list_id, entry)`` for every list holding the canonical key."""
         k = kind.value if isinstance(kind, IdentifierKind) else kind
@@ -527,15 +626,18 @@ class ReceiverState:
 
     def iter_lines(self, issuer: str, list_id: str) -> Iterator[bytes]:
         """Yield the canonical lines (with LF) of one list's snapshot, in key order."""
-        cur = self._conn.execute(
-            "SELECT data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
-            (issuer, list_id),
-        )
-        for (data,) in cur:
-            yield from bytes(data).splitlines(keepends=True)
+        with _translated(self.directory):
+            cur = self._conn.execute(
+                "SELECT data FROM chunks WHERE issuer=? AND list_id=? ORDER BY first_key",
+                (issuer, list_id),
+            )
+            for (data,) in cur:
+                if type(data) is not bytes:
+                    raise StateError("a stored chunk is damaged", code="state_damaged")
+                yield from data.splitlines(keepends=True)
 
     def iter_records(
-        self, issuer: str | None = None, list_id: str | None = None
+        self, issuer: str | None = None, list_id: str | None = None, *, verify: bool = False
     ) -> Iterator[tuple[str, str, datetime, Entry]]:
         """Yield ``(issuer, list_id, list_expires, entry)`` for the selected lists.
 
@@ -543,16 +645,58 @@ class ReceiverState:
         consistent view of the state (a read transaction held while iterating;
         do not write to the state from the same object meanwhile). This is the
         feed the lookup index is built from.
+
+        With ``verify``, each list's stored bytes are hashed before its first
+        entry is yielded and must give the accepted state hash and entry count,
+        which must also be the ones its stored manifest names; otherwise
+        :class:`StateError` (``state_damaged``) is raised: a state damaged or
+        edited outside the library is refused, not answered from.
         """
         parse = _EntryParser()
-        with self._read_transaction():
+        with _translated(self.directory), self._read_transaction():
             for rec in self.lists():
                 if issuer is not None and rec.issuer != issuer:
                     continue
                 if list_id is not None and rec.list_id != list_id:
                     continue
+                if verify:
+                    problem = self._problem(rec)
+                    if problem is not None:
+                        raise StateError(problem, code="state_damaged")
                 for line in self.iter_lines(rec.issuer, rec.list_id):
                     yield rec.issuer, rec.list_id, rec.expires, parse(line)
+
+    @_guarded
+    def check_list(self, issuer: str, list_id: str) -> str | None:
+        """Check one list's stored bytes against its record; return the problem or ``None``.
+
+        The bytes must hash to the accepted state hash and hold the accepted
+        entry count, and those must be what the stored manifest names. A list
+        the state does not hold is a problem too.
+        """
+        with self._read_transaction():
+            rec = self.get(issuer, list_id)
+            if rec is None:
+                return f"{issuer}/{list_id}: no such list in the state"
+            return self._problem(rec)
+
+    def _problem(self, rec: StateRecord) -> str | None:
+        """What is wrong with one list's stored bytes and record, or ``None``."""
+        name = f"{rec.issuer}/{rec.list_id}"
+        try:
+            m = rec.manifest
+        except (ValueError, TypeError, AntifraudError):
+            return f"{name}: the stored manifest is damaged"
+        signed = (m.result_sha256, m.result_count) if m.is_delta else (m.sha256, m.entry_count)
+        if (m.issuer, m.list_id, m.version) != (rec.issuer, rec.list_id, rec.version) or signed != (
+            rec.state_sha256,
+            rec.entry_count,
+        ):
+            return f"{name}: the record does not match its stored manifest"
+        sha, count = self.state_hash(rec.issuer, rec.list_id)
+        if sha != rec.state_sha256 or count != rec.entry_count:
+            return f"{name}: the stored entries do not hash to the accepted state hash"
+        return None
 
     def iter_entries(
         self, issuer: str | None = None, list_id: str | None = None
@@ -561,10 +705,12 @@ class ReceiverState:
         for _issuer, _list_id, _expires, entry in self.iter_records(issuer, list_id):
             yield entry
 
+    @_guarded
     def state_hash(self, issuer: str, list_id: str) -> tuple[str, int]:
         """Recompute ``(sha256, entry_count)`` of one list from the stored chunks."""
         return _hash_chunks(self._conn, issuer, list_id)
 
+    @_guarded
     def check(self) -> list[str]:
         """Recompute every list's state hash and count; return the problems (empty = sound).
 
@@ -574,15 +720,21 @@ class ReceiverState:
             str(r[0]) for r in self._conn.execute("PRAGMA quick_check").fetchall() if r[0] != "ok"
         ]
         for rec in self.lists():
-            sha, count = self.state_hash(rec.issuer, rec.list_id)
+            try:
+                problem = self._problem(rec)
+            except StateError as e:
+                problem = f"{rec.issuer}/{rec.list_id}: {e}"
             rows = self._conn.execute(
                 "SELECT count(*) FROM entries WHERE issuer=? AND list_id=?",
                 (rec.issuer, rec.list_id),
             ).fetchone()[0]
-            if sha != rec.state_sha256 or count != rec.entry_count or rows != count:
-                problems.append(f"{rec.issuer}/{rec.list_id}: stored entries do not match")
+            if problem is None and rows != rec.entry_count:
+                problem = f"{rec.issuer}/{rec.list_id}: the key table does not match the entries"
+            if problem is not None:
+                problems.append(problem)
         return problems
 
+    @_guarded
     def export_snapshot(
         self, issuer: str, list_id: str, path: str | os.PathLike[str], *, mode: int = 0o644
     ) -> str:
@@ -608,6 +760,7 @@ class ReceiverState:
 
     # ---------------------------------------------------------------- writing
 
+    @_guarded
     def accept_snapshot(
         self, verified: VerifiedSource, *, now: datetime | None = None
     ) -> AcceptResult:
@@ -650,6 +803,14 @@ class ReceiverState:
             if sha != manifest.sha256 or count != manifest.entry_count:
                 raise HashMismatchError("the verified copy does not match its manifest")
             _write_record(conn, manifest, sha, count, moment)
+            if not (self.directory / MARKER_NAME).exists():
+                # Before the commit: a state that holds a list always has its marker.
+                try:
+                    _write_marker(self.directory)
+                except OSError as e:
+                    raise StateError(
+                        f"cannot write the state marker in {self.directory}: {e}"
+                    ) from e
             record = self.get(*key) if self._listeners else None
         if self._listeners:
             self._notify(
@@ -667,6 +828,7 @@ class ReceiverState:
             entry_count=count,
         )
 
+    @_guarded
     def accept_delta(
         self,
         verified: VerifiedSource,
@@ -772,6 +934,7 @@ class ReceiverState:
             return self.accept_delta(verified, now=now, protected=protected)
         return self.accept_snapshot(verified, now=now)
 
+    @_guarded
     def forget(self, issuer: str, list_id: str) -> bool:
         """Remove a list and its entries (e.g. to re-bootstrap from a snapshot)."""
         with self._transaction() as conn:
@@ -786,6 +949,138 @@ class ReceiverState:
 
 
 # ------------------------------------------------------------------- internals
+
+
+def _missing_state(d: Path) -> StateError:
+    return StateError(
+        f"no receiver state in {d}; `antifraud apply` or `antifraud sync` creates one",
+        code="state_missing",
+    )
+
+
+def _lost(d: Path) -> StateError:
+    return StateError(
+        f"the state in {d} held lists but its database {DB_NAME} is missing, empty or "
+        f"without a schema; restore it from a backup, or reset the state deliberately by "
+        f"removing {MARKER_NAME} as well (every list is then loaded again from a snapshot)",
+        code="state_lost",
+    )
+
+
+def _db_lost(d: Path) -> bool:
+    """Whether the marker is there but the database file is missing or zero-length."""
+    if not (d / MARKER_NAME).exists():
+        return False
+    try:
+        return (d / DB_NAME).stat().st_size == 0
+    except FileNotFoundError:
+        return True
+
+
+def _connect_writer(d: Path, busy_timeout: float) -> sqlite3.Connection:
+    try:
+        made = False
+        if not d.exists():
+            with contextlib.suppress(FileExistsError):
+                d.mkdir(mode=0o700, parents=True)
+                made = True
+        st = d.stat()
+        if not stat.S_ISDIR(st.st_mode):
+            raise StateError(f"{d} is not a directory", code="state_error")
+        if not made and stat.S_IMODE(st.st_mode) & 0o077:
+            # Never chmod a directory this call did not create (a shared
+            # 1777 directory named by mistake must keep its mode).
+            raise StateError(
+                f"the state directory {d} is accessible to other users "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}); use a private directory "
+                "(chmod 700) or a new path",
+                code="state_permissions",
+            )
+        if _db_lost(d):
+            raise _lost(d)
+        db = d / DB_NAME
+        if not os.access(d, os.W_OK) or (db.exists() and not os.access(db, os.W_OK)):
+            raise StateError(
+                f"the state in {d} is read-only; writers need write access to the "
+                f"directory and to {DB_NAME}",
+                code="state_read_only",
+            )
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(db, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return sqlite3.connect(db, timeout=busy_timeout, isolation_level=None)
+    except PermissionError as e:
+        raise StateError(f"cannot open the state in {d}: {e}", code="state_read_only") from e
+    except (OSError, sqlite3.Error) as e:
+        raise StateError(f"cannot open the state in {d}: {e}") from e
+
+
+def _connect_reader(d: Path, busy_timeout: float) -> sqlite3.Connection:
+    """Open an existing state without creating or changing anything but SQLite's side files."""
+    if not d.is_dir():
+        raise _missing_state(d)
+    if _db_lost(d):
+        raise _lost(d)
+    db = d / DB_NAME
+    if not db.is_file() or db.stat().st_size == 0:
+        raise _missing_state(d)
+    writable = os.access(db, os.W_OK) and os.access(d, os.W_OK)
+    uri = db.absolute().as_uri() + ("?mode=rw" if writable else "?mode=ro")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=busy_timeout, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error:
+            conn.close()
+            raise
+        return conn
+    except sqlite3.Error as e:
+        if writable or getattr(e, "sqlite_errorcode", 0) & 0xFF != 14:
+            raise _state_error(e, d) from e
+    # A read-only directory where SQLite cannot create the shared-memory file
+    # of WAL mode: read the database file as immutable, unless a write-ahead
+    # log holds changes not yet in it (reading then would answer from an older
+    # state).
+    wal = d / (DB_NAME + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StateError(
+            f"the state in {d} is read-only and has changes only in its write-ahead log; "
+            "open it once with write access (any reader does) to fold them in",
+            code="state_read_only",
+        )
+    try:
+        conn = sqlite3.connect(
+            uri.replace("?mode=ro", "?mode=ro&immutable=1"),
+            uri=True,
+            timeout=busy_timeout,
+            isolation_level=None,
+        )
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as e:
+        raise _state_error(e, d) from e
+    return conn
+
+
+def _write_marker(d: Path) -> None:
+    """Write :data:`MARKER_NAME` atomically (temporary file, fsync, rename, directory fsync)."""
+    doc = {"format": _MARKER_FORMAT, "format_version": 1, "database": DB_NAME}
+    data = (json.dumps(doc, sort_keys=True) + "\n").encode()
+    tmp = d / f".{MARKER_NAME}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(d / MARKER_NAME)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    dfd = os.open(d, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
 
 
 def _export_limits(count: int) -> Limits:
@@ -933,6 +1228,13 @@ class _Sha256Pipe:
         return self._sha.hexdigest()
 
 
+def _check_rows(rows: Sequence[Sequence[object]], data: int) -> None:
+    """Refuse chunk rows whose bytes or line count are not of their type (a damaged state)."""
+    for row in rows:
+        if type(row[data]) is not bytes or type(row[data - 1 if data else 1]) is not int:
+            raise StateError("a stored chunk is damaged", code="state_damaged")
+
+
 def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[str, int]:
     """SHA-256 and line count of a list's snapshot bytes, from its chunks in key order."""
     count = 0
@@ -942,6 +1244,7 @@ def _hash_chunks(conn: sqlite3.Connection, issuer: str, list_id: str) -> tuple[s
             (issuer, list_id),
         )
         while rows := cur.fetchmany(512):
+            _check_rows(rows, 1)
             count += sum([n for n, _ in rows])
             pipe.feed([b"".join([d for _, d in rows])])  # one GIL hand-over per batch
     return pipe.hexdigest(), count
@@ -1155,6 +1458,7 @@ def _apply_delta(
     with _Sha256Pipe() as pipe:
         while True:
             rows = conn.execute(_SCAN_SQL, (issuer, list_id, start, _SCAN_BATCH + 1)).fetchall()
+            _check_rows(rows, 2)
             more = len(rows) > _SCAN_BATCH
             if more:
                 start = rows.pop()[0]

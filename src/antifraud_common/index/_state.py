@@ -43,7 +43,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Final
 
-from antifraud_common.errors import AntifraudError
+from antifraud_common.errors import AntifraudError, StateError
 from antifraud_common.index._core import Index
 from antifraud_common.index._results import CheckResult
 from antifraud_common.models import IdentifierKind, format_timestamp
@@ -112,10 +112,13 @@ class StateIndex:
         With ``persist`` (the default) the index is kept in ``path`` (default:
         ``index.afi`` in the state directory): a saved index that matches the
         state is memory-mapped, otherwise the index is built from the state and
-        saved. With ``autosave`` every change is saved at once; without it call
-        :meth:`save` (for example after applying a batch of files). A state
-        directory that cannot be written to is not an error: the index is then
-        kept in memory only. With ``persist=False`` nothing is read or written.
+        saved; a build checks each list's stored bytes against its state hash
+        first and raises :class:`~antifraud_common.errors.StateError`
+        (``state_damaged``) on a mismatch. With ``autosave`` every change is
+        saved at once; without it call :meth:`save` (for example after
+        applying a batch of files). A state directory that cannot be written
+        to is not an error: the index is then kept in memory only. With
+        ``persist=False`` nothing is read or written.
         """
         target: Path | None = None
         if persist:
@@ -124,7 +127,9 @@ class StateIndex:
         index = _open_saved(target, marks) if target is not None else None
         fresh = index is None
         if index is None:
-            index = Index.build(state.iter_records())
+            # Each list's state hash is checked before its entries are indexed:
+            # a state damaged or edited outside the library is refused.
+            index = Index.build(state.iter_records(verify=True))
         si = cls(state, index, marks, target, autosave=autosave)
         if fresh and target is not None:
             si._save_quietly()
@@ -171,7 +176,13 @@ class StateIndex:
             self._reload(change.record)
         self._changed()
 
-    def _reload(self, rec: StateRecord) -> None:
+    def _reload(self, rec: StateRecord, *, verify: bool = False) -> None:
+        if verify:
+            # Before the list's old rows are retired: a refused list keeps
+            # answering from what was verified before.
+            problem = self._state.check_list(rec.issuer, rec.list_id)
+            if problem is not None:
+                raise StateError(problem, code="state_damaged")
         entries = self._state.iter_entries(rec.issuer, rec.list_id)
         self._index.replace_list(rec.issuer, rec.list_id, entries, list_expires=rec.expires)
         self._marks[(rec.issuer, rec.list_id)] = _mark(rec)
@@ -185,7 +196,9 @@ class StateIndex:
         """Catch up with changes other processes made to the state; return whether any.
 
         Only the lists whose version, state hash or expiry differ from what the
-        index holds are reloaded; lists that disappeared are removed.
+        index holds are reloaded, each after its stored bytes were checked
+        against its state hash (``StateError``, ``state_damaged``, otherwise);
+        lists that disappeared are removed.
         """
         records = {(r.issuer, r.list_id): r for r in self._state.lists()}
         if {key: _mark(rec) for key, rec in records.items()} == self._marks:
@@ -195,7 +208,7 @@ class StateIndex:
             del self._marks[key]
         for key, rec in records.items():
             if self._marks.get(key) != _mark(rec):
-                self._reload(rec)
+                self._reload(rec, verify=True)
         self._changed()
         return True
 
