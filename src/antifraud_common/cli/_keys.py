@@ -18,6 +18,7 @@ from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, out
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import (
+    PASSPHRASE_ENV,
     Algorithm,
     LocalSigner,
     PublicKey,
@@ -94,18 +95,30 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_signer(path: Path) -> LocalSigner:
-    """Load a private key file as a signer, asking for the passphrase if needed."""
+    """Load a private key file as a signer, asking for the passphrase if needed.
+
+    With ``ANTIFRAUD_PASSPHRASE`` set, an unencrypted key file is refused
+    (``key_not_encrypted``): the passphrase says the key is meant to be
+    protected, so a clear key in its place is not used silently. Unset the
+    variable to sign with an unencrypted key. Every refusal is a usage error
+    (exit 2) naming its code.
+    """
     passphrase = passphrase_from_env()
     try:
-        return LocalSigner(load_private_key(path, passphrase=passphrase))
+        try:
+            return LocalSigner(load_private_key(path, passphrase=passphrase))
+        except ConfigurationError as e:
+            if e.code == "key_passphrase_required" and sys.stdin.isatty():
+                typed = prompt_passphrase(f"Passphrase for {path}: ")
+                return LocalSigner(load_private_key(path, passphrase=typed))
+            raise
     except ConfigurationError as e:
-        if e.code == "key_passphrase_required" and sys.stdin.isatty():
-            return LocalSigner(
-                load_private_key(path, passphrase=prompt_passphrase(f"Passphrase for {path}: "))
-            )
-        if e.code == "key_not_encrypted":
-            return LocalSigner(load_private_key(path, passphrase=None))
-        raise UsageError(str(e)) from e
+        hint = (
+            f" ({PASSPHRASE_ENV} is set; unset it to use an unencrypted key)"
+            if e.code == "key_not_encrypted"
+            else ""
+        )
+        raise UsageError(f"{e.code}: {e}{hint}") from e
 
 
 def load_public_key(path: Path) -> PublicKey:

@@ -9,7 +9,12 @@ from typing import Any
 
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
 from antifraud_common.cli._keys import load_public_key, load_signer
-from antifraud_common.errors import AntifraudError, BlacklistFormatError, ModelError
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ModelError,
+    TrustBundleError,
+)
 from antifraud_common.exchange.trust import (
     TRUST_TYP,
     Member,
@@ -184,9 +189,22 @@ def run_remove(args: argparse.Namespace) -> int:
 
 def run_sign(args: argparse.Namespace) -> int:
     data = args.bundle.read_bytes()
-    TrustBundle.from_bytes(data)
+    bundle = TrustBundle.from_bytes(data)
     sig_path = args.sig or Path(f"{args.bundle}.sig")
     signers = [load_signer(p) for p in args.key]
+    roots = {k.key_id for k in bundle.root.keys}
+    for path, signer in zip(args.key, signers, strict=True):
+        if signer.key_id not in roots:
+            # Its signature would not count towards the root threshold.
+            return _failed(
+                args,
+                "sign",
+                TrustBundleError(
+                    f"{path} (key id {signer.key_id}) is not a root key of this bundle; "
+                    "only root keys sign a trust bundle",
+                    code="trust_signer_not_root",
+                ),
+            )
     existing = None
     if sig_path.exists():
         try:

@@ -42,12 +42,14 @@ import contextlib
 import enum
 import getpass
 import hashlib
+import json
 import os
 import re
 import secrets
+import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol, TypeAlias, cast, runtime_checkable
+from typing import Final, Protocol, TypeAlias, cast, runtime_checkable
 
 import attrs
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -62,6 +64,7 @@ from antifraud_common.errors import BlacklistFormatError, ConfigurationError
 from antifraud_common.format import canonical
 
 __all__ = [
+    "MAX_KEY_FILE_BYTES",
     "PASSPHRASE_ENV",
     "Algorithm",
     "LocalSigner",
@@ -575,20 +578,80 @@ def _write_secret_file(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     _fsync_dir(directory)
 
 
+#: Largest private key file read (an encrypted P-256 PKCS#8 PEM is under 1 KiB).
+MAX_KEY_FILE_BYTES: Final = 64 * 1024
+
+
+def _read_key_file(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a key file: a regular file of at most :data:`MAX_KEY_FILE_BYTES`.
+
+    Opened without blocking (a FIFO given by mistake must not hang) and checked
+    with ``fstat`` on the opened file, so a directory, a device or a FIFO is
+    refused (``key_file_invalid``) before anything is read.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise ConfigurationError(f"no key file at {path}", code="key_file_missing") from None
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot open the key file {path}: {e.strerror}", code="key_file_unreadable"
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigurationError(
+                f"{path} is not a regular file (a directory, device or FIFO)",
+                code="key_file_invalid",
+            )
+        os.set_blocking(fd, True)
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_KEY_FILE_BYTES + 1)
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot read the key file {path}: {e.strerror}", code="key_file_unreadable"
+        ) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_KEY_FILE_BYTES:
+        raise ConfigurationError(
+            f"{path} is larger than a key file can be ({MAX_KEY_FILE_BYTES} bytes)",
+            code="key_file_invalid",
+        )
+    return data
+
+
+def _is_public_key(data: bytes) -> bool:
+    """Whether ``data`` is a public key: a PEM public key, or a JWK without private members."""
+    if b"-----BEGIN PUBLIC KEY-----" in data:
+        return True
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        return False
+    if isinstance(doc, dict) and isinstance(doc.get("keys"), list):
+        return True  # a JWK set: public keys are exchanged that way
+    return isinstance(doc, dict) and "kty" in doc and not set(doc) & _PRIVATE_MEMBERS
+
+
 def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) -> PrivateKey:
     """Read a PKCS#8 PEM private key written by :func:`save_private_key` (or OpenSSL).
 
     Raises :class:`~antifraud_common.errors.ConfigurationError`: ``key_file_missing``,
-    ``key_passphrase_required`` (encrypted, no passphrase), ``key_wrong_passphrase``,
-    ``key_not_encrypted`` (a passphrase was given for a clear key: it should be
-    encrypted), ``key_file_invalid``, ``key_unsupported``. Messages never include
+    ``key_file_unreadable``, ``key_file_invalid`` (also: not a regular file, or
+    larger than :data:`MAX_KEY_FILE_BYTES`), ``key_is_public`` (a public PEM or
+    JWK given where the private key is needed), ``key_passphrase_required``
+    (encrypted, no passphrase), ``key_wrong_passphrase``, ``key_not_encrypted``
+    (a passphrase was given for a clear key: it should be encrypted),
+    ``key_unsupported``. Messages never include
     key material, and the underlying exception is not chained.
     """
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigurationError(f"no key file at {path}", code="key_file_missing") from None
+    data = _read_key_file(path)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
+    if not encrypted and _is_public_key(data):
+        raise ConfigurationError(
+            f"{path} holds a public key; a private key file is needed here",
+            code="key_is_public",
+        )
     if encrypted and passphrase is None:
         raise ConfigurationError(
             "the key file is encrypted: a passphrase is needed", code="key_passphrase_required"
