@@ -29,7 +29,18 @@ __all__ = [
     "AntifraudError",
     "BlacklistError",
     "BlacklistFormatError",
+    "CaseBindingError",
+    "CaseBookError",
+    "CaseError",
+    "CaseFormatError",
+    "CaseFreshnessError",
+    "CaseRecipientError",
+    "CaseReplayError",
+    "CaseScopeError",
+    "CaseSignatureError",
+    "CaseTransitionError",
     "ConfigurationError",
+    "DecryptionError",
     "DeltaBaseMismatchError",
     "DeltaMismatchError",
     "ExpiredError",
@@ -260,3 +271,110 @@ class StateError(AntifraudError):
 
     code = "state_error"
     default_message = "the receiver state is unusable"
+
+
+class CaseBookError(StateError):
+    """The case book is unusable: locked, wrong schema, or its message chain was edited.
+
+    Codes include ``case_book_locked``, ``case_book_schema`` and ``case_book_tampered``.
+    """
+
+    code = "case_book_error"
+    default_message = "the case book is unusable"
+
+
+# ----------------------------------------------------------- case messages
+
+
+class DecryptionError(AntifraudError, ValueError):
+    """A JWE could not be decrypted: wrong key, changed byte or malformed token.
+
+    Deliberately opaque (one code, one message): it never says which check
+    failed and never shows any part of the plaintext.
+    """
+
+    code = "decryption_failed"
+    default_message = "the message cannot be decrypted with this key"
+
+
+class CaseError(AntifraudError):
+    """A case message (query, stop-payment, freeze ...) is refused.
+
+    The case book is left unchanged. Each subclass is one step of the fixed
+    verification order of ``docs/spec/cases.md``.
+    """
+
+    code = "case_error"
+    default_message = "the case message is refused"
+
+
+class CaseFormatError(CaseError, ValueError):
+    """The envelope or the message is malformed (step 1)."""
+
+    code = "case_format"
+    default_message = "the case message is not well-formed"
+
+
+class CaseSignatureError(CaseError):
+    """No valid signature by the sender, or too few signers (step 2).
+
+    Codes: ``case_signature_invalid``, ``case_threshold_not_met``.
+    """
+
+    code = "case_signature_invalid"
+    default_message = "no valid signature by the sender"
+
+
+class CaseScopeError(CaseError):
+    """The sender may not send this message type to this recipient (step 2).
+
+    Codes: ``case_out_of_scope``, ``case_unknown_member``, ``case_account_not_recipient``.
+    """
+
+    code = "case_out_of_scope"
+    default_message = "the sender may not send this message to this recipient"
+
+
+class CaseFreshnessError(CaseError):
+    """The message has expired or is issued in the future (step 3).
+
+    Codes: ``case_expired``, ``case_not_yet_valid``, ``case_lifetime``.
+    """
+
+    code = "case_expired"
+    default_message = "the case message is not fresh"
+
+
+class CaseReplayError(CaseError):
+    """This message id (or these exact bytes) was already recorded (step 4)."""
+
+    code = "case_replay"
+    default_message = "the message was already received"
+
+
+class CaseRecipientError(CaseError):
+    """The message is addressed to another member (step 5)."""
+
+    code = "case_wrong_recipient"
+    default_message = "the message is not addressed to this member"
+
+
+class CaseBindingError(CaseError):
+    """``in_reply_to`` does not name a message this member sent in this case (step 6).
+
+    Codes: ``case_unknown_request``, ``case_reply_missing``, ``case_reply_mismatch``.
+    """
+
+    code = "case_unknown_request"
+    default_message = "the reply names no message this member sent"
+
+
+class CaseTransitionError(CaseError):
+    """The case's state does not allow this message (step 7).
+
+    Codes: ``case_transition``, ``case_stop_limit``, ``case_freeze_lapsed``,
+    ``case_already_answered``, ``case_unknown_case``.
+    """
+
+    code = "case_transition"
+    default_message = "the case's state does not allow this message"

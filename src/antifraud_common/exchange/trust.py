@@ -60,6 +60,7 @@ from antifraud_common.errors import (
     TrustBundleError,
 )
 from antifraud_common.format import canonical, jws
+from antifraud_common.format.jwe import EncryptionKey
 from antifraud_common.format.keys import PublicKey, Signer
 from antifraud_common.models import (
     Action,
@@ -69,12 +70,14 @@ from antifraud_common.models import (
 )
 
 __all__ = [
+    "ANY_MEMBER",
     "MAX_BUNDLE_BYTES",
     "MAX_CHAIN_STEPS",
     "ROOT",
     "TRUST_FORMAT",
     "TRUST_TYP",
     "Member",
+    "MessageRule",
     "PublishRule",
     "RootRole",
     "TrustBundle",
@@ -99,8 +102,11 @@ MAX_BUNDLE_BYTES: Final = 4 * 1024 * 1024
 MAX_CHAIN_STEPS: Final = 256
 #: Owner name :meth:`TrustBundle.key_owner` returns for a root key.
 ROOT: Final = "@root"
+#: In a :class:`MessageRule`'s ``to``: every member except the sender.
+ANY_MEMBER: Final = "*"
 
 _ID_RE: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)
+_TYPE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)
 _BUNDLE_KEYS: Final = frozenset(
     {"format", "format_version", "bundle_id", "version", "issued_at", "expires", "root", "members"}
 )
@@ -250,6 +256,87 @@ def _rules(value: object) -> tuple[PublishRule, ...]:
     return rules
 
 
+def _message_type(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not _TYPE_RE.fullmatch(value):
+        raise _bad("a message type is snake_case", field="messages")
+
+
+def _recipients(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple) or not value:
+        raise _bad("'to' is a non-empty list of agency ids or ['*']", field="to")
+    if list(value) == [ANY_MEMBER]:
+        return (ANY_MEMBER,)
+    out = {_check_id(v, "to") for v in value}
+    if len(out) != len(value):
+        raise _bad("repeated agency", field="to")
+    return tuple(sorted(out))
+
+
+@attrs.frozen(kw_only=True)
+class MessageRule:
+    """Which case message type a member may send, to whom, and who must sign it.
+
+    ``to`` lists the recipient agencies (``["*"]``: any other member);
+    ``signers`` (default: the member alone) are the agencies whose keys count
+    toward ``threshold`` (k-of-n, e.g. a freeze needing two signers).
+    """
+
+    type: str = attrs.field(validator=_message_type)
+    to: tuple[str, ...] = attrs.field(converter=_recipients)
+    threshold: int = attrs.field(default=1, validator=_v_threshold)
+    signers: tuple[str, ...] = attrs.field(default=(), converter=_agencies)
+
+    def allows(self, recipient: str) -> bool:
+        """Whether this rule lets the member send to ``recipient``."""
+        return self.to == (ANY_MEMBER,) or recipient in self.to
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape."""
+        return {
+            "type": self.type,
+            "to": list(self.to),
+            "threshold": self.threshold,
+            "signers": list(self.signers),
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> MessageRule:
+        """Build a rule from its JSON shape, strictly."""
+        d = _object(data, {"type", "to", "threshold", "signers"}, "messages")
+        return cls(type=d["type"], to=d["to"], threshold=d["threshold"], signers=d["signers"])
+
+
+def _message_rules(value: object) -> tuple[MessageRule, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _bad("messages is a list", field="messages")
+    rules = tuple(
+        sorted(
+            (r if isinstance(r, MessageRule) else MessageRule.from_dict(r) for r in value),
+            key=lambda r: r.type,
+        )
+    )
+    if len({r.type for r in rules}) != len(rules):
+        raise _bad("one rule per message type", field="messages")
+    return rules
+
+
+def _encryption_keys(value: object) -> tuple[EncryptionKey, ...]:
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _bad("encryption_keys is a list", field="encryption_keys")
+    out = []
+    for item in value:
+        if isinstance(item, EncryptionKey):
+            out.append(item)
+            continue
+        try:
+            out.append(EncryptionKey.from_jwk(item))
+        except BlacklistFormatError as e:
+            raise _bad(
+                f"bad encryption key: {e.message}", code=e.code, field="encryption_keys"
+            ) from e
+    return tuple(sorted(out, key=lambda k: k.key_id))
+
+
 def _check_name(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
     if (
         not isinstance(value, str)
@@ -262,12 +349,20 @@ def _check_name(_inst: object, _attr: attrs.Attribute[Any], value: object) -> No
 
 @attrs.frozen(kw_only=True)
 class Member:
-    """A member agency: its keys and its publishing rules."""
+    """A member agency: its keys, its publishing rules and its case-message rules.
+
+    ``messages`` and ``encryption_keys`` are optional (a bundle written before
+    case messages existed has neither): what case messages the member may
+    send (:class:`MessageRule`) and the public keys case messages to it are
+    encrypted to (X25519 or P-256, never one of its signing keys).
+    """
 
     agency: str = attrs.field(validator=_v_id)
     name: str = attrs.field(validator=_check_name)
     keys: tuple[PublicKey, ...] = attrs.field(converter=_keys)
     publish: tuple[PublishRule, ...] = attrs.field(default=(), converter=_rules)
+    messages: tuple[MessageRule, ...] = attrs.field(default=(), converter=_message_rules)
+    encryption_keys: tuple[EncryptionKey, ...] = attrs.field(default=(), converter=_encryption_keys)
 
     def __attrs_post_init__(self) -> None:
         if not self.keys:
@@ -277,6 +372,10 @@ class Member:
             r if r.signers else attrs.evolve(r, signers=(self.agency,)) for r in self.publish
         )
         object.__setattr__(self, "publish", fixed)
+        fixed_messages = tuple(
+            r if r.signers else attrs.evolve(r, signers=(self.agency,)) for r in self.messages
+        )
+        object.__setattr__(self, "messages", fixed_messages)
 
     def rule_for(self, list_type: str) -> PublishRule | None:
         """Return the rule for ``list_type``, or ``None`` when it may not publish it."""
@@ -285,20 +384,41 @@ class Member:
                 return rule
         return None
 
+    def message_rule(self, message_type: str) -> MessageRule | None:
+        """Return the rule for sending ``message_type``, or ``None`` when it may not."""
+        for rule in self.messages:
+            if rule.type == message_type:
+                return rule
+        return None
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape."""
-        return {
+        """Return the JSON shape (``messages`` and ``encryption_keys`` only when non-empty)."""
+        out: dict[str, Any] = {
             "agency": self.agency,
             "name": self.name,
             "keys": [k.to_jwk() for k in self.keys],
             "publish": [r.to_dict() for r in self.publish],
         }
+        if self.messages:
+            out["messages"] = [r.to_dict() for r in self.messages]
+        if self.encryption_keys:
+            out["encryption_keys"] = [k.to_jwk() for k in self.encryption_keys]
+        return out
 
     @classmethod
     def from_dict(cls, data: object) -> Member:
         """Build a member from its JSON shape, strictly."""
-        d = _object(data, {"agency", "name", "keys", "publish"}, "members")
-        return cls(agency=d["agency"], name=d["name"], keys=d["keys"], publish=d["publish"])
+        optional = {"messages", "encryption_keys"}
+        present = set(data) & optional if isinstance(data, Mapping) else set()
+        d = _object(data, {"agency", "name", "keys", "publish"} | present, "members")
+        return cls(
+            agency=d["agency"],
+            name=d["name"],
+            keys=d["keys"],
+            publish=d["publish"],
+            messages=d.get("messages", ()),
+            encryption_keys=d.get("encryption_keys", ()),
+        )
 
 
 @attrs.frozen(kw_only=True)
@@ -393,7 +513,36 @@ class TrustBundle:
                 owners[key.key_id] = owner
                 by_id[key.key_id] = key
         agencies = {m.agency: m for m in self.members}
+        # Encryption keys are never signing keys: their thumbprints share one namespace.
+        enc_seen: set[str] = set()
         for m in self.members:
+            for enc_key in m.encryption_keys:
+                if enc_key.key_id in owners or enc_key.key_id in enc_seen:
+                    raise _bad(
+                        f"key {enc_key.key_id} appears more than once in the bundle",
+                        code="trust_duplicate_key",
+                        field="encryption_keys",
+                    )
+                enc_seen.add(enc_key.key_id)
+            for mrule in m.messages:
+                named = [a for a in (*mrule.signers, *mrule.to) if a != ANY_MEMBER]
+                unknown = [a for a in named if a not in agencies]
+                if unknown:
+                    raise _bad(
+                        f"{m.agency}/{mrule.type}: {unknown[0]!r} is not a member",
+                        field="messages",
+                    )
+                if m.agency in mrule.to:
+                    raise _bad(
+                        f"{m.agency}/{mrule.type}: a member does not send to itself", field="to"
+                    )
+                available = sum(len(agencies[a].keys) for a in mrule.signers)
+                if mrule.threshold > available:
+                    raise _bad(
+                        f"{m.agency}/{mrule.type}: threshold {mrule.threshold} exceeds the "
+                        f"{available} keys of its signers",
+                        field="threshold",
+                    )
             for rule in m.publish:
                 unknown = [a for a in rule.signers if a not in agencies]
                 if unknown:
