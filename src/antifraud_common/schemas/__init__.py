@@ -8,7 +8,7 @@ are stricter (canonical identifier values, validity windows, sorted lists); the
 test suite checks that the two agree on the shapes the schemas cover.
 
 >>> sorted(names())
-['delta-op', 'entry', 'manifest', 'pseudonymised-entry', 'trust-bundle']
+['case-message', 'delta-op', 'entry', 'manifest', 'pseudonymised-entry', 'trust-bundle']
 >>> load("manifest")["$id"]
 'urn:antifraud-common:schema:manifest:1'
 """
@@ -24,7 +24,7 @@ from antifraud_common.errors import ConfigurationError
 
 __all__ = ["load", "names"]
 
-_NAMES = ("entry", "manifest", "trust-bundle", "delta-op", "pseudonymised-entry")
+_NAMES = ("entry", "manifest", "trust-bundle", "delta-op", "pseudonymised-entry", "case-message")
 
 
 def names() -> tuple[str, ...]:
