@@ -108,7 +108,7 @@ def test_screen_to_stdout(
         (3, "card", "freeze"),
     ]
     assert CARD not in captured.out and CARD not in captured.err
-    assert "1 bad rows" in captured.err and "line 4: missing_column" in captured.err
+    assert "1 bad rows" in captured.err and "line 4: wrong_cell_count" in captured.err
 
 
 def test_screen_json_summary_with_out(

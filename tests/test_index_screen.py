@@ -58,7 +58,7 @@ CSV = (
     "2,13900139000,6222 0211 2345 6789 014\n"  # line 3: card hit (masked)
     '3,"13800138000","4111111111111111"\n'  # line 4: both
     "4,12,4111111111111112\n"  # line 5: both invalid
-    "5\n"  # line 6: missing columns
+    "5\n"  # line 6: one cell, the header has three
     '6,"unterminated\n'  # line 7: unparseable (strict quoting)
 )
 
@@ -79,7 +79,7 @@ def test_csv_screening_reports_everything(index: Index) -> None:
     assert s.records == 6
     assert s.bad_rows == 2
     assert [(b.line, b.reason) for b in s.bad_row_samples] == [
-        (6, "missing_column"),
+        (6, "wrong_cell_count"),
         (7, "unparseable"),
     ]
     assert s.invalid == {"phone": 1, "card": 1}

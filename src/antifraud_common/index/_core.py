@@ -164,7 +164,19 @@ class _Table:
     force without reading its ``vf`` and ``vu``.
     """
 
-    __slots__ = ("case", "dir", "keys", "open", "prov", "settled", "shift", "values", "vf", "vu")
+    __slots__ = (
+        "case",
+        "dir",
+        "keys",
+        "np",
+        "open",
+        "prov",
+        "settled",
+        "shift",
+        "values",
+        "vf",
+        "vu",
+    )
 
     def __init__(self) -> None:
         self.keys: Sequence[int] = array("Q")
@@ -177,6 +189,7 @@ class _Table:
         self.shift = 64
         self.open = _OPEN_Q
         self.settled = _OPEN_Q
+        self.np: Any = None  # numpy views of keys and dir, made by the columnar path
 
     def columns(self) -> dict[str, Sequence[int]]:
         return {
@@ -986,6 +999,72 @@ class Index:
         if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
             return None
         return self._evaluate(k, value, tid, h, i, now_ts)
+
+    def probe_keys(
+        self,
+        kind: IdentifierKind | str,
+        keys: Iterable[int] | Any,
+        *,
+        now: datetime | None = None,
+    ) -> list[tuple[int, CheckResult]]:
+        """Look up many canonical phone numbers or card numbers given as integers.
+
+        A key is the integer of the canonical value's digits: ``8613800138000``
+        for ``+8613800138000``, ``6222021123456789014`` for that card. Returns
+        ``(position, result)`` for every key some entry or pending update names
+        (``result.listed`` may still be False: an entry out of its validity);
+        every other key is not listed. The results are those of
+        :meth:`check_key` on the canonical values. With numpy installed (the
+        ``vector`` extra) and ``keys`` a numpy integer array, the keys are
+        searched all at once in the sorted (memory-mapped) key arrays; otherwise
+        one at a time. A key outside the kind's range raises
+        :class:`~antifraud_common.errors.ConfigurationError` (``invalid_key``).
+        """
+        spec = _KIND_SPEC.get(kind) if type(kind) is str else _KIND_SPEC_BY_ID.get(id(kind))
+        if spec is None or spec[1] < 0:
+            raise ConfigurationError(
+                f"probe_keys takes phone or bank_card keys, not {kind!r}", code="invalid_kind"
+            )
+        k, tid = spec
+        low, high = (1, 10**15) if tid == 0 else (10**11, 10**19)
+        now_ts = _now_ts(now)
+        if type(keys).__module__ == "numpy":
+            import numpy as np
+
+            x = np.asarray(keys)
+            if x.dtype.kind not in "iu":
+                raise ConfigurationError("keys must be integers", code="invalid_key")
+            if x.size and (int(x.min()) < low or int(x.max()) >= high):
+                raise ConfigurationError(f"a {k.value} key is out of range", code="invalid_key")
+            from antifraud_common.index._vector import probe_numbers
+
+            return probe_numbers(self, k, x, now_ts)
+        out: list[tuple[int, CheckResult]] = []
+        t = self._tables.get(tid)
+        overlay = self._overlay
+        phone = tid == 0
+        for j, x in enumerate(keys):
+            if type(x) is not int or not low <= x < high:
+                raise ConfigurationError(f"a {k.value} key is out of range", code="invalid_key")
+            h = (x * MIX) & MASK64
+            i = -1
+            if t is not None:
+                d = t.dir
+                b = h >> t.shift
+                lo = d[b]
+                hi = d[b + 1]
+                if lo < hi:
+                    tk = t.keys
+                    if tk[lo] == h:
+                        i = lo
+                    elif hi - lo > 1:
+                        i = bisect_left(tk, h, lo + 1, hi)
+                        if i >= hi or tk[i] != h:
+                            i = -1
+            if i >= 0 or (overlay and (tid, h) in overlay):
+                value = f"+{x}" if phone else f"{x}"
+                out.append((j, self._evaluate(k, value, tid, h, i, now_ts)))
+        return out
 
     def check_many(
         self,

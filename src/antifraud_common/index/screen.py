@@ -28,7 +28,7 @@ JSON Lines has one JSON object per line. ``format="auto"`` picks JSON Lines for
 >>> s.records, s.values_checked, s.invalid["caller"], s.bad_rows
 (4, 3, 1, 1)
 >>> s.bad_row_samples[0].to_dict()
-{'line': 5, 'reason': 'missing_column', 'detail': 'caller'}
+{'line': 5, 'reason': 'wrong_cell_count', 'detail': '1 cells, the header has 2'}
 """
 
 from __future__ import annotations
@@ -59,7 +59,12 @@ _CHUNK: Final = 2048
 
 @attrs.frozen(kw_only=True)
 class BadRow:
-    """A record that could not be screened: ``unparseable`` or ``missing_column``."""
+    """A record that could not be screened.
+
+    ``reason`` is ``unparseable``, ``wrong_cell_count`` (a CSV record whose cell
+    count differs from the header's) or ``missing_column`` (a JSON Lines object
+    without a named field).
+    """
 
     line: int
     reason: str
@@ -220,12 +225,14 @@ class _CsvSource:
     """
 
     def __init__(
-        self, lines: Iterator[str], columns: Sequence[str], wanted: list[int], line: int
+        self, lines: Iterator[str], columns: Sequence[str], wanted: list[int], line: int, width: int
     ) -> None:
         self._it = lines
         self._columns = columns
         self.wanted = wanted
-        self._need = max(wanted) + 1
+        # A record must have exactly the header's cell count: a longer or shorter
+        # one is a bad row, never read as if it were whole.
+        self._width = width
         self._line = line  # lines consumed so far
         self._rows: list[Sequence[object]] = []  # parsed, not yet handed over from _pos on
         self._lines: list[int] = []  # the line each row starts on
@@ -274,20 +281,20 @@ class _CsvSource:
             pass
         pos = self._pos
         part = self._rows[pos : pos + _CHUNK]
-        if part and min(map(len, part)) >= self._need:
+        if part and min(map(len, part)) == max(map(len, part)) == self._width:
             self._pos = end = pos + len(part)
             return len(part), [], self._lines[pos:end], part, len(part) < _CHUNK
         read = 0
         bad: list[tuple[int, str, str]] = []
         lines: list[int] = []
         rows: list[Sequence[object]] = []
-        need = self._need
+        width = self._width
         while self._pos < len(self._rows) or self._refill():
             i = self._pos
             self._pos = i + 1
             row = self._rows[i]
             line = self._lines[i]
-            if len(row) >= need:
+            if len(row) == width:
                 read += 1
                 lines.append(line)
                 rows.append(row)
@@ -301,8 +308,7 @@ class _CsvSource:
                 bad.append((line, "unparseable", row.problem))
                 continue
             read += 1
-            missing = [c for c, p in zip(self._columns, self.wanted, strict=True) if p >= len(row)]
-            bad.append((line, "missing_column", ",".join(missing)))
+            bad.append((line, "wrong_cell_count", f"{len(row)} cells, the header has {width}"))
         return read, bad, lines, rows, True
 
 
@@ -324,7 +330,7 @@ def _csv_source(lines: Iterator[str], columns: Sequence[str]) -> _CsvSource | _I
                 f"the CSV header has no column {name!r}", code="no_such_column"
             )
         positions[name] = header.index(name)
-    return _CsvSource(lines, columns, [positions[c] for c in columns], reader.line_num)
+    return _CsvSource(lines, columns, [positions[c] for c in columns], reader.line_num, len(header))
 
 
 class Screening(Iterator[ScreenMatch]):
@@ -499,7 +505,7 @@ def _jsonl_rows(lines: Iterable[str], columns: Sequence[str]) -> Iterator[_Item]
 
 
 def screen(
-    records: str | os.PathLike[str] | Iterable[str],
+    records: str | os.PathLike[str] | Iterable[str] | Any,
     columns: Sequence[str],
     index: Index,
     *,
@@ -507,20 +513,34 @@ def screen(
     kinds: Mapping[str, IdentifierKind | str | None] | None = None,
     region: str = "CN",
     now: datetime | None = None,
+    engine: str = "auto",
 ) -> Screening:
-    """Screen ``records`` (a path or an iterable of text lines) and yield matches.
+    """Screen ``records`` and yield matches.
 
+    ``records`` is a path (CSV, JSON Lines, a Parquet file or a folder of
+    Parquet files, Hive-partitioned or not), an iterable of text lines, or an
+    Arrow table / record batch / batch reader or a pandas or polars DataFrame.
     ``columns`` names the fields holding identifiers; ``kinds`` maps a column to
     its identifier kind (a column without one is auto-detected per value, in
     :data:`~antifraud_common.index.AUTO_ORDER`: slower, so name the kind when
     you know it). ``now`` (default: the clock, read once) decides validity.
-    A missing column in the CSV header raises
+    A missing column raises
     :class:`~antifraud_common.errors.ConfigurationError` (``no_such_column``).
+
+    ``engine="auto"`` takes the columnar path (the ``vector`` extra: pyarrow and
+    numpy) for Parquet and Arrow input, and for CSV files that Arrow parses
+    exactly like the ``csv`` module (see docs/index-and-screening.md); the
+    record-by-record path otherwise. ``"python"`` forces the record-by-record
+    path (text input only), ``"vector"`` the columnar one (an error when it
+    cannot be used). Both give the same matches and counts. A match's ``line``
+    is the physical line for text input, the 1-based row for tables and Parquet.
     """
     if not columns:
         raise ConfigurationError("name at least one column", code="no_columns")
-    if format not in ("auto", "csv", "jsonl"):
+    if format not in ("auto", "csv", "jsonl", "parquet"):
         raise ConfigurationError(f"unknown format {format!r}", code="invalid_format_option")
+    if engine not in ("auto", "python", "vector"):
+        raise ConfigurationError(f"unknown engine {engine!r}", code="invalid_option")
     kind_list: list[IdentifierKind | None] = []
     for c in columns:
         k = (kinds or {}).get(c)
@@ -531,6 +551,9 @@ def screen(
         else:
             kind_list.append(_KIND_LOOKUP[k])
     now_ts = _now_ts(now)
+    columnar = _columnar(records, columns, kind_list, index, region, now_ts, format, engine)
+    if columnar is not None:
+        return columnar
     closer: IO[Any] | None = None
     name = ""
     if isinstance(records, (str, os.PathLike)):
@@ -561,3 +584,81 @@ def screen(
             closer.close()
         raise
     return Screening(source, columns, kind_list, index, region, now_ts, format, closer)
+
+
+_PARQUET_SUFFIXES: Final = (".parquet", ".pq", ".parq")
+
+
+def _columnar(  # noqa: PLR0917 - screen()'s own arguments
+    records: object,
+    columns: Sequence[str],
+    kinds: Sequence[IdentifierKind | None],
+    index: Index,
+    region: str,
+    now_ts: int,
+    format: str,
+    engine: str,
+) -> Screening | None:
+    """The columnar screening of ``records``, or None when the text path applies."""
+    from antifraud_common.index import _vector
+
+    path = Path(records) if isinstance(records, (str, os.PathLike)) else None
+    parquet = path is not None and (
+        format == "parquet"
+        or (format == "auto" and (path.suffix.lower() in _PARQUET_SUFFIXES or path.is_dir()))
+    )
+    if path is None and _vector.is_table(records):
+        if engine == "python":
+            raise ConfigurationError(
+                "tables are screened by the vector engine", code="invalid_option"
+            )
+        _vector.require()
+        batches = _vector.table_batches(records, columns)
+        fmt = "arrow"
+    elif parquet:
+        assert path is not None
+        if engine == "python":
+            raise ConfigurationError("Parquet is read by the vector engine", code="invalid_option")
+        _vector.require()
+        batches = _vector.parquet_batches(path, columns)
+        fmt = "parquet"
+    elif engine == "python" or path is None or format == "jsonl":
+        if engine == "vector":
+            raise ConfigurationError(
+                "the vector engine reads paths of CSV or Parquet files and tables",
+                code="invalid_option",
+            )
+        return None
+    else:
+        name = path.name.lower()
+        if format == "auto" and not name.endswith((".csv", ".tsv", ".txt")):
+            if engine == "vector":
+                raise ConfigurationError(
+                    "name the format (csv) for the vector engine", code="invalid_option"
+                )
+            return None
+        if not _vector.available():
+            if engine == "vector":
+                _vector.require()
+            return None
+        try:
+            plain, blank = _vector.csv_plain(path)
+        except OSError as e:
+            raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+        if not plain:
+            if engine == "vector":
+                raise ConfigurationError(
+                    "this CSV file has quotes, NUL bytes or lone carriage returns: "
+                    "use engine='python'",
+                    code="invalid_option",
+                )
+            return None
+        header = _vector.csv_header(path, columns)
+        bad: list[tuple[int, str, str]] = []
+        batches = _vector.csv_batches(path, header, columns, bad, blank=blank)
+        return _vector.make_screening(  # type: ignore[no-any-return]
+            batches, bad, columns, kinds, index, region, now_ts, "csv"
+        )
+    return _vector.make_screening(  # type: ignore[no-any-return]
+        batches, [], columns, kinds, index, region, now_ts, fmt
+    )

@@ -1,0 +1,903 @@
+"""Columnar screening: Arrow batches decided in bulk, the validators for the rest (private).
+
+Needs the ``vector`` extra (``pyarrow`` and ``numpy``); :func:`available` says
+whether it is installed. Without it :func:`antifraud_common.index.screen.screen`
+keeps its record-by-record path.
+
+How a column of strings is screened (see docs/index-and-screening.md, "The
+columnar path"):
+
+1. **Cleaning, per character.** The shared cleaning rules
+   (:func:`antifraud_common._text.clean`) act on each character on its own: a
+   character is kept (full-width forms folded to ASCII) or deleted. The
+   per-character outcome is computed once, *by calling the validator's own*
+   ``clean`` *on each character* of a fixed alphabet (ASCII, the full-width
+   forms, U+3000, the Unicode spaces, dashes and common invisible characters),
+   for the separators of the kind. A value containing any other character, or
+   longer than the validator's input limit, is not decided here.
+2. **The canonical value.** On the cleaned digits the phone rules of
+   :func:`antifraud_common.phone.validate` for region CN are applied as they
+   are written there (``+86``, ``0086``, a trunk ``0``; ``00`` + another country
+   and ``106`` are left to the validator), and a value is decided valid only when
+   phone's own fast decision for its length and first five national digits is
+   "every number here is valid" (asked through the same function the
+   record-by-record path uses, once per prefix). Cards: 12-19 digits, not one
+   digit repeated, a correct Luhn digit; the verdict of such a number depends
+   only on its length and first six digits (see :mod:`._bulk`) and is asked of
+   :func:`antifraud_common.card.is_valid` once per pair.
+3. **The lookup.** Canonical values are integer keys (the E.164 digits, the card
+   digits); :func:`find_rows` finds each key's first row in the index's sorted
+   (memory-mapped) key array through its directory, for all keys at once. Rows
+   found are decided by the index's own per-row evaluation.
+
+Everything not decided in steps 1-2 (a third of a messy file, say) goes through
+the validators themselves, exactly as on the record-by-record path, so every
+verdict is the validator's by construction.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final
+
+from antifraud_common.errors import ConfigurationError
+from antifraud_common.index._bulk import scan
+from antifraud_common.index._core import _FAST_TABLE, Index, _Table
+from antifraud_common.index._keys import MIX
+from antifraud_common.index._results import CheckResult
+from antifraud_common.models import IdentifierKind
+
+__all__ = ["INSTALL_HINT", "available", "find_rows", "probe_numbers"]
+
+INSTALL_HINT: Final = "pip install 'antifraud-common[vector]'"
+#: Rows per Arrow batch screened at once.
+BATCH_ROWS: Final = 65_536
+_MAX_INPUT: Final = 64  # phone.MAX_INPUT_LENGTH and card's raw limit
+_DELETED: Final = 0
+_OTHER: Final = 255
+_PLUS, _ZERO, _ONE, _SIX, _EIGHT = 43, 48, 49, 54, 56
+
+
+def available() -> bool:
+    """Whether pyarrow and numpy can be imported (the ``vector`` extra)."""
+    try:
+        import numpy  # noqa: F401
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def require() -> None:
+    """Raise a ConfigurationError (``missing_extra``) when the extra is not installed."""
+    if not available():
+        raise ConfigurationError(
+            f"columnar input needs pyarrow and numpy: {INSTALL_HINT}", code="missing_extra"
+        )
+
+
+# --------------------------------------------------------------------------- bulk probe
+
+
+def _table_arrays(t: _Table) -> tuple[Any, Any]:
+    import numpy as np
+
+    cached: tuple[Any, Any] | None = t.np
+    if cached is None:
+        raw: Any = t.keys
+        keys = np.frombuffer(raw, dtype="<u8") if len(raw) else np.zeros(0, "<u8")
+        d: Any = t.dir
+        fmt = d.format if isinstance(d, memoryview) else d.typecode
+        directory = np.frombuffer(d, dtype=np.dtype(fmt).newbyteorder("<"))
+        cached = t.np = (keys, directory.astype(np.int64))
+    return cached
+
+
+def find_rows(t: _Table, h: Any) -> Any:
+    """First row of each mixed key ``h`` (uint64 array) in table ``t``, or -1.
+
+    The table's directory gives each key's bucket; buckets hold about one key,
+    so a few vectorised passes decide every key (no sort of the queries).
+    """
+    import numpy as np
+
+    keys, directory = _table_arrays(t)
+    out = np.full(len(h), -1, dtype=np.int64)
+    if not len(keys) or not len(h):
+        return out
+    b = (h >> np.uint64(t.shift)).astype(np.int64) if t.shift < 64 else np.zeros(len(h), np.int64)
+    pos = directory[b]
+    hi = directory[b + 1]
+    todo = np.flatnonzero(pos < hi)
+    while todo.size:
+        p = pos[todo]
+        k = keys[p]
+        want = h[todo]
+        eq = k == want
+        out[todo[eq]] = p[eq]
+        # Keys are sorted: go on only while the bucket's key is still below ours.
+        more = (k < want) & (p + 1 < hi[todo])
+        todo = todo[more]
+        pos[todo] += 1
+    return out
+
+
+def probe_numbers(
+    index: Index, kind: IdentifierKind, numbers: Any, now_ts: int
+) -> list[tuple[int, CheckResult]]:
+    """``(position, result)`` for every number some row or update names (numpy path)."""
+    import numpy as np
+
+    tid = _FAST_TABLE[kind]
+    x = np.asarray(numbers, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        h = x * np.uint64(MIX)
+    t = index._tables.get(tid)
+    rows = find_rows(t, h) if t is not None else np.full(len(h), -1, dtype=np.int64)
+    found = rows >= 0
+    if index._overlay:
+        pending = np.fromiter(
+            (k for t_, k in index._overlay if t_ == tid), dtype=np.uint64, count=-1
+        )
+        if pending.size:
+            found |= np.isin(h, pending)
+    out: list[tuple[int, CheckResult]] = []
+    evaluate = index._evaluate
+    phone = kind is IdentifierKind.PHONE
+    for j in np.flatnonzero(found).tolist():
+        value = f"+{int(x[j])}" if phone else f"{int(x[j])}"
+        out.append((j, evaluate(kind, value, tid, int(h[j]), int(rows[j]), now_ts)))
+    return out
+
+
+# --------------------------------------------------------------------------- cleaning tables
+
+# Characters whose cleaning is decided per character; every other character
+# sends its value to the validator.
+_ALPHABET: Final = "".join(
+    [chr(c) for c in range(128)]
+    + [chr(c) for c in range(0xFF01, 0xFF5F)]
+    + list("\u00a0\u00ad\u1680\u180e\u3000\u2212\ufe58\ufe63\u30fc\ufeff")
+    + [chr(c) for c in range(0x2000, 0x2016)]
+    + [chr(c) for c in range(0x2028, 0x2030)]
+    + [chr(c) for c in range(0x205F, 0x2065)]
+    + [chr(c) for c in range(0x2066, 0x2070)]
+)
+
+_TABLES: dict[IdentifierKind, Any] = {}
+
+
+def _separators(kind: IdentifierKind) -> frozenset[str]:
+    if kind is IdentifierKind.PHONE:
+        from antifraud_common._text import DEFAULT_SEPARATORS
+
+        return DEFAULT_SEPARATORS
+    from antifraud_common import card
+
+    return card._SEPARATORS
+
+
+def char_table(kind: IdentifierKind) -> Any:
+    """Code point -> cleaned ASCII code, 0 (deleted) or 255 (not decided here).
+
+    Derived from :func:`antifraud_common._text.clean` itself, one character at a
+    time: cleaning folds, keeps or deletes each character independently of the
+    others, so the cleaned text of a value is the concatenation of these.
+    """
+    table = _TABLES.get(kind)
+    if table is None:
+        import numpy as np
+
+        from antifraud_common import _text
+        from antifraud_common.errors import ValidationError
+
+        seps = _separators(kind)
+        table = np.full(0x110000, _OTHER, dtype=np.uint8)
+        for ch in _ALPHABET:
+            try:
+                out = _text.clean(ch, separators=seps).text
+            except ValidationError:  # pragma: no cover - one character always fits
+                continue
+            if out == "":
+                table[ord(ch)] = _DELETED
+            elif len(out) == 1 and out.isascii() and out != "\0":
+                table[ord(ch)] = ord(out)
+        _TABLES[kind] = table
+    return table
+
+
+_REGEX: dict[IdentifierKind, tuple[str, list[tuple[str, str]]]] = {}
+
+
+def _rules(kind: IdentifierKind) -> tuple[str, list[tuple[str, str]]]:
+    """(RE2 class of the deleted characters, [(non-ASCII char, the digit or + it folds to)])."""
+    rules = _REGEX.get(kind)
+    if rules is None:
+        import numpy as np
+
+        table = char_table(kind)
+        deleted = [chr(c) for c in np.flatnonzero(table == _DELETED).tolist()]
+        klass = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in deleted) + "]"
+        folds = [
+            (chr(c), chr(int(table[c])))
+            for c in np.flatnonzero((table != _DELETED) & (table != _OTHER)).tolist()
+            if c > 127 and chr(int(table[c])) in "0123456789+"
+        ]
+        rules = _REGEX[kind] = (klass, folds)
+    return rules
+
+
+def _bools(a: Any) -> Any:
+    import numpy as np
+    import pyarrow.compute as pc
+
+    return np.asarray(pc.fill_null(a, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _ints(a: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(a.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _cleaned(arr: Any, kind: IdentifierKind) -> list[tuple[Any, Any, Any]]:
+    """Cleaned text of the decidable rows: [(positions, cleaned strings, raw strings)].
+
+    Rows that are null, empty, longer than the input limit or hold a character
+    outside the per-character table are left out (they go to the validator).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chars = pc.utf8_length(arr)
+    ok = _bools(pc.and_(pc.greater(chars, 0), pc.less_equal(chars, _MAX_INPUT)))
+    plain = _bools(pc.ascii_is_decimal(arr))
+    parts: list[tuple[Any, Any, Any]] = []
+    at = np.flatnonzero(plain & ok)
+    if at.size:
+        sub = arr if at.size == len(arr) else arr.take(pa.array(at))
+        parts.append((at, sub, sub))
+    other = np.flatnonzero(~plain & ok)
+    if not other.size:
+        return parts
+    raw = arr.take(pa.array(other))
+    klass, folds = _rules(kind)
+    text = pc.replace_substring_regex(raw, klass, "")
+    ascii_ = _bools(pc.string_is_ascii(text))
+    if ascii_.all():
+        parts.append((other, text, raw))
+        return parts
+    a = np.flatnonzero(ascii_)
+    if a.size:
+        parts.append((other[a], text.take(pa.array(a)), raw.take(pa.array(a))))
+    u = np.flatnonzero(~ascii_)
+    wide = text.take(pa.array(u))
+    for ch, to in folds:
+        wide = pc.replace_substring(wide, ch, to)
+    parts.append((other[u], wide, raw.take(pa.array(u))))
+    return parts
+
+
+_POW10: Final = [10**i for i in range(20)]
+
+
+def _numbers(text: Any, max_len: int) -> tuple[Any, Any, Any]:
+    """(all ASCII digits and at most ``max_len`` long, length, value as uint64)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    length = _ints(pc.binary_length(text))
+    ok = _bools(pc.ascii_is_decimal(text)) & (length <= max_len)
+    value = np.zeros(len(length), dtype=np.uint64)
+    if ok.any():
+        safe = pc.if_else(pa.array(ok), text, pa.scalar("0"))
+        value = np.asarray(pc.cast(safe, pa.uint64()).to_numpy(zero_copy_only=False))
+    return ok, length, value
+
+
+def _pow10(e: Any) -> Any:
+    import numpy as np
+
+    return np.array(_POW10, dtype=np.uint64)[np.clip(e, 0, 19)]
+
+
+# --------------------------------------------------------------------------- phones
+
+_PHONE_OK: dict[int, Any] = {}  # national length -> int8[100000]: -1 unknown, 0 no, 1 yes
+
+
+def _phone_prefix_valid(length: int, prefix: int) -> bool:
+    """phone's fast decision: is every ``+86`` number of ``length`` national digits
+    starting with these five digits valid?"""
+    from antifraud_common import phone
+
+    p = f"{prefix:05d}"
+    probe = "+86" + p + "0" * (length - 5)
+    decision = phone._FAST[len(probe)].get(p) or phone._fast_decision(probe)
+    return decision == "v"
+
+
+def _phone_keys(text: Any, raw: Any) -> tuple[Any, Any]:
+    """(decided, E.164 digits as uint64) for cleaned ASCII texts (region CN)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    plus = _bools(pc.starts_with(text, "+"))
+    body = pc.utf8_slice_codeunits(text, 1) if plus.any() else text
+    if plus.any():
+        import pyarrow as pa
+
+        body = pc.if_else(pa.array(plus), body, text)
+    ok, length, value = _numbers(body, 17)
+
+    def first(k: int) -> Any:  # the first k digits
+        return value // _pow10(length - k)
+
+    # phone.validate's candidate: "+86..." as is; "0086" and a trunk "0" dropped;
+    # "+" another country, "00" another country and a national "106" are left
+    # to the validator's general path.
+    f2, f3, f4 = first(2), first(3), first(4)
+    lead0 = value < _pow10(length - 1)
+    ok &= np.where(plus, (length >= 2) & (f2 == 86), True)
+    intl = ~plus & (length >= 4) & (f4 == 86)  # "0086" (leading zeros: 86 in 4 digits)
+    ok &= ~(~plus & (length >= 2) & (f2 == 0) & ~intl)
+    ok &= ~(~plus & ~lead0 & (length >= 3) & (f3 == 106))
+    nsn_len = np.where(
+        plus, length - 2, np.where(intl, length - 4, np.where(lead0, length - 1, length))
+    )
+    ok &= (nsn_len >= 9) & (nsn_len <= 13)
+    nsn_len = np.where(ok, nsn_len, 9)
+    nsn = value % _pow10(nsn_len)
+    # A raw "." may be a spreadsheet float ("13800138000.0"): phone decides it.
+    if raw is not text:
+        ok &= ~_bools(pc.match_substring(raw, "."))
+    prefix = (nsn // _pow10(nsn_len - 5)).astype(np.int64)
+    verdict = np.zeros(len(ok), dtype=bool)
+    for n in np.unique(nsn_len[ok]).tolist():
+        table = _PHONE_OK.get(n)
+        if table is None:
+            table = _PHONE_OK[n] = np.full(100_000, -1, dtype=np.int8)
+        rows = ok & (nsn_len == n)
+        p = prefix[rows]
+        for q in np.unique(p[table[p] < 0]).tolist():
+            table[q] = _phone_prefix_valid(n, q)
+        verdict[rows] = table[p] == 1
+    key = nsn + _pow10(nsn_len) * np.uint64(86)
+    return ok & verdict, key
+
+
+def decide_phones(arr: Any) -> tuple[Any, Any]:
+    """(decided row positions, E.164 digits as uint64) for a string array, region CN."""
+    return _decide(arr, IdentifierKind.PHONE, _phone_keys)
+
+
+def _decide(
+    arr: Any, kind: IdentifierKind, keys_of: Callable[[Any, Any], tuple[Any, Any]]
+) -> tuple[Any, Any]:
+    import numpy as np
+
+    positions = []
+    keys = []
+    for at, text, raw in _cleaned(arr, kind):
+        ok, key = keys_of(text, raw)
+        positions.append(at[ok])
+        keys.append(key[ok])
+    if not positions:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    pos = np.concatenate(positions)
+    order = np.argsort(pos, kind="stable")
+    return pos[order], np.concatenate(keys)[order]
+
+
+# --------------------------------------------------------------------------- cards
+
+_CARD_OK: dict[int, Any] = {}  # length -> int8[1000000] for Luhn-correct numbers
+
+
+def _card_keys(text: Any, raw: Any) -> tuple[Any, Any]:
+    """(decided, card number as uint64) for cleaned ASCII texts."""
+    import numpy as np
+
+    from antifraud_common import card
+
+    ok, length, value = _numbers(text, 19)
+    ok &= (length >= 12) & (value >= _pow10(length - 1))  # no leading zero
+    length = np.where(ok, length, 12)
+    v = value.copy()
+    first = value // _pow10(length - 1)
+    same = np.ones(len(v), dtype=bool)
+    total = np.zeros(len(v), dtype=np.int64)
+    for i in range(19):
+        d = (v % np.uint64(10)).astype(np.int64)
+        v //= np.uint64(10)
+        inside = i < length
+        same &= ~inside | (d == first.astype(np.int64))
+        dd = np.where(i % 2 == 1, np.where(d > 4, 2 * d - 9, 2 * d), d)
+        total += np.where(inside, dd, 0)
+    ok &= ~same & (total % 10 == 0)
+    first6 = (value // _pow10(length - 6)).astype(np.int64)
+    verdict = np.zeros(len(ok), dtype=bool)
+    for n in np.unique(length[ok]).tolist():
+        table = _CARD_OK.get(n)
+        if table is None:
+            table = _CARD_OK[n] = np.full(1_000_000, -1, dtype=np.int8)
+        rows = np.flatnonzero(ok & (length == n))
+        p = first6[rows]
+        unknown = table[p] < 0
+        if unknown.any():
+            q, where = np.unique(p[unknown], return_index=True)
+            for prefix, j in zip(q.tolist(), rows[unknown][where].tolist(), strict=True):
+                table[prefix] = card.is_valid(str(int(value[j])))
+        verdict[rows] = table[p] == 1
+    return ok & verdict, value
+
+
+def decide_cards(arr: Any) -> tuple[Any, Any]:
+    """(decided row positions, card numbers as uint64) for a string array."""
+    return _decide(arr, IdentifierKind.BANK_CARD, _card_keys)
+
+
+_DECIDERS: Final[dict[IdentifierKind, Callable[[Any], tuple[Any, Any]]]] = {
+    IdentifierKind.PHONE: decide_phones,
+    IdentifierKind.BANK_CARD: decide_cards,
+}
+
+
+def reset_caches() -> None:
+    """Forget the per-prefix decisions (benchmarks use it to measure cold runs)."""
+    _PHONE_OK.clear()
+    _CARD_OK.clear()
+    _TABLES.clear()
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _as_strings(col: Any) -> tuple[Any, bool]:
+    """(string array, True) for text columns; (the column, False) for anything else."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = pc.cast(col, pa.string()) if pa.types.is_string(t.value_type) else col
+        t = col.type
+    if pa.types.is_string(t):
+        return col, True
+    if pa.types.is_large_string(t) or getattr(pa.types, "is_string_view", lambda _t: False)(t):
+        return pc.cast(col, pa.string()), True
+    if pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        try:
+            return pc.cast(col, pa.string()), True
+        except pa.ArrowInvalid:
+            # Undecodable bytes become U+FFFD, as when a text file is read.
+            fixed = [None if b is None else b.decode("utf-8", "replace") for b in col.to_pylist()]
+            return pa.array(fixed, type=pa.string()), True
+    return col, False
+
+
+# A batch: (line or row number of each row, {column: Arrow array}).
+Batch = tuple[Any, dict[str, Any]]
+
+
+def table_batches(data: Any, columns: Sequence[str]) -> Iterator[Batch]:
+    """Batches of an Arrow table, record batch, batch reader or DataFrame (1-based rows)."""
+    import pyarrow as pa
+
+    if isinstance(data, pa.RecordBatch):
+        data = pa.Table.from_batches([data])
+    elif not isinstance(data, (pa.Table, pa.RecordBatchReader)):
+        data = _from_dataframe(data)
+    names = data.schema.names
+    for c in columns:
+        if c not in names:
+            raise ConfigurationError(f"the table has no column {c!r}", code="no_such_column")
+    batches = data if isinstance(data, pa.RecordBatchReader) else data.to_batches(BATCH_ROWS)
+    return _numbered(iter(batches), columns)
+
+
+def _numbered(batches: Iterator[Any], columns: Sequence[str]) -> Iterator[Batch]:
+    import numpy as np
+
+    row = 0
+    for b in batches:
+        n = b.num_rows
+        if not n:
+            continue
+        yield np.arange(row + 1, row + n + 1), {c: b.column(c) for c in columns}
+        row += n
+
+
+def _from_dataframe(data: Any) -> Any:
+    import pyarrow as pa
+
+    mod = type(data).__module__.split(".")[0]
+    if mod == "pandas":
+        return pa.Table.from_pandas(data, preserve_index=False)
+    if mod == "polars":
+        return data.to_arrow()
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    raise ConfigurationError(
+        f"cannot screen a {type(data).__name__}: give a path, lines of text, an Arrow "
+        "table or a pandas/polars DataFrame",
+        code="unsupported_input",
+    )
+
+
+def parquet_batches(path: Path, columns: Sequence[str]) -> Iterator[Batch]:
+    """Batches of a Parquet file or (Hive-partitioned) folder, rows numbered from 1."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        dataset = ds.dataset(
+            str(path), format="parquet", partitioning="hive" if path.is_dir() else None
+        )
+    except (OSError, pa.ArrowInvalid) as e:
+        raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+    names = dataset.schema.names
+    for c in columns:
+        if c not in names:
+            raise ConfigurationError(f"the Parquet data has no column {c!r}", code="no_such_column")
+    reader = dataset.scanner(columns=list(columns), batch_size=BATCH_ROWS, use_threads=False)
+    return _checked(table_batches(reader.to_reader(), columns), path)
+
+
+def _checked(batches: Iterator[Batch], path: Path) -> Iterator[Batch]:
+    import pyarrow as pa
+
+    try:
+        yield from batches
+    except (OSError, pa.ArrowException) as e:
+        raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+
+
+def csv_plain(path: Path) -> tuple[bool, bool]:
+    """(Arrow parses the file exactly as the ``csv`` module, the file has blank lines).
+
+    Plain means: no quote character (so no quoted separator or line break), no
+    NUL, no carriage return outside a CRLF pair, and a first line that is not
+    empty. Then each line is one record and both parsers split it on commas.
+    """
+    import mmap
+
+    import numpy as np
+
+    with path.open("rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return False, False
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            if m.find(b'"') >= 0 or m.find(b"\0") >= 0 or m[:1] in (b"\n", b"\r"):
+                return False, False
+            if m.find(b"\r") >= 0:
+                raw = np.frombuffer(m, dtype=np.uint8)
+                cr = np.flatnonzero(raw == 13)
+                lone = (cr + 1 >= len(raw)) | (raw[np.minimum(cr + 1, len(raw) - 1)] != 10)
+                del raw
+                if lone.any():
+                    return False, False
+            blank = m.find(b"\n\n") >= 0 or m.find(b"\n\r\n") >= 0
+            return True, blank
+
+
+def csv_header(path: Path, columns: Sequence[str]) -> list[str]:
+    """The header, read by the ``csv`` module as on the record-by-record path."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as f:
+        header = next(csv.reader(f))
+    if header and header[0].startswith("\ufeff"):
+        header[0] = header[0][1:]
+    for c in columns:
+        if c not in header:
+            raise ConfigurationError(f"the CSV header has no column {c!r}", code="no_such_column")
+    return header
+
+
+def csv_batches(
+    path: Path,
+    header: Sequence[str],
+    columns: Sequence[str],
+    bad: list[tuple[int, str, str]],
+    *,
+    blank: bool,
+) -> Iterator[Batch]:
+    """Batches of a plain CSV file (see :func:`csv_plain`) with physical line numbers.
+
+    A record whose cell count differs from the header's is appended to ``bad``
+    as ``(line, "wrong_cell_count", detail)`` and not screened.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    width = len(header)
+    names = [f"c{i}" for i in range(width)]
+    wanted = {c: names[list(header).index(c)] for c in columns}
+    # Arrow numbers rows (header = 1) without the blank lines it skips; with
+    # blank lines present, map its numbers to physical lines.
+    shift = _blank_shift(path) if blank else None
+    skipped: list[int] = []  # Arrow numbers of the bad rows, in order
+
+    def physical(rows: Any) -> Any:
+        if shift is None:
+            return rows
+        return rows + np.searchsorted(shift, rows, side="right")
+
+    def invalid(row: Any) -> str:
+        skipped.append(row.number)
+        line = int(physical(np.array([row.number]))[0])
+        bad.append(
+            (line, "wrong_cell_count", f"{row.actual_columns} cells, the header has {width}")
+        )
+        return "skip"
+
+    read = pacsv.ReadOptions(use_threads=False, block_size=4 << 20, skip_rows=1, column_names=names)
+    parse = pacsv.ParseOptions(quote_char=False, invalid_row_handler=invalid)
+    convert = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(wanted.values(), pa.binary()),
+        include_columns=sorted(set(wanted.values())),
+        strings_can_be_null=False,
+        null_values=[],
+    )
+    try:
+        reader = pacsv.open_csv(str(path), read, parse, convert)
+    except (OSError, pa.ArrowInvalid) as e:
+        raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+    return _csv_numbered(reader, wanted, skipped, physical, path)
+
+
+def _csv_numbered(
+    reader: Any,
+    wanted: dict[str, str],
+    skipped: list[int],
+    physical: Callable[[Any], Any],
+    path: Path,
+) -> Iterator[Batch]:
+    import numpy as np
+    import pyarrow as pa
+
+    good = 0
+    try:
+        for b in reader:
+            n = b.num_rows
+            if not n:
+                continue
+            g = np.arange(good, good + n)
+            s = np.asarray(skipped, dtype=np.int64)
+            rows = 2 + g + np.searchsorted(s - 2 - np.arange(len(s)), g, side="right")
+            good += n
+            yield physical(rows), {c: b.column(name) for c, name in wanted.items()}
+    except pa.ArrowInvalid as e:
+        raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+
+
+def _blank_shift(path: Path) -> Any:
+    """For the blank lines B (physical, ascending): ``B[k] - k``.
+
+    An Arrow row number r lies on physical line ``r + (count of B[k] - k <= r)``.
+    """
+    import numpy as np
+
+    raw = np.fromfile(path, dtype=np.uint8)
+    ends = np.flatnonzero(raw == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    size = ends - starts
+    empty = size == 0
+    one = np.flatnonzero(size == 1)
+    empty[one] = raw[ends[one] - 1] == 13
+    del raw
+    lines = np.flatnonzero(empty) + 1
+    return lines - np.arange(len(lines))
+
+
+# --------------------------------------------------------------------------- screening
+
+
+def screen_batch(
+    index: Index,
+    kind: IdentifierKind,
+    col: Any,
+    region: str,
+    now_ts: int,
+) -> tuple[list[tuple[int, str, CheckResult]], list[tuple[int, str]], int, int]:
+    """Screen one column of one batch.
+
+    Returns (found: (row, canonical, result) for rows some entry names, invalid:
+    (row, code), values checked, empty).
+    """
+    import numpy as np
+
+    strings, text = _as_strings(col)
+    n = len(strings)
+    decide = _DECIDERS.get(kind) if text else None
+    found: list[tuple[int, str, CheckResult]] = []
+    if decide is not None and not (kind is IdentifierKind.PHONE and region != "CN"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        at, keys = decide(strings)
+        for j, r in probe_numbers(index, kind, keys, now_ts):
+            found.append((int(at[j]), str(r._value), r))
+        todo = np.ones(n, dtype=bool)
+        todo[at] = False
+        empty_mask = _bools(
+            pc.or_kleene(pc.is_null(strings), pc.equal(pc.binary_length(strings), 0))
+        )
+        empties = int(empty_mask.sum())
+        rest = np.flatnonzero(todo & ~empty_mask)
+        raws = strings.take(pa.array(rest)).to_pylist() if rest.size else []
+        rest_at = rest.tolist()
+        good_at, good, bad, _ = scan(kind, raws, region=region)
+        for j, r in index._probe_many(kind, good, now_ts):
+            found.append((rest_at[good_at[j]], good[j], r))
+        return found, [(rest_at[i], code) for i, code in bad], n - empties, empties
+    raws = strings.to_pylist()
+    rest_at = list(range(n))
+    good_at, good, bad, empty = scan(kind, raws, region=region)
+    for j, r in index._probe_many(kind, good, now_ts):
+        found.append((rest_at[good_at[j]], good[j], r))
+    invalid = [(rest_at[i], code) for i, code in bad]
+    return found, invalid, n - empty, empty
+
+
+def write_matches(matches: Iterator[Any], out: Path | IO[str], fmt: str) -> int:
+    """Write matches as ``jsonl``, ``csv`` or ``parquet``; return how many were written.
+
+    CSV and Parquet have the columns ``line, column, kind, value, action,
+    matches`` (the last one the JSON of the match list); CSV cells are
+    neutralised against spreadsheet formulas like the list export (a canonical
+    ``+86...`` value is left as it is).
+    """
+    import json
+
+    count = 0
+    if fmt == "jsonl":
+        sink = out if not isinstance(out, Path) else out.open("w", encoding="utf-8", newline="\n")
+        try:
+            for m in matches:
+                sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
+                count += 1
+        finally:
+            if isinstance(out, Path):
+                sink.close()
+        return count
+    if fmt == "csv":
+        from antifraud_common.format.csvio import _escape
+
+        sink = out if not isinstance(out, Path) else out.open("w", encoding="utf-8", newline="")
+        try:
+            w = csv.writer(sink, lineterminator="\n")
+            w.writerow(_COLUMNS)
+            for m in matches:
+                row = _flat(m)
+                w.writerow(
+                    [_escape_cell(k, v, _escape) for k, v in zip(_COLUMNS, row, strict=True)]
+                )
+                count += 1
+        finally:
+            if isinstance(out, Path):
+                sink.close()
+        return count
+    if fmt == "parquet":
+        require()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not isinstance(out, Path):
+            raise ConfigurationError("Parquet output needs a file", code="invalid_output")
+        schema = pa.schema([("line", pa.int64())] + [(c, pa.string()) for c in _COLUMNS[1:]])
+        with pq.ParquetWriter(str(out), schema) as writer:
+            chunk: list[list[Any]] = []
+            for m in matches:
+                chunk.append(_flat(m))
+                count += 1
+                if len(chunk) >= BATCH_ROWS:
+                    writer.write_table(_table(chunk, schema))
+                    chunk = []
+            writer.write_table(_table(chunk, schema))
+        return count
+    raise ConfigurationError(f"unknown output format {fmt!r}", code="invalid_format_option")
+
+
+_COLUMNS: Final = ("line", "column", "kind", "value", "action", "matches")
+
+
+def _flat(m: Any) -> list[Any]:
+    import json
+
+    d = m.to_dict()
+    return [
+        d["line"],
+        d["column"],
+        d["kind"],
+        d["value"],
+        d["action"],
+        json.dumps(d["matches"], ensure_ascii=False, separators=(",", ":")),
+    ]
+
+
+def _escape_cell(name: str, cell: object, escape: Callable[[str], str]) -> str:
+    text = str(cell)
+    if name == "value" and text[:1] == "+" and text[1:].isdigit() and text.isascii():
+        return text
+    return escape(text)
+
+
+def _table(rows: list[list[Any]], schema: Any) -> Any:
+    import pyarrow as pa
+
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [() for _ in schema]
+    return pa.table(
+        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)], schema=schema
+    )
+
+
+_ = Mapping
+
+
+def is_table(data: object) -> bool:
+    """Whether ``data`` is an Arrow table, batch or reader, or a pandas/polars DataFrame."""
+    mod = type(data).__module__.split(".")[0]
+    if mod in ("pyarrow", "pandas", "polars"):
+        return not isinstance(data, (str, bytes))
+    return hasattr(data, "__arrow_c_stream__")
+
+
+def make_screening(  # noqa: PLR0917 - built only by screen()
+    batches: Iterator[Batch],
+    bad: list[tuple[int, str, str]],
+    columns: Sequence[str],
+    kinds: Sequence[IdentifierKind | None],
+    index: Index,
+    region: str,
+    now_ts: int,
+    fmt: str,
+) -> Any:
+    """A :class:`~antifraud_common.index.screen.Screening` over Arrow batches."""
+    from antifraud_common.index.screen import Screening, ScreenMatch
+
+    class ColumnarScreening(Screening):
+        def _fill(self) -> None:
+            try:
+                lines, cols = next(batches)
+            except StopIteration:
+                self._drain()
+                self.close()
+                return
+            self._drain()
+            self.records += len(lines)
+            at = lines.tolist()
+            found: list[ScreenMatch] = []
+            for column, kind in zip(self._columns, self._kinds, strict=True):
+                col = cols[column]
+                if kind is None:
+                    raws = _as_strings(col)[0].to_pylist()
+                    self._fill_detected(raws, at, column, found)
+                    continue
+                hits, invalid, checked, empty = screen_batch(index, kind, col, region, now_ts)
+                self.empty[column] += empty
+                self.values_checked += checked
+                for i, code in invalid:
+                    self._invalid(at[i], column, code)
+                for i, value, r in hits:
+                    if r.listed:
+                        found.append(self._match(at[i], column, kind, value, r))
+            if len(found) > 1:
+                order = {c: i for i, c in enumerate(self._columns)}
+                found.sort(key=lambda m: (m.line, order[m.column]), reverse=True)
+            self._pending = found
+
+        def _drain(self) -> None:
+            for line, reason, detail in bad:
+                self.records += 1
+                self._bad(line, reason, detail)
+            bad.clear()
+
+    return ColumnarScreening(None, columns, kinds, index, region, now_ts, fmt, None)  # type: ignore[arg-type]
