@@ -37,14 +37,16 @@ _PROGRESS_EVERY = 50_000
 def register(sub: Any) -> None:
     s = sub.add_parser(
         "screen",
-        help="screen a CSV or JSON Lines file of records against blacklists",
+        help="screen records (CSV, JSON Lines, Parquet) against blacklists",
         description=(
             "Check the identifiers in the named columns of RECORDS against a saved index "
             "(--index) or the lists a receiver accepted (--state). One JSON line per "
             "listed value; exit 1 if any value is listed or any row could not be read."
         ),
     )
-    s.add_argument("records", type=Path, metavar="RECORDS")
+    s.add_argument(
+        "records", type=Path, metavar="RECORDS", help="a file, or a folder of Parquet files"
+    )
     src = s.add_mutually_exclusive_group(required=True)
     src.add_argument("--index", type=Path, metavar="FILE", help="a saved index (index build)")
     src.add_argument("--state", type=Path, metavar="DIR", help="a receiver state directory")
@@ -56,11 +58,22 @@ def register(sub: Any) -> None:
         help="a column holding identifiers, optionally with its kind "
         "(phone, card, bank_account, payment_account, iccid, imei); repeatable",
     )
-    s.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
+    s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
+    s.add_argument(
+        "--engine",
+        choices=("auto", "python", "vector"),
+        default="auto",
+        help="vector: the columnar path (needs the vector extra); auto picks it by input",
+    )
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
     s.add_argument(
         "--out", type=Path, metavar="FILE", help="matches as JSON Lines (default stdout)"
+    )
+    s.add_argument(
+        "--out-format",
+        choices=("jsonl", "csv", "parquet"),
+        help="format of --out (default: by its suffix, else jsonl); parquet needs a file",
     )
     s.add_argument(
         "--json", action="store_true", help="with --out FILE: the summary as JSON on stdout"
@@ -140,6 +153,7 @@ def run_screen(args: argparse.Namespace) -> int:
             kinds=kinds,
             region=args.region,
             now=now,
+            engine=args.engine,
         )
     except BlacklistFormatError as e:
         return _fail(args, e)
@@ -148,6 +162,9 @@ def run_screen(args: argparse.Namespace) -> int:
     except AntifraudError as e:
         return _fail(args, e)
     progress = sys.stderr.isatty()
+    out_format = args.out_format or _out_format(args.out)
+    if out_format != "jsonl":
+        return _write_other(args, run, out_format)
     sink: IO[str]
     close = False
     if args.out is None:
@@ -176,6 +193,10 @@ def run_screen(args: argparse.Namespace) -> int:
             sink.flush()
     if progress and shown:
         sys.stderr.write("\n")
+    return _report(args, run)
+
+
+def _report(args: argparse.Namespace, run: Any) -> int:
     summary = run.summary
     ok = summary.listed_values == 0 and summary.bad_rows == 0
     if args.json:
@@ -190,6 +211,29 @@ def run_screen(args: argparse.Namespace) -> int:
         for b in summary.bad_row_samples[:20]:
             err(f"  line {b.line}: {b.reason} {b.detail}".rstrip())
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _out_format(out: Path | None) -> str:
+    suffix = "" if out is None else out.suffix.lower()
+    return {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}.get(suffix, "jsonl")
+
+
+def _write_other(args: argparse.Namespace, run: Any, fmt: str) -> int:
+    """Matches as CSV (stdout or --out) or Parquet (--out only)."""
+    from antifraud_common.index._vector import write_matches
+
+    if fmt == "parquet" and args.out is None:
+        run.close()
+        raise UsageError("--out-format parquet needs --out FILE")
+    try:
+        write_matches(run, sys.stdout if args.out is None else args.out, fmt)
+    except OSError as e:
+        raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e}") from e
+    finally:
+        run.close()
+    return _report(args, run)
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:

@@ -1,9 +1,11 @@
 """Screen a partitioned dataset on a Dask cluster (the optional ``dask`` extra).
 
-Each partition (one CSV or JSON Lines file) is screened by exactly the same
-:func:`antifraud_common.index.screen.screen` as ``antifraud screen`` on one
-machine; this module only distributes the work and merges the counts. Install
-the extra with ``pip install 'antifraud-common[dask]'``; Dask is imported only
+Each partition (one CSV, JSON Lines or Parquet file; a folder of Parquet files,
+Hive-partitioned or not, gives one partition per file) is screened by exactly
+the same :func:`antifraud_common.index.screen.screen` as ``antifraud screen`` on
+one machine (Parquet and plain CSV through its columnar path when the ``vector``
+extra is installed on the workers); this module only distributes the work and
+merges the counts. Install the extra with ``pip install 'antifraud-common[dask]'``; Dask is imported only
 when a function here is called, so ``import antifraud_common.index.distributed``
 works without it (the call then raises
 :class:`~antifraud_common.errors.ConfigurationError`, code ``missing_extra``).
@@ -25,7 +27,8 @@ works without it (the call then raises
   each partition to its own JSON Lines file instead of returning them.
 
 The totals equal those of :func:`~antifraud_common.index.screen.screen` run over
-the concatenated partitions; line numbers are those of each partition file.
+the concatenated partitions; line numbers are those of each partition file
+(row numbers for Parquet).
 The design, the measured throughput and the cost per billion records are in
 ``docs/scale-out.md``.
 
@@ -396,8 +399,12 @@ def expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
     if isinstance(paths, (str, os.PathLike)):
         text = os.fspath(paths)
         magic = any(c in text for c in "*?[")
-        # glob.glob: the pattern may be absolute, which Path.glob does not take.
-        found = sorted(glob.glob(text, recursive=True)) if magic else [text]  # noqa: PTH207
+        if not magic and Path(text).is_dir():
+            # A Parquet folder (Hive-partitioned or not): each file is a partition.
+            found = sorted(str(p) for p in Path(text).rglob("*.parquet") if p.is_file())
+        else:
+            # glob.glob: the pattern may be absolute, which Path.glob does not take.
+            found = sorted(glob.glob(text, recursive=True)) if magic else [text]  # noqa: PTH207
     else:
         found = [os.fspath(p) for p in paths]
     if not found:
@@ -425,7 +432,15 @@ def _run(
     if now is None:
         now = datetime.now(UTC)
     # Check the options here, with the same code, before anything is sent.
-    screen(iter(()), columns, Index.build(()), format=fmt, kinds=kinds, region=region, now=now)
+    screen(
+        iter(()),
+        columns,
+        Index.build(()),
+        format="auto" if fmt == "parquet" else fmt,
+        kinds=kinds,
+        region=region,
+        now=now,
+    )
     payload = index if isinstance(index, IndexPayload) else IndexPayload.from_index(index)
     job = _Job(
         columns=tuple(columns),

@@ -603,6 +603,8 @@ def _columnar(  # noqa: PLR0917 - screen()'s own arguments
     from antifraud_common.index import _vector
 
     path = Path(records) if isinstance(records, (str, os.PathLike)) else None
+    if format == "parquet" and path is None:
+        raise ConfigurationError("Parquet input is a path", code="invalid_format_option")
     parquet = path is not None and (
         format == "parquet"
         or (format == "auto" and (path.suffix.lower() in _PARQUET_SUFFIXES or path.is_dir()))
