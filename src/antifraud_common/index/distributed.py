@@ -6,9 +6,9 @@ the same :func:`antifraud_common.index.screen.screen` as ``antifraud screen`` on
 one machine (Parquet and plain CSV through its columnar path when the ``vector``
 extra is installed on the workers); this module only distributes the work and
 merges the counts. Install the extra with ``pip install 'antifraud-common[dask]'``;
-Dask is imported only when a function here is called, so ``import antifraud_common.index.distributed``
-works without it (the call then raises
-:class:`~antifraud_common.errors.ConfigurationError`, code ``missing_extra``).
+Dask is imported only when a function here is called, so
+``import antifraud_common.index.distributed`` works without it (the call then
+raises :class:`~antifraud_common.errors.ConfigurationError`, code ``missing_extra``).
 
 * The index is serialised once: the bytes of its saved ``.afidx`` file
   (:class:`IndexPayload`, keyed by the SHA-256 of those bytes). They are sent to
