@@ -475,3 +475,37 @@ def test_partition_task_in_process_and_cache_eviction(tmp_path: Path) -> None:
         dist._screen_partition(2, str(tmp_path / "nope.csv"), payloads[2], job)
     assert e.value.code == "unreadable"
     assert str(tmp_path / "nope.csv") in str(e.value)
+
+
+def test_parquet_partitions_use_the_same_code(
+    client: Any, tmp_path: Path, data: tuple[Path, Index, list[Path]]
+) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pacsv = pytest.importorskip("pyarrow.csv")
+    _, index, paths = data
+    # The quoted rows of the CSV partitions are left out: Parquet has no such thing.
+    root = tmp_path / "calls"
+    expected = []
+    for p, path in enumerate(paths):
+        kept = [x for x in path.read_text(encoding="utf-8").splitlines() if '"' not in x]
+        plain = tmp_path / f"plain-{p}.csv"
+        plain.write_text("\n".join(kept) + "\n", encoding="utf-8")
+        run = screen(plain, COLUMNS, index, kinds=KINDS, now=NOW)
+        expected += [(m.column, m.masked_value, m.action.value) for m in run]
+        table = pacsv.read_csv(
+            plain,
+            convert_options=pacsv.ConvertOptions(
+                column_types={"id": pa.string(), "phone": pa.string(), "card": pa.string()}
+            ),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=lambda _row: "skip"),
+        )
+        (root / f"day=2026-01-0{p + 1}").mkdir(parents=True)
+        pq.write_table(table, root / f"day=2026-01-0{p + 1}" / "part-0.parquet")
+    result = dist.screen_partitions(
+        index, root, columns=COLUMNS, kinds=KINDS, now=NOW, client=client
+    )
+    assert result.summary.partitions == PARTS
+    got = [(m["column"], m["value"], m["action"]) for m in result.matches]
+    assert sorted(got) == sorted(expected) and got
+    assert all(part.summary.format == "parquet" for part in result.partitions)
