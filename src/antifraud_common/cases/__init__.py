@@ -25,6 +25,7 @@ from antifraud_common.cases.book import (
 )
 from antifraud_common.cases.machine import CaseState, CaseView, step
 from antifraud_common.cases.messages import (
+    BODY_TYPES,
     CASE_TYP,
     Account,
     Ack,
@@ -57,6 +58,7 @@ from antifraud_common.cases.messages import (
 from antifraud_common.cases.policy import DEFAULT_POLICY, CasePolicy, add_months
 
 __all__ = [
+    "BODY_TYPES",
     "BOOK_NAME",
     "CASE_TYP",
     "DEFAULT_POLICY",

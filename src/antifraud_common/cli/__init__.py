@@ -39,6 +39,7 @@ _COMMAND_MODULES = (
     "_schema",
     "_conformance",
     "_demo",
+    "_case",
 )
 
 
