@@ -9,14 +9,17 @@ pass, in constant memory, together with the byte length, line count and
 SHA-256 (the list's *state hash*), the publisher's scope (identifier kinds and
 actions allowed by its trust-bundle rule) and the protected identifiers.
 
-Speed: most lines match a precompiled pattern of the canonical entry shape.
-For those, the fields are taken from the match, repeated field values (case
-references, sources, timestamps) are checked once and cached, and the
-identifier is checked with its validator's fast path; no JSON parse and no
-``Entry`` object is needed. Any line the fast path does not accept goes
-through the exact path (strict JSON parse, canonical re-serialisation,
-:meth:`Entry.from_dict <antifraud_common.models.Entry.from_dict>`), which
-decides and names the problem. The fast path only ever *accepts* lines the
+Speed: most lines match a precompiled pattern of the canonical entry shape,
+which also decides that each timestamp is a real date and time (no general
+date parser per line). For those, the fields are taken from the match, the
+case reference and validity window are checked on the bytes, and the
+identifier is checked with its validator's fast path (phone numbers in bulk);
+no JSON parse, no ``Entry`` object, and no per-value cache, so a list of
+distinct timestamps and case references costs what a repetitive one costs.
+Any line the fast path does not accept goes through the exact path (strict
+JSON parse, canonical re-serialisation, :meth:`Entry.from_dict
+<antifraud_common.models.Entry.from_dict>`), which decides and names the
+problem. The fast path only ever *accepts* lines the
 exact path accepts.
 
 :func:`write_entries` produces such a file from entries (sorting them,
@@ -71,6 +74,7 @@ from antifraud_common.format.jsonl import (
 )
 from antifraud_common.format.jsonl import write_lines as _write_lines
 from antifraud_common.models import (
+    _MAX_CASE_REF,  # the model's rule, decided on bytes
     TLP,
     Action,
     Entry,
@@ -78,7 +82,6 @@ from antifraud_common.models import (
     Reason,
     canonical_value,
     mask_value,
-    parse_timestamp,
 )
 
 __all__ = [
@@ -186,7 +189,18 @@ class EntriesSummary:
 
 # ----------------------------------------------------------------- fast path
 
-_TS: Final = rb"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)"
+# A canonical timestamp that is a real date and time, decided by the pattern alone
+# (accepting exactly what parse_timestamp accepts): year 0001-9999, month 01-12, a day
+# that month has (29 February only in Gregorian leap years), hour 00-23, minute and
+# second 00-59. No general parser per line: lines of distinct listing times cost the
+# same as lines sharing one.
+_REAL_DATE: Final = (
+    rb"(?:(?!0000)\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
+    rb"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+    rb"|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)"
+)
+_REAL_TS: Final = _REAL_DATE + rb"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
+_REAL_TS_RE: Final = re.compile(_REAL_TS)
 _STR: Final = rb'([^"\\\x00-\x1f]{1,512})'
 
 
@@ -195,50 +209,55 @@ def _alt(values: Iterable[str]) -> bytes:
 
 
 # Canonical member order (RFC 8785 sorts by UTF-16 code units; all names ASCII).
-# Groups: action, case_ref, kind, the listed_at..valid_until span, value.
+# Groups: action, case_ref, kind, valid_from, valid_until (None when absent), value.
 _FAST_LINE: Final = re.compile(
     rb'\{"action":' + b'"' + _alt(a.value for a in Action) + b'"'
     rb',"case_ref":"' + _STR + b'"'
     rb',"confidence":(?:0|[1-9][0-9]?|100)'
     rb',"kind":"' + _alt(k.value for k in IdentifierKind) + b'"'
-    rb',"listed_at":"('
-    + _TS[1:-1]
+    rb',"listed_at":"'
+    + _REAL_TS
     + rb'","reason":"'
     + _alt(r.value for r in Reason)[1:-1].join((b"(?:", b")"))
     + rb'","source":"[a-z0-9][a-z0-9_.-]{0,63}"'
     rb',"tlp":"'
     + _alt(t.value for t in TLP)[1:-1].join((b"(?:", b")"))
-    + rb'","valid_from":"'
-    + _TS[1:-1]
-    + rb'"(?:,"valid_until":"'
-    + _TS[1:-1]
-    + rb'")?)'
+    + rb'","valid_from":"('
+    + _REAL_TS
+    + rb')"(?:,"valid_until":"('
+    + _REAL_TS
+    + rb')")?'
     rb',"value":"' + _STR + rb'"\}'
 )
-# Splits the listed_at..valid_until span (already shape-checked) into its timestamps.
+# Splits a listed_at..valid_until span into its timestamps (the pseudonymised checker).
 _SPAN_TIMES: Final = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_CASE_REF_CHECK = attrs.fields(Entry).case_ref.validator
-_CACHE_CAP: Final = 100_000
+_CASE_REF_ATTR: Final = attrs.fields(Entry).case_ref
 _CHUNK: Final = 1 << 20
 
 
 def _case_ref_ok(raw: bytes) -> bool:
+    """Whether a case reference the line pattern matched (no control character, quote or
+    backslash) passes the model's rule."""
+    if raw.isascii():
+        # What is left of the rule for such ASCII text: the length, DEL, and outer spaces
+        # (the only ASCII whitespace the pattern lets through).
+        return (
+            len(raw) <= _MAX_CASE_REF and raw[0] != 0x20 and raw[-1] != 0x20 and b"\x7f" not in raw
+        )
     try:
         text = raw.decode("utf-8")
-        assert _CASE_REF_CHECK is not None
-        _CASE_REF_CHECK(None, attrs.fields(Entry).case_ref, text)
+        assert _CASE_REF_ATTR.validator is not None
+        _CASE_REF_ATTR.validator(None, _CASE_REF_ATTR, text)
     except (UnicodeDecodeError, ModelError):
         return False
     return True
 
 
 def _span_ok(span: bytes) -> bool:
-    """Timestamps of the span are real dates and valid_until (if any) > valid_from."""
+    """Timestamps of a listed_at..valid_until span (already shape-checked) are real dates,
+    and valid_until (if any) is later than valid_from."""
     times = _SPAN_TIMES.findall(span)
-    try:
-        for t in times:
-            parse_timestamp(t.decode("ascii"))
-    except ModelError:
+    if not all(_REAL_TS_RE.fullmatch(t) for t in times):
         return False
     # listed_at, valid_from[, valid_until]: fixed-width canonical stamps compare as bytes.
     return len(times) == 2 or times[2] > times[1]
@@ -261,29 +280,13 @@ def _value_checker(kind: IdentifierKind) -> Callable[[str], bool]:
     return check
 
 
-class _FastCache:
-    """Field values already known to be valid (they repeat across lines)."""
+class _ValueCheckers:
+    """One canonical-form checker per identifier kind, made on first use."""
 
-    __slots__ = ("case_refs", "spans", "values")
+    __slots__ = ("values",)
 
     def __init__(self) -> None:
-        self.case_refs: set[bytes] = set()
-        self.spans: set[bytes] = set()
         self.values: dict[bytes, Callable[[str], bool]] = {}
-
-    def case_ref(self, raw: bytes) -> bool:
-        if _case_ref_ok(raw):
-            if len(self.case_refs) < _CACHE_CAP:
-                self.case_refs.add(raw)
-            return True
-        return False
-
-    def span(self, raw: bytes) -> bool:
-        if _span_ok(raw):
-            if len(self.spans) < _CACHE_CAP:
-                self.spans.add(raw)
-            return True
-        return False
 
     def value_ok(self, kind: bytes, value: str) -> bool:
         check = self.values.get(kind)
@@ -402,7 +405,7 @@ class _Checker:
         self.allowed = frozenset((str(k), str(v)) for k, v in allow_protected)
         self.limits = limits
         self.problems = problems
-        self.cache = _FastCache()
+        self.checkers = _ValueCheckers()
         self.prev: tuple[bytes, bytes] | None = None
         self.lineno = 0
         self.kind_enums = {k.value.encode(): k for k in IdentifierKind}
@@ -430,9 +433,9 @@ class _Checker:
         # Phone numbers are decided in bulk by the phone module's fast path.
         # (Canonical phone values are ASCII; anything else takes the exact path.)
         phones = [
-            m[5].decode("ascii")
+            m[6].decode("ascii")
             for m in matches
-            if m is not None and m[3] == b"phone" and m[5].isascii()
+            if m is not None and m[3] == b"phone" and m[6].isascii()
         ]
         phone_ok = iter(
             [
@@ -441,8 +444,8 @@ class _Checker:
             ]
         )
         phone_values = iter(phones)
-        cache = self.cache
-        case_refs, spans = cache.case_refs, cache.spans
+        checkers = self.checkers
+        case_ref_ok = _case_ref_ok
         kinds_ok, actions_ok = self.kinds_ok, self.actions_ok
         # One length check per chunk; per line only when some line is too long.
         long_lines = max(map(len, lines), default=0) > self.limits.max_line_bytes
@@ -453,23 +456,24 @@ class _Checker:
         for lineno, m in enumerate(matches, start + 1):
             fast = False
             if m is not None:
-                action, case_ref, kind, span, value_b = m.groups()
+                action, case_ref, kind, valid_from, valid_until, value_b = m.groups()
                 if kind == b"phone" and value_b.isascii():
                     value = next(phone_values)
                     fast = next(phone_ok)
                 elif value_b.isascii():
                     value = value_b.decode("ascii")
-                    fast = kind != b"phone" and cache.value_ok(kind, value)
+                    fast = kind != b"phone" and checkers.value_ok(kind, value)
                 else:
                     try:
                         value = value_b.decode("utf-8")
-                        fast = kind != b"phone" and cache.value_ok(kind, value)
+                        fast = kind != b"phone" and checkers.value_ok(kind, value)
                     except UnicodeDecodeError:
                         pass
                 fast = (
                     fast
-                    and (case_ref in case_refs or cache.case_ref(case_ref))
-                    and (span in spans or cache.span(span))
+                    # Fixed-width canonical timestamps compare as bytes.
+                    and (valid_until is None or valid_until > valid_from)
+                    and case_ref_ok(case_ref)
                     and not (
                         long_lines and len(lines[lineno - start - 1]) > self.limits.max_line_bytes
                     )
@@ -707,13 +711,9 @@ def iter_verified_entries(stream: BinaryIO) -> Iterator[Entry]:
     reasons = {r.value: r for r in Reason}
     actions = {a.value: a for a in Action}
     kinds = {k.value: k for k in IdentifierKind}
-    stamps: dict[str, datetime] = {}
-
-    def ts(text: str) -> datetime:
-        got = stamps.get(text)
-        if got is None:
-            got = stamps[text] = parse_timestamp(text)
-        return got
+    # The stamps passed the canonical-timestamp check; the C parser reads that form
+    # (``Z`` included) directly, so nothing per entry is kept between lines.
+    ts = datetime.fromisoformat
 
     for raw in stream:
         d = json.loads(raw)
