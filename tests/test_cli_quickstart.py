@@ -32,7 +32,7 @@ def test_quickstart_flow(
     for who in ("root", "mps"):
         cli(capsys, "keygen", "--out", f"{who}.pem", "--public-out", f"{who}.jwk")
     assert (Path("mps.pem").stat().st_mode & 0o777) == 0o600
-    assert b"ENCRYPTED" in Path("mps.pem").read_bytes()
+    assert b'"format":"antifraud-encrypted-key"' in Path("mps.pem").read_bytes()
     cli(capsys, "trust", "init", "--bundle-id", "my-federation", "--root-key", "root.jwk",
         "--threshold", "1", "--out", "trust.json")  # fmt: skip
     cli(capsys, "trust", "add-member", "trust.json", "--agency", "mps", "--name", "MPS",

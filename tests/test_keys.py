@@ -226,14 +226,21 @@ def test_ed25519_signatures_are_deterministic() -> None:
 # ------------------------------------------------------------------ key files
 
 
+@pytest.mark.parametrize("key_format", ["scrypt", "pkcs8"])
 @pytest.mark.parametrize("alg", list(Algorithm))
-def test_save_and_load_encrypted(tmp_path: Path, alg: Algorithm) -> None:
+def test_save_and_load_encrypted(tmp_path: Path, alg: Algorithm, key_format: str) -> None:
     key = generate_private_key(alg)
     path = tmp_path / "signing.pem"
-    save_private_key(path, key, passphrase=b"correct horse")
+    if key_format == "scrypt":
+        save_private_key(path, key, passphrase=b"correct horse")  # the default
+    else:
+        save_private_key(path, key, passphrase=b"correct horse", key_format=key_format)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = path.read_bytes()
-    assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    if key_format == "scrypt":
+        assert data.startswith(b'{"alg":') and b'"format":"antifraud-encrypted-key"' in data
+    else:
+        assert data.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     loaded = load_private_key(path, passphrase=b"correct horse")
     assert PublicKey.from_cryptography(loaded) == PublicKey.from_cryptography(key)
     assert LocalSigner.from_file(path, passphrase=b"correct horse").key_id == (

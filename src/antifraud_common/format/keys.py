@@ -52,21 +52,28 @@ from pathlib import Path
 from typing import Final, Protocol, TypeAlias, cast, runtime_checkable
 
 import attrs
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError
 from antifraud_common.format import canonical
 
 __all__ = [
+    "KEY_FILE_FORMAT",
     "MAX_KEY_FILE_BYTES",
     "PASSPHRASE_ENV",
+    "SCRYPT_N",
+    "SCRYPT_P",
+    "SCRYPT_R",
     "Algorithm",
+    "KeyFileFormat",
     "LocalSigner",
     "PrivateKey",
     "PublicKey",
@@ -495,6 +502,152 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
+#: ``format`` of the scrypt + AES-256-GCM key file (``docs/spec/key-file.md``).
+KEY_FILE_FORMAT: Final = "antifraud-encrypted-key"
+#: scrypt cost parameters written into new key files: N = 2**17, r = 8, p = 1
+#: (128 MiB of memory per derivation).
+SCRYPT_N: Final = 2**17
+SCRYPT_R: Final = 8
+SCRYPT_P: Final = 1
+_SALT_BYTES: Final = 16
+_NONCE_BYTES: Final = 12
+_TAG_BYTES: Final = 16
+# What a key file may ask of the reader: at least N = 2**14, at most 256 MiB of memory.
+_SCRYPT_MIN_N: Final = 2**14
+_SCRYPT_MAX_MEMORY: Final = 256 * 1024 * 1024
+_SEALED_MEMBERS: Final = frozenset(
+    {
+        "alg",
+        "cipher",
+        "ciphertext",
+        "format",
+        "format_version",
+        "kdf",
+        "key_id",
+        "nonce",
+        "salt",
+        "scrypt_n",
+        "scrypt_p",
+        "scrypt_r",
+    }
+)
+
+
+class KeyFileFormat(enum.Enum):
+    """How :func:`save_private_key` encrypts a private key file."""
+
+    #: The library's key file: scrypt (memory-hard) and AES-256-GCM, in JSON
+    #: (``docs/spec/key-file.md``). The default.
+    SCRYPT = "scrypt"
+    #: Encrypted PKCS#8 PEM as ``cryptography`` writes it (PBKDF2-HMAC-SHA256
+    #: with 2,048 iterations and AES-256-CBC): readable by OpenSSL, far cheaper
+    #: to attack. For tools that need PKCS#8.
+    PKCS8 = "pkcs8"
+
+
+def _scrypt(passphrase: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase)
+
+
+def _seal(key: PrivateKey, passphrase: bytes) -> bytes:
+    """The scrypt + AES-256-GCM key file of ``key`` (see ``docs/spec/key-file.md``)."""
+    public = PublicKey.from_cryptography(key)
+    salt = secrets.token_bytes(_SALT_BYTES)
+    nonce = secrets.token_bytes(_NONCE_BYTES)
+    header: dict[str, object] = {
+        "alg": public.algorithm.jws_name,
+        "cipher": "A256GCM",
+        "format": KEY_FILE_FORMAT,
+        "format_version": 1,
+        "kdf": "scrypt",
+        "key_id": public.key_id,
+        "nonce": b64url_encode(nonce),
+        "salt": b64url_encode(salt),
+        "scrypt_n": SCRYPT_N,
+        "scrypt_p": SCRYPT_P,
+        "scrypt_r": SCRYPT_R,
+    }
+    der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    secret = _scrypt(passphrase, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    sealed = AESGCM(secret).encrypt(nonce, der, canonical.dumps(header))
+    return canonical.dumps({**header, "ciphertext": b64url_encode(sealed)}) + b"\n"
+
+
+def _sealed_doc(data: bytes) -> dict[str, object] | None:
+    """The parsed document if ``data`` is a scrypt key file, else ``None``."""
+    if not data.lstrip().startswith(b"{"):
+        return None
+    try:
+        doc = canonical.loads(data, max_bytes=MAX_KEY_FILE_BYTES)
+    except BlacklistFormatError:
+        return None
+    if isinstance(doc, dict) and doc.get("format") == KEY_FILE_FORMAT:
+        return doc
+    return None
+
+
+def _open_sealed(doc: dict[str, object], passphrase: bytes) -> PrivateKey:
+    """Decrypt a scrypt key file; every refusal is a :class:`ConfigurationError`."""
+
+    def bad(why: str) -> ConfigurationError:
+        return ConfigurationError(f"damaged key file: {why}", code="key_file_invalid")
+
+    if set(doc) != _SEALED_MEMBERS:
+        raise bad("unexpected or missing members")
+    if doc["format_version"] != 1:
+        raise ConfigurationError(
+            f"key file format version {doc['format_version']!r} is not supported",
+            code="key_unsupported",
+        )
+    if doc["kdf"] != "scrypt" or doc["cipher"] != "A256GCM":
+        raise ConfigurationError("unsupported key file encryption", code="key_unsupported")
+    n, r, p = doc["scrypt_n"], doc["scrypt_r"], doc["scrypt_p"]
+    if not all(type(v) is int for v in (n, r, p)):
+        raise bad("scrypt parameters must be integers")
+    assert isinstance(n, int) and isinstance(r, int) and isinstance(p, int)
+    if (
+        n < _SCRYPT_MIN_N
+        or n & (n - 1)
+        or not 1 <= r <= 32
+        or not 1 <= p <= 16
+        or 128 * n * r > _SCRYPT_MAX_MEMORY
+    ):
+        raise ConfigurationError(
+            f"scrypt parameters N={n}, r={r}, p={p} are outside what is accepted "
+            f"(N a power of two of at least {_SCRYPT_MIN_N}, 128*N*r at most 256 MiB)",
+            code="key_unsupported",
+        )
+    try:
+        alg = Algorithm.from_jws_name(str(doc["alg"]))
+        salt = b64url_decode(cast(str, doc["salt"]))
+        nonce = b64url_decode(cast(str, doc["nonce"]))
+        sealed = b64url_decode(cast(str, doc["ciphertext"]))
+    except BlacklistFormatError as e:
+        raise bad(e.message) from None
+    if not 16 <= len(salt) <= 64 or len(nonce) != _NONCE_BYTES or len(sealed) <= _TAG_BYTES:
+        raise bad("salt, nonce or ciphertext of the wrong length")
+    header = {k: v for k, v in doc.items() if k != "ciphertext"}
+    secret = _scrypt(passphrase, salt, n, r, p)
+    try:
+        der = AESGCM(secret).decrypt(nonce, sealed, canonical.dumps(header))
+    except InvalidTag:
+        raise ConfigurationError(
+            "wrong passphrase or damaged key file", code="key_wrong_passphrase"
+        ) from None
+    try:
+        key = serialization.load_der_private_key(der, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise bad("the decrypted key is not PKCS#8") from None
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigurationError("unsupported key type", code="key_unsupported")
+    public = PublicKey.from_cryptography(key)
+    if public.algorithm is not alg or public.key_id != doc["key_id"]:
+        raise bad("the key does not match its 'alg' and 'key_id'")
+    return key
+
+
 def save_private_key(
     path: str | os.PathLike[str],
     key: PrivateKey,
@@ -502,8 +655,15 @@ def save_private_key(
     passphrase: bytes | None,
     allow_unencrypted: bool = False,
     overwrite: bool = False,
+    key_format: KeyFileFormat | str = KeyFileFormat.SCRYPT,
 ) -> None:
-    """Write ``key`` as PKCS#8 PEM, encrypted with ``passphrase``, mode 0600.
+    """Write ``key`` encrypted with ``passphrase``, mode 0600.
+
+    ``key_format`` :attr:`KeyFileFormat.SCRYPT` (the default) writes the
+    library's key file: scrypt with N = 2**17, r = 8, p = 1 and AES-256-GCM
+    (``docs/spec/key-file.md``); :attr:`KeyFileFormat.PKCS8` writes encrypted
+    PKCS#8 PEM for tools that need it (its PBKDF2 has only 2,048 iterations).
+    An unencrypted key is always PKCS#8 PEM.
 
     The file is written to a new temporary file in the same directory (created
     with ``O_CREAT | O_EXCL`` and mode 0600), flushed to disk and then moved into
@@ -523,6 +683,15 @@ def save_private_key(
     elif not isinstance(untyped := cast(object, passphrase), bytes) or not untyped:
         raise ConfigurationError("the passphrase must be non-empty bytes", code="key_passphrase")
     else:
+        try:
+            chosen = KeyFileFormat(key_format)
+        except ValueError:
+            raise ConfigurationError(
+                f"unknown key file format {key_format!r}", code="key_unsupported"
+            ) from None
+        if chosen is KeyFileFormat.SCRYPT:
+            _write_secret_file(path, _seal(key, passphrase), overwrite=overwrite)
+            return
         encryption = serialization.BestAvailableEncryption(passphrase)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
@@ -634,7 +803,10 @@ def _is_public_key(data: bytes) -> bool:
 
 
 def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) -> PrivateKey:
-    """Read a PKCS#8 PEM private key written by :func:`save_private_key` (or OpenSSL).
+    """Read a private key file written by :func:`save_private_key` (or OpenSSL).
+
+    Both the scrypt key file (``docs/spec/key-file.md``) and PKCS#8 PEM
+    (encrypted or not, as OpenSSL and earlier releases write it) are read.
 
     Raises :class:`~antifraud_common.errors.ConfigurationError`: ``key_file_missing``,
     ``key_file_unreadable``, ``key_file_invalid`` (also: not a regular file, or
@@ -646,6 +818,14 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) 
     key material, and the underlying exception is not chained.
     """
     data = _read_key_file(path)
+    sealed = _sealed_doc(data)
+    if sealed is not None:
+        if passphrase is None:
+            raise ConfigurationError(
+                "the key file is encrypted: a passphrase is needed",
+                code="key_passphrase_required",
+            )
+        return _open_sealed(sealed, passphrase)
     encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in data
     if not encrypted and _is_public_key(data):
         raise ConfigurationError(
