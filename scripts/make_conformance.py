@@ -3195,9 +3195,424 @@ def family_minisign() -> None:
         fail("minisign_format"),
         files=dict(files, sig=f(sig.replace(b"\nRU", b"\n!!", 1))),
     )
+    # weak points (docs/spec/envelope.md, "Ed25519 keys and signatures")
+    mk = K["minisign-1"]
+
+    def minisig(file_sig: bytes, global_sig: bytes) -> bytes:
+        return (
+            b"untrusted comment: signature from antifraud test key\n"
+            + base64.b64encode(b"ED" + key_id + file_sig)
+            + b"\n"
+            + f"trusted comment: {comment}\n".encode()
+            + base64.b64encode(global_sig)
+            + b"\n"
+        )
+
+    universal = bytes([1]) + bytes(63)  # R = identity, S = 0
+    identity_pub = (
+        b"untrusted comment: minisign public key 0000000000000000\n"
+        + base64.b64encode(b"Ed" + key_id + bytes([1]) + bytes(31))
+        + b"\n"
+    )
+    add(
+        fam,
+        "weak-public-key-identity",
+        "The public key is the identity point and both signatures are R = identity, "
+        "S = 0, which stock Ed25519 accepts for any file and comment.",
+        "minisign-verify",
+        fail("weak_key"),
+        files=dict(files, sig=f(minisig(universal, universal)), pub=f(identity_pub)),
+    )
+    r_identity = ed_sign_with_r(mk, bytes([1]) + bytes(31), digest)
+    add(
+        fam,
+        "weak-r-identity-file-signature",
+        "The file signature has R = identity and S = h*a (valid under stock Ed25519); "
+        "the comment signature is genuine.",
+        "minisign-verify",
+        fail("weak_signature"),
+        files=dict(files, sig=f(minisig(r_identity, sk.sign(r_identity + comment.encode())))),
+    )
+    add(
+        fam,
+        "weak-r-order-8-comment-signature",
+        "The comment signature's R is a point of order 8.",
+        "minisign-verify",
+        fail("weak_signature"),
+        files=dict(files, sig=f(minisig(s, bytes.fromhex(SMALL_ORDER[4]) + g[32:]))),
+    )
+    s_big = s[:32] + (int.from_bytes(s[32:], "little") + ED_L).to_bytes(32, "little")
+    add(
+        fam,
+        "s-not-reduced",
+        "The file signature with S + L instead of S (RFC 8032 requires S < L).",
+        "minisign-verify",
+        fail("minisign_bad_signature"),
+        files=dict(files, sig=f(minisig(s_big, sk.sign(s_big + comment.encode())))),
+    )
 
 
 # ------------------------------------------------------- family: identifier
+
+# --------------------------------------------------- family: weak-keys
+#
+# Ed25519 encodings every verifier must refuse (docs/spec/envelope.md, "Ed25519
+# keys and signatures"). The curve arithmetic below is only what the cases need:
+# decoding, addition and scalar multiplication on edwards25519 (RFC 8032 §5.1).
+
+ED_P = 2**255 - 19
+ED_L = 2**252 + 27742317777372353535851937790883648493
+ED_D = (-121665 * pow(121666, ED_P - 2, ED_P)) % ED_P
+ED_IDENTITY = (0, 1)
+# The eight small-order encodings, exactly as docs/spec/envelope.md lists them.
+SMALL_ORDER = [
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+]
+
+
+def ed_add(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    (x1, y1), (x2, y2) = a, b
+    t = ED_D * x1 * x2 * y1 * y2 % ED_P
+    x = (x1 * y2 + x2 * y1) * pow(1 + t, ED_P - 2, ED_P) % ED_P
+    y = (y1 * y2 + x1 * x2) * pow(1 - t, ED_P - 2, ED_P) % ED_P
+    return x, y
+
+
+def ed_mul(k: int, pt: tuple[int, int]) -> tuple[int, int]:
+    out = ED_IDENTITY
+    while k:
+        if k & 1:
+            out = ed_add(out, pt)
+        pt = ed_add(pt, pt)
+        k >>= 1
+    return out
+
+
+def ed_decode(enc: bytes) -> tuple[int, int] | None:
+    """RFC 8032 §5.1.3, except that y is reduced mod p (to build non-canonical cases)."""
+    y = (int.from_bytes(enc, "little") & ((1 << 255) - 1)) % ED_P
+    sign = enc[31] >> 7
+    x2 = (y * y - 1) * pow(ED_D * y * y + 1, ED_P - 2, ED_P) % ED_P
+    x = pow(x2, (ED_P + 3) // 8, ED_P)
+    if x * x % ED_P != x2:
+        x = x * pow(2, (ED_P - 1) // 4, ED_P) % ED_P
+    if x * x % ED_P != x2:
+        return None
+    if x & 1 != sign:
+        x = (ED_P - x) % ED_P
+    return x, y
+
+
+def ed_encode(pt: tuple[int, int]) -> bytes:
+    return (pt[1] | ((pt[0] & 1) << 255)).to_bytes(32, "little")
+
+
+def ed_scalar(k: Key) -> int:
+    """The secret scalar a of a test key (RFC 8032 §5.1.5)."""
+    h = bytearray(hashlib.sha512(k.sk.private_bytes_raw()).digest()[:32])
+    h[0] &= 248
+    h[31] = (h[31] & 127) | 64
+    return int.from_bytes(h, "little")
+
+
+def ed_sign_with_r(k: Key, r: bytes, message: bytes) -> bytes:
+    """A signature R || S with the chosen R = identity: S = h * a, so [S]B = R + [h]A.
+
+    Stock (cofactorless) verification accepts it when R encodes the identity.
+    """
+    a_enc = k.sk.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    h = int.from_bytes(hashlib.sha512(r + a_enc + message).digest(), "little") % ED_L
+    return r + (h * ed_scalar(k) % ED_L).to_bytes(32, "little")
+
+
+class WeakKey:
+    """A 'public key' that is a weak point, with the universal forgery as its signature."""
+
+    def __init__(self, name: str, enc: bytes, signature: bytes | None = None) -> None:
+        self.name = name
+        self.alg = "Ed25519"
+        self.jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64u(enc)}
+        self.kid = b64u(hashlib.sha256(cj(self.jwk)).digest())
+        # R = identity, S = 0: [0]B = identity + [h]identity for every message.
+        self.signature = signature if signature is not None else bytes([1]) + bytes(63)
+
+    def sign(self, data: bytes) -> bytes:
+        return self.signature
+
+
+class FixedSigner:
+    """Signs as a real test key, but with a chosen signature transformation."""
+
+    def __init__(self, k: Key, make: Callable[[bytes], bytes]) -> None:
+        self.name, self.alg, self.jwk, self.kid = k.name, k.alg, k.jwk, k.kid
+        self._make = make
+
+    def sign(self, data: bytes) -> bytes:
+        return self._make(data)
+
+
+def family_weak_keys() -> None:
+    FAMILY_TEXT["weak-keys"] = (
+        "Ed25519 keys and signature R values of small order or with non-canonical "
+        "encodings, and ES256 r, s outside 1..n-1: refused before any signature is trusted."
+    )
+    fam = "weak-keys"
+    base = ed_decode(bytes.fromhex(SMALL_ORDER[0]))
+    assert base == ED_IDENTITY
+    for h in SMALL_ORDER:
+        pt = ed_decode(bytes.fromhex(h))
+        assert pt is not None and ed_encode(pt) == bytes.fromhex(h)
+        assert ed_mul(8, pt) == ED_IDENTITY, h
+    order8 = ed_decode(bytes.fromhex(SMALL_ORDER[4]))
+    assert order8 is not None
+    assert {ed_encode(ed_mul(i, order8)).hex() for i in range(8)} == set(SMALL_ORDER)
+    names = ["identity", "order-2", "order-4", "order-4-neg", "order-8-a", "order-8-a-neg",
+             "order-8-b", "order-8-b-neg"]  # fmt: skip
+
+    def jwk_case(name: str, description: str, enc: bytes, expect: dict[str, Any]) -> None:
+        jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64u(enc)}
+        add(fam, name, description, "thumbprint", expect, files={"jwk": f(cj(jwk))})
+
+    for name, h in zip(names, SMALL_ORDER, strict=True):
+        jwk_case(
+            f"jwk-small-order-{name}",
+            f"A public JWK whose x is the small-order point {h} ([8]P = identity).",
+            bytes.fromhex(h),
+            fail("weak_key"),
+        )
+    flipped = [
+        ("jwk-identity-sign-bit", "The identity with the sign bit set (x = 0 cannot be negative).",
+         bytes([1]) + bytes(30) + bytes([0x80])),
+        ("jwk-order-2-sign-bit", "(0, -1) with the sign bit set.", bytes([0xEC]) + bytes([0xFF]) * 31),
+        ("jwk-y-equals-p", "y = p: a non-canonical encoding of y = 0 (order 4).",
+         ED_P.to_bytes(32, "little")),
+        ("jwk-y-p-plus-1", "y = p + 1: a non-canonical encoding of the identity.",
+         (ED_P + 1).to_bytes(32, "little")),
+        ("jwk-y-all-ones", "y = 2^255 - 1 with the sign bit set (all 32 bytes 0xff).",
+         bytes([0xFF]) * 32),
+    ]  # fmt: skip
+    for name, description, enc in flipped:
+        jwk_case(name, description, enc, fail("weak_key"))
+    # y = p + k for a small k whose y = k is on the curve: an ordinary point, badly encoded.
+    k_on = next(k for k in range(2, 19) if ed_decode(k.to_bytes(32, "little")) is not None)
+    jwk_case(
+        "jwk-y-noncanonical-ordinary-point",
+        f"y = p + {k_on}: a non-canonical encoding of a point that is not of small order.",
+        (ED_P + k_on).to_bytes(32, "little"),
+        fail("weak_key"),
+    )
+    k_off = next(k for k in range(2, 100) if ed_decode(k.to_bytes(32, "little")) is None)
+    jwk_case(
+        "jwk-not-on-curve",
+        f"y = {k_off}: no curve point has this y (RFC 8032 decoding fails).",
+        k_off.to_bytes(32, "little"),
+        fail("jwk_invalid"),
+    )
+    a_pt = ed_decode(base64.urlsafe_b64decode(key("mps-1").jwk["x"] + "="))
+    assert a_pt is not None
+    mixed = ed_encode(ed_add(a_pt, order8))
+    add(
+        fam,
+        "jwk-mixed-order-accepted",
+        "A key of mixed order (a prime-order point plus a point of order 8) is not of "
+        "small order: accepted (only small-order and non-canonical keys are refused).",
+        "thumbprint",
+        ok(
+            thumbprint=b64u(
+                hashlib.sha256(cj({"crv": "Ed25519", "kty": "OKP", "x": b64u(mixed)})).digest()
+            )
+        ),
+        files={"jwk": f(cj({"crv": "Ed25519", "kty": "OKP", "x": b64u(mixed)}))},
+    )
+
+    # -- the forgery: a member key of small order in a root-signed bundle
+    data = entries_bytes(phones(3))
+    roots = [key("root-1"), key("root-2")]
+    for label, enc in (
+        ("identity", bytes.fromhex(SMALL_ORDER[0])),
+        ("zero-bytes", bytes(32)),
+        ("y-p-plus-1", (ED_P + 1).to_bytes(32, "little")),
+    ):
+        weak = WeakKey(f"weak-{label}", enc)
+        members = default_members()
+        for m in members:
+            if m["agency"] == "mps":
+                m["keys"] = sorted(
+                    [*m["keys"], weak.jwk], key=lambda j: b64u(hashlib.sha256(cj(j)).digest())
+                )
+        trust, trust_sig = signed_bundle(bundle(members=members), roots)
+        verify_case(
+            fam,
+            f"member-key-{label}-forged-list",
+            f"The root-signed bundle lists a member key {enc.hex()} (small order or "
+            "non-canonical); the list carries only the universal forgery R = identity, "
+            "S = 0 under that key's kid, which stock Ed25519 accepts.",
+            fail("weak_key"),
+            entries=data,
+            sig=jws(cj(manifest(data)), [weak]),
+            trust=trust,
+            trust_sig=trust_sig,
+            signers=(),
+        )
+    # -- a root key of small order counted toward the root threshold
+    weak_root = WeakKey("weak-root", bytes.fromhex(SMALL_ORDER[0]))
+    weak_trust, weak_trust_sig = signed_bundle(
+        bundle(root=[key("root-1"), weak_root], threshold=2), [key("root-1"), weak_root]
+    )
+    verify_case(
+        fam,
+        "root-key-identity-counted",
+        "Root keys root-1 and the identity point, threshold 2, signed by root-1 and by "
+        "the forgery under the identity key: the bundle must not be trusted.",
+        fail("weak_key"),
+        entries=BASE,
+        sig=BASE_SIG,
+        trust=weak_trust,
+        trust_sig=weak_trust_sig,
+    )
+    v1 = signed_bundle(bundle(), roots)
+    walk_case(
+        fam,
+        "rotation-new-root-small-order",
+        "Version 2 replaces root-3 by the identity point (threshold 2); it is signed by "
+        "root-1, root-2 and the forgery: the rotation must be refused.",
+        fail("weak_key"),
+        v1,
+        [signed_bundle(
+            bundle(2, root=[key("root-1"), key("root-2"), weak_root], threshold=2),
+            [key("root-1"), key("root-2"), weak_root],
+        )],
+    )  # fmt: skip
+    members = default_members()
+    weak_member = WeakKey("weak-member", bytes(32))
+    members[0]["keys"] = sorted(
+        [*members[0]["keys"], weak_member.jwk], key=lambda j: b64u(hashlib.sha256(cj(j)).digest())
+    )
+    walk_case(
+        fam,
+        "rotation-adds-small-order-member-key",
+        "Version 2, properly signed by the root, adds the 32-zero-byte key (order 4) to a member.",
+        fail("weak_key"),
+        v1,
+        [signed_bundle(bundle(2, members=members), roots)],
+    )
+    # -- R of small order or non-canonical, with an otherwise valid key
+    mps = key("mps-1")
+    identity_r = bytes.fromhex(SMALL_ORDER[0])
+    cases_r = [
+        ("r-identity-valid-key", ("R = identity with S = h*a: the equation [S]B = R + [h]A "
+         "holds, so stock Ed25519 accepts it."), lambda m: ed_sign_with_r(mps, identity_r, m)),
+        ("r-order-8", "R = a point of order 8.",
+         lambda m: bytes.fromhex(SMALL_ORDER[6]) + mps.sign(m)[32:]),
+        ("r-y-p-plus-1", "R = y = p + 1 (a non-canonical identity) with S = h*a.",
+         lambda m: ed_sign_with_r(mps, (ED_P + 1).to_bytes(32, "little"), m)),
+        ("r-identity-sign-bit", ("R = the identity with the sign bit set (x = 0 cannot be "
+         "negative: a non-canonical encoding)."),
+         lambda m: bytes([1]) + bytes(30) + bytes([0x80]) + mps.sign(m)[32:]),
+    ]  # fmt: skip
+    for name, description, make in cases_r:
+        verify_case(
+            fam,
+            name,
+            description + " Refused before the signature is checked.",
+            fail("weak_signature"),
+            entries=BASE,
+            sig=jws(cj(manifest(BASE)), [FixedSigner(mps, make)]),
+        )
+    verify_case(
+        fam,
+        "r-identity-on-unknown-key",
+        "A valid signature by mps-1 and a second signature, by a key nobody trusts, "
+        "with R = identity: every signature is checked, so the envelope is refused.",
+        fail("weak_signature"),
+        entries=BASE,
+        sig=jws(cj(manifest(BASE)), [mps, WeakKey("stranger", bytes.fromhex(SMALL_ORDER[0]))]),
+    )
+
+    def s_plus_l(m: bytes) -> bytes:
+        sig = mps.sign(m)
+        return sig[:32] + (int.from_bytes(sig[32:], "little") + ED_L).to_bytes(32, "little")
+
+    verify_case(
+        fam,
+        "s-not-reduced",
+        "A valid signature with S replaced by S + L (same value mod L): S >= L is "
+        "invalid (RFC 8032 §5.1.7).",
+        fail("signature_invalid"),
+        entries=BASE,
+        sig=jws(cj(manifest(BASE)), [FixedSigner(mps, s_plus_l)]),
+    )
+    doc = json.loads(DEFAULT_TRUST_SIG)
+    extra = json.loads(
+        jws(
+            DEFAULT_TRUST,
+            [FixedSigner(key("root-3"), lambda m: ed_sign_with_r(key("root-3"), identity_r, m))],
+            TRUST_TYP,
+        )
+    )
+    doc["signatures"].append(extra["signatures"][0])
+    verify_case(
+        fam,
+        "trust-sig-r-identity",
+        "The bundle's signature file carries a third root signature with R = identity.",
+        fail("trust_weak_signature"),
+        entries=BASE,
+        sig=BASE_SIG,
+        trust_sig=cj(doc),
+    )
+    # -- ES256: r and s must be in 1 .. n-1
+    p256_n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    cb = key("cbank-1", "ES256")
+    card_data = entries_bytes(cards(2))
+    card_mf = cj(manifest(card_data, issuer="cbank", list_id="mules", list_type="mule_accounts"))
+    for name, description, make in [
+        ("es256-r-s-zero", "r = s = 0 (a 'psychic signature').", lambda m: bytes(64)),
+        ("es256-s-equals-n", "s = n.",
+         lambda m: cb.sign(m)[:32] + p256_n.to_bytes(32, "big")),
+        ("es256-r-equals-n", "r = n.",
+         lambda m: p256_n.to_bytes(32, "big") + cb.sign(m)[32:]),
+    ]:  # fmt: skip
+        verify_case(
+            fam,
+            name,
+            f"An ES256 list signature with {description} Refused before any key is consulted.",
+            fail("weak_signature"),
+            entries=card_data,
+            sig=jws(card_mf, [FixedSigner(cb, make)]),
+            signers=("cbank-1",),
+        )
+    # -- the signature primitive alone (jws-verify)
+    prot = b64u(cj({"alg": "EdDSA"}))
+    payload = b64u(b"any message at all")
+    identity_jwk = {"crv": "Ed25519", "kty": "OKP", "x": b64u(identity_r)}
+    add(
+        fam,
+        "jws-verify-identity-key",
+        "The compact JWS with R = identity, S = 0 checked with the identity public key.",
+        "jws-verify",
+        fail("weak_key"),
+        files={
+            "jws": f(f"{prot}.{payload}.{b64u(bytes([1]) + bytes(63))}".encode()),
+            "jwk": f(cj(identity_jwk)),
+        },
+    )
+    forged = ed_sign_with_r(mps, identity_r, f"{prot}.{payload}".encode())
+    add(
+        fam,
+        "jws-verify-r-identity-valid-key",
+        "A compact JWS whose signature has R = identity and S = h*a, checked with mps-1's key.",
+        "jws-verify",
+        fail("signature_invalid", "weak_signature"),
+        files={"jws": f(f"{prot}.{payload}.{b64u(forged)}".encode()), "jwk": f(cj(mps.jwk))},
+    )
+
 
 #: kind -> (module, function) of this library's validators.
 VALIDATORS = {
@@ -3469,6 +3884,7 @@ FAMILIES: list[Callable[[], Any]] = [
     family_delta,
     family_trust_rotation,
     family_trust_bundle,
+    family_weak_keys,
     family_jcs,
     family_rfc8037,
     family_minisign,

@@ -40,6 +40,7 @@ NODE_FAMILIES = (
     "manifest",
     "trust-rotation",
     "trust-bundle",
+    "weak-keys",
     "rfc8037",
     "jcs",
 )
@@ -73,6 +74,7 @@ def test_suite_size_and_families():
         "delta",
         "trust-rotation",
         "trust-bundle",
+        "weak-keys",
         "jcs",
         "rfc8037",
         "minisign",

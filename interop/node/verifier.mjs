@@ -13,7 +13,8 @@
 // It implements the signature, trust and hash parts of verification: a strict
 // I-JSON parser (duplicate names, floats, lone surrogates, BOM refused), strict
 // base64url, General JSON JWS parsing, kid = RFC 7638 thumbprint, Ed25519 and ES256
-// with the algorithm taken from the trusted key, thresholds counting each key once,
+// with the algorithm taken from the trusted key, weak Ed25519 keys and R values
+// refused (small order, non-canonical encodings), ES256 r, s in 1..n-1, thresholds counting each key once,
 // scope of issuer, list type, kinds and actions, expiry at the given time, receiver
 // state (rollback, fork), the entries file's length, SHA-256 and line count, and the
 // trust bundle chain walk with both root thresholds. It does not check entry lines
@@ -176,6 +177,73 @@ function b64url(text, code) {
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
+// ------------------------------------------------ Ed25519 points to refuse
+// docs/spec/envelope.md, "Ed25519 keys and signatures": a public key or a
+// signature's R that is of small order or not canonically encoded is refused
+// (with a small-order key, R = identity, S = 0 verifies for every message).
+
+const P25519 = (1n << 255n) - 19n;
+const L25519 = (1n << 252n) + 27742317777372353535851937790883648493n;
+// d = -121665 / 121666 (mod p); modpow is a hoisted function declaration below.
+const D25519 = ((P25519 - 121665n) * modpow(121666n, P25519 - 2n)) % P25519;
+const SMALL_ORDER = new Set([
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0000000000000000000000000000000000000000000000000000000000000080',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05',
+  '26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a',
+  'c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa',
+]);
+
+function modpow(b, e) {
+  let r = 1n;
+  b %= P25519;
+  while (e > 0n) {
+    if (e & 1n) r = (r * b) % P25519;
+    b = (b * b) % P25519;
+    e >>= 1n;
+  }
+  return r;
+}
+
+const littleEndian = (buf) => BigInt(`0x${Buffer.from(buf).reverse().toString('hex') || '0'}`);
+
+// 'non-canonical', 'small-order' or null for a 32-byte encoding.
+function pointProblem(enc) {
+  const y = littleEndian(enc) & ((1n << 255n) - 1n);
+  if (y >= P25519) return 'non-canonical';
+  if (SMALL_ORDER.has(enc.toString('hex'))) return 'small-order';
+  if ((y === 1n || y === P25519 - 1n) && (enc[31] & 0x80)) return 'non-canonical';
+  return null;
+}
+
+// RFC 8032 5.1.3: is there a curve point with this (canonical) y and sign?
+function onCurve(enc) {
+  const y = littleEndian(enc) & ((1n << 255n) - 1n);
+  const u = (y * y - 1n + P25519) % P25519;
+  const v = (D25519 * y * y + 1n) % P25519;
+  let x = (u * modpow(v, 3n) % P25519) * modpow(u * modpow(v, 7n), (P25519 - 5n) / 8n) % P25519;
+  const vx2 = (v * x * x) % P25519;
+  if (vx2 === (P25519 - u) % P25519) x = (x * modpow(2n, (P25519 - 1n) / 4n)) % P25519;
+  else if (vx2 !== u) return false;
+  return !(x === 0n && (enc[31] & 0x80));
+}
+
+const P256_N = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551n;
+
+// Refuse a signature no honest signer makes, whatever key it claims (weak_signature).
+function checkSignatureEncoding(alg, signature) {
+  if (alg === 'Ed25519') {
+    if (pointProblem(signature.subarray(0, 32)) !== null) refuse('weak_signature');
+    return;
+  }
+  const r = BigInt(`0x${signature.subarray(0, 32).toString('hex')}`);
+  const s = BigInt(`0x${signature.subarray(32).toString('hex')}`);
+  if (!(r > 0n && r < P256_N && s > 0n && s < P256_N)) refuse('weak_signature');
+}
+
 // A strict public JWK: Ed25519 (OKP) or P-256 (EC); returns {alg, kid, key}.
 function publicKey(jwk) {
   if (!isObject(jwk)) refuse('jwk_invalid');
@@ -194,6 +262,11 @@ function publicKey(jwk) {
   }
   for (const n of required.filter((r) => r === 'x' || r === 'y')) {
     if (typeof jwk[n] !== 'string' || b64url(jwk[n], 'jwk_invalid').length !== 32) refuse('jwk_invalid');
+  }
+  if (alg === 'Ed25519') {
+    const x = b64url(jwk.x, 'jwk_invalid');
+    if (pointProblem(x) !== null) refuse('weak_key');
+    if (!onCurve(x)) refuse('jwk_invalid');
   }
   const members = Object.fromEntries(required.map((n) => [n, jwk[n]]));
   let key;
@@ -221,7 +294,11 @@ function algorithmOf(name) {
 
 function verifyWith(pk, signature, input) {
   try {
-    if (pk.alg === 'Ed25519') return cryptoVerify(null, input, pk.key, signature);
+    checkSignatureEncoding(pk.alg, signature);
+    if (pk.alg === 'Ed25519') {
+      if (littleEndian(signature.subarray(32)) >= L25519) return false;
+      return cryptoVerify(null, input, pk.key, signature);
+    }
     return cryptoVerify('sha256', input, { key: pk.key, dsaEncoding: 'ieee-p1363' }, signature);
   } catch {
     return false;
@@ -261,6 +338,7 @@ function parseJws(bytes, { maxBytes, typ }) {
     if (typ !== undefined && header.typ !== typ) refuse('jws_typ');
     const signature = b64url(item.signature, 'jws_base64');
     if (signature.length !== 64) refuse('jws_signature_length');
+    checkSignatureEncoding(alg, signature);
     if (seen.has(header.kid)) duplicate = true;
     seen.add(header.kid);
     signatures.push({ alg, kid: header.kid, signature, input: Buffer.from(`${item.protected}.${doc.payload}`, 'ascii') });

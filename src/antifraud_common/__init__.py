@@ -33,6 +33,7 @@ from antifraud_common.errors import (
     ModelError,
     UntrustedBlacklistError,
     ValidationError,
+    WeakKeyError,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,6 +72,7 @@ __all__ = [
     "ModelError",
     "UntrustedBlacklistError",
     "ValidationError",
+    "WeakKeyError",
     "__version__",
     "account",
     "card",

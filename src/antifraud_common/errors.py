@@ -60,6 +60,7 @@ __all__ = [
     "TrustBundleError",
     "UntrustedBlacklistError",
     "ValidationError",
+    "WeakKeyError",
 ]
 
 
@@ -179,6 +180,25 @@ class UntrustedBlacklistError(BlacklistError):
 
 
 # ------------------------------------------------------ signed list exchange
+
+
+class WeakKeyError(BlacklistFormatError, UntrustedBlacklistError):
+    """An Ed25519 key or signature uses a point no honest signer produces.
+
+    Code ``weak_key``: a public key of small order (one of the eight torsion
+    points) or with a non-canonical encoding (``y >= p``, or ``x = 0`` with the
+    sign bit set). Code ``weak_signature``: a signature whose ``R`` is such a
+    point, whose ``S`` is not below the group order ``L``, or an ES256 signature
+    with ``r`` or ``s`` outside ``1 .. n-1``. Both are refused before any
+    signature is trusted: with a small-order key, one fixed signature verifies
+    for every message (see ``docs/spec/envelope.md``, "Ed25519 keys and
+    signatures"). It is both a :class:`BlacklistFormatError` (the bytes are not
+    an acceptable key or signature) and an :class:`UntrustedBlacklistError`, so
+    handlers of either catch it.
+    """
+
+    code = "weak_key"
+    default_message = "a weak or non-canonical Ed25519 key"
 
 
 class SignatureError(UntrustedBlacklistError):

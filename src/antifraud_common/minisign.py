@@ -69,7 +69,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from antifraud_common.errors import BlacklistFormatError, SignatureError
+from antifraud_common.errors import BlacklistFormatError, SignatureError, WeakKeyError
+from antifraud_common.format import _ed25519
 from antifraud_common.models import Manifest, format_timestamp, parse_timestamp
 
 __all__ = [
@@ -165,6 +166,18 @@ class MinisignPublicKey:
     @public_key.validator
     def _check_public_key(self, _attribute: object, value: object) -> None:
         _require_bytes(value, 32, "an Ed25519 public key")
+        assert isinstance(value, bytes)
+        problem = _ed25519.key_problem(value)
+        if problem == "not-on-curve":
+            raise MinisignFormatError(
+                "the public key is not a point of the curve", code="minisign_format"
+            )
+        if problem is not None:
+            raise WeakKeyError(
+                f"refused minisign public key: the point is {problem} "
+                "(a signature with it could be forged)",
+                code="weak_key",
+            )
 
     @property
     def key_id_hex(self) -> str:
@@ -260,9 +273,10 @@ def public_key_file(
     ``key_id`` defaults to :func:`key_id_for` of the key. The default untrusted
     comment is minisign's own, ``minisign public key <KEYID>``.
 
-    >>> print(public_key_file(bytes(32), bytes(8)).decode(), end="")
+    >>> sk = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    >>> print(public_key_file(public_key_bytes(sk), bytes(8)).decode(), end="")
     untrusted comment: minisign public key 0000000000000000
-    RWQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+    RWQAAAAAAAAAAAOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4
     """
     key = MinisignPublicKey(
         key_id=key_id_for(public_key) if key_id is None else key_id, public_key=public_key
@@ -432,6 +446,13 @@ def _to_public_key(key: MinisignPublicKey | bytes | str) -> MinisignPublicKey:
     )
 
 
+def _verify_ed25519(key: Ed25519PublicKey, signature: bytes, message: bytes) -> None:
+    # S >= L is refused explicitly, not left to the crypto backend.
+    if not _ed25519.scalar_is_reduced(signature[32:]):
+        raise InvalidSignature
+    key.verify(signature, message)
+
+
 def verify(
     data: _Data,
     signature: bytes | str | MinisignSignature,
@@ -443,7 +464,12 @@ def verify(
 
     Checks in minisign's order: algorithm (legacy ``Ed`` refused unless
     ``allow_legacy``), key id, the file signature, then the signature over the
-    trusted comment. Raises :class:`MinisignFormatError` for malformed input and
+    trusted comment; before either signature is checked, both must have a
+    canonical ``R`` that is not of small order
+    (:class:`~antifraud_common.errors.WeakKeyError`, ``weak_signature``), and
+    a signature with ``S >= L`` does not verify. A
+    public key of small order or with a non-canonical encoding is refused when
+    it is parsed (``weak_key``). Raises :class:`MinisignFormatError` for malformed input and
     :class:`MinisignSignatureError` (codes ``minisign_legacy_refused``,
     ``minisign_key_mismatch``, ``minisign_bad_signature``,
     ``minisign_bad_comment_signature``) when it must not be trusted. The
@@ -462,18 +488,24 @@ def verify(
             f"signed by key {_key_id_text(sig.key_id)}, expected {key.key_id_hex}",
             code="minisign_key_mismatch",
         )
+    for what, value in (("file", sig.signature), ("trusted comment", sig.global_signature)):
+        problem = _ed25519.signature_problem(value)
+        if problem is not None:
+            raise WeakKeyError(f"weak {what} signature: {problem}", code="weak_signature")
     prehashed = sig.algorithm == SIG_ALG_PREHASHED
     message = _prehash(data) if prehashed else b"".join(_chunks(data))
     verifier = Ed25519PublicKey.from_public_bytes(key.public_key)
     try:
-        verifier.verify(sig.signature, message)
+        _verify_ed25519(verifier, sig.signature, message)
     except InvalidSignature as e:
         raise MinisignSignatureError(
             "the file signature does not verify (the file or signature was changed)",
             code="minisign_bad_signature",
         ) from e
     try:
-        verifier.verify(sig.global_signature, sig.signature + sig.trusted_comment.encode("utf-8"))
+        _verify_ed25519(
+            verifier, sig.global_signature, sig.signature + sig.trusted_comment.encode("utf-8")
+        )
     except InvalidSignature as e:
         raise MinisignSignatureError(
             "the trusted comment signature does not verify (the comment was changed)",

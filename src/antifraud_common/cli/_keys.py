@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, out
-from antifraud_common.errors import BlacklistFormatError, ConfigurationError
+from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import (
     PASSPHRASE_ENV,
@@ -139,7 +139,12 @@ def load_signer(path: Path) -> LocalSigner:
 
 
 def load_public_key(path: Path) -> PublicKey:
-    """Read a public JWK file (or the public half of a JWK set with one key)."""
+    """Read a public JWK file (or the public half of a JWK set with one key).
+
+    A malformed file is a usage error; a weak key (small order, non-canonical)
+    raises :class:`~antifraud_common.errors.WeakKeyError` so that the command
+    reports it as a refusal with its code ``weak_key``.
+    """
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
@@ -148,5 +153,7 @@ def load_public_key(path: Path) -> PublicKey:
         doc = doc["keys"][0]
     try:
         return PublicKey.from_jwk(doc)
+    except WeakKeyError as e:
+        raise WeakKeyError(f"{path}: {e.message}", code=e.code) from e
     except BlacklistFormatError as e:
         raise UsageError(f"{path}: {e.message}") from e

@@ -14,6 +14,7 @@ from antifraud_common.errors import (
     BlacklistFormatError,
     ModelError,
     TrustBundleError,
+    WeakKeyError,
 )
 from antifraud_common.exchange.trust import (
     TRUST_TYP,
@@ -126,6 +127,8 @@ def run_init(args: argparse.Namespace) -> int:
             issued_at=now,
             expires=now + timedelta(days=args.valid_days),
         )
+    except WeakKeyError as e:
+        return _failed(args, "init", e)
     except AntifraudError as e:
         raise UsageError(str(e)) from e
     _write(bundle, args.out)

@@ -51,6 +51,7 @@ from antifraud_common.format.keys import (
     Signer,
     b64url_decode,
     b64url_encode,
+    check_signature_encoding,
 )
 
 __all__ = [
@@ -353,7 +354,11 @@ def parse(
     or one of ``jws_members``, ``jws_unprotected_header``, ``jws_no_signatures``,
     ``jws_too_many_signatures``, ``jws_base64``, ``jws_header``,
     ``jws_header_member``, ``jws_crit``, ``jws_alg_none``, ``jws_alg_unsupported``,
-    ``jws_kid``, ``jws_typ``, ``jws_signature_length``.
+    ``jws_kid``, ``jws_typ``, ``jws_signature_length``; and
+    :class:`~antifraud_common.errors.WeakKeyError` (``weak_signature``) for an
+    Ed25519 signature whose ``R`` is of small order or non-canonical or whose
+    ``S`` is not below ``L``, or an ES256 signature with ``r`` or ``s`` outside
+    ``1 .. n-1`` (whatever key it claims, trusted or not).
     """
     doc = canonical.loads(jws, max_bytes=max_bytes, max_depth=4)
     if not isinstance(doc, dict) or set(doc) != {"payload", "signatures"}:
@@ -390,8 +395,12 @@ def parse(
         if typ is not None and sig_typ != typ:
             raise _bad(f"signature {index}: typ is not {typ!r}", "jws_typ")
         signature = b64url_decode(sig_b64, code="jws_base64")
-        if len(signature) != Algorithm.from_jws_name(alg).signature_size:
+        algorithm = Algorithm.from_jws_name(alg)
+        if len(signature) != algorithm.signature_size:
             raise _bad(f"signature {index}: wrong signature length", "jws_signature_length")
+        # Before any key is consulted: R = identity, S = 0 "verifies" every
+        # message under a small-order key, and r = s = 0 fools some ECDSA code.
+        check_signature_encoding(algorithm, signature)
         if kid in seen:
             dups.add(kid)
         seen.add(kid)

@@ -10,7 +10,8 @@ Two algorithms are supported, named as in JOSE:
   lack Ed25519.
 
 A :class:`PublicKey` is built only from checked input (:meth:`PublicKey.from_jwk`
-is strict: no private members, no unknown members, points on the curve). Its
+is strict: no private members, no unknown members, points on the curve, no
+Ed25519 point of small order or with a non-canonical encoding). Its
 :meth:`~PublicKey.thumbprint` (RFC 7638, SHA-256, base64url) is the ``kid`` used
 everywhere. The verification algorithm comes from the key, never from a header.
 
@@ -62,8 +63,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from antifraud_common.errors import BlacklistFormatError, ConfigurationError
-from antifraud_common.format import canonical
+from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
+from antifraud_common.format import _ed25519, canonical
 
 __all__ = [
     "KEY_FILE_FORMAT",
@@ -80,6 +81,7 @@ __all__ = [
     "Signer",
     "b64url_decode",
     "b64url_encode",
+    "check_signature_encoding",
     "generate_private_key",
     "load_private_key",
     "passphrase_from_env",
@@ -217,6 +219,48 @@ def _jwk_bytes(jwk: Mapping[str, object], name: str, size: int, what: str) -> by
     return raw
 
 
+def _check_ed25519_key(x: bytes) -> None:
+    problem = _ed25519.key_problem(x)
+    if problem == "not-on-curve":
+        raise BlacklistFormatError(
+            "the Ed25519 'x' is not a point of the curve", code="jwk_invalid"
+        )
+    if problem is not None:
+        raise WeakKeyError(
+            f"refused Ed25519 public key: the point is {problem} "
+            "(a signature with it could be forged)",
+            code="weak_key",
+        )
+
+
+def check_signature_encoding(algorithm: Algorithm, signature: bytes) -> None:
+    """Refuse a signature no honest signer produces, before any key is consulted.
+
+    Ed25519 ``R || S``: ``R`` canonical and not of small order (``S < L`` is part
+    of :meth:`PublicKey.verify`: that check needs the key's algorithm, which
+    for a signature not yet matched to a key is only the header's claim);
+    ES256 ``r || s``: ``0 < r, s < n``. Raises
+    :class:`~antifraud_common.errors.WeakKeyError` (``weak_signature``); the
+    length must already be 64 bytes.
+
+    >>> check_signature_encoding(Algorithm.ED25519, bytes([1]) + bytes(63))
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.WeakKeyError: weak Ed25519 signature: R is small-order
+    """
+    if algorithm is Algorithm.ED25519:
+        problem = _ed25519.signature_problem(signature)
+        if problem is not None:
+            raise WeakKeyError(f"weak Ed25519 signature: {problem}", code="weak_signature")
+        return
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:], "big")
+    if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
+        raise WeakKeyError(
+            "weak ES256 signature: r and s must be in 1 .. n-1", code="weak_signature"
+        )
+
+
 @attrs.frozen(kw_only=True)
 class PublicKey:
     """A validated Ed25519 or P-256 public key.
@@ -239,6 +283,7 @@ class PublicKey:
         if self.algorithm is Algorithm.ED25519:
             if len(self.x) != 32 or self.y is not None:
                 raise BlacklistFormatError("Ed25519 'x' must be 32 bytes", code="jwk_invalid")
+            _check_ed25519_key(self.x)
             key = ed25519.Ed25519PublicKey.from_public_bytes(self.x)
             members = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.x)}
         else:
@@ -271,8 +316,11 @@ class PublicKey:
         match the key), ``use`` (must be ``sig``). Refused with
         :class:`BlacklistFormatError`: private members (``jwk_private_member``),
         any other member or unknown ``kty``/``crv`` (``jwk_unsupported``), bad
-        coordinates or a point off the curve (``jwk_invalid``), a mismatching
-        ``kid``/``alg``/``use`` (``jwk_mismatch``). The input is not modified.
+        coordinates or a point off the curve (``jwk_invalid``), an Ed25519 point
+        of small order or with a non-canonical encoding
+        (:class:`~antifraud_common.errors.WeakKeyError`, ``weak_key``), a
+        mismatching ``kid``/``alg``/``use`` (``jwk_mismatch``). The input is not
+        modified.
         """
         if not isinstance(jwk, Mapping):
             raise BlacklistFormatError("a JWK must be a JSON object", code="jwk_invalid")
@@ -380,22 +428,25 @@ class PublicKey:
     def verify(self, signature: bytes, data: bytes) -> bool:
         """Return whether ``signature`` is valid over ``data``; never raises.
 
-        The algorithm is this key's own. An ES256 signature must be the 64-byte
-        ``r || s`` with ``0 < r, s < n``.
+        The algorithm is this key's own. A signature that
+        :func:`check_signature_encoding` refuses (an Ed25519 ``R`` of small order
+        or non-canonical; an ES256 ``r`` or ``s`` outside ``1 .. n-1``) never
+        verifies, nor does an Ed25519 signature with ``S >= L``.
         """
         untyped: object = signature
         if not isinstance(untyped, bytes) or len(untyped) != 64:
             return False
         try:
+            check_signature_encoding(self.algorithm, signature)
             if isinstance(self._key, ed25519.Ed25519PublicKey):
+                if not _ed25519.scalar_is_reduced(signature[32:]):
+                    return False
                 self._key.verify(signature, data)
             else:
                 r = int.from_bytes(signature[:32], "big")
                 s = int.from_bytes(signature[32:], "big")
-                if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):
-                    return False
                 self._key.verify(encode_dss_signature(r, s), data, ec.ECDSA(hashes.SHA256()))
-        except (InvalidSignature, ValueError, TypeError):
+        except (InvalidSignature, ValueError, TypeError, WeakKeyError):
             return False
         return True
 
