@@ -3241,6 +3241,20 @@ def family_minisign() -> None:
         fail("weak_signature"),
         files=dict(files, sig=f(minisig(s, bytes.fromhex(SMALL_ORDER[4]) + g[32:]))),
     )
+    k_off = next(k for k in range(2, 100) if ed_decode(k.to_bytes(32, "little")) is None)
+    off_pub = (
+        b"untrusted comment: minisign public key 0000000000000000\n"
+        + base64.b64encode(b"Ed" + key_id + k_off.to_bytes(32, "little"))
+        + b"\n"
+    )
+    add(
+        fam,
+        "public-key-not-on-curve",
+        f"The public key has y = {k_off}, which no curve point has.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, pub=f(off_pub)),
+    )
     s_big = s[:32] + (int.from_bytes(s[32:], "little") + ED_L).to_bytes(32, "little")
     add(
         fam,

@@ -470,6 +470,101 @@ MUTATIONS: tuple[Mutation, ...] = (
 )
 
 
+# Weak Ed25519 points (docs/spec/envelope.md, "Ed25519 keys and signatures") and the
+# minisign key and signature rules. S < L is not listed: the crypto backend refuses
+# S >= L as well, so disabling the library's own copy of that check changes no verdict.
+MUTATIONS += (
+    Mutation(
+        name="ed25519-small-order-points",
+        file="format/_ed25519.py",
+        find="    if encoding in SMALL_ORDER_ENCODINGS:\n",
+        replace="    if False:\n",
+        reason="the eight small-order Ed25519 points are refused (keys and R)",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="ed25519-noncanonical-y",
+        file="format/_ed25519.py",
+        find='    if y >= P:\n        return "non-canonical"\n',
+        replace='    if False:\n        return "non-canonical"\n',
+        reason="an Ed25519 encoding with y >= p is refused as weak",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="ed25519-x-zero-sign-bit",
+        file="format/_ed25519.py",
+        find="    if y in (1, P - 1) and encoding[31] & 0x80:\n",
+        replace="    if False:\n",
+        reason="x = 0 with the sign bit set is a non-canonical encoding",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="jwk-ed25519-on-curve",
+        file="format/keys.py",
+        find="    problem = _ed25519.key_problem(x)\n",
+        replace="    problem = _ed25519.encoding_problem(x)\n",
+        reason="an Ed25519 JWK's x decodes to a point of the curve",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="jwk-weak-key-refused",
+        file="format/keys.py",
+        find="    if problem is not None:\n        raise WeakKeyError(\n",
+        replace="    if False:\n        raise WeakKeyError(\n",
+        reason="an Ed25519 public key of small order or non-canonical is refused (weak_key)",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="jws-weak-r-check",
+        file="format/keys.py",
+        find='        if problem is not None:\n            raise WeakKeyError(f"weak Ed25519',
+        replace='        if False:\n            raise WeakKeyError(f"weak Ed25519',
+        reason="a signature's R of small order or non-canonical is refused",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="jws-weak-signature-while-parsing",
+        file="format/jws.py",
+        find="        check_signature_encoding(algorithm, signature)\n",
+        replace="        pass\n",
+        reason="signature encodings are checked while parsing, before any key (weak_signature)",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="es256-r-s-range",
+        file="format/keys.py",
+        find="    if not (0 < r < _P256_ORDER and 0 < s < _P256_ORDER):\n",
+        replace="    if False:\n",
+        reason="an ES256 signature has 0 < r, s < n",
+        families=("weak-keys",),
+    ),
+    Mutation(
+        name="minisign-weak-public-key",
+        file="minisign.py",
+        find="        if problem is not None:\n            raise WeakKeyError(\n",
+        replace="        if False:\n            raise WeakKeyError(\n",
+        reason="a minisign public key of small order or non-canonical is refused",
+        families=("minisign",),
+    ),
+    Mutation(
+        name="minisign-public-key-on-curve",
+        file="minisign.py",
+        find="        problem = _ed25519.key_problem(value)\n",
+        replace="        problem = _ed25519.encoding_problem(value)\n",
+        reason="a minisign public key is a point of the curve",
+        families=("minisign",),
+    ),
+    Mutation(
+        name="minisign-weak-r",
+        file="minisign.py",
+        find='        if problem is not None:\n            raise WeakKeyError(f"weak {what}',
+        replace='        if False:\n            raise WeakKeyError(f"weak {what}',
+        reason="the R of both minisign signatures is canonical and not of small order",
+        families=("minisign",),
+    ),
+)
+
+
 # --------------------------------------------------------------------- applying
 
 
