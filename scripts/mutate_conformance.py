@@ -399,8 +399,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="trust-signer-is-member",
         file="exchange/trust.py",
-        find="                if unknown:\n                    raise _bad(\n",
-        replace="                if False:\n                    raise _bad(\n",
+        find="                if unknown:\n                    raise _bad(\n"
+        '                        f"{m.agency}/{rule.list_type}: signer',
+        replace="                if False:\n                    raise _bad(\n"
+        '                        f"{m.agency}/{rule.list_type}: signer',
         reason="every signer agency of a rule is a member",
         families=("trust-bundle",),
     ),
