@@ -52,6 +52,7 @@ import csv
 import enum
 import functools
 import importlib.resources
+import re
 import types
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -90,6 +91,7 @@ __all__ = [
     "issuer",
     "load_bin_table",
     "mask",
+    "mask_in_text",
     "packaged_bin_table",
     "scheme",
     "validate",
@@ -566,6 +568,56 @@ def mask(value: object) -> str:
     if n <= 10:
         return "*" * n
     return text[:6] + "*" * (n - 10) + text[-4:]
+
+
+# A run of digits, each pair optionally separated by one space or hyphen.
+_DIGIT_RUN: Final = re.compile(r"\d(?:[ \-]?\d)*")
+_DIGITS: Final = re.compile(r"\d+")
+
+
+def _card_shaped(digits: str) -> bool:
+    if not MIN_LENGTH <= len(digits) <= MAX_LENGTH:
+        return False
+    ascii_digits = "".join(str(int(d)) for d in digits)  # full-width and other digits too
+    return luhn.is_valid(ascii_digits) or is_valid(ascii_digits)
+
+
+def _mask_digits(run: str) -> str:
+    positions = [i for i, ch in enumerate(run) if ch.isdigit()]
+    hidden = set(positions[6:-4])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
+
+
+def mask_in_text(text: str) -> str:
+    """Mask every card-shaped digit run in free text (a case reference, a note).
+
+    Card-shaped: a run of 12 to 19 digits, optionally grouped by single spaces
+    or hyphens, that passes the Luhn check or is a valid card number (a legacy
+    domestic BIN may fail Luhn). Such a run keeps its first 6 and last 4 digits
+    and its separators; when a longer run is not card-shaped, each of its
+    unseparated groups is tried alone. Other text is returned unchanged, so
+    about one in ten long digit runs that are not cards (a Luhn check passes by
+    chance) is masked too: this is for output, never for stored data.
+
+    >>> mask_in_text("case 2024-17, card 6222 0211 2345 6789 014 seized")
+    'case 2024-17, card 6222 02** **** ***9 014 seized'
+    >>> mask_in_text("ref 6222021123456789014/A")
+    'ref 622202*********9014/A'
+    >>> mask_in_text("tel 13800138000, file 20240101000123")
+    'tel 13800138000, file 20240101000123'
+    """
+    if sum(ch.isdigit() for ch in text) < MIN_LENGTH:
+        return text
+
+    def one(m: re.Match[str]) -> str:
+        run = m.group()
+        if _card_shaped("".join(ch for ch in run if ch.isdigit())):
+            return _mask_digits(run)
+        return _DIGITS.sub(
+            lambda g: _mask_digits(g.group()) if _card_shaped(g.group()) else g.group(), run
+        )
+
+    return _DIGIT_RUN.sub(one, text)
 
 
 def display(value: object) -> str:

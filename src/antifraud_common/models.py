@@ -287,6 +287,10 @@ def _entry_repr(inst: Entry) -> str:
     parts = []
     for a in attrs.fields(Entry):
         shown = inst.masked_value if a.name == "value" else getattr(inst, a.name)
+        if a.name == "case_ref":
+            from antifraud_common.card import mask_in_text  # validators import models
+
+            shown = mask_in_text(shown)
         parts.append(f"{a.name}={shown!r}")
     return f"Entry({', '.join(parts)})"
 

@@ -44,8 +44,9 @@ def register(sub: Any) -> None:
         description=(
             "Read a canonical entries file and write CSV. Cells that a spreadsheet would run "
             "as a formula are prefixed with a single quote; import-csv strips it again. "
-            "A CSV written to --out holds full card numbers unless --mask-cards is given: "
-            "handle it under the list's TLP marking. CSV written to stdout is always masked."
+            "A CSV written to --out holds full card numbers (in values and case references) "
+            "unless --mask-cards is given: handle it under the list's TLP marking. CSV "
+            "written to stdout is always masked. A masked CSV cannot be imported back."
         ),
     )
     e.add_argument("entries", type=Path, metavar="ENTRIES.jsonl")
@@ -53,7 +54,10 @@ def register(sub: Any) -> None:
     e.add_argument(
         "--mask-cards",
         action="store_true",
-        help="show cards as first 6 + last 4 (the file can then not be imported back)",
+        help=(
+            "show cards, and card-shaped digit runs in case references, as first 6 + last 4 "
+            "(import-csv then refuses the file)"
+        ),
     )
     e.add_argument("--json", action="store_true", help="summary as JSON on stdout (needs --out)")
     e.set_defaults(func=run_export)

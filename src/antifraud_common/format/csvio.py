@@ -55,6 +55,7 @@ from typing import IO, Any, Final
 
 import attrs
 
+from antifraud_common.card import mask_in_text
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -397,6 +398,10 @@ def _import(
     )
 
 
+# What mask_in_text leaves of a card: digits next to a run of masked digits.
+_MASKED: Final = re.compile(r"\d[ \-]?\*|\*[ \-]?\d")
+
+
 def _import_row(
     row: list[str], header: list[str], defaults: Mapping[str, str], max_field_size: int
 ) -> Entry:
@@ -409,6 +414,14 @@ def _import_row(
                 "field_too_large", name, f"a cell is longer than {max_field_size} characters"
             )
         cells[name] = _unescape(name, cell)
+    if _MASKED.search(cells.get("case_ref", "")):
+        # A masked export read back would change the case reference silently.
+        raise _RowError(
+            "masked_value",
+            "case_ref",
+            "the case reference holds a masked card number (a masked export cannot be "
+            "imported; export without --mask-cards to a file)",
+        )
     try:
         return _build_entry(cells, defaults)
     except AntifraudError as e:
@@ -427,6 +440,7 @@ def _row(entry: Entry, mask_cards: bool) -> list[str]:
     data = entry.to_dict()
     if mask_cards:
         data["value"] = mask_value(entry.kind, entry.value)
+        data["case_ref"] = mask_in_text(entry.case_ref)
     return [_escape(str(data.get(name, ""))) for name in COLUMNS]
 
 

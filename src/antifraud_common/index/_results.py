@@ -20,6 +20,7 @@ import enum
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from antifraud_common.card import mask_in_text
 from antifraud_common.models import (
     TLP,
     Action,
@@ -68,14 +69,26 @@ class Match(NamedTuple):
     source: str
     tlp: TLP
 
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={(mask_in_text(str(v)) if name == 'case_ref' else v)!r}"
+            for name, v in zip(self._fields, self, strict=True)
+        )
+        return f"Match({shown})"
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape (enum values as strings, RFC 3339 UTC timestamps)."""
+        """Return the JSON shape (enum values as strings, RFC 3339 UTC timestamps).
+
+        ``case_ref`` is shown with card-shaped digit runs masked
+        (:func:`antifraud_common.card.mask_in_text`); the attribute holds it as listed.
+        """
         return {
             "issuer": self.issuer,
             "list_id": self.list_id,
             "reason": self.reason.value,
             "action": self.action.value,
-            "case_ref": self.case_ref,
+            # Free text: a card number written into it is masked like every card.
+            "case_ref": mask_in_text(self.case_ref),
             "confidence": self.confidence,
             "valid_from": format_timestamp(self.valid_from),
             "valid_until": None if self.valid_until is None else format_timestamp(self.valid_until),
