@@ -135,9 +135,9 @@ def reference(
             s["bad_row_samples"].append({"line": ln, "reason": reason, "detail": problem})
         else:
             good.append((ln, row))
-            if read >= chunk:
-                flush()
-                read = 0
+        if read >= chunk:  # bad rows count towards a chunk: they are never buffered whole
+            flush()
+            read = 0
     flush()
     for key in ("bad_row_samples", "invalid_samples"):
         del s[key][screen_mod.SAMPLE_LIMIT :]

@@ -44,6 +44,7 @@ __all__ = [
     "DeltaBaseMismatchError",
     "DeltaMismatchError",
     "ExpiredError",
+    "FileAccessError",
     "ForkError",
     "HashMismatchError",
     "InvalidChecksumError",
@@ -114,6 +115,19 @@ class ConfigurationError(AntifraudError, ValueError):
 
     code = "configuration_error"
     default_message = "invalid configuration"
+
+
+class FileAccessError(AntifraudError, OSError):
+    """A file could not be read or written as asked (also an :class:`OSError`).
+
+    Codes: ``file_not_found``, ``permission_denied``, ``name_too_long``,
+    ``not_a_regular_file`` (a FIFO, device, socket or directory where a file is
+    expected), ``file_too_large`` (over the reader's size limit), ``disk_full``,
+    ``read_only_file_system``, ``file_exists``, ``io_error``.
+    """
+
+    code = "io_error"
+    default_message = "a file could not be read or written"
 
 
 class ValidationError(AntifraudError, ValueError):

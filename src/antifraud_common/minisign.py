@@ -58,7 +58,6 @@ import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO, Final, TypedDict
 
 import attrs
@@ -69,6 +68,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import BlacklistFormatError, SignatureError, WeakKeyError
 from antifraud_common.format import _ed25519
 from antifraud_common.models import Manifest, format_timestamp, parse_timestamp
@@ -376,7 +376,7 @@ def _chunks(data: _Data) -> Iterator[bytes]:
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
     elif isinstance(data, str | os.PathLike):
-        with Path(data).open("rb") as f:
+        with open_input(data) as f:
             yield from iter(lambda: f.read(CHUNK_SIZE), b"")
     elif isinstance(data, io.IOBase) or hasattr(data, "read"):
         while chunk := data.read(CHUNK_SIZE):

@@ -42,6 +42,7 @@ from typing import Any, Final
 
 import attrs
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     ConfigurationError,
     ModelError,
@@ -205,7 +206,7 @@ class ProtectedList:
         """
         p = Path(path)
         try:
-            with p.open("rb") as f:
+            with open_input(p) as f:
                 raw = f.read(_MAX_FILE_BYTES + 1)
         except OSError as e:
             raise ConfigurationError(

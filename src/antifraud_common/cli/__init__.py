@@ -5,7 +5,10 @@ Contract (stable, versioned by ``OUTPUT_VERSION`` for ``--json``):
 * with ``--json``, exactly one JSON document is written to stdout; every
   message, warning and progress bar goes to stderr;
 * exit status: 0 all good, 1 a check failed (invalid value, bad signature,
-  expired, rollback ...), 2 usage error, 3 internal error (a bug: please report).
+  expired, rollback ...) or a file could not be read or written (disk full, not
+  a regular file, too large ...), 2 usage error (also a missing input file), 3
+  internal error (a bug: please report). A typed error that reaches :func:`main`
+  is reported with its code, never as exit 3.
 
 Each sub-command lives in its own private module that provides
 ``register(subparsers)``; :func:`main` is importable so tests and other Python
@@ -21,7 +24,15 @@ import sys
 from collections.abc import Sequence
 
 from antifraud_common import __version__
-from antifraud_common.cli._common import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, UsageError, err
+from antifraud_common.cli._common import (
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    err,
+    report_error,
+)
+from antifraud_common.errors import AntifraudError
 
 __all__ = ["main"]
 
@@ -69,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         err(f"antifraud {args.command}: error: {e}")
         return EXIT_USAGE
+    except (AntifraudError, OSError) as e:
+        return report_error(args, e)
     except KeyboardInterrupt:
         err("interrupted")
         return 130

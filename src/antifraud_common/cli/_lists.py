@@ -17,7 +17,10 @@ from antifraud_common.cli._common import (
     UsageError,
     emit_json,
     err,
+    exit_status,
     out,
+    read_sig,
+    read_trust,
 )
 from antifraud_common.cli._keys import load_signer
 from antifraud_common.errors import (
@@ -32,9 +35,9 @@ from antifraud_common.exchange.delta import sign_delta
 from antifraud_common.exchange.entries import validate_entries_file
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
+    _sign_list,
     co_sign,
     read_manifest,
-    sign_list,
     verify_list_report,
 )
 from antifraud_common.exchange.trust import TrustBundle, load_trust
@@ -44,6 +47,8 @@ from antifraud_common.models import parse_timestamp
 
 _DURATION = re.compile(r"(\d+)([smhdw])")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+#: Longer than any date this library can represent (years 1-9999).
+_MAX_DURATION_SECONDS = 10_000 * 366 * 86400
 #: Errors that mean "the check failed" (exit 1) rather than a usage problem.
 CHECK_FAILED = (UntrustedBlacklistError, BlacklistFormatError, ValidationError, StateError)
 
@@ -134,6 +139,8 @@ def parse_duration(text: str) -> timedelta:
         pos = m.end()
     if pos != len(text) or not text:
         raise UsageError(f"bad duration {text!r} (e.g. 90s, 15m, 12h, 7d, 2w)")
+    if total > _MAX_DURATION_SECONDS:
+        raise UsageError(f"duration {text!r} is longer than 10,000 years")
     return timedelta(seconds=total)
 
 
@@ -145,7 +152,10 @@ def _when(text: str, *, base: datetime | None = None) -> datetime:
             raise UsageError(f"bad time {text!r}: {e.message}") from e
     if base is None:
         raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ")
-    return base + parse_duration(text)
+    try:
+        return base + parse_duration(text)
+    except OverflowError:
+        raise UsageError(f"bad time {text!r}: beyond the year 9999") from None
 
 
 def _allow(items: list[str]) -> list[tuple[str, str]]:
@@ -188,7 +198,7 @@ def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
         err(f"antifraud {command}: {e.code}: {e}")
     if isinstance(e, CHECK_FAILED):
         return EXIT_FAILED
-    raise UsageError(str(e)) from e
+    return exit_status(e)
 
 
 # ------------------------------------------------------------------ commands
@@ -205,13 +215,13 @@ def run_sign(args: argparse.Namespace) -> int:
         if not isinstance(key, Ed25519PrivateKey):
             raise UsageError("a minisign key must be an Ed25519 key")
         minisign_key = key
-    trust = TrustBundle.from_bytes(args.trust.read_bytes()) if args.trust else None
+    trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
     if args.delta_from is not None:
         return _sign_delta(args, signers, issued, expires)
     if args.base_version is not None or args.delta_out is not None:
         raise UsageError("--base-version and --delta-out go with --delta-from")
     try:
-        sig = sign_list(
+        sig, manifest = _sign_list(
             args.entries,
             signers=signers,
             issuer=args.issuer,
@@ -227,7 +237,6 @@ def run_sign(args: argparse.Namespace) -> int:
         )
     except AntifraudError as e:
         return _fail(args, "sign", e)
-    manifest = read_manifest(sig.read_bytes())
     if args.json:
         emit_json(
             "sign",
@@ -300,7 +309,7 @@ def run_co_sign(args: argparse.Namespace) -> int:
         co_sign(args.sig, signer)
     except AntifraudError as e:
         return _fail(args, "co-sign", e)
-    count = len(jws.parse(args.sig.read_bytes(), typ=MANIFEST_TYP).signatures)
+    count = len(jws.parse(read_sig(args.sig), typ=MANIFEST_TYP).signatures)
     if args.json:
         emit_json(
             "co-sign", True, {"sig": str(args.sig), "key_id": signer.key_id, "signatures": count}
@@ -369,10 +378,7 @@ def run_validate(args: argparse.Namespace) -> int:
     results = []
     ok = True
     for path in args.files:
-        try:
-            summary = validate_entries_file(path, max_problems=args.max_problems)
-        except OSError as e:
-            raise UsageError(f"cannot read {path}: {e.strerror}") from e
+        summary = validate_entries_file(path, max_problems=args.max_problems)
         ok = ok and summary.ok
         results.append({"file": str(path), **summary.to_dict()})
         if not args.json:
@@ -386,7 +392,7 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    data = args.sig.read_bytes()
+    data = read_sig(args.sig)
     try:
         parsed = jws.parse(data, typ=MANIFEST_TYP)
         manifest = read_manifest(data)

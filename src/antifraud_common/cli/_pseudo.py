@@ -21,8 +21,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from antifraud_common._files import open_input
 from antifraud_common.cli._check import mask_input
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    emit_json,
+    err,
+    exit_status,
+    out,
+    read_sig,
+    read_trust,
+)
 from antifraud_common.cli._keys import load_signer
 from antifraud_common.cli._lists import CHECK_FAILED, _allow, _when
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
@@ -134,7 +145,7 @@ def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
         err(f"antifraud {command}: {e.code}: {e}")
     if isinstance(e, CHECK_FAILED):
         return EXIT_FAILED
-    raise UsageError(str(e)) from e
+    return exit_status(e)
 
 
 def run_keygen(args: argparse.Namespace) -> int:
@@ -166,8 +177,6 @@ def run_convert(args: argparse.Namespace) -> int:
         )
     except AntifraudError as e:
         return _fail(args, "pseudo convert", e)
-    except OSError as e:
-        raise UsageError(f"cannot read {args.entries}: {e.strerror}") from e
     if args.json:
         emit_json(
             "pseudo convert",
@@ -183,7 +192,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from antifraud_common.exchange.signing import read_manifest, sign_list
+    from antifraud_common.exchange.signing import _sign_list
     from antifraud_common.exchange.trust import TrustBundle
 
     key = _load_key(args.domain_key)
@@ -191,9 +200,9 @@ def run_sign(args: argparse.Namespace) -> int:
     issued = _when(args.issued_at) if args.issued_at else now
     expires = _when(args.expires, base=issued)
     signers = [load_signer(p) for p in args.key]
-    trust = TrustBundle.from_bytes(args.trust.read_bytes()) if args.trust else None
+    trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
     try:
-        sig = sign_list(
+        sig, manifest = _sign_list(
             args.entries,
             signers=signers,
             issuer=args.issuer,
@@ -209,7 +218,6 @@ def run_sign(args: argparse.Namespace) -> int:
         )
     except AntifraudError as e:
         return _fail(args, "pseudo sign", e)
-    manifest = read_manifest(sig.read_bytes())
     if args.json:
         emit_json(
             "pseudo sign",
@@ -242,7 +250,7 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
     expires = None
     list_id, issuer = args.list.name, "unknown"
     if sig.exists():
-        manifest = read_manifest(sig.read_bytes())
+        manifest = read_manifest(read_sig(sig))
         if manifest.pseudonym is None:
             raise BlacklistFormatError(
                 f"{args.list} is a plain list, not a pseudonymised one", code="not_pseudonymised"
@@ -255,7 +263,7 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
             "(a wrong key would only give misses)"
         )
     check_pseudonymised_entries(args.list)
-    with args.list.open("rb") as f:
+    with open_input(args.list) as f:
         records = [
             (issuer, list_id, expires, PseudonymisedEntry.from_dict(json.loads(line))) for line in f
         ]

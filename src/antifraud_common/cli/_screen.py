@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from antifraud_common._files import file_error
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
 from antifraud_common.errors import (
     AntifraudError,
@@ -171,9 +172,10 @@ def run_screen(args: argparse.Namespace) -> int:
         sink = sys.stdout
     else:
         try:
+            # Streamed (matches may be many), never renamed: a FIFO or device stays one.
             sink = args.out.open("w", encoding="utf-8", newline="\n")
         except OSError as e:
-            raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
+            raise file_error(e, args.out, writing=True) from e
         close = True
     shown = 0
     try:
@@ -264,7 +266,7 @@ def run_index_build(args: argparse.Namespace) -> int:
 
     expires = _time(args.expires)
     for path in args.sources:
-        if not path.is_file():
+        if not path.exists():  # a FIFO or device is refused, typed, by the reader
             raise UsageError(f"no such file {path}")
 
     def records() -> Iterator[tuple[Any, ...]]:
@@ -278,8 +280,6 @@ def run_index_build(args: argparse.Namespace) -> int:
         return _fail(args, e)
     except ConfigurationError as e:
         raise UsageError(f"{e.code}: {e}") from e
-    except OSError as e:
-        raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
     stats = index.stats()
     if args.json:
         emit_json("index build", True, {"out": str(args.out), "stats": stats})

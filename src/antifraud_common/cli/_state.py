@@ -143,7 +143,7 @@ def open_for_lookup(path: Path) -> Any:
 
 def _need(*paths: Path) -> None:
     for p in paths:
-        if not p.is_file():
+        if not p.exists():  # a FIFO or device is refused, typed, by the reader
             raise UsageError(f"no such file: {p}")
 
 

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    emit_json,
+    err,
+    out,
+    read_sig,
+    read_trust,
+)
 from antifraud_common.cli._keys import load_public_key, load_signer
 from antifraud_common.errors import (
     AntifraudError,
@@ -86,11 +95,7 @@ def register(sub: Any) -> None:
 
 
 def _read_bundle(path: Path) -> TrustBundle:
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror}") from e
-    return TrustBundle.from_bytes(data)
+    return TrustBundle.from_bytes(read_trust(path))
 
 
 def _write(bundle: TrustBundle, path: Path) -> None:
@@ -117,6 +122,13 @@ def _failed(args: argparse.Namespace, action: str, e: AntifraudError) -> int:
     return EXIT_FAILED
 
 
+def _days_after(now: datetime, days: int) -> datetime:
+    try:
+        return now + timedelta(days=days)
+    except OverflowError:
+        raise UsageError(f"--valid-days {days} is beyond the year 9999") from None
+
+
 def run_init(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
@@ -125,7 +137,7 @@ def run_init(args: argparse.Namespace) -> int:
             root_keys=[load_public_key(p) for p in args.root_key],
             root_threshold=args.threshold,
             issued_at=now,
-            expires=now + timedelta(days=args.valid_days),
+            expires=_days_after(now, args.valid_days),
         )
     except WeakKeyError as e:
         return _failed(args, "init", e)
@@ -191,7 +203,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    data = args.bundle.read_bytes()
+    data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
     sig_path = args.sig or Path(f"{args.bundle}.sig")
     signers = [load_signer(p) for p in args.key]
@@ -211,11 +223,11 @@ def run_sign(args: argparse.Namespace) -> int:
     existing = None
     if sig_path.exists():
         try:
-            parsed = jws.parse(sig_path.read_bytes(), typ=TRUST_TYP)
+            parsed = jws.parse(read_sig(sig_path), typ=TRUST_TYP)
         except BlacklistFormatError:
             parsed = None
         if parsed is not None and parsed.payload == data:
-            existing = sig_path.read_bytes()
+            existing = read_sig(sig_path)
     if existing is None:
         sig = sign_trust_bundle(data, signers)
     else:
@@ -232,7 +244,7 @@ def run_sign(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    data = args.bundle.read_bytes()
+    data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
     sig_path = args.sig or Path(f"{args.bundle}.sig")
     verdict: dict[str, Any] = {"checked": False}
@@ -240,7 +252,7 @@ def run_show(args: argparse.Namespace) -> int:
     if sig_path.exists():
         verdict["checked"] = True
         try:
-            verify_trust_signatures(data, sig_path.read_bytes())
+            verify_trust_signatures(data, read_sig(sig_path))
             verdict["self_signed"] = True
         except AntifraudError as e:
             ok = False

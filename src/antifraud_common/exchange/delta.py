@@ -55,11 +55,11 @@ import re
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO, Final
 
 import attrs
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -538,11 +538,7 @@ def check_delta(
     line_of = array.array("Q")
     prev: Key | None = None
     try:
-        stream = (
-            Path(source).open("rb")  # noqa: SIM115 - closed in the finally below
-            if isinstance(source, str | os.PathLike)
-            else source
-        )
+        stream = open_input(source) if isinstance(source, str | os.PathLike) else source
         try:
             reader = _Tee(stream, copy_to, max_bytes)
             for lineno, line in iter_lines(reader, limits=lim, digest=digest):  # type: ignore[arg-type]

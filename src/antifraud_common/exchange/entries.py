@@ -51,11 +51,11 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any, BinaryIO, Final, Protocol, TypeVar
 
 import attrs
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -621,7 +621,7 @@ def check_entries(
     complete = True
     try:
         if isinstance(source, str | os.PathLike):
-            with Path(source).open("rb", buffering=0) as f:
+            with open_input(source, buffering=0) as f:
                 _stream(f, checker, digest, copy_to, max_bytes, progress=progress)
         else:
             _stream(source, checker, digest, copy_to, max_bytes, progress=progress)

@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Final, NamedTuple, cast
 
 import attrs
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -299,7 +300,7 @@ class DomainKey:
         """
         p = Path(path)
         try:
-            with p.open("rb") as f:
+            with open_input(p) as f:
                 mode = os.fstat(f.fileno()).st_mode
                 data = f.read(_MAX_KEY_FILE + 1)
         except FileNotFoundError:
@@ -623,7 +624,7 @@ def convert_entries_file(
     ``allow_protected``; with ``scope``, kinds and actions): those checks need
     the values, so they are made here, before the values are gone.
     """
-    with Path(source).open("rb") as f:
+    with open_input(source) as f:
         check_entries(
             f,
             scope=scope,
@@ -819,7 +820,7 @@ def check_pseudonymised_entries(
 
     try:
         if isinstance(source, str | os.PathLike):
-            with Path(source).open("rb", buffering=0) as f:
+            with open_input(source, buffering=0) as f:
                 run(f)
         else:
             run(source)

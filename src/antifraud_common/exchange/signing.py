@@ -73,6 +73,7 @@ from typing import Any, BinaryIO, Final, Protocol
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -235,6 +236,44 @@ def sign_list(
     (protected identifiers were checked when it was converted) and the
     manifest names the domain key.
     """
+    return _sign_list(
+        entries_path,
+        signers=signers,
+        issuer=issuer,
+        list_id=list_id,
+        list_type=list_type,
+        version=version,
+        expires=expires,
+        issued_at=issued_at,
+        out=out,
+        allow_protected=allow_protected,
+        trust=trust,
+        protected=protected,
+        limits=limits,
+        minisign_key=minisign_key,
+        pseudonym=pseudonym,
+    )[0]
+
+
+def _sign_list(
+    entries_path: str | os.PathLike[str],
+    *,
+    signers: Sequence[Signer],
+    issuer: str,
+    list_id: str,
+    list_type: str,
+    version: int,
+    expires: datetime,
+    issued_at: datetime | None = None,
+    out: str | os.PathLike[str] | None = None,
+    allow_protected: Iterable[tuple[str, str]] = (),
+    trust: TrustBundle | None = None,
+    protected: ProtectedMatcher | None = None,
+    limits: Limits | None = None,
+    minisign_key: Ed25519PrivateKey | None = None,
+    pseudonym: Pseudonym | None = None,
+) -> tuple[Path, Manifest]:
+    """:func:`sign_list`, also returning the manifest signed (the output may be a stream)."""
     allow = tuple(sorted(set(allow_protected)))
     scope = None
     if trust is not None:
@@ -269,7 +308,7 @@ def sign_list(
             trusted_comment=minisign.trusted_comment_for_manifest(manifest),
         )
         write_atomic(Path(f"{os.fspath(entries_path)}.minisig"), sidecar)
-    return target
+    return target, manifest
 
 
 def co_sign(
@@ -319,7 +358,7 @@ class VerifiedManifest:
 def _read_sig(path: str | os.PathLike[str]) -> bytes:
     p = Path(path)
     try:
-        with p.open("rb") as f:
+        with open_input(p) as f:
             data = f.read(MAX_SIGNATURE_FILE_BYTES + 1)
     except OSError as e:
         raise BlacklistFormatError(
@@ -463,7 +502,8 @@ def _verify_manifest(
     # 5. validity period.
     grace_used = False
     if now >= manifest.expires:
-        if grace is not None and now < manifest.expires + grace:
+        # now - expires, not expires + grace: a far expiry plus a long grace overflows.
+        if grace is not None and now - manifest.expires < grace:
             grace_used = True
             warnings.append(
                 f"expired at {format_timestamp(manifest.expires)}; accepted in grace mode"
@@ -707,7 +747,7 @@ def _hash_copy(
     """
     p = Path(entries_path)
     try:
-        f = p.open("rb", buffering=0)
+        f = open_input(p, buffering=0)
     except OSError as e:
         problems.add(
             BlacklistFormatError(

@@ -8,12 +8,15 @@ orders the lists by ``(issuer, list_id, version)`` and applies every version
 newer than the receiver's, snapshots and deltas alike, each fully verified and
 accepted in its own transaction (:class:`~antifraud_common.exchange.state.ReceiverState`).
 
-A bad file (bad signature, expired, a gap, a divergent delta, a fork ...) is
+A bad file (bad signature, expired, a gap, a divergent delta, a fork, a name
+that cannot be opened, a FIFO or device in place of a file, a full disk ...) is
 reported with its typed error code and skipped; what was applied before it
 stays applied, and a later snapshot in the folder can still repair a gap.
 Files older than the accepted version are skipped quietly (``old``); a file
-with the accepted version but other content is reported as a fork. The clock
-is read once per sync.
+with the accepted version but other content is reported as a fork, and one
+reported ``unchanged`` has had its bytes checked against its signature file.
+Paths in the report show undecodable bytes of a file name as ``\\xNN``. The
+clock is read once per sync.
 
 >>> import tempfile
 >>> from antifraud_common.exchange.state import ReceiverState
@@ -28,13 +31,20 @@ True
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import attrs
 
-from antifraud_common.errors import AntifraudError, BlacklistFormatError, ForkError
+from antifraud_common._files import file_error, open_input, printable_name
+from antifraud_common.errors import (
+    AntifraudError,
+    BlacklistFormatError,
+    ForkError,
+    HashMismatchError,
+)
 from antifraud_common.exchange.entries import ProtectedMatcher
 from antifraud_common.exchange.signing import (
     MAX_SIGNATURE_FILE_BYTES,
@@ -46,6 +56,8 @@ from antifraud_common.exchange.trust import TrustBundle
 from antifraud_common.models import Manifest
 
 __all__ = ["SyncItem", "SyncReport", "sync"]
+
+_CHUNK = 1 << 20
 
 #: Outcomes of one file: applied as a snapshot or delta, already held, older
 #: than the accepted version, or refused (``error`` holds the typed error).
@@ -110,10 +122,33 @@ class SyncReport:
         }
 
 
+def _unreadable(path: Path, e: OSError) -> SyncItem:
+    return SyncItem(path=_display(path), outcome="error", error=file_error(e, path))
+
+
+def _display(path: Path) -> str:
+    # A report is printed and serialised as JSON: undecodable bytes of a file
+    # name (POSIX names are bytes) are shown as \xNN, so the text is valid UTF-8.
+    return printable_name(path)
+
+
+def _list_regular(folder: Path) -> tuple[set[str], list[SyncItem]]:
+    names: set[str] = set()
+    problems: list[SyncItem] = []
+    with os.scandir(folder) as it:
+        for entry in it:
+            try:
+                # d_type when the file system gives it; a stat of the entry otherwise.
+                if entry.is_file():
+                    names.add(entry.name)
+            except OSError as e:
+                problems.append(_unreadable(folder / entry.name, e))
+    return names, problems
+
+
 def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
     pairs: list[tuple[Path, Path]] = []
-    problems: list[SyncItem] = []
-    names = {p.name for p in folder.iterdir() if p.is_file()}
+    names, problems = _list_regular(folder)
     for name in sorted(names):
         if name.endswith(".jsonl"):
             if f"{name}.sig" in names:
@@ -121,7 +156,7 @@ def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
             else:
                 problems.append(
                     SyncItem(
-                        path=str(folder / name),
+                        path=_display(folder / name),
                         outcome="error",
                         error=BlacklistFormatError(
                             "no signature file NAME.jsonl.sig beside it", code="missing_signature"
@@ -131,7 +166,7 @@ def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
         elif name.endswith(".jsonl.sig") and name[: -len(".sig")] not in names:
             problems.append(
                 SyncItem(
-                    path=str(folder / name),
+                    path=_display(folder / name),
                     outcome="error",
                     error=BlacklistFormatError(
                         "no entries file beside this signature file", code="missing_entries"
@@ -143,20 +178,42 @@ def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
 
 def _read_sig(path: Path) -> bytes:
     try:
-        with path.open("rb") as f:
+        with open_input(path) as f:
             data = f.read(MAX_SIGNATURE_FILE_BYTES + 1)
     except OSError as e:
         raise BlacklistFormatError(
-            f"cannot read {path.name}: {e.strerror}", code="sig_unreadable"
+            f"cannot read {printable_name(path.name)}: {e.strerror}", code="sig_unreadable"
         ) from e
     if len(data) > MAX_SIGNATURE_FILE_BYTES:
         raise BlacklistFormatError("signature file too large", code="sig_too_large")
     return data
 
 
+def _same_bytes(path: Path, m: Manifest) -> None:
+    """Check that ``path`` holds exactly the bytes ``m`` signs (length, then SHA-256)."""
+    h = hashlib.sha256()
+    size = 0
+    try:
+        with open_input(path, buffering=0) as f:
+            while chunk := f.read(min(_CHUNK, m.byte_length + 1 - size)):
+                h.update(chunk)
+                size += len(chunk)
+                if size > m.byte_length:
+                    break
+    except OSError as e:
+        raise file_error(e, path) from e
+    if size != m.byte_length:
+        raise HashMismatchError(
+            "the entries file is not the length its signature file states",
+            code="length_mismatch",
+        )
+    if h.hexdigest() != m.sha256:
+        raise HashMismatchError("the entries file does not match its signature file")
+
+
 def _item(path: Path, m: Manifest, outcome: str, **kw: object) -> SyncItem:
     return SyncItem(
-        path=str(path),
+        path=_display(path),
         outcome=outcome,
         issuer=m.issuer,
         list_id=m.list_id,
@@ -190,7 +247,7 @@ def sync(
         try:
             vm = verify_manifest(_read_sig(sig), trust=trust, now=moment, grace=grace)
         except AntifraudError as e:
-            items.append(SyncItem(path=str(entries), outcome="error", error=e))
+            items.append(SyncItem(path=_display(entries), outcome="error", error=e))
             continue
         m = vm.manifest
         # Per version, a delta first (cheap); the snapshot then is unchanged,
@@ -212,6 +269,13 @@ def sync(
         if last is not None and m.version == last.version:
             result = m.result_sha256 if m.is_delta else m.sha256
             if result == last.state_sha256:
+                # A copy of an accepted signature file proves nothing about the
+                # bytes beside it: they must be the signed ones.
+                try:
+                    _same_bytes(entries, m)
+                except AntifraudError as e:
+                    items.append(_item(entries, m, "error", error=e))
+                    continue
                 items.append(_item(entries, m, "unchanged", state_sha256=last.state_sha256))
             else:
                 err = ForkError(f"version {m.version} was accepted with other content")
@@ -235,6 +299,10 @@ def sync(
                 accepted = state.accept(verified, now=moment, protected=protected)
         except AntifraudError as e:
             items.append(_item(entries, m, "error", error=e))
+            continue
+        except OSError as e:
+            # Disk full while copying, a file swapped or removed: this file only.
+            items.append(_item(entries, m, "error", error=file_error(e, entries)))
             continue
         items.append(_item(entries, m, accepted.action, state_sha256=accepted.state_sha256))
     return SyncReport(items=tuple(items), checked_at=moment)

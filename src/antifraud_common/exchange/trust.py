@@ -54,8 +54,10 @@ from typing import Any, Final
 
 import attrs
 
+from antifraud_common._files import read_input
 from antifraud_common.errors import (
     BlacklistFormatError,
+    FileAccessError,
     ModelError,
     TrustBundleError,
 )
@@ -795,7 +797,8 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _check_fresh(bundle: TrustBundle, now: datetime, grace: timedelta | None) -> None:
-    if now >= bundle.expires + (grace or timedelta(0)):
+    # now - expires, not expires + grace: a far expiry plus a long grace overflows.
+    if now >= bundle.expires and now - bundle.expires >= (grace or timedelta(0)):
         raise _bad(
             f"trust bundle version {bundle.version} expired at {format_timestamp(bundle.expires)}",
             code="trust_expired",
@@ -888,12 +891,11 @@ def walk_trust_chain(
 def _read(path: str | os.PathLike[str], what: str) -> bytes:
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_BUNDLE_BYTES:
-            raise _bad(f"{what} is too large", code="trust_too_large")
-        return p.read_bytes()
-    except OSError as e:
-        raise _bad(f"cannot read {what} {p}: {e.strerror}", code="trust_unreadable") from e
+        return read_input(p, limit=MAX_BUNDLE_BYTES, what=what)
+    except FileAccessError as e:
+        if e.code == "file_too_large":
+            raise _bad(f"{what} is too large", code="trust_too_large") from e
+        raise _bad(e.message, code="trust_unreadable") from e
 
 
 def load_trust(

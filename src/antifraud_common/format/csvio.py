@@ -50,11 +50,11 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import IO, Any, Final
 
 import attrs
 
+from antifraud_common._files import open_input
 from antifraud_common.card import mask_in_text
 from antifraud_common.errors import (
     AntifraudError,
@@ -308,7 +308,9 @@ def _build_entry(cells: Mapping[str, str], defaults: Mapping[str, str]) -> Entry
 
 def _open_text(source: str | os.PathLike[str]) -> IO[str]:
     try:
-        return Path(source).open(encoding="utf-8-sig", errors="strict", newline="")
+        return io.TextIOWrapper(
+            open_input(source), encoding="utf-8-sig", errors="strict", newline=""
+        )
     except OSError as e:
         raise ConfigurationError(
             f"cannot open the CSV file: {e.strerror}", code="cannot_read_file"

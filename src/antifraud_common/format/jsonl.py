@@ -10,7 +10,8 @@ only splits and checks lines; the caller parses each one (normally with
 line, so gigabyte files stream in constant memory. Pass a :class:`StreamDigest`
 to get the SHA-256 and byte count of exactly the bytes read in the same pass.
 :func:`write_lines` and :func:`write_atomic` replace a file atomically (temporary
-file in the same directory, fsync, ``os.replace``, fsync of the directory).
+file in the same directory, fsync, ``os.replace``, fsync of the directory);
+an existing FIFO or character device is written directly, never renamed over.
 
 >>> import io
 >>> digest = StreamDigest()
@@ -26,16 +27,14 @@ antifraud_common.errors.BlacklistFormatError: line 1: the last line does not end
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import secrets
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 import attrs
 
+from antifraud_common._files import open_input, write_output
 from antifraud_common.errors import BlacklistFormatError
 
 __all__ = [
@@ -233,7 +232,7 @@ def iter_lines(
     checked).
     """
     if isinstance(source, str | os.PathLike):
-        with Path(source).open("rb") as stream:
+        with open_input(source) as stream:
             yield from _iter_stream(stream, limits, digest)
     else:
         yield from _iter_stream(source, limits, digest)
@@ -242,41 +241,16 @@ def iter_lines(
 # -------------------------------------------------------------------- writing
 
 
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _write_via_temp(path: Path, chunks: Iterable[bytes], mode: int) -> None:
-    directory = path.parent
-    tmp = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    try:
-        with os.fdopen(fd, "wb", buffering=_CHUNK) as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fchmod(f.fileno(), mode)
-            os.fsync(f.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-    _fsync_dir(directory)
-
-
 def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int = 0o644) -> None:
     """Replace the file at ``path`` with ``data`` atomically and durably.
 
     Readers see either the old file or the new one, never a mix, even after a
-    crash. The file gets permission bits ``mode``.
+    crash. The file gets permission bits ``mode``. An existing FIFO or character
+    device is written directly, never renamed over; any other non-regular path
+    is refused (:class:`~antifraud_common.errors.FileAccessError`
+    ``not_a_regular_file``), as is a full disk (``disk_full``).
     """
-    _write_via_temp(Path(path), [bytes(data)], mode)
+    write_output(path, [bytes(data)], mode=mode)
 
 
 def write_lines(
@@ -322,5 +296,5 @@ def write_lines(
         if buf:
             yield b"".join(buf)
 
-    _write_via_temp(Path(path), chunks(), mode)
+    write_output(path, chunks(), mode=mode)
     return digest

@@ -63,7 +63,13 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
+from antifraud_common._files import write_output
+from antifraud_common.errors import (
+    BlacklistFormatError,
+    ConfigurationError,
+    FileAccessError,
+    WeakKeyError,
+)
 from antifraud_common.format import _ed25519, canonical
 
 __all__ = [
@@ -756,46 +762,16 @@ def _write_secret_file(path: str | os.PathLike[str], data: bytes, *, overwrite: 
     A new temporary file in the same directory, created with ``O_CREAT |
     O_EXCL`` and mode 0600, is flushed to disk and then linked into place (so an
     existing file is never replaced unless ``overwrite``: ``key_file_exists``),
-    and the directory entry is made durable.
+    and the directory entry is made durable. A FIFO, device or any other
+    non-regular path is refused, never renamed over
+    (:class:`~antifraud_common.errors.FileAccessError` ``not_a_regular_file``).
     """
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise ConfigurationError(f"{target} already exists", code="key_file_exists")
-    directory = target.parent
-    tmp = directory / f".{target.name}.{secrets.token_hex(8)}.tmp"
-    # O_EXCL: never open a file someone else placed there; 0600 from the first byte.
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            tmp.replace(target)
-        else:
-            try:
-                # link() refuses to replace an existing file, atomically.
-                os.link(tmp, target)
-            except FileExistsError:
-                raise ConfigurationError(
-                    f"{target} already exists", code="key_file_exists"
-                ) from None
-            except OSError:
-                # A file system without hard links: check, then rename.
-                if target.exists():
-                    raise ConfigurationError(
-                        f"{target} already exists", code="key_file_exists"
-                    ) from None
-                tmp.replace(target)
-            else:
-                tmp.unlink()
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        write_output(path, [data], mode=0o600, streams=False, exclusive=not overwrite)
+    except FileAccessError as e:
+        if e.code == "file_exists":
+            raise ConfigurationError(f"{path} already exists", code="key_file_exists") from None
         raise
-    _fsync_dir(directory)
 
 
 #: Largest private key file read (an encrypted P-256 PKCS#8 PEM is under 1 KiB).

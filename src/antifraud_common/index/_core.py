@@ -9,7 +9,6 @@ import mmap
 import os
 import struct
 import sys
-import tempfile
 import time
 import zlib
 from array import array
@@ -21,6 +20,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
+from antifraud_common._files import open_input, write_output
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -1139,6 +1139,10 @@ class Index:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the index to ``path`` atomically (temp file, fsync, rename).
 
+        An existing FIFO or character device at ``path`` is written directly, never
+        renamed over; a full disk raises
+        :class:`~antifraud_common.errors.FileAccessError` ``disk_full``.
+
         Pending updates are compacted first. The file starts with a magic,
         the format version, the header length and the SHA-256 of everything
         after that preamble; :meth:`open` checks all of them.
@@ -1207,20 +1211,8 @@ class Index:
             zlib.crc32(hdr, zlib.crc32(head[:_CRC_AT])),
             0,
         )
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".afidx", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(head)
-                f.write(hdr)
-                for _, data in sections:
-                    f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            Path(tmp).replace(target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(target.parent)
+        # Mode 0600 as before; a FIFO or device at ``path`` is written, never renamed over.
+        write_output(target, [head, hdr, *(data for _, data in sections)], mode=0o600)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, verify: str = "crc32") -> Index:
@@ -1237,7 +1229,7 @@ class Index:
         if verify not in ("crc32", "sha256", "none"):
             raise ConfigurationError(f"unknown verify mode {verify!r}", code="invalid_option")
         try:
-            with Path(path).open("rb") as f:
+            with open_input(path) as f:
                 size = os.fstat(f.fileno()).st_size
                 if size < _PREAMBLE.size:
                     raise _corrupt("the index file is truncated")

@@ -44,7 +44,8 @@ from typing import IO, Any, Final
 
 import attrs
 
-from antifraud_common.errors import ConfigurationError
+from antifraud_common._files import open_input
+from antifraud_common.errors import BlacklistFormatError, ConfigurationError
 from antifraud_common.index._bulk import scan
 from antifraud_common.index._core import _KIND_LOOKUP, AUTO_ORDER, Index, _now_ts, _validate_first
 from antifraud_common.index._results import CheckResult
@@ -54,7 +55,11 @@ __all__ = ["BadRow", "InvalidValue", "ScreenMatch", "ScreenSummary", "Screening"
 
 #: At most this many bad rows and invalid values are kept as samples (all are counted).
 SAMPLE_LIMIT: Final = 1000
+#: Longest record line read from a file, in bytes (LF included); a longer one is
+#: never held in memory whole.
+MAX_LINE_BYTES: Final = 1 << 20
 _CHUNK: Final = 2048
+_SKIP: Final = 1 << 16
 
 
 @attrs.frozen(kw_only=True)
@@ -190,8 +195,10 @@ class _ItemSource:
             else:
                 lines.append(line)
                 rows.append(row)
-                if read >= _CHUNK:
-                    return read, bad, lines, rows, False
+            # Bad rows count towards a chunk too: a stream of them is handed
+            # over a chunk at a time, never buffered whole.
+            if read >= _CHUNK:
+                return read, bad, lines, rows, False
         return read, bad, lines, rows, True
 
 
@@ -306,9 +313,11 @@ class _CsvSource:
                     continue  # a blank line is not a record
                 read += 1
                 bad.append((line, "unparseable", row.problem))
-                continue
-            read += 1
-            bad.append((line, "wrong_cell_count", f"{len(row)} cells, the header has {width}"))
+            else:
+                read += 1
+                bad.append((line, "wrong_cell_count", f"{len(row)} cells, the header has {width}"))
+            if read >= _CHUNK:  # bad rows are handed over a chunk at a time too
+                return read, bad, lines, rows, False
         return read, bad, lines, rows, True
 
 
@@ -471,6 +480,39 @@ class Screening(Iterator[ScreenMatch]):
         return ScreenMatch(line=line, column=column, kind=kind, value=value, result=r)
 
 
+class _LineTooLong(str):
+    """Stands for a JSON Lines record longer than :data:`MAX_LINE_BYTES` (not kept)."""
+
+    __slots__ = ()
+
+
+def _bounded_lines(f: IO[bytes]) -> Iterator[str]:
+    """The lines of ``f`` (LF kept), none longer than :data:`MAX_LINE_BYTES`.
+
+    Undecodable bytes become U+FFFD, which no validator accepts: such a value is
+    counted as invalid instead of aborting the whole run. A longer line is read
+    past in bounded pieces; for JSON Lines it becomes a bad row, for CSV (where a
+    line may be part of a quoted record) it stops the run with
+    :class:`~antifraud_common.errors.BlacklistFormatError` ``record_too_long``.
+    """
+    readline = f.readline
+    while line := readline(MAX_LINE_BYTES + 1):
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            while (rest := readline(_SKIP)) and not rest.endswith(b"\n"):
+                pass
+            yield _LineTooLong()
+            continue
+        yield line.decode("utf-8", "replace")
+
+
+def _check_csv_line(item: str, n: int) -> str:
+    if item.__class__ is _LineTooLong:
+        raise BlacklistFormatError(
+            f"a CSV line is longer than {MAX_LINE_BYTES} bytes", code="record_too_long", line=n
+        )
+    return item
+
+
 def _detect(first: str, name: str) -> str:
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
@@ -485,8 +527,14 @@ def _jsonl_rows(lines: Iterable[str], columns: Sequence[str]) -> Iterator[_Item]
             text = text.lstrip("\ufeff")  # noqa: PLW2901
         if not text.strip():
             continue
+        if text.__class__ is _LineTooLong:
+            yield n, None, f"line longer than {MAX_LINE_BYTES} bytes"
+            continue
         try:
             obj = json.loads(text)
+        except RecursionError:
+            yield n, None, "not JSON: nested too deeply"
+            continue
         except ValueError as e:
             yield (
                 n,
@@ -560,22 +608,22 @@ def screen(
         path = Path(records)
         name = path.name.lower()
         try:
-            # Undecodable bytes become U+FFFD, which no validator accepts: such a
-            # value is counted as invalid instead of aborting the whole run.
-            closer = path.open(encoding="utf-8", errors="replace", newline="")
+            closer = open_input(path)
         except OSError as e:
             raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
-        lines: Iterator[str] = iter(closer)
+        lines: Iterator[str] = _bounded_lines(closer)
     else:
         lines = iter(records)
     first = next(lines, None)
     if format == "auto":
         format = _detect(first if isinstance(first, str) else "", name)
     # An empty first item is a line like any other (an empty CSV header).
-    body = itertools.chain(() if first is None else (first,), lines)
+    body: Iterator[str] = itertools.chain(() if first is None else (first,), lines)
     source: _CsvSource | _ItemSource
     try:
         if format == "csv":
+            if closer is not None:
+                body = map(_check_csv_line, body, itertools.count(1))
             source = _csv_source(body, columns)
         else:
             source = _ItemSource(_jsonl_rows(body, columns), len(columns))
