@@ -10,20 +10,43 @@ major/minor of the null or zero device), never taken from ``/dev``.
 from __future__ import annotations
 
 import contextlib
+import errno
+import importlib
+import importlib.util
 import json
 import os
 import shutil
 import signal
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from antifraud_common.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"
+
+
+def _kit() -> ModuleType:
+    name = "_exchange_kit"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(__file__).with_name("_exchange_kit.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+K = _kit()
 
 
 # ----------------------------------------------------------------- helpers
@@ -352,3 +375,537 @@ def test_reader_refuses_a_fifo_or_device_without_blocking(
     assert code in (1, 2), doc
     text = json.dumps(doc)
     assert "not_a_regular_file" in text or "not a regular file" in text, doc
+
+
+# ------------------------------------------------------------------ sync and the drop folder
+
+
+def _sync(
+    capsys: pytest.CaptureFixture[str], folder: Path, trust: Path, state: Path
+) -> tuple[int, dict[str, object]]:
+    return cli(capsys, "sync", "--from", str(folder), "--trust", str(trust), "--state",
+               str(state), "--no-index")  # fmt: skip
+
+
+def _items(doc: dict[str, object]) -> list[dict[str, object]]:
+    items = doc["items"]
+    assert isinstance(items, list)
+    return items
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[tuple[object, Path]]:
+    k = K.Kit()
+    trust = k.write_trust(tmp_path)
+    yield k, trust
+
+
+def _lists(k: object, folder: Path, names: list[str], n: int = 3) -> None:
+    for i, name in enumerate(names):
+        entries = [K.phone_entry(i * 100 + j) for j in range(n)]
+        k.snapshot(folder, name, entries, 1, list_id=name[:64])  # type: ignore[attr-defined]
+
+
+def test_sync_skips_a_name_too_long_to_open_and_applies_the_others(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    k, trust = kit
+    # A folder whose path is so long that a 200-byte name in it exceeds PATH_MAX
+    # (ENAMETOOLONG), while the folder itself and short names in it still open.
+    deep = tmp_path
+    while len(str(deep)) < 4096 - 120:
+        deep = deep / ("d" * min(200, 4096 - 120 - len(str(deep))))
+        deep.mkdir()
+    short = tmp_path / "short"
+    short.mkdir()
+    _lists(k, short, ["a-list", "z-list"])
+    long_name = "l" * 200
+    _lists(k, tmp_path / "short", [long_name])
+    monkeypatch.chdir(deep)
+    for p in sorted(short.iterdir()):
+        target = p.name if long_name in p.name else str(deep / p.name)
+        p.rename(target)
+    with pytest.raises(OSError) as e:
+        (deep / f"{long_name}.jsonl").stat()
+    assert e.value.errno == errno.ENAMETOOLONG
+    code, doc = _sync(capsys, deep, trust, tmp_path / "state")
+    assert code == 1
+    applied = sorted(i["list_id"] for i in _items(doc) if i["outcome"] == "snapshot")
+    assert applied == ["a-list", "z-list"]
+    refused = [i for i in _items(doc) if i["outcome"] == "error"]
+    assert len(refused) == 1 and long_name in str(refused[0]["path"])
+    assert refused[0]["error"]["code"] in ("sig_unreadable", "name_too_long")  # type: ignore[index]
+
+
+@pytest.mark.parametrize("which", ["entries", "sig"])
+def test_sync_skips_a_file_it_may_not_open_and_applies_the_others(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch, which: str,
+) -> None:  # fmt: skip
+    k, trust = kit
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _lists(k, folder, ["a-list", "locked", "z-list"])
+    locked = folder / ("locked.jsonl" if which == "entries" else "locked.jsonl.sig")
+    real_open = os.open
+
+    def deny(path: object, flags: int, *args: object, **kw: object) -> int:
+        # Running as root, EACCES cannot come from the mode bits: inject it.
+        if os.fspath(path) == str(locked):  # type: ignore[arg-type]
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", deny)
+    code, doc = _sync(capsys, folder, trust, tmp_path / "state")
+    assert code == 1
+    applied = sorted(i["list_id"] for i in _items(doc) if i["outcome"] == "snapshot")
+    assert applied == ["a-list", "z-list"]
+    refused = [i for i in _items(doc) if i["outcome"] == "error"]
+    assert len(refused) == 1 and "locked" in str(refused[0]["path"])
+
+
+def test_sync_is_not_blocked_by_a_file_swapped_for_a_fifo(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    sync_mod = importlib.import_module("antifraud_common.exchange.sync")
+
+    k, trust = kit
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _lists(k, folder, ["a-list", "swapped", "z-list"])
+    real_find = sync_mod._find_pairs
+
+    def find_then_swap(where: Path) -> object:
+        found = real_find(where)
+        # After the folder was listed, the entries file becomes a FIFO nobody writes.
+        victim = folder / "swapped.jsonl"
+        victim.unlink()
+        os.mkfifo(victim)
+        return found
+
+    monkeypatch.setattr(sync_mod, "_find_pairs", find_then_swap)
+    code, doc = _sync(capsys, folder, trust, tmp_path / "state")
+    assert code == 1
+    applied = sorted(i["list_id"] for i in _items(doc) if i["outcome"] == "snapshot")
+    assert applied == ["a-list", "z-list"]
+    assert [i["list_id"] for i in _items(doc) if i["outcome"] == "error"] == ["swapped"]
+
+
+def test_sync_checks_the_bytes_beside_a_copy_of_an_accepted_signature(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    k, trust = kit
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _lists(k, folder, ["a-list"])
+    state = tmp_path / "state"
+    assert _sync(capsys, folder, trust, state)[0] == 0
+    # The same signature file, now beside arbitrary bytes of the same length.
+    entries = folder / "a-list.jsonl"
+    size = entries.stat().st_size
+    shutil.copy(folder / "a-list.jsonl.sig", folder / "other.jsonl.sig")
+    (folder / "other.jsonl").write_bytes(b"x" * size)
+    code, doc = _sync(capsys, folder, trust, state)
+    assert code == 1 and doc["ok"] is False
+    by_path = {Path(str(i["path"])).name: i for i in _items(doc)}
+    assert by_path["a-list.jsonl"]["outcome"] == "unchanged"
+    assert by_path["other.jsonl"]["outcome"] == "error"
+    assert by_path["other.jsonl"]["error"]["code"] == "hash_mismatch"  # type: ignore[index]
+    (folder / "other.jsonl").write_bytes(b"x" * (size + 1))
+    code, doc = _sync(capsys, folder, trust, state)
+    by_path = {Path(str(i["path"])).name: i for i in _items(doc)}
+    assert by_path["other.jsonl"]["error"]["code"] == "length_mismatch"  # type: ignore[index]
+
+
+def test_sync_json_with_a_non_utf8_name_is_valid_utf8_under_a_strict_stdout(
+    tmp_path: Path, kit: tuple[object, Path]
+) -> None:
+    k, trust = kit
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    _lists(k, folder, ["a-list"])
+    bad = os.fsencode(folder) + b"/caf\xe9.jsonl"
+    # An entries file without signature, named in Latin-1 (not UTF-8).
+    os.close(os.open(bad, os.O_CREAT | os.O_WRONLY, 0o644))
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "LC_ALL": "C.UTF-8"}
+    for extra in (["--json"], []):
+        proc = subprocess.run(
+            [sys.executable, "-m", "antifraud_common", "sync", "--from", str(folder), "--trust",
+             str(trust), "--state", str(tmp_path / "state"), "--no-index", *extra],
+            capture_output=True, env=env, timeout=120, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 1, proc.stderr
+        text = proc.stdout.decode("utf-8")  # strict: raises on invalid UTF-8
+        if extra:
+            doc = json.loads(text)
+            names = [i["path"] for i in doc["items"]]
+            assert any(n.endswith("caf\\xe9.jsonl") for n in names), names
+            assert doc["errors"] == 1
+
+
+# -------------------------------------------------------------------------- full disk
+
+
+@contextlib.contextmanager
+def small_tmpfs(where: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` mounted at ``where`` (skips the test where mounting is not allowed)."""
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs",
+                           str(where)], capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace')}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def _fill(disk: Path) -> None:
+    """Fill ``disk`` to the last byte."""
+    for name, block in (("filler", b"\0" * 65536), ("filler-tail", b"\0")):
+        fd = os.open(disk / name, os.O_CREAT | os.O_WRONLY, 0o600)
+        try:
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, block)
+        finally:
+            os.close(fd)
+
+
+#: Writers, each with the file it writes last.
+DISK_WRITERS = {
+    **WRITERS,
+    "keygen": ("keygen", "--unencrypted", "--force", "--out"),
+    "pseudo keygen": ("pseudo", "keygen", "--domain", "d", "--force", "--out"),
+    "trust sign": ("trust", "sign", "trust.json", "--key", "root.pem", "--sig"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DISK_WRITERS))
+def test_writer_on_a_full_disk_is_a_typed_error_and_keeps_the_old_file(
+    work: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    with small_tmpfs(work / "disk", "64k") as disk:
+        target = disk / "out"
+        target.write_bytes(b"old contents\n")
+        _fill(disk)
+        code, doc = cli(capsys, *DISK_WRITERS[name], str(target))
+        assert code == 1, doc
+        assert error_code(doc) == "disk_full"
+        assert target.read_bytes() == b"old contents\n"
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "filler-tail", "out"]
+
+
+@pytest.mark.parametrize("name", sorted(DISK_WRITERS))
+def test_writer_when_fsync_reports_enospc_is_a_typed_error_and_keeps_the_old_file(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    # Delayed allocation: the writes succeed and the disk is found full at fsync.
+    target = work / "out"
+    target.write_bytes(b"old contents\n")
+    before = sorted(p.name for p in work.iterdir())
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    code, doc = cli(capsys, *DISK_WRITERS[name], str(target))
+    assert code == 1, doc
+    assert error_code(doc) == "disk_full"
+    assert target.read_bytes() == b"old contents\n"
+    assert sorted(p.name for p in work.iterdir()) == before
+
+
+def test_sync_on_a_full_disk_skips_the_list_that_does_not_fit_and_applies_the_next(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    k, trust = kit
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    # Sorted first, too big for the disk; then one that fits.
+    k.snapshot(folder, "a-big", [K.phone_entry(j) for j in range(20000)], 1, list_id="a-big")  # type: ignore[attr-defined]
+    k.snapshot(folder, "b-small", [K.phone_entry(j) for j in range(3)], 1, list_id="b-small")  # type: ignore[attr-defined]
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
+        state = disk / "state"
+        code, doc = _sync(capsys, folder, trust, state)
+        assert code == 1, doc
+        outcome = {i["list_id"]: i for i in _items(doc)}
+        assert outcome["b-small"]["outcome"] == "snapshot"
+        assert outcome["a-big"]["outcome"] == "error"
+        assert outcome["a-big"]["error"]["code"] in ("disk_full", "state_disk_full")  # type: ignore[index]
+        code, doc = cli(capsys, "state", "show", "--state", str(state), "--check")
+        assert code == 0, doc
+        assert [r["list_id"] for r in doc["lists"]] == ["b-small"]  # type: ignore[union-attr]
+
+
+def test_apply_on_a_full_disk_keeps_the_old_state(
+    tmp_path: Path, kit: tuple[object, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    k, trust = kit
+    small = tmp_path / "small"
+    big = tmp_path / "big"
+    small.mkdir()
+    big.mkdir()
+    old = k.snapshot(small, "l", [K.phone_entry(j) for j in range(3)], 1)  # type: ignore[attr-defined]
+    new = k.snapshot(big, "l", [K.phone_entry(j) for j in range(20000)], 2)  # type: ignore[attr-defined]
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
+        state = disk / "state"
+        apply = ("apply", "--trust", str(trust), "--state", str(state), "--no-index")
+        assert cli(capsys, *apply, str(old[0]))[0] == 0
+        code, doc = cli(capsys, *apply, str(new[0]))
+        assert code == 1, doc
+        assert error_code(doc) in ("disk_full", "state_disk_full")
+        code, doc = cli(capsys, "state", "show", "--state", str(state), "--check")
+        assert code == 0, doc
+        assert [r["version"] for r in doc["lists"]] == [1]  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------- ordinary user errors: not exit 3
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("inspect", "missing.sig"),
+        ("export-csv", "missing.jsonl", "--out", "x.csv"),
+        ("import-csv", "missing.csv", "--out", "x.jsonl"),
+        ("validate", "missing.jsonl"),
+        ("trust", "show", "missing.json"),
+        ("co-sign", "missing.sig", "--key", "mps.pem"),
+    ],
+)
+def test_a_missing_input_file_is_a_usage_error(
+    work: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, doc = cli(capsys, *argv)
+    assert code == 2, doc
+    if "error" in doc:
+        assert error_code(doc) in ("file_not_found", "cannot_read_file")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("verify", "l.jsonl", "--trust", "trust.json", "--grace", "99999999999d"),
+        ("verify", "l.jsonl", "--trust", "trust.json", "--grace", "9" * 400 + "s"),
+        ("apply", "l.jsonl", "--trust", "trust.json", "--state", "st", "--grace", "99999999999d"),
+        ("sync", "--from", ".", "--trust", "trust.json", "--state", "st", "--grace", "9999999999w"),
+        (*SIGN[:-2], "--expires", "99999999d", "l.jsonl", "--out", "x.sig"),
+        ("trust", "init", "--bundle-id", "u", "--root-key", "root.jwk", "--threshold", "1",
+         "--valid-days", "3000000", "--out", "u.json"),
+    ],
+)  # fmt: skip
+def test_out_of_range_durations_are_usage_errors(
+    work: Path, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    code, doc = cli(capsys, *argv)
+    assert code == 2, doc
+    assert not (work / "st").exists()
+
+
+def test_a_bundle_expiring_in_the_year_9999_works_with_any_grace(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from antifraud_common.exchange.trust import TrustBundle, create_trust_bundle, sign_trust_bundle
+    from antifraud_common.format.keys import LocalSigner, load_private_key
+
+    old = TrustBundle.from_bytes((work / "trust.json").read_bytes())
+    root = LocalSigner(load_private_key(work / "root.pem", passphrase=None))
+    far = create_trust_bundle(
+        bundle_id="far",
+        root_keys=list(old.root.keys),
+        root_threshold=1,
+        members=list(old.members),
+        expires=datetime(9999, 12, 30, tzinfo=UTC),
+    )
+    (work / "far.json").write_bytes(far.to_bytes())
+    (work / "far.json.sig").write_bytes(sign_trust_bundle(far.to_bytes(), [root]))
+    for grace in ("1s", "6h", "3650d", "520000w"):
+        code, doc = cli(capsys, "verify", "l.jsonl", "--trust", "far.json", "--grace", grace)
+        assert code == 0, doc
+    code, doc = cli(capsys, "verify", "l.jsonl", "--trust", "far.json", "--grace", "1d",
+                    "--now", "9999-12-31T00:00:00Z")  # fmt: skip
+    assert code == 1, doc  # the list itself expired long before; no overflow on the way
+
+
+HOSTILE_BUNDLES = {
+    "deep": b"[" * 100_000 + b"]" * 100_000,
+    "deep object": b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    "array": b"[]",
+    "number": b"1" * 5000,
+    "not utf-8": b'{"bundle_id": "\xff"}',
+    "lone surrogate": b'{"bundle_id": "\\ud800"}',
+    "duplicate keys": b'{"version": 1, "version": 2}',
+    "wrong types": b'{"format_version": 1, "bundle_id": 5, "version": "x", "root": [], '
+    b'"members": {}, "issued_at": 1, "expires": null}',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_BUNDLES))
+def test_trust_show_of_a_hostile_bundle_is_a_typed_error(
+    work: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    (work / "bad.json").write_bytes(HOSTILE_BUNDLES[name])
+    code, doc = cli(capsys, "trust", "show", "bad.json")
+    assert code in (1, 2), doc
+    assert isinstance(error_code(doc), str)
+    code, doc = cli(capsys, "verify", "l.jsonl", "--trust", "bad.json")
+    assert code in (1, 2), doc
+
+
+# ------------------------------------------------------------------- screen of JSON Lines
+
+
+def _screen_jsonl(
+    work: Path, capsys: pytest.CaptureFixture[str], records: bytes
+) -> tuple[int, dict[str, object], list[dict[str, object]]]:
+    assert cli(capsys, "index", "build", "--from", "l.jsonl", "--out", "i.afi")[0] == 0
+    (work / "r.jsonl").write_bytes(records)
+    code, doc = cli(capsys, "screen", "r.jsonl", "--index", "i.afi", "--column", "tel:phone",
+                    "--out", "m.jsonl")  # fmt: skip
+    matches = [json.loads(line) for line in (work / "m.jsonl").read_text().splitlines()]
+    return code, doc, matches
+
+
+def _listed(work: Path) -> str:
+    first = json.loads((work / "l.jsonl").read_text().splitlines()[0])
+    assert first["kind"] == "phone"
+    return str(first["value"])
+
+
+def test_screen_reports_a_deeply_nested_record_as_a_bad_row_and_goes_on(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    listed = _listed(work).encode()
+    deep = b'{"tel": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    records = b'{"tel": "' + listed + b'"}\n' + deep + b'\n{"tel": "' + listed + b'"}\n'
+    code, doc, matches = _screen_jsonl(work, capsys, records)
+    assert code == 1, doc  # listed values found
+    assert [m["line"] for m in matches] == [1, 3]
+    summary = doc["summary"]
+    assert summary["bad_rows"] == 1  # type: ignore[index]
+    assert summary["bad_row_samples"][0]["line"] == 2  # type: ignore[index]
+
+
+def test_screen_skips_an_over_long_line_in_bounded_memory_and_goes_on(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import resource
+
+    from antifraud_common.index.screen import MAX_LINE_BYTES
+
+    listed = _listed(work).encode()
+    line = b'{"tel": "' + b"1" * (40 * MAX_LINE_BYTES) + b'"}'  # 40 MiB on one line
+    records = line + b'\n{"tel": "' + listed + b'"}\n'
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    code, doc, matches = _screen_jsonl(work, capsys, records)
+    grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert code == 1, doc
+    assert [m["line"] for m in matches] == [2]
+    assert doc["summary"]["bad_row_samples"][0]["line"] == 1  # type: ignore[index]
+    assert grown_mib < 40 + 20  # the records file itself was built in memory, once
+
+
+def test_screen_hands_a_stream_of_bad_rows_over_a_chunk_at_a_time(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from antifraud_common.index import screen as screen_mod
+
+    taken: list[int] = []
+    real = screen_mod._ItemSource.take
+
+    def spy(self: object) -> object:
+        chunk = real(self)  # type: ignore[arg-type]
+        taken.append(chunk[0] - len(chunk[3]))  # bad rows handed over in this chunk
+        return chunk
+
+    monkeypatch.setattr(screen_mod._ItemSource, "take", spy)
+    listed = _listed(work).encode()
+    code, doc, matches = _screen_jsonl(
+        work, capsys, b"{}\n" * 10_000 + b'{"tel": "' + listed + b'"}\n'
+    )
+    assert code == 1
+    assert doc["summary"]["bad_rows"] == 10_000  # type: ignore[index]
+    assert max(taken) <= screen_mod._CHUNK
+    assert [m["line"] for m in matches] == [10_001]
+
+
+# --------------------------------------------------------------- endless inputs, bounded memory
+
+_ENDLESS_RUNNER = """
+import json, sys, time
+from antifraud_common.cli import main
+results = []
+for argv in json.loads(sys.argv[1]):
+    start = time.monotonic()
+    code = main(argv)
+    results.append((argv[0], code, round(time.monotonic() - start, 2)))
+print(json.dumps(results))
+"""
+
+
+def test_endless_inputs_are_refused_in_bounded_memory_and_time(
+    work: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import resource
+    import time
+
+    assert cli(capsys, "index", "build", "--from", "l.jsonl", "--out", "i.afi")[0] == 0
+    # Regular files that read as zeros for 4 GiB (sparse: no disk space used), the
+    # closest a regular file comes to /dev/zero.
+    for name, size in (
+        ("zero.jsonl", 4 << 30),
+        ("zero.sig", 4 << 30),
+        ("zero.pem", 4 << 30),
+        ("zero.csv", 4 << 30),
+        ("zero.json", 4 << 30),
+        ("line.jsonl", 512 << 20),
+    ):
+        with (work / name).open("wb") as f:
+            f.truncate(size)
+    runs = [
+        ["inspect", "zero.sig"],
+        ["co-sign", "zero.sig", "--key", "mps.pem"],
+        [*SIGN, "l.jsonl", "--out", "x.sig", "--key", "zero.pem"],
+        ["validate", "zero.jsonl"],
+        ["verify", "line.jsonl", "--sig", "l.jsonl.sig", "--trust", "trust.json"],
+        ["verify", "l.jsonl", "--sig", "zero.sig", "--trust", "trust.json"],
+        ["verify", "l.jsonl", "--trust", "zero.json"],
+        ["trust", "show", "zero.json"],
+        ["import-csv", "zero.csv", "--out", "x.jsonl"],
+        ["export-csv", "zero.jsonl", "--out", "x.csv"],
+        ["diff", "zero.jsonl", "l.jsonl", "--out", "d.jsonl"],
+        ["index", "build", "--from", "zero.jsonl", "--out", "z.afi"],
+        ["screen", "zero.csv", "--index", "i.afi", "--column", "tel:phone", "--out", "m1"],
+        # JSON Lines reads on past an over-long line (the next may be listed): 512 MiB.
+        ["screen", "line.jsonl", "--index", "i.afi", "--column", "tel:phone", "--out", "m2"],
+    ]
+
+    def limit() -> None:  # also under an address-space limit, as `ulimit -v` would set
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _ENDLESS_RUNNER, json.dumps(runs)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=work,
+        preexec_fn=limit,  # noqa: PLW1509 - the test starts no threads before this
+    )  # fmt: skip
+    try:
+        out, errs = proc.communicate(timeout=300)
+    finally:
+        proc.kill()
+    # communicate() reaped the child; its peak RSS is in the children's usage.
+    peak_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    assert proc.returncode == 0, errs.decode(errors="replace")[-3000:]
+    results = json.loads(out.decode().splitlines()[-1])
+    for (_, code, seconds), argv in zip(results, runs, strict=True):
+        assert code in (1, 2), (argv, code, errs.decode(errors="replace")[-2000:])
+        assert seconds < 60, (argv, seconds)  # generous: the machine may be loaded
+    assert b"internal error" not in errs
+    assert peak_mib < 400, f"peak RSS {peak_mib:.0f} MiB"
+    assert time.monotonic() - start < 300

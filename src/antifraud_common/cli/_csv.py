@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    emit_json,
+    err,
+    exit_status,
+    out,
+)
 from antifraud_common.errors import AntifraudError
 from antifraud_common.exchange.entries import write_entries
 from antifraud_common.format import canonical
@@ -81,7 +89,7 @@ def run_import(args: argparse.Namespace) -> int:
             emit_json("import-csv", False, {"error": e.to_dict()})
         else:
             err(f"antifraud import-csv: {e}")
-        return EXIT_FAILED
+        return exit_status(e)
     written = None
     if result.ok:
         try:
@@ -91,7 +99,7 @@ def run_import(args: argparse.Namespace) -> int:
                 emit_json("import-csv", False, {"error": e.to_dict()})
             else:
                 err(f"antifraud import-csv: {e}")
-            return EXIT_FAILED
+            return exit_status(e)
         written = {
             "path": str(args.out),
             "entry_count": summary.entry_count,
@@ -150,7 +158,7 @@ def run_export(args: argparse.Namespace) -> int:
             emit_json("export-csv", False, {"error": e.to_dict()})
         else:
             err(f"antifraud export-csv: {e}")
-        return EXIT_FAILED
+        return exit_status(e)
     if args.json:
         emit_json(
             "export-csv",

@@ -304,6 +304,8 @@ def _sign_delta(
 
 
 def run_co_sign(args: argparse.Namespace) -> int:
+    if not args.sig.exists():
+        raise UsageError(f"no such file: {args.sig}")
     signer = load_signer(args.key)
     try:
         co_sign(args.sig, signer)

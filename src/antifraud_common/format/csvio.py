@@ -184,7 +184,18 @@ def _physical_lines(
 ) -> Iterator[str]:
     """Yield lines, refusing NUL, undecodable bytes and over-long lines by line number."""
     lineno = first_line - 1
-    it = iter(lines)
+    readline = getattr(lines, "readline", None)
+    if readline is not None:
+        # A stream is read a bounded piece at a time: an endless line (a file of
+        # zeros, no LF) is refused after max_line_length + 1 characters, not
+        # after filling memory.
+        def bounded() -> Iterator[str]:
+            while piece := readline(max_line_length + 1):
+                yield piece
+
+        it: Iterator[str] = bounded()
+    else:
+        it = iter(lines)
     while True:
         try:
             line = next(it)

@@ -59,7 +59,8 @@ SAMPLE_LIMIT: Final = 1000
 #: never held in memory whole.
 MAX_LINE_BYTES: Final = 1 << 20
 _CHUNK: Final = 2048
-_SKIP: Final = 1 << 16
+_SKIP: Final = 1 << 20
+_BUFFER: Final = 1 << 20
 
 
 @attrs.frozen(kw_only=True)
@@ -498,9 +499,9 @@ def _bounded_lines(f: IO[bytes]) -> Iterator[str]:
     readline = f.readline
     while line := readline(MAX_LINE_BYTES + 1):
         if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            yield _LineTooLong()  # CSV stops here; JSON Lines reads on past the line
             while (rest := readline(_SKIP)) and not rest.endswith(b"\n"):
                 pass
-            yield _LineTooLong()
             continue
         yield line.decode("utf-8", "replace")
 
@@ -523,12 +524,12 @@ def _detect(first: str, name: str) -> str:
 
 def _jsonl_rows(lines: Iterable[str], columns: Sequence[str]) -> Iterator[_Item]:
     for n, text in enumerate(lines, start=1):
+        if text.__class__ is _LineTooLong:
+            yield n, None, f"line longer than {MAX_LINE_BYTES} bytes"
+            continue
         if n == 1:
             text = text.lstrip("\ufeff")  # noqa: PLW2901
         if not text.strip():
-            continue
-        if text.__class__ is _LineTooLong:
-            yield n, None, f"line longer than {MAX_LINE_BYTES} bytes"
             continue
         try:
             obj = json.loads(text)
@@ -608,7 +609,7 @@ def screen(
         path = Path(records)
         name = path.name.lower()
         try:
-            closer = open_input(path)
+            closer = open_input(path, buffering=_BUFFER)
         except OSError as e:
             raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
         lines: Iterator[str] = _bounded_lines(closer)
