@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import secrets
 import stat
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import cast
 
 from antifraud_common.errors import FileAccessError
 
@@ -112,7 +113,9 @@ def _require_regular(path: str | os.PathLike[str], mode: int) -> None:
         raise _not_regular(path, mode)
 
 
-def open_input(path: str | os.PathLike[str], *, buffering: int = -1) -> BinaryIO:
+def open_input(
+    path: str | os.PathLike[str], *, buffering: int = -1
+) -> io.BufferedReader | io.FileIO:
     """Open the regular file ``path`` for reading; refuse anything else, never block."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0)
     try:
@@ -122,7 +125,7 @@ def open_input(path: str | os.PathLike[str], *, buffering: int = -1) -> BinaryIO
     try:
         _require_regular(path, os.fstat(fd).st_mode)
         os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb", buffering=buffering)
+        return cast("io.BufferedReader | io.FileIO", os.fdopen(fd, "rb", buffering=buffering))
     except BaseException:
         os.close(fd)
         raise
