@@ -11,7 +11,10 @@ Targets (exit status 1 if one is missed):
   side goes first alternates), so both see the same machine load; the verdict
   is the median of the per-block ratios (the medians of the per-key times are
   reported too);
-* a saved index opens (content checked: CRC-32 blocks) and answers its first query in < 1 s.
+* a saved index opens (content checked: CRC-32 blocks) and answers its first query in < 1 s;
+* ``Index.probe_keys`` (the bulk probe, numpy path) on a numpy array of keys,
+  1 % of them listed: per key within 1x a ``value in set`` lookup of the same
+  values (str), blocks of ``--bulk-block`` keys interleaved with the set's loop.
 
 Run: ``python benchmarks/bench_index.py [--n 10000000]``. Memory and the open
 time are measured in fresh subprocesses (``/proc/self/status``).
@@ -31,6 +34,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from antifraud_common.index import Index, IndexRecord
 from antifraud_common.models import TLP, Action, Entry, IdentifierKind, Reason
@@ -177,12 +181,73 @@ def _run(args: list[str]) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def bulk_probe(index: Index, keys: set[str], n: int, a: argparse.Namespace) -> bool:
+    """Index.probe_keys on numpy keys against a ``set`` lookup per key, interleaved."""
+    try:
+        import numpy as np
+    except ImportError:
+        print("bulk probe: numpy is not installed (the vector extra); skipped")
+        return True
+    rng = random.Random(20260202)
+    n_phones = n - n // 10
+    ours: list[float] = []
+    base: list[float] = []
+    ratios: list[float] = []
+    hits = 0
+    for b in range(a.bulk_blocks):
+        # Fresh keys per block: 1 % listed phones, the rest unlisted mobiles.
+        ids = [
+            rng.randrange(n_phones) if rng.random() < 0.01 else n + b * a.bulk_block + j
+            for j in range(a.bulk_block)
+        ]
+        values = [phone_value(i) for i in ids]
+        for_set = [phone_value(i) for i in ids]
+        numbers = np.array([int(v[1:]) for v in values], dtype=np.uint64)
+
+        def run_index(numbers: Any = numbers) -> float:
+            nonlocal hits
+            t = time.perf_counter()
+            found = index.probe_keys("phone", numbers)
+            dt = time.perf_counter() - t
+            hits = sum(r.listed for _, r in found)
+            return dt / len(numbers) * 1e9
+
+        def run_set(for_set: list[str] = for_set) -> float:
+            t = time.perf_counter()
+            for v in for_set:
+                v in keys  # noqa: B015
+            return (time.perf_counter() - t) / len(for_set) * 1e9
+
+        if b % 2:
+            s_ns = run_set()
+            o_ns = run_index()
+        else:
+            o_ns = run_index()
+            s_ns = run_set()
+        expected = sum(v in keys for v in values)
+        assert hits == expected, (hits, expected)
+        ours.append(o_ns)
+        base.append(s_ns)
+        ratios.append(o_ns / s_ns)
+    ratio = statistics.median(ratios)
+    q1, _, q3 = statistics.quantiles(ratios, n=4)
+    print(
+        f"probe_keys (numpy, {a.bulk_block:,} keys per call, 1 % listed): "
+        f"{statistics.median(ours):.0f} ns/key; set: {statistics.median(base):.0f} ns/key "
+        f"(medians); ratio {ratio:.2f}x, median of {len(ratios)} blocks, quartiles "
+        f"{q1:.2f}-{q3:.2f}x (target <= 1x)"
+    )
+    return ratio <= 1
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=10_000_000)
     p.add_argument("--probes", type=int, default=20_000)
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--block", type=int, default=1_000, help="keys per timed block")
+    p.add_argument("--bulk-block", type=int, default=50_000, help="keys per bulk-probe block")
+    p.add_argument("--bulk-blocks", type=int, default=20, help="bulk-probe blocks")
     p.add_argument("--role", choices=("memory", "open"), help=argparse.SUPPRESS)
     p.add_argument("--save", help=argparse.SUPPRESS)
     p.add_argument("--probe", help=argparse.SUPPRESS)
@@ -298,6 +363,7 @@ def main() -> int:
                 f"{len(ratios)} blocks, quartiles {q1:.1f}-{q3:.1f}x (target <= 5x)"
             )
             ok &= ratio <= 5
+        ok &= bulk_probe(index, keys, n, a)
         hits = [phone_value(i) for i in hit_ids[:100]]
         misses = [f"+86{13_000_000_000 + _perm(i, MOBILE_SPAN)}" for i in miss_ids[:100]]
         for v in hits[:100]:
