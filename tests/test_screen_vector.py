@@ -399,7 +399,11 @@ def test_cli_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
         "phone,card,id\n13800138000,,\n,,,\n,\n\n\n13800138000,6222021123456789014,1\n",
     ],
 )
-def test_plain_csv_bad_rows_and_lines_equal_the_text_path(tmp_path: Path, text: str) -> None:
+@pytest.mark.parametrize("step", [64 << 20, 1, 5, 7])
+def test_plain_csv_bad_rows_and_lines_equal_the_text_path(
+    tmp_path: Path, text: str, step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_vector, "SCAN_STEP", step)  # blank lines found across scan blocks
     path = tmp_path / "r.csv"
     path.write_bytes(text.encode())
     assert _vector.csv_plain(path)[0]

@@ -55,6 +55,8 @@ __all__ = ["INSTALL_HINT", "available", "find_rows", "probe_numbers"]
 INSTALL_HINT: Final = "pip install 'antifraud-common[vector]'"
 #: Rows per Arrow batch screened at once.
 BATCH_ROWS: Final = 65_536
+#: Bytes of a CSV file scanned at once for blank lines.
+SCAN_STEP = 64 << 20
 _MAX_INPUT: Final = 64  # phone.MAX_INPUT_LENGTH and card's raw limit
 _DELETED: Final = 0
 _OTHER: Final = 255
@@ -682,18 +684,30 @@ def _blank_shift(path: Path) -> Any:
     """For the blank lines B (physical, ascending): ``B[k] - k``.
 
     An Arrow row number r lies on physical line ``r + (count of B[k] - k <= r)``.
+    The file is scanned memory-mapped, 64 MiB at a time.
     """
     import numpy as np
 
-    raw = np.fromfile(path, dtype=np.uint8)
-    ends = np.flatnonzero(raw == 10)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    size = ends - starts
-    empty = size == 0
-    one = np.flatnonzero(size == 1)
-    empty[one] = raw[ends[one] - 1] == 13
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    step = SCAN_STEP
+    blank: list[Any] = []
+    prev = -1  # position of the previous line feed
+    lines_before = 0
+    for start in range(0, len(raw), step):
+        part = raw[start : start + step]
+        ends = np.flatnonzero(part == 10) + start
+        if not ends.size:
+            continue
+        starts = np.concatenate(([prev + 1], ends[:-1] + 1))
+        size = ends - starts
+        empty = size == 0
+        one = np.flatnonzero(size == 1)
+        empty[one] = raw[ends[one] - 1] == 13
+        blank.append(np.flatnonzero(empty) + 1 + lines_before)
+        lines_before += len(ends)
+        prev = int(ends[-1])
     del raw
-    lines = np.flatnonzero(empty) + 1
+    lines = np.concatenate(blank) if blank else np.zeros(0, dtype=np.int64)
     return lines - np.arange(len(lines))
 
 
