@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
     where.add_argument(
         "--workers", type=int, default=None, metavar="N", help="local worker processes"
     )
-    s.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
+    s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
     s.add_argument("--json", action="store_true", help="the summary as JSON on stdout")
