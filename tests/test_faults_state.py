@@ -156,6 +156,9 @@ def test_readers_refuse_a_state_without_lists(
     for argv in _readers(st, pub, tmp_path)[:2]:
         code, doc = run(capsys, *argv)
         assert code == 1 and code_of(doc) == "state_empty", (argv, doc)
+    # Without --json the code is named too.
+    assert cli.main(["check", "--state", str(st), _listed_value(pub)]) == 1
+    assert "state_empty" in capsys.readouterr().err
     # verify and state show read an empty state: nothing to compare with is not an error.
     code, doc = run(capsys, "state", "show", "--state", str(st))
     assert code == 0 and doc["lists"] == []

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             emit_json("check", False, {"results": results, "error": e.to_dict()})
         else:
-            err(f"antifraud check: {e}")
+            err(f"antifraud check: {e.code}: {e}")
         return EXIT_FAILED
     if lookups is not None:
         for r, found in zip(results, lookups, strict=True):
