@@ -3142,7 +3142,12 @@ def family_minisign() -> None:
         + base64.b64encode(b"Ed" + key_id + pk)
         + b"\n"
     )
-    comment = "antifraud-list issuer=mps list=fraud-phones version=5"
+    # The trusted comment this library writes (docs/spec/minisign.md, "Trusted comment
+    # grammar"), binding the list of the `list` family's BASE snapshot.
+    comment = (
+        "antifraud-list issuer=mps list=fraud-phones version=5 "
+        f"expires=2026-06-08T00:00:00Z sha256={sha(BASE)}"
+    )
     digest = hashlib.blake2b(BASE, digest_size=64).digest()
     s = sk.sign(digest)
     g = sk.sign(s + comment.encode())
@@ -3240,6 +3245,116 @@ def family_minisign() -> None:
         "minisign-verify",
         fail("weak_signature"),
         files=dict(files, sig=f(minisig(s, bytes.fromhex(SMALL_ORDER[4]) + g[32:]))),
+    )
+
+    # minisign-verify authenticates the trusted comment; it does not apply the grammar
+    # (a receiver binding a list parses the returned comment: parse_trusted_comment).
+    def signed_with(text: str, untrusted: bytes = b"untrusted comment: x") -> bytes:
+        return (
+            untrusted
+            + b"\n"
+            + base64.b64encode(b"ED" + key_id + s)
+            + b"\n"
+            + f"trusted comment: {text}\n".encode()
+            + base64.b64encode(sk.sign(s + text.encode()))
+            + b"\n"
+        )
+
+    for name, text, why in (
+        ("comment-outside-grammar", "antifraud-list issuer=mps list=fraud-phones version=5",
+         "without expires= and sha256= (not this library's grammar)"),
+        ("comment-with-tab", "timestamp:1555779966\tfile:fraud-phones.jsonl",
+         "with a TAB, like the upstream vectors"),
+        ("comment-control-character", "list\x01fraud-phones",
+         "with a control character U+0001"),
+    ):  # fmt: skip
+        add(
+            fam,
+            name,
+            f"A valid signature whose trusted comment is {why}: verification returns it "
+            "unchanged (only the writer requires printable text; the grammar is applied "
+            "by whoever reads the comment).",
+            "minisign-verify",
+            ok(trusted_comment=text),
+            files=dict(files, sig=f(signed_with(text))),
+        )
+    for name, first_line, why in (
+        ("untrusted-prefix-missing-space", b"untrusted comment:x", "'untrusted comment:' without the space"),
+        ("untrusted-prefix-capital", b"Untrusted comment: x", "'Untrusted comment: '"),
+        ("untrusted-prefix-absent", b"signature from antifraud test key", "no prefix"),
+    ):  # fmt: skip
+        add(
+            fam,
+            f"sig-{name}",
+            f"The signature file's first line has {why}.",
+            "minisign-verify",
+            fail("minisign_format"),
+            files=dict(files, sig=f(signed_with(comment, first_line))),
+        )
+    lines = sig.split(b"\n")
+    add(
+        fam,
+        "sig-trusted-prefix-absent",
+        "The third line lacks the 'trusted comment: ' prefix.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(
+            files,
+            sig=f(b"\n".join([*lines[:2], lines[2][len(b"trusted comment: ") :], *lines[3:]])),
+        ),
+    )
+    pub_lines = pub2.split(b"\n")
+    add(
+        fam,
+        "pub-untrusted-prefix-absent",
+        "The public key file's first line is 'comment: ...' instead of an untrusted comment.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, pub=f(b"comment: minisign public key\n" + pub_lines[1] + b"\n")),
+    )
+    add(
+        fam,
+        "pub-bare-line",
+        "The public key given as its bare base64 line (accepted, like minisign -P).",
+        "minisign-verify",
+        ok(trusted_comment=comment),
+        files=dict(files, pub=f(pub_lines[1] + b"\n")),
+    )
+    b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    def set_unused_bits(line: bytes, bits: int) -> bytes:
+        text = line.decode().rstrip("=")
+        pad = line.decode()[len(text) :]
+        last = b64chars[b64chars.index(text[-1]) | bits]
+        return (text[:-1] + last + pad).encode()
+
+    assert base64.b64decode(set_unused_bits(lines[1], 3)) == base64.b64decode(lines[1])
+    add(
+        fam,
+        "sig-line-unused-bits",
+        "The signature line with the unused bits of its last character set: the same "
+        "74 bytes, but not the canonical base64.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, sig=f(b"\n".join([lines[0], set_unused_bits(lines[1], 3), *lines[2:]]))),
+    )
+    add(
+        fam,
+        "global-line-unused-bits",
+        "The comment signature line with the unused bits of its last character set.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(
+            files, sig=f(b"\n".join([*lines[:3], set_unused_bits(lines[3], 15), *lines[4:]]))
+        ),
+    )
+    add(
+        fam,
+        "sig-line-unpadded",
+        "The signature line without its '=' padding.",
+        "minisign-verify",
+        fail("minisign_format"),
+        files=dict(files, sig=f(b"\n".join([lines[0], lines[1].rstrip(b"="), *lines[2:]]))),
     )
     k_off = next(k for k in range(2, 100) if ed_decode(k.to_bytes(32, "little")) is None)
     off_pub = (
@@ -3628,6 +3743,284 @@ def family_weak_keys() -> None:
     )
 
 
+# ------------------------------------------------ family: jws-header
+#
+# The order of the envelope checks and the exact kid and typ rules
+# (docs/spec/envelope.md, "Order of the checks"): each case breaks two rules at
+# once, so only the order of the specification gives its code.
+
+
+def raw_header_jws(
+    payload: bytes, k: Key, header: dict[str, Any], sig: bytes | None = None
+) -> bytes:
+    """A one-signature envelope with exactly ``header`` (no defaults added)."""
+    prot = b64u(cj(header))
+    p64 = b64u(payload)
+    signature = k.sign(f"{prot}.{p64}".encode()) if sig is None else sig
+    return cj({"payload": p64, "signatures": [{"protected": prot, "signature": b64u(signature)}]})
+
+
+def unused_bits_kid(kid: str) -> str:
+    """The same 32 bytes with the two unused bits of the last character set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return kid[:-1] + alphabet[alphabet.index(kid[-1]) | 3]
+
+
+def family_jws_header() -> None:
+    FAMILY_TEXT["jws-header"] = (
+        "The order of the protected-header and signature checks, and the exact kid and "
+        "typ rules: each refusal breaks two rules, so only the specified order gives its code."
+    )
+    fam = "jws-header"
+    mps = key("mps-1")
+    m = cj(manifest(BASE))
+    good = {"alg": "Ed25519", "kid": mps.kid, "typ": MANIFEST_TYP}
+
+    def case(name: str, description: str, expect: dict[str, Any], header: dict[str, Any],
+             sig: bytes | None = None) -> None:  # fmt: skip
+        verify_case(
+            fam, name, description, expect, entries=BASE, sig=raw_header_jws(m, mps, header, sig)
+        )
+
+    def h(**changes: Any) -> dict[str, Any]:
+        out = dict(good)
+        for name, value in changes.items():
+            if value is None:
+                out.pop(name, None)
+            else:
+                out[name] = value
+        return out
+
+    case(
+        "crit-before-extra-member",
+        "'crit' and an unknown member 'x5u': crit is checked first.",
+        fail("jws_crit"),
+        h(crit=["x5u"], x5u="https://example.invalid/k"),
+    )
+    case(
+        "crit-before-missing-member",
+        "'crit' and no 'typ': crit is checked first.",
+        fail("jws_crit"),
+        h(crit=["exp"], typ=None),
+    )
+    case(
+        "extra-member-before-missing-member",
+        "An unknown member 'jku' and no 'kid'.",
+        fail("jws_header_member"),
+        h(jku="https://example.invalid/jwks", kid=None),
+    )
+    case(
+        "extra-member-alone",
+        "An unknown member 'x5u' in an otherwise valid header.",
+        fail("jws_header_member"),
+        h(x5u="https://example.invalid/k"),
+    )
+    case(
+        "extra-member-before-alg",
+        "An embedded 'jwk' and alg 'none'.",
+        fail("jws_header_member"),
+        h(jwk=mps.jwk, alg="none"),
+    )
+    case(
+        "missing-member-before-alg",
+        "No 'typ' and alg 'none'.",
+        fail("jws_header"),
+        h(typ=None, alg="none"),
+    )
+    case(
+        "non-string-member-before-alg",
+        "'kid' is a number and alg is 'HS256'.",
+        fail("jws_header"),
+        h(kid=7, alg="HS256"),
+    )
+    case(
+        "alg-before-kid",
+        "alg 'none' and a kid that is no thumbprint.",
+        fail("jws_alg_none"),
+        h(alg="none", kid="mps-1"),
+    )
+    case(
+        "alg-unsupported-before-typ",
+        "alg 'RS256' and an empty typ.",
+        fail("jws_alg_unsupported"),
+        h(alg="RS256", typ=""),
+    )
+    case(
+        "kid-before-typ",
+        "A 42-character kid and a typ with a space.",
+        fail("jws_kid"),
+        h(kid=mps.kid[:42], typ="antifraud manifest"),
+    )
+    case(
+        "kid-44-characters",
+        "A kid of 44 base64url characters.",
+        fail("jws_kid"),
+        h(kid=mps.kid + "A"),
+    )
+    case(
+        "kid-padded",
+        "The issuer's kid with a '=' appended.",
+        fail("jws_kid"),
+        h(kid=mps.kid[:42] + "="),
+    )
+    case(
+        "kid-standard-alphabet",
+        "A 43-character kid using '+' (standard base64).",
+        fail("jws_kid"),
+        h(kid="+" + mps.kid[1:]),
+    )
+    case(
+        "kid-unused-bits-not-the-key",
+        "The only signature is mps-1's, under its kid with the two unused bits of the last "
+        "character set: the kid is compared as a string, so it names no trusted key.",
+        fail("signature_invalid"),
+        h(kid=unused_bits_kid(mps.kid)),
+    )
+    case(
+        "typ-format-before-expected-typ",
+        "typ 'antifraud-manifest+json ' (a trailing space): malformed before it is compared.",
+        fail("jws_header"),
+        h(typ=MANIFEST_TYP + " "),
+    )
+    case("typ-empty", "An empty typ.", fail("jws_header"), h(typ=""))
+    case(
+        "typ-256-characters",
+        "A typ of 256 printable characters.",
+        fail("jws_header"),
+        h(typ="a" * 256),
+    )
+    case(
+        "typ-255-characters",
+        "A well-formed typ of 255 characters that is not the expected one.",
+        fail("jws_typ"),
+        h(typ="a" * 255),
+    )
+    case(
+        "typ-non-ascii",
+        "typ 'antifraud-manifest+jsön'.",
+        fail("jws_header"),
+        h(typ="antifraud-manifest+jsön"),
+    )
+    case(
+        "typ-tab", "typ with a TAB inside.", fail("jws_header"), h(typ="antifraud-manifest\t+json")
+    )
+    case(
+        "expected-typ-before-signature-length",
+        "typ of a trust bundle and a 63-byte signature.",
+        fail("jws_typ"),
+        h(typ=TRUST_TYP),
+        sig=bytes(63),
+    )
+    case(
+        "signature-length-before-weak-r",
+        "A 32-byte signature that is the identity point.",
+        fail("jws_signature_length"),
+        good,
+        sig=bytes([1]) + bytes(31),
+    )
+    case("signature-65-bytes", "A valid signature with one byte appended.",
+         fail("jws_signature_length"), good,
+         sig=mps.sign(f"{b64u(cj(good))}.{b64u(m)}".encode()) + b"\x00")  # fmt: skip
+    # across signatures: each is checked completely, in array order
+    first = json.loads(raw_header_jws(m, mps, h(typ=TRUST_TYP)))["signatures"][0]
+    second = json.loads(raw_header_jws(m, key("mps-2"), h(kid=key("mps-2").kid, crit=["exp"])))
+    verify_case(fam, "first-signature-first",
+                "Signature 0 has a trust-bundle typ, signature 1 has 'crit': signature 0 is "
+                "checked completely first.", fail("jws_typ"), entries=BASE,
+                sig=cj({"payload": b64u(m), "signatures": [first, second["signatures"][0]]}))  # fmt: skip
+    valid = json.loads(jws(m, [mps]))["signatures"][0]
+    verify_case(fam, "malformed-second-signature",
+                "A valid mps-1 signature followed by one with 'crit': the envelope is malformed.",
+                fail("jws_crit"), entries=BASE,
+                sig=cj({"payload": b64u(m), "signatures": [valid, second["signatures"][0]]}))  # fmt: skip
+    stranger = key("attacker-1")
+    extra = json.loads(raw_header_jws(m, stranger, h(kid=unused_bits_kid(stranger.kid))))
+    verify_case(fam, "unknown-kid-unused-bits-ignored",
+                "A valid mps-1 signature and one whose kid has its unused bits set: a "
+                "well-formed kid of no trusted key, ignored.", ok(), entries=BASE,
+                sig=cj({"payload": b64u(m), "signatures": [valid, extra["signatures"][0]]}))  # fmt: skip
+    verify_case(fam, "payload-before-signatures",
+                "A padded payload and a signature with 'crit'.", fail("jws_base64"), entries=BASE,
+                sig=cj({"payload": b64u(m) + "=" * (-len(b64u(m)) % 4 or 4),
+                        "signatures": [second["signatures"][0]]}))  # fmt: skip
+
+
+# ------------------------------------------------------------- family: jwk
+
+
+def family_jwk() -> None:
+    FAMILY_TEXT["jwk"] = (
+        "Public JWK rules: optional kid, alg and use must fit the key, x and y are strict "
+        "base64url, unknown members are jwk_unsupported, and in a trust bundle a key has "
+        "only its required members."
+    )
+    fam = "jwk"
+    ed = dict(key("mps-1").jwk)
+    ec_ = dict(key("cbank-1", "ES256").jwk)
+
+    def thumb(name: str, description: str, jwk: object, expect: dict[str, Any]) -> None:
+        add(fam, name, description, "thumbprint", expect, files={"jwk": f(cj(jwk))})
+
+    def okk(k: Key) -> dict[str, Any]:
+        return ok(thumbprint=k.kid)
+
+    mk, ck = key("mps-1"), key("cbank-1", "ES256")
+    thumb("alg-ed25519", "An Ed25519 key with alg 'Ed25519'.", dict(ed, alg="Ed25519"), okk(mk))
+    thumb("alg-eddsa", "An Ed25519 key with alg 'EdDSA'.", dict(ed, alg="EdDSA"), okk(mk))
+    thumb("alg-es256-on-okp", "An Ed25519 key with alg 'ES256'.", dict(ed, alg="ES256"),
+          fail("jwk_mismatch"))  # fmt: skip
+    thumb("alg-es256", "A P-256 key with alg 'ES256'.", dict(ec_, alg="ES256"), okk(ck))
+    thumb("alg-eddsa-on-ec", "A P-256 key with alg 'EdDSA'.", dict(ec_, alg="EdDSA"),
+          fail("jwk_mismatch"))  # fmt: skip
+    thumb("alg-not-a-string", "alg is the number 1.", dict(ed, alg=1), fail("jwk_mismatch"))
+    thumb("use-sig", "use 'sig'.", dict(ed, use="sig"), okk(mk))
+    thumb("use-enc", "use 'enc'.", dict(ed, use="enc"), fail("jwk_mismatch"))
+    thumb("kid-thumbprint", "kid equal to the RFC 7638 thumbprint.", dict(ed, kid=mk.kid), okk(mk))
+    thumb("kid-other", "kid of another key.", dict(ed, kid=key("mps-2").kid), fail("jwk_mismatch"))
+    thumb("unknown-member", "An unknown member 'ext'.", dict(ed, ext=True), fail("jwk_unsupported"))
+    thumb("unknown-member-key-ops", "key_ops (not part of this profile).",
+          dict(ed, key_ops=["verify"]), fail("jwk_unsupported"))  # fmt: skip
+    thumb("private-before-unknown", "A private member 'd' and an unknown member.",
+          dict(ed, d=ed["x"], ext=1), fail("jwk_private_member"))  # fmt: skip
+    thumb("x-before-unknown", "A 31-byte x and an unknown member.",
+          dict(ed, x=b64u(bytes(range(1, 32))), ext=1), fail("jwk_invalid"))  # fmt: skip
+    thumb("unknown-before-kid", "An unknown member and a kid of another key.",
+          dict(ed, ext=1, kid=key("mps-2").kid), fail("jwk_unsupported"))  # fmt: skip
+    x = ed["x"]
+    thumb("x-padded", "x with '=' padding.", dict(ed, x=x + "="), fail("jwk_invalid"))
+    std = base64.b64encode(base64.urlsafe_b64decode(x + "=")).decode().rstrip("=")
+    assert std != x, "pick a key whose x has '+' or '/'"
+    thumb("x-standard-alphabet", "x in the standard base64 alphabet ('+', '/').",
+          dict(ed, x=std), fail("jwk_invalid"))  # fmt: skip
+    thumb("x-unused-bits", "x with the unused bits of its last character set (same 32 bytes).",
+          dict(ed, x=unused_bits_kid(x)), fail("jwk_invalid"))  # fmt: skip
+    thumb("y-unused-bits", "A P-256 y with the unused bits of its last character set.",
+          dict(ec_, y=unused_bits_kid(ec_["y"])), fail("jwk_invalid"))  # fmt: skip
+    thumb("x-whitespace", "x with a space inside.", dict(ed, x=x[:20] + " " + x[20:]),
+          fail("jwk_invalid"))  # fmt: skip
+    thumb("x-not-a-string", "x is an array.", dict(ed, x=[x]), fail("jwk_invalid"))
+    thumb("x-33-bytes", "x of 33 bytes.", dict(ed, x=b64u(bytes(33))), fail("jwk_invalid"))
+    # in a trust bundle, a key has exactly its required members
+    for name, extra_member, expect, why in (
+        ("bundle-key-with-kid", {"kid": mk.kid}, fail("trust_not_canonical"),
+         ("a correct kid: the bundle is written with the required members only, so "
+          "these bytes are not its canonical form")),
+        ("bundle-key-with-alg", {"alg": "Ed25519"}, fail("trust_not_canonical"), "alg 'Ed25519'"),
+        ("bundle-key-with-use", {"use": "sig"}, fail("trust_not_canonical"), "use 'sig'"),
+        ("bundle-key-kid-mismatch", {"kid": key("mps-2").kid}, fail("jwk_mismatch"),
+         "a kid of another key"),
+        ("bundle-key-unknown-member", {"ext": True}, fail("jwk_unsupported"), "an unknown member"),
+    ):  # fmt: skip
+        members = default_members()
+        for mem in members:
+            if mem["agency"] == "mps":
+                mem["keys"] = [dict(j, **extra_member) if j["x"] == mk.jwk["x"] else j
+                               for j in mem["keys"]]  # fmt: skip
+        trust, trust_sig = signed_bundle(bundle(members=members), [key("root-1"), key("root-2")])
+        verify_case(fam, name, f"A member key in the root-signed bundle carries {why}.", expect,
+                    entries=BASE, sig=BASE_SIG, trust=trust, trust_sig=trust_sig)  # fmt: skip
+
+
 #: kind -> (module, function) of this library's validators.
 VALIDATORS = {
     "phone": ("phone", "validate"),
@@ -3899,6 +4292,8 @@ FAMILIES: list[Callable[[], Any]] = [
     family_trust_rotation,
     family_trust_bundle,
     family_weak_keys,
+    family_jws_header,
+    family_jwk,
     family_jcs,
     family_rfc8037,
     family_minisign,

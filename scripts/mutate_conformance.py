@@ -567,6 +567,148 @@ MUTATIONS += (
 )
 
 
+# The protected-header checks in their specified order, the JWK member rules and the
+# minisign file rules (docs/spec/envelope.md "Order of the checks", docs/spec/minisign.md).
+MUTATIONS += (
+    Mutation(
+        name="jws-header-crit",
+        file="format/jws.py",
+        find='    if "crit" in header:\n',
+        replace="    if False:\n",
+        reason="a protected header with crit is refused (jws_crit), before other member checks",
+        families=("jws-header", "signature"),
+    ),
+    Mutation(
+        name="jws-header-extra-member",
+        file="format/jws.py",
+        find="    if unknown:\n        raise _bad(\n",
+        replace="    if False:\n        raise _bad(\n",
+        reason="a protected header has no member but alg, kid, typ (jws_header_member)",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jws-header-missing-member",
+        file="format/jws.py",
+        find="        if not isinstance(header.get(name), str):\n",
+        replace="        if name not in header:\n",
+        reason="alg, kid and typ are present and strings (jws_header), before alg is read",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jws-header-alg-before-kid",
+        file="format/jws.py",
+        find="    Algorithm.from_jws_name(alg)  # raises jws_alg_none / jws_alg_unsupported\n",
+        replace="",
+        reason="alg is checked before kid and typ",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jws-header-kid-format",
+        file="format/jws.py",
+        find="    if _KID.fullmatch(kid) is None:\n",
+        replace="    if False:\n",
+        reason="kid is 43 characters of the base64url alphabet (jws_kid)",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jws-header-typ-format",
+        file="format/jws.py",
+        find="    if _TYP.fullmatch(typ) is None:\n",
+        replace="    if False:\n",
+        reason="typ is 1-255 characters U+0021-U+007E (jws_header), before it is compared",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jws-expected-typ",
+        file="format/jws.py",
+        find="        if typ is not None and sig_typ != typ:\n",
+        replace="        if False:\n",
+        reason="the typ is the one the caller expects (jws_typ), before the signature length",
+        families=("jws-header", "signature"),
+    ),
+    Mutation(
+        name="jws-signature-length",
+        file="format/jws.py",
+        find="        if len(signature) != algorithm.signature_size:\n",
+        replace="        if len(signature) < algorithm.signature_size:\n",
+        reason="a signature is exactly 64 bytes (jws_signature_length)",
+        families=("jws-header",),
+    ),
+    Mutation(
+        name="jwk-alg-fit",
+        file="format/keys.py",
+        find="            if not ok:\n",
+        replace="            if False:\n",
+        reason="a JWK's alg fits its key (jwk_mismatch)",
+        families=("jwk",),
+    ),
+    Mutation(
+        name="jwk-use-sig",
+        file="format/keys.py",
+        find='        if "use" in jwk and jwk["use"] != "sig":\n',
+        replace="        if False:\n",
+        reason="a JWK's use is sig (jwk_mismatch)",
+        families=("jwk",),
+    ),
+    Mutation(
+        name="jwk-kid-thumbprint",
+        file="format/keys.py",
+        find='        if "kid" in jwk and jwk["kid"] != key.key_id:\n',
+        replace="        if False:\n",
+        reason="a JWK's kid is its RFC 7638 thumbprint (jwk_mismatch)",
+        families=("jwk",),
+    ),
+    Mutation(
+        name="jwk-unknown-members",
+        file="format/keys.py",
+        find="        if unknown:\n            raise BlacklistFormatError(\n",
+        replace="        if False:\n            raise BlacklistFormatError(\n",
+        reason="a JWK has no member beyond kty, crv, x, y, kid, alg, use (jwk_unsupported)",
+        families=("jwk",),
+    ),
+    Mutation(
+        name="jwk-strict-coordinates",
+        file="format/keys.py",
+        find='    raw = b64url_decode(value, code="jwk_invalid")\n',
+        replace='    raw = base64.urlsafe_b64decode(value.rstrip("=") + "=" * (-len(value.rstrip("=")) % 4))\n',
+        reason="x and y are strict unpadded canonical base64url (jwk_invalid)",
+        families=("jwk",),
+    ),
+    Mutation(
+        name="minisign-untrusted-prefix",
+        file="minisign.py",
+        find="    if not untrusted.startswith(_UNTRUSTED_PREFIX):\n",
+        replace="    if False:\n",
+        reason="a signature file starts with 'untrusted comment: '",
+        families=("minisign",),
+    ),
+    Mutation(
+        name="minisign-trusted-prefix",
+        file="minisign.py",
+        find="    if not trusted.startswith(_TRUSTED_PREFIX):\n",
+        replace="    if False:\n",
+        reason="the third line of a signature file starts with 'trusted comment: '",
+        families=("minisign",),
+    ),
+    Mutation(
+        name="minisign-public-key-prefix",
+        file="minisign.py",
+        find="    elif len(lines) == 2 and lines[0].startswith(_UNTRUSTED_PREFIX):\n",
+        replace="    elif len(lines) == 2:\n",
+        reason="a two-line public key file starts with 'untrusted comment: '",
+        families=("minisign",),
+    ),
+    Mutation(
+        name="minisign-canonical-base64",
+        file="minisign.py",
+        find='    if len(raw) != size or base64.b64encode(raw).decode("ascii") != text:\n',
+        replace="    if len(raw) != size:\n",
+        reason="minisign base64 lines are canonical (padding, no unused bits set)",
+        families=("minisign",),
+    ),
+)
+
+
 # --------------------------------------------------------------------- applying
 
 

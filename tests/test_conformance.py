@@ -41,6 +41,8 @@ NODE_FAMILIES = (
     "trust-rotation",
     "trust-bundle",
     "weak-keys",
+    "jws-header",
+    "jwk",
     "rfc8037",
     "jcs",
 )

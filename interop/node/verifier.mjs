@@ -401,15 +401,21 @@ function parseBundle(bytes) {
   if (typeof doc.bundle_id !== 'string' || !ID_RE.test(doc.bundle_id)) refuse('trust_invalid');
   if (!isInt(doc.version) || doc.version < 1) refuse('trust_invalid');
   if (expires <= issued) refuse('trust_invalid');
+  // A bundle is stored in canonical form with each key's required members only, so a
+  // key carrying kid, alg or use (even correct ones) makes the bytes non-canonical.
+  let bareKeys = true;
   const keysOf = (list) => {
     if (!Array.isArray(list)) refuse('trust_invalid');
     return list.map((jwk) => {
+      let pk;
       try {
-        return publicKey(jwk);
+        pk = publicKey(jwk);
       } catch (e) {
         if (e instanceof Refusal) refuse(e.code);
         throw e;
       }
+      bareKeys &&= Object.keys(jwk).length === (pk.alg === 'Ed25519' ? 3 : 4);
+      return pk;
     });
   };
   const threshold = (v) => { if (!isInt(v) || v < 1 || v > 1000) refuse('trust_invalid'); return v; };
@@ -467,7 +473,7 @@ function parseBundle(bytes) {
       if (rule.threshold > available) refuse('trust_invalid');
     }
   }
-  if (!canonicalLists || !canonicalBytes(doc).equals(bytes)) refuse('trust_not_canonical');
+  if (!canonicalLists || !bareKeys || !canonicalBytes(doc).equals(bytes)) refuse('trust_not_canonical');
   return {
     bytes, id: doc.bundle_id, version: doc.version, expires,
     rootKeys: new Map(rootKeys.map((k) => [k.kid, k])), rootThreshold, members, owners,
