@@ -464,7 +464,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="trust-final-fresh",
         file="exchange/trust.py",
-        find="    if now >= bundle.expires + (grace or timedelta(0)):\n",
+        find="    if now >= bundle.expires and now - bundle.expires >= (grace or timedelta(0)):\n",
         replace="    if False:\n",
         reason="the trusted bundle has not expired",
         families=("trust-rotation", "trust-bundle"),
