@@ -28,6 +28,8 @@ from types import ModuleType
 import pytest
 
 from antifraud_common.cli import main
+from antifraud_common.exchange.signing import sign_list
+from antifraud_common.format.keys import LocalSigner, save_private_key
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -146,54 +148,36 @@ def _needs_root() -> None:
         pytest.skip("device nodes need root")
 
 
+@pytest.fixture(scope="module")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per module: keys, a signed trust bundle (member mps), a signed list, its CSV."""
+    from antifraud_common.exchange.trust import sign_trust_bundle
+
+    root = tmp_path_factory.mktemp("template")
+    kit = K.Kit()  # mps signs, root signs the bundle
+    keys = {"root": kit.root, "mps": kit.signer, "bank": LocalSigner.generate()}
+    for name, signer in keys.items():
+        save_private_key(root / f"{name}.pem", signer.private_key, passphrase=None,
+                         allow_unencrypted=True)  # fmt: skip
+        (root / f"{name}.jwk").write_text(json.dumps(signer.public_key.to_jwk()))
+    data = kit.trust.to_bytes()
+    (root / "trust.json").write_bytes(data)
+    (root / "trust.json.sig").write_bytes(sign_trust_bundle(data, [kit.root]))
+    shutil.copy(GOLDEN / "fraud-phones.jsonl", root / "l.jsonl")
+    sign_list(root / "l.jsonl", signers=[kit.signer], issuer=K.ISSUER, list_id=K.LIST_ID,
+              list_type=K.LIST_TYPE, version=1, expires=K.EXPIRES)  # fmt: skip
+    assert main(["export-csv", str(root / "l.jsonl"), "--out", str(root / "l.csv")]) == 0
+    (root / "empty.jsonl").write_bytes(b"")
+    return root
+
+
 @pytest.fixture
-def work(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Path:
-    """Keys, a signed trust bundle with one member (mps), a signed list and its CSV."""
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _template: Path) -> Path:
+    """A private copy of the template, as the current directory."""
     monkeypatch.delenv("ANTIFRAUD_PASSPHRASE", raising=False)
+    for p in _template.iterdir():
+        shutil.copy2(p, tmp_path / p.name)
     monkeypatch.chdir(tmp_path)
-    for name in ("root", "mps", "bank"):
-        code, _ = cli(
-            capsys, "keygen", "--unencrypted", "--out", f"{name}.pem", "--public-out", f"{name}.jwk"
-        )
-        assert code == 0
-    assert (
-        cli(
-            capsys,
-            "trust",
-            "init",
-            "--bundle-id",
-            "t",
-            "--root-key",
-            "root.jwk",
-            "--threshold",
-            "1",
-        )[0]
-        == 0
-    )
-    assert (
-        cli(
-            capsys,
-            "trust",
-            "add-member",
-            "trust.json",
-            "--agency",
-            "mps",
-            "--name",
-            "MPS",
-            "--key",
-            "mps.jwk",
-            "--publish",
-            "fraud_numbers:phone:block,watch",
-        )[0]
-        == 0
-    )
-    assert cli(capsys, "trust", "sign", "trust.json", "--key", "root.pem")[0] == 0
-    shutil.copy(GOLDEN / "fraud-phones.jsonl", "l.jsonl")
-    assert cli(capsys, *SIGN, "l.jsonl")[0] == 0
-    assert cli(capsys, "export-csv", "l.jsonl", "--out", "l.csv")[0] == 0
-    Path("empty.jsonl").write_bytes(b"")
     return tmp_path
 
 
@@ -840,6 +824,8 @@ def test_screen_hands_a_stream_of_bad_rows_over_a_chunk_at_a_time(
 _ENDLESS_RUNNER = """
 import json, sys, time
 from antifraud_common.cli import main
+from antifraud_common.exchange.signing import sign_list
+from antifraud_common.format.keys import LocalSigner, save_private_key
 results = []
 for argv in json.loads(sys.argv[1]):
     start = time.monotonic()
@@ -865,6 +851,7 @@ def test_endless_inputs_are_refused_in_bounded_memory_and_time(
         ("zero.csv", 4 << 30),
         ("zero.json", 4 << 30),
         ("line.jsonl", 512 << 20),
+        ("mid.jsonl", 64 << 20),
     ):
         with (work / name).open("wb") as f:
             f.truncate(size)
@@ -873,7 +860,7 @@ def test_endless_inputs_are_refused_in_bounded_memory_and_time(
         ["co-sign", "zero.sig", "--key", "mps.pem"],
         [*SIGN, "l.jsonl", "--out", "x.sig", "--key", "zero.pem"],
         ["validate", "zero.jsonl"],
-        ["verify", "line.jsonl", "--sig", "l.jsonl.sig", "--trust", "trust.json"],
+        ["verify", "mid.jsonl", "--sig", "l.jsonl.sig", "--trust", "trust.json"],
         ["verify", "l.jsonl", "--sig", "zero.sig", "--trust", "trust.json"],
         ["verify", "l.jsonl", "--trust", "zero.json"],
         ["trust", "show", "zero.json"],
@@ -909,3 +896,34 @@ def test_endless_inputs_are_refused_in_bounded_memory_and_time(
     assert b"internal error" not in errs
     assert peak_mib < 400, f"peak RSS {peak_mib:.0f} MiB"
     assert time.monotonic() - start < 300
+
+
+# ------------------------------------------------------------- attacker-chosen slow paths
+
+
+def test_screen_validates_a_repeated_invalid_value_once(
+    work: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The full validator costs many times the fast path; a file repeating one bad
+    # value must not pay it per row (a million rows of "1" took 95 s).
+    from antifraud_common import phone
+
+    calls = 0
+    real = phone.validate_many
+
+    def counting(raws: object, **kw: object) -> object:
+        nonlocal calls
+        values = list(raws)  # type: ignore[call-overload]
+        calls += len(values)
+        return real(values, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(phone, "validate_many", counting)
+    assert cli(capsys, "index", "build", "--from", "l.jsonl", "--out", "i.afi")[0] == 0
+    (work / "r.csv").write_text("tel\n" + "1\n" * 20_000 + "N/A\n" * 20_000)
+    code, doc = cli(capsys, "screen", "r.csv", "--index", "i.afi", "--column", "tel:phone",
+                    "--out", "m.jsonl")  # fmt: skip
+    assert code == 0, doc
+    summary = doc["summary"]
+    assert summary["invalid"] == {"tel": 40_000}  # type: ignore[index]
+    assert summary["invalid_samples"][0]["code"] == "too_short"  # type: ignore[index]
+    assert calls <= 2

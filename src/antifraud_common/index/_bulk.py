@@ -205,6 +205,13 @@ def validate_many(
     return [_one(lambda r: canonical_value(kind, r), r) for r in raws]
 
 
+#: Verdicts of the full validators per (kind, region): raw string -> (canonical or
+#: None, error code). Bounded by CACHE_LIMIT entries each, strings up to
+#: _CACHED_MAX_LEN characters.
+_SLOW_VERDICTS: dict[tuple[IdentifierKind, str], dict[object, tuple[str | None, str]]] = {}
+_CACHED_MAX_LEN = 64
+
+
 def scan(
     kind: IdentifierKind, values: Sequence[object], *, region: str = "CN"
 ) -> tuple[list[int], list[str], list[tuple[int, str]], int]:
@@ -235,16 +242,51 @@ def scan(
             others.append(i)
     bad: list[tuple[int, str]] = []
     extra_at: list[int] = []
+    # Values the fast paths could not decide take the full validator, which costs
+    # many times a fast-path value. Its verdicts on short strings are kept (the
+    # validators are pure), so input repeating the same bad value -- "1", "N/A",
+    # "-" a million times -- costs a lookup per row, not a validation.
+    cache = _SLOW_VERDICTS.setdefault((kind, region), {})
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    todo: list[int] = []
+    for i in others:
+        r = values[i]
+        hit = cache.get(r) if r.__class__ is str else None
+        if hit is None:
+            todo.append(i)
+        elif hit[0] is not None:
+            extra_at.append(i)
+            good.append(hit[0])
+        else:
+            bad.append((i, hit[1]))
+    # Each distinct value is validated once.
+    distinct: dict[object, int] = {}
+    unhashable: list[int] = []
+    for i in todo:
+        r = values[i]
+        if r.__class__ is str:
+            distinct.setdefault(r, len(distinct))
+        else:
+            unhashable.append(i)
+    first = list(distinct)
     # Called even with nothing left to validate, so that an unknown region is
     # reported as soon as a phone column has rows, empty or not.
-    for i, (value, error) in zip(
-        others, validate_many(kind, [values[i] for i in others], region=region), strict=True
-    ):
+    verdicts = validate_many(kind, first + [values[i] for i in unhashable], region=region)
+    by_value = dict(zip(first, verdicts, strict=False))
+    odd = dict(zip(unhashable, verdicts[len(first) :], strict=True))
+    for i in todo:
+        r = values[i]
+        value, error = by_value[r] if r.__class__ is str else odd[i]
+        code = "invalid" if error is None else error.code
+        if r.__class__ is str and len(r) <= _CACHED_MAX_LEN:
+            cache[r] = (value, code)
         if value is not None:
             extra_at.append(i)
             good.append(value)
         else:
-            bad.append((i, "invalid" if error is None else error.code))
+            bad.append((i, code))
+    bad.sort()
     if extra_at:
         # Keep positions ascending: merge the few late-decided values in.
         merged = sorted(zip(good_at + extra_at, good, strict=True))
