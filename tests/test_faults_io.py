@@ -781,10 +781,8 @@ def test_screen_skips_an_over_long_line_in_bounded_memory_and_goes_on(
 ) -> None:
     import resource
 
-    from antifraud_common.index.screen import MAX_LINE_BYTES
-
     listed = _listed(work).encode()
-    line = b'{"tel": "' + b"1" * (40 * MAX_LINE_BYTES) + b'"}'  # 40 MiB on one line
+    line = b'{"tel": "' + b"1" * (40 << 20) + b'"}'  # 40 MiB on one line (the limit is 1 MiB)
     records = line + b'\n{"tel": "' + listed + b'"}\n'
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     code, doc, matches = _screen_jsonl(work, capsys, records)
