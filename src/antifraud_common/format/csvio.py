@@ -18,6 +18,10 @@ Spreadsheet formula injection (OWASP "CSV Injection"): on export every cell
 that begins with ``=``, ``+``, ``-``, ``@``, TAB or CR -- or with the escape
 character ``'`` itself -- is prefixed with one ``'``; on import exactly one
 leading ``'`` is removed, so export then import gives back the same entries.
+The same prefix keeps identifiers as text: a cell a spreadsheet would read as
+a number or a date (a 19-digit card, an account number with leading zeros, a
+case reference ``2024-17``) is written ``'6222021234567890128``, which Excel,
+reading each cell as if typed, stores as the text ``6222021234567890128``.
 An unescaped cell beginning with one of those characters is refused on import
 (``formula_injection``), except a leading ``+`` in the ``value`` column, where it
 starts an international phone number. See docs/csv.md.
@@ -112,6 +116,8 @@ _ESCAPE: Final = "'"
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _CONFIDENCE_RE: Final = re.compile(r"0|[1-9][0-9]{0,2}", re.ASCII)
 _TIMESTAMP_COLUMNS: Final = frozenset({"listed_at", "valid_from", "valid_until"})
+# Cells a spreadsheet reads as a number, a date or a time when it opens a CSV file.
+_NUMBER_LIKE: Final = re.compile(r"[0-9 .,/:%eE+-]*[0-9][0-9 .,/:%eE+-]*", re.ASCII)
 
 
 class CsvFormatError(BlacklistFormatError):
@@ -443,8 +449,12 @@ def _import_row(
         raise _RowError(e.code, field, e.message) from None
 
 
-def _escape(cell: str) -> str:
+def _escape(cell: str, name: str) -> str:
     if cell and (cell[0] in FORMULA_TRIGGERS or cell[0] == _ESCAPE):
+        return _ESCAPE + cell
+    if name != "confidence" and _NUMBER_LIKE.fullmatch(cell):
+        # A spreadsheet would read it as a number (a 19-digit card becomes
+        # 6.22202E+18, its last digits lost) or a date: the apostrophe keeps it text.
         return _ESCAPE + cell
     return cell
 
@@ -454,7 +464,7 @@ def _row(entry: Entry, mask_cards: bool) -> list[str]:
     if mask_cards:
         data["value"] = mask_value(entry.kind, entry.value)
         data["case_ref"] = mask_in_text(entry.case_ref)
-    return [_escape(str(data.get(name, ""))) for name in COLUMNS]
+    return [_escape(str(data.get(name, "")), name) for name in COLUMNS]
 
 
 def export_csv(
