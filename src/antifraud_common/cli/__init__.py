@@ -47,6 +47,8 @@ _COMMAND_MODULES = (
     "_dist",
     "_pseudo",
     "_csv",
+    "_interchange",
+    "_report",
     "_schema",
     "_conformance",
     "_demo",

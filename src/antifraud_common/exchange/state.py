@@ -105,6 +105,7 @@ __all__ = [
     "MARKER_NAME",
     "SCHEMA_VERSION",
     "AcceptResult",
+    "AppliedVersion",
     "ReceiverState",
     "StateChange",
     "StateListener",
@@ -167,6 +168,20 @@ _SCHEMA: Final = (
     )""",
     "CREATE UNIQUE INDEX chunks_by_key ON chunks (issuer, list_id, first_key)",
 )
+# One row per accepted version: what the report draws additions and removals
+# from. Created on first use (an additive table: older readers ignore it).
+_HISTORY_TABLE: Final = """CREATE TABLE IF NOT EXISTS history (
+    issuer TEXT NOT NULL,
+    list_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    op TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    entry_count INTEGER NOT NULL,
+    adds INTEGER NOT NULL,
+    replaces INTEGER NOT NULL,
+    removes INTEGER NOT NULL,
+    PRIMARY KEY (issuer, list_id, version)
+) WITHOUT ROWID"""
 # Schema 1 stored each line twice (in ``entries`` too) and indexed the chunk
 # keys; schema 2 keeps the lines only in the chunks.
 _MIGRATE_1_TO_2: Final = (
@@ -271,6 +286,26 @@ class AcceptResult:
     def to_dict(self) -> dict[str, object]:
         """Return the JSON shape used by the CLI."""
         return attrs.asdict(self)
+
+
+@attrs.frozen(kw_only=True)
+class AppliedVersion:
+    """One accepted version of a list, as :meth:`ReceiverState.history` returns it.
+
+    For a delta ``adds``, ``replaces`` and ``removes`` are its operations; for
+    a snapshot they are the net change of the entry count (a snapshot that
+    swaps one entry for another shows neither).
+    """
+
+    issuer: str
+    list_id: str
+    version: int
+    op: str
+    accepted_at: datetime
+    entry_count: int
+    adds: int
+    replaces: int
+    removes: int
 
 
 @attrs.frozen(kw_only=True)
@@ -609,6 +644,33 @@ class ReceiverState:
         return [_row_to_record(r) for r in rows]
 
     @_guarded
+    def history(self) -> list[AppliedVersion]:
+        """Every accepted version still recorded, oldest first (empty for an older state)."""
+        try:
+            rows = self._conn.execute(
+                "SELECT issuer, list_id, version, op, accepted_at, entry_count, adds, replaces,"
+                " removes FROM history ORDER BY accepted_at, issuer, list_id, version"
+            ).fetchall()
+        except sqlite3.OperationalError as e:
+            if "no such table" in str(e):
+                return []
+            raise
+        return [
+            AppliedVersion(
+                issuer=r[0],
+                list_id=r[1],
+                version=r[2],
+                op=r[3],
+                accepted_at=parse_timestamp(r[4], field="accepted_at"),
+                entry_count=r[5],
+                adds=r[6],
+                replaces=r[7],
+                removes=r[8],
+            )
+            for r in rows
+        ]
+
+    @_guarded
     def lookup(self, kind: IdentifierKind | str, value: str) -> list[tuple[str, str, Entry]]:
         """Return ``(issuer, list_id, entry)`` for every list holding the canonical key."""
         k = kind.value if isinstance(kind, IdentifierKind) else kind
@@ -803,6 +865,15 @@ class ReceiverState:
             if sha != manifest.sha256 or count != manifest.entry_count:
                 raise HashMismatchError("the verified copy does not match its manifest")
             _write_record(conn, manifest, sha, count, moment)
+            before = 0 if last is None else last.entry_count
+            _write_history(
+                conn,
+                manifest,
+                "snapshot",
+                count,
+                moment,
+                changes=(max(0, count - before), 0, max(0, before - count)),
+            )
             if not (self.directory / MARKER_NAME).exists():
                 # Before the commit: a state that holds a list always has its marker.
                 try:
@@ -896,6 +967,14 @@ class ReceiverState:
                     f"({count} entries, state hash {sha[:16]}...); the old state is kept"
                 )
             _write_record(conn, manifest, sha, count, moment)
+            _write_history(
+                conn,
+                manifest,
+                "delta",
+                count,
+                moment,
+                changes=(counts[OP_ADD], counts[OP_REPLACE], counts[OP_REMOVE]),
+            )
             record = self.get(*key) if changes is not None else None
         if changes is not None:
             parse = _EntryParser()
@@ -1114,6 +1193,30 @@ def _write_record(
             format_timestamp(manifest.expires),
             canonical.dumps(manifest.to_dict()).decode("utf-8"),
             format_timestamp(moment),
+        ),
+    )
+
+
+def _write_history(
+    conn: sqlite3.Connection,
+    manifest: Manifest,
+    op: str,
+    count: int,
+    moment: datetime,
+    *,
+    changes: tuple[int, int, int],
+) -> None:
+    conn.execute(_HISTORY_TABLE)
+    conn.execute(
+        "INSERT OR REPLACE INTO history VALUES (?,?,?,?,?,?,?,?,?)",
+        (
+            manifest.issuer,
+            manifest.list_id,
+            manifest.version,
+            op,
+            format_timestamp(moment),
+            count,
+            *changes,
         ),
     )
 

@@ -449,7 +449,13 @@ def _import_row(
         raise _RowError(e.code, field, e.message) from None
 
 
-def _escape(cell: str, name: str) -> str:
+def _escape(cell: str) -> str:
+    if cell and (cell[0] in FORMULA_TRIGGERS or cell[0] == _ESCAPE):
+        return _ESCAPE + cell
+    return cell
+
+
+def _escape_as_text(cell: str, name: str) -> str:
     if cell and (cell[0] in FORMULA_TRIGGERS or cell[0] == _ESCAPE):
         return _ESCAPE + cell
     if name != "confidence" and _NUMBER_LIKE.fullmatch(cell):
@@ -464,7 +470,7 @@ def _row(entry: Entry, mask_cards: bool) -> list[str]:
     if mask_cards:
         data["value"] = mask_value(entry.kind, entry.value)
         data["case_ref"] = mask_in_text(entry.case_ref)
-    return [_escape(str(data.get(name, "")), name) for name in COLUMNS]
+    return [_escape_as_text(str(data.get(name, "")), name) for name in COLUMNS]
 
 
 def export_csv(
