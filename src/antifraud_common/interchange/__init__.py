@@ -15,6 +15,10 @@ the field), never dropping a record silently.
 
 from __future__ import annotations
 
-from antifraud_common.interchange._records import ImportResult, RecordError
+from antifraud_common.interchange._records import (
+    ImportResult,
+    InterchangeFormatError,
+    RecordError,
+)
 
-__all__ = ["ImportResult", "RecordError"]
+__all__ = ["ImportResult", "InterchangeFormatError", "RecordError"]

@@ -342,7 +342,7 @@ def import_feed(
 
     The issuer of an event's attributes is its ``Orgc`` name (it must be an
     agency id); ``defaults`` fills fields an attribute does not carry.
-    Raises :class:`~antifraud_common.interchange._records.InterchangeFormatError`
+    Raises :class:`~antifraud_common.interchange.InterchangeFormatError`
     (``not_a_feed``) for a manifest that is not a feed manifest, and
     :class:`~antifraud_common.errors.FileAccessError` for a missing event file.
     """

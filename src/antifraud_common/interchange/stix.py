@@ -372,7 +372,7 @@ def import_bundle(
 
     ``defaults`` gives ``reason``, ``action``, ``case_ref``, ``source``,
     ``confidence`` or ``tlp`` for indicators that do not carry them.
-    Raises :class:`~antifraud_common.interchange._records.InterchangeFormatError`
+    Raises :class:`~antifraud_common.interchange.InterchangeFormatError`
     (``not_a_bundle``) when ``bundle`` is not a bundle at all.
     """
     if not isinstance(bundle, Mapping) or bundle.get("type") != "bundle":
