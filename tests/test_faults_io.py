@@ -331,6 +331,18 @@ READERS = {
         "--key",
     ),
     "verify --trust": ("verify", "l.jsonl", "--trust"),
+    "trust add-member --key": (
+        "trust",
+        "add-member",
+        "trust.json",
+        "--agency",
+        "x",
+        "--name",
+        "X",
+        "--out",
+        "t2.json",
+        "--key",
+    ),
     "index build": ("index", "build", "--out", "i.afi", "--from"),
     "screen": ("screen", "--index", "i.afi", "--column", "value:phone", "--out", "m.jsonl"),
 }

@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from antifraud_common._files import read_input
 from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, out
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import (
+    MAX_KEY_FILE_BYTES,
     PASSPHRASE_ENV,
     Algorithm,
     KeyFileFormat,
@@ -146,7 +148,8 @@ def load_public_key(path: Path) -> PublicKey:
     reports it as a refusal with its code ``weak_key``.
     """
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        # A regular file of at most 64 KiB: a FIFO or an endless device is refused.
+        doc = json.loads(read_input(path, limit=MAX_KEY_FILE_BYTES, what="public key file"))
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot read public key {path}: {e}") from e
     if isinstance(doc, dict) and isinstance(doc.get("keys"), list) and len(doc["keys"]) == 1:
