@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from antifraud_common import minisign
+from antifraud_common.conformance import load_cases
 from antifraud_common.errors import BlacklistFormatError, UntrustedBlacklistError, WeakKeyError
 from antifraud_common.minisign import (
     MinisignFormatError,
@@ -424,3 +425,37 @@ def test_we_verify_minisign_binary_signature(tmp_path: Path) -> None:
         verify(f, legacy, pub.read_bytes())
     assert exc.value.code == "minisign_legacy_refused"
     assert verify(f, legacy, pub.read_bytes(), allow_legacy=True).startswith("timestamp:")
+
+
+#: minisign cases where this library is deliberately stricter than the binary
+#: (docs/spec/minisign.md: canonical base64, the first line of a public key file) or
+#: reads a form the binary's ``-p`` does not (a bare public key line).
+_BINARY_DIFFERS = {
+    "minisign/pub-untrusted-prefix-absent",
+    "minisign/sig-line-unused-bits",
+    "minisign/global-line-unused-bits",
+    "minisign/pub-bare-line",
+}
+
+
+@pytest.mark.interop
+def test_minisign_binary_agrees_with_the_conformance_cases(tmp_path: Path) -> None:
+    """The stock binary refuses every weak key and R the suite refuses, and agrees elsewhere."""
+    exe = _minisign()
+    cases = [c for c in load_cases() if c.family == "minisign"]
+    weak = [c for c in cases if c.expect.get("code") in ("weak_key", "weak_signature")]
+    assert len(weak) >= 3
+    for case in cases:
+        folder = tmp_path / case.id.replace("/", "_")
+        folder.mkdir()
+        for name, data in case.file_bytes().items():
+            (folder / name).write_bytes(data)
+        args = [exe, "-V", "-p", str(folder / "pub"), "-m", str(folder / "file")]
+        args += ["-x", str(folder / "sig")]
+        if not case.data.get("allow_legacy"):
+            args.insert(2, "-H")
+        accepted = _run(*args).returncode == 0
+        if case.id in _BINARY_DIFFERS:
+            assert accepted is not case.expect["ok"], case.id
+        else:
+            assert accepted is case.expect["ok"], case.id
