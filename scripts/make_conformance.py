@@ -4235,6 +4235,114 @@ IDENTIFIERS: list[tuple[str, str, str, str | None, str]] = [
 ]
 
 
+# The packaged +86 number plan (docs/spec/number-plan.md) and the pinned Unicode 14.0.0
+# character classes: verdicts every implementation must share whatever it has installed.
+PLAN_IDENTIFIERS: list[tuple[str, str, str, str | None, str]] = [
+    (
+        "phone",
+        "cn-iot-1410",
+        "1410123456789",
+        "+861410123456789",
+        "13-digit IoT 1410 (China Telecom)",
+    ),
+    (
+        "phone",
+        "cn-iot-1440",
+        "+86 1440 1234 56789",
+        "+861440123456789",
+        "13-digit IoT 1440 (China Mobile)",
+    ),
+    (
+        "phone",
+        "cn-iot-1441",
+        "1441012345678",
+        "+861441012345678",
+        "13-digit IoT 1441 (China Mobile)",
+    ),
+    (
+        "phone",
+        "cn-m2m-1064",
+        "1064812345678",
+        "+861064812345678",
+        "13-digit 1064 is a machine-communication number, not an SMS port",
+    ),
+    (
+        "phone",
+        "cn-sms-port-12-digit-1064",
+        "106481234567",
+        "tel:106481234567;phone-context=+86",
+        "a 12-digit 1064 number stays an SMS port",
+    ),
+    (
+        "phone",
+        "cn-data-card-149",
+        "14912345678",
+        "+8614912345678",
+        "11-digit 149 data card (mobile)",
+    ),
+    ("phone", "cn-data-card-145", "14512345678", "+8614512345678", "11-digit 145 data card"),
+    ("phone", "cn-iot-11-digit-146", "14612345678", "+8614612345678", "11-digit 146 IoT"),
+    ("phone", "cn-iot-11-digit-148", "14812345678", "+8614812345678", "11-digit 148 IoT"),
+    (
+        "phone",
+        "cn-no-11-digit-140",
+        "+8614000088285",
+        None,
+        "no 11-digit 140 block (invalid_number)",
+    ),
+    (
+        "phone",
+        "cn-13-digit-140-reserved",
+        "1400123456789",
+        None,
+        "reserved 13-digit 140: unknown_range",
+    ),
+    (
+        "phone",
+        "cn-13-digit-1442-reserved",
+        "1442012345678",
+        None,
+        "reserved 13-digit 1442: unknown_range",
+    ),
+    (
+        "phone",
+        "cn-13-digit-146",
+        "1460123456789",
+        None,
+        "13-digit 146 is not allocated: unknown_range",
+    ),
+    (
+        "phone",
+        "cn-13-digit-148",
+        "1480123456789",
+        None,
+        "13-digit 148 is not allocated: unknown_range",
+    ),
+    ("phone", "cn-unallocated-154", "15400138000", None, "154 is not allocated: unknown_range"),
+    (
+        "phone",
+        "unicode-15-format-control",
+        "138\U00013439 0013\U00013439 8000",
+        None,
+        "U+13439 is Cf only from Unicode 15.0; under the pinned 14.0.0 it is unassigned",
+    ),
+    (
+        "phone",
+        "unicode-15-digit",
+        "138\U00011f50 0013 8000",
+        None,
+        "a Kawi digit (Unicode 15.0) is unassigned in 14.0.0: control_characters",
+    ),
+    (
+        "phone",
+        "unicode-14-format-control",
+        "138\u0890 0013 8000",
+        "+8613800138000",
+        "U+0890 (new in Unicode 14.0, Cf) is deleted as invisible",
+    ),
+]
+
+
 def family_identifier() -> list[str]:
     FAMILY_TEXT["identifier"] = (
         "Identifier validation and canonical forms. These vectors pin this library's behaviour "
@@ -4243,7 +4351,7 @@ def family_identifier() -> list[str]:
     import importlib
 
     skipped = []
-    for kind, name, raw, expected, why in IDENTIFIERS:
+    for kind, name, raw, expected, why in IDENTIFIERS + PLAN_IDENTIFIERS:
         module_name, func_name = VALIDATORS[kind]
         try:
             module = importlib.import_module(f"antifraud_common.{module_name}")

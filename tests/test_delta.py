@@ -298,3 +298,18 @@ def test_sign_delta_writes_verifiable_manifest(tmp_path: Path) -> None:
     assert manifest.base_sha256 == sha(old) and manifest.result_sha256 == sha(new)
     assert manifest.sha256 == sha(tmp_path / "v2.delta.jsonl")
     assert manifest.result_count == 1
+
+
+def test_unknown_range_is_reported_distinctly(tmp_path: Path) -> None:
+    # A publisher with a newer number plan may list a block this plan does not know:
+    # the receiver refuses it with its own code, never as a plain invalid entry.
+    bad = entry(1).to_dict() | {"value": "+8615400138000"}
+    d = _delta_file(tmp_path, [delta.op_line("add", canonical.dumps(bad))])
+    with pytest.raises(BlacklistFormatError) as e:
+        delta.check_delta(d, protected=NO_PROTECTED)
+    assert (e.value.code, e.value.line) == ("unknown_range", 1)
+    assert "number plan is version" in e.value.message
+    d = _delta_file(tmp_path, [delta.remove_line("phone", "+8615400138000")])
+    with pytest.raises(BlacklistFormatError) as e:
+        delta.check_delta(d, protected=NO_PROTECTED)
+    assert e.value.code == "unknown_range"

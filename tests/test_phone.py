@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from antifraud_common import errors, phone
-from antifraud_common._phone_fast import TypeMatcher, _expand
 from antifraud_common.phone import PhoneFlag, PhoneInfo, PhoneKind
 
 VECTORS = json.loads(
@@ -30,6 +29,10 @@ def test_valid_vectors(case: dict[str, object]) -> None:
     assert sorted(f.value for f in info.flags) == case["flags"]
     if "host_operator" in case:
         assert info.host_operator == case["host_operator"]
+    if "carrier" in case:
+        full = phone.classify(case["input"])
+        assert full.allocated_carrier == case["carrier"]
+        assert full.plan_version == phone.PLAN_VERSION
     # Idempotence and the display round trip.
     assert phone.validate(info.value) == info.value
     assert phone.validate(phone.display(case["input"])) == info.value
@@ -216,9 +219,9 @@ class TestFastPath:
                 general: str | None = phone._analyse(raw, "CN").value
             except errors.ValidationError:
                 general = None
-            if nsn[0] != "0" and nsn[:3] not in phone._IOT_PREFIXES:
-                # Outside the prefixes left to the general path, the fast path decides
-                # exactly the regular numbers, whose value is the input itself.
+            if nsn[0] != "0":
+                # Outside the trunk-0 prefixes left to the general path, the fast path
+                # decides exactly the regular numbers, whose value is the input itself.
                 assert phone._fast_valid(raw) == (general == raw), raw
             ((value, _),) = list(phone.validate_many([raw]))
             assert value == general, raw
@@ -251,37 +254,31 @@ class TestFastPath:
                 ours, ours_code = None, e.code
             assert (ours, ours_code) == (general, general_code), raw
 
-    def test_prefix_decisions_match_the_regex(self) -> None:
-        matcher = TypeMatcher.for_region("CN")
+    def test_prefix_decisions_match_whole_number_lookups(self) -> None:
+        from antifraud_common._cn_plan import UNDECIDED, plan
+
+        p = plan()
         rng = random.Random(11)
-        for _ in range(8000):
-            nsn = str(rng.randrange(10, 100)) + "".join(
-                rng.choice("0123456789") for _ in range(rng.randrange(5, 12))
+        for _ in range(20000):
+            nsn = str(rng.randrange(10, 200)) + "".join(
+                rng.choice("0123456789") for _ in range(rng.randrange(3, 12))
             )
-            decision = matcher.decide_prefix(len(nsn), nsn[:5])
-            if decision != "?":
-                assert (decision or None) == matcher.type_of(nsn), nsn
+            for table, lookup in (("regular", p.regular), ("local", p.local)):
+                decision = p.decide_prefix(table, len(nsn), nsn[:5])
+                if decision != UNDECIDED:
+                    row = lookup(nsn)
+                    assert (decision or None) == (row[0] if row else None), (table, nsn)
 
-    def test_expansion_matches_pattern(self) -> None:
-        import re
-
-        pattern = r"1(?:610\d|740[0-5])\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}"
-        products = _expand(pattern)
-        rx = re.compile(pattern)
-        rng = random.Random(3)
-        for _ in range(3000):
-            s = "1" + "".join(rng.choice("0123456789") for _ in range(10))
-            in_products = any(all(c in cls for c, cls in zip(s, p, strict=True)) for p in products)
-            assert in_products == (rx.fullmatch(s) is not None)
-
-    def test_unsupported_pattern_syntax_disables_prefix_cache_only(self) -> None:
-        import pytest as _pytest
-
-        from antifraud_common._phone_fast import _UnsupportedPatternError
-
-        for bad in (r"1+", r"[^1]", r"(?=1)1", r"a"):
-            with _pytest.raises(_UnsupportedPatternError):
-                _expand(bad)
+    def test_unknown_range_is_distinct_on_every_path(self) -> None:
+        raw = "+8615400138000"
+        assert phone._fast_decision(raw) == "u"
+        for value in (raw, "154 0013 8000", "015400138000"):
+            with pytest.raises(errors.InvalidComponentError) as e:
+                phone.validate(value)
+            assert e.value.code == "unknown_range"
+            ((_, error),) = list(phone.validate_many([value]))
+            assert error is not None
+            assert error.code == "unknown_range"
 
     def test_validate_many_never_stops_and_keeps_order(self) -> None:
         items: list[object] = ["+8613800138000", None, "138O0138OOO", "95588", "+8615400138000"]
@@ -298,7 +295,7 @@ class TestFastPath:
             "not_a_string",
             "letters_not_allowed",
             None,
-            "invalid_number",
+            "unknown_range",
         ]
 
     def test_validate_many_is_lazy(self) -> None:

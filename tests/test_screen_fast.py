@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import phonenumbers
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -312,8 +311,8 @@ def test_phone_scan_equals_the_validator(raws: list[object]) -> None:
         assert verdict == expected_verdict(phone.validate, raw), raw
 
 
-def test_every_accepted_prefix_is_valid_in_phonenumbers() -> None:
-    """Each five-digit prefix the shortcut accepts: random numbers agree with phonenumbers."""
+def test_every_accepted_prefix_is_valid_in_the_number_plan() -> None:
+    """Each five-digit prefix the shortcut accepts: random numbers agree with the general path."""
     rnd = random.Random(11)
     accepted = 0
     for p in range(10_000, 100_000):
@@ -323,10 +322,8 @@ def test_every_accepted_prefix_is_valid_in_phonenumbers() -> None:
         accepted += 1
         tail = f"{rnd.randrange(10**6):06d}"
         for national in (prefix + tail, prefix + tail[::-1]):
-            num = phonenumbers.parse(national, "CN")
-            assert phonenumbers.is_valid_number(num), national
-            e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
-            assert phone.validate(national) == e164 == "+86" + national
+            general = phone._analyse(national, "CN").value
+            assert phone.validate(national) == general == "+86" + national, national
     # The mainland mobile ranges: thousands of prefixes.
     assert accepted > 3000
 

@@ -505,6 +505,9 @@ def test_validate_entries_file_framing(tmp_path: Path) -> None:
         line.replace(b'"confidence":80', b'"confidence":80.0'): "bad_line",
         line.replace(b"+8613800138000", b"+8613800138001x"): "invalid_entry",
         line.replace(b"+8613800138000", b"13800138000"): "invalid_entry",
+        # a block the number plan does not know: its own code (the publisher may be newer)
+        line.replace(b"+8613800138000", b"+8615400138000"): "unknown_range",
+        line.replace(b"+8613800138000", b"+8614000088285"): "invalid_entry",
         line.replace(b"2026-01-01T00:00:00Z", b"2026-02-30T00:00:00Z"): "invalid_entry",
     }
     for data, code in cases.items():

@@ -11,6 +11,10 @@ The rules are deliberately narrow (see docs/validators.md, "Cleaning"):
   because they are evidence of deliberate obfuscation;
 * separators on an allow-list (every ``Zs`` space plus a per-identifier set such
   as ``- . / ( )`` and dash variants) are deleted;
+* categories are those of the packaged table ``data/unicode_classes.txt``
+  (Unicode 14.0.0, see :data:`UNICODE_VERSION`), never the running
+  interpreter's ``unicodedata``, so verdicts do not change with the Python
+  version;
 * nothing else is changed: letters, digits of other scripts, control
   characters and punctuation stay, so the caller can reject them with a precise
   error code (:func:`reject_unexpected`). No NFKC: it would admit superscript
@@ -19,6 +23,7 @@ The rules are deliberately narrow (see docs/validators.md, "Cleaning"):
 
 from __future__ import annotations
 
+import bisect
 import functools
 import unicodedata
 from typing import NamedTuple
@@ -29,6 +34,9 @@ from antifraud_common.errors import InvalidFormatError, InvalidLengthError
 DASHES = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\u30fc")
 #: The default separator set for numeric identifiers.
 DEFAULT_SEPARATORS = frozenset(" .-/()") | DASHES
+
+#: The Unicode version of the packaged character classes (``data/unicode_classes.txt``).
+UNICODE_VERSION = "14.0.0"
 
 _FULLWIDTH_DELTA = 0xFF01 - 0x21
 _FOLD_TABLE = {cp: cp - _FULLWIDTH_DELTA for cp in range(0xFF01, 0xFF5F)}
@@ -43,12 +51,65 @@ class Cleaned(NamedTuple):
     invisible: bool
 
 
+class _Classes(NamedTuple):
+    starts: list[int]
+    names: list[str]
+    invisible: dict[int, None]
+    spaces: frozenset[int]
+
+
+@functools.cache
+def _classes() -> _Classes:
+    """The packaged character classes (read once, on the first non-ASCII input)."""
+    from importlib import resources
+
+    text = (resources.files("antifraud_common") / "data" / "unicode_classes.txt").read_text(
+        encoding="ascii"
+    )
+    starts: list[int] = []
+    names: list[str] = []
+    invisible: dict[int, None] = {}
+    spaces: set[int] = set()
+    version = None
+    expected = 0
+    for line in text.splitlines():
+        if line[:1] == "#":
+            if line.startswith("# unicode_version: "):
+                version = line.split(": ", 1)[1]
+            continue
+        first, last, name = line.split(" ")
+        a, b = int(first, 16), int(last, 16)
+        if a != expected or b < a:  # pragma: no cover - guards a corrupted installation
+            raise RuntimeError("data/unicode_classes.txt is corrupted (ranges out of order)")
+        expected = b + 1
+        starts.append(a)
+        names.append(name)
+        if name == "invisible":
+            invisible.update(dict.fromkeys(range(a, b + 1)))
+        elif name == "space":
+            spaces.update(range(a, b + 1))
+    if version != UNICODE_VERSION or expected != 0x110000:  # pragma: no cover - as above
+        raise RuntimeError("data/unicode_classes.txt does not match this library version")
+    return _Classes(starts, names, invisible, frozenset(spaces))
+
+
+def char_class(ch: str) -> str:
+    """The cleaning class of one character: ``invisible``, ``space``, ``letter``,
+    ``digit``, ``control`` or ``other`` (from the packaged Unicode 14.0.0 table).
+
+    >>> char_class("\u200b"), char_class("\u3000"), char_class("\U00013439")
+    ('invisible', 'space', 'control')
+    """
+    c = _classes()
+    return c.names[bisect.bisect_right(c.starts, ord(ch)) - 1]
+
+
 @functools.lru_cache(maxsize=64)
 def _deletion_table(separators: frozenset[str], *, spaces: bool = False) -> dict[int, None]:
-    """``str.translate`` table deleting ``separators`` (plus the ASCII space if asked)."""
+    """``str.translate`` table deleting ``separators`` (plus every ``Zs`` space if asked)."""
     table: dict[int, None] = dict.fromkeys(map(ord, separators))
     if spaces:
-        table[0x20] = None
+        table.update(dict.fromkeys(_classes().spaces))
     return table
 
 
@@ -97,22 +158,14 @@ def clean(
         return Cleaned(out, fullwidth=False, invisible=False)
     folded = text.translate(_FOLD_TABLE)
     fullwidth = folded != text
+    table = _deletion_table(separators, spaces=True)
     if folded.isascii():
         # Only full-width forms were present: no Cf characters, and the only
         # Zs character left is the ASCII space.
-        out = folded.translate(_deletion_table(separators, spaces=True))
-        return Cleaned(out, fullwidth=fullwidth, invisible=False)
-    kept: list[str] = []
-    invisible = False
-    for ch in folded:
-        cat = unicodedata.category(ch)
-        if cat == "Cf":
-            invisible = True
-        elif cat == "Zs" or ch in separators:
-            continue
-        else:
-            kept.append(ch)
-    return Cleaned("".join(kept), fullwidth=fullwidth, invisible=invisible)
+        return Cleaned(folded.translate(table), fullwidth=fullwidth, invisible=False)
+    visible = folded.translate(_classes().invisible)
+    invisible = len(visible) != len(folded)
+    return Cleaned(visible.translate(table), fullwidth=fullwidth, invisible=invisible)
 
 
 def reject_unexpected(text: str, *, allowed: str = "0123456789", what: str = "value") -> None:
@@ -131,17 +184,18 @@ def reject_unexpected(text: str, *, allowed: str = "0123456789", what: str = "va
         if ch in allowed:
             continue
         cp = f"U+{ord(ch):04X}"
-        cat = unicodedata.category(ch)
-        if cat.startswith("L"):
+        cls = char_class(ch)
+        if cls == "letter":
+            # The name is for people only: it comes from the interpreter's database.
             raise InvalidFormatError(
                 f"letters are not allowed in a {what} ({cp} {unicodedata.name(ch, '?')})",
                 code="letters_not_allowed",
             )
-        if cat == "Nd" or (cat.startswith("N") and unicodedata.digit(ch, None) is not None):
+        if cls == "digit":
             raise InvalidFormatError(
                 f"only ASCII digits are allowed in a {what}, found {cp}", code="foreign_digits"
             )
-        if cat in ("Cc", "Cs", "Co", "Cn"):
+        if cls == "control":
             raise InvalidFormatError(
                 f"control or unassigned character {cp} in a {what}", code="control_characters"
             )

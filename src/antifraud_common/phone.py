@@ -11,6 +11,13 @@ value is an RFC 3966 local number with a global context:
 The full rules are in ``docs/phone.md``; the canonical-form algorithm, precise
 enough to re-implement, is in ``docs/canonical/phone.md``.
 
+Every verdict on a Chinese number is a look-up in the packaged number plan
+(``data/cn_number_plan.csv``, version :data:`PLAN_VERSION`, specified in
+``docs/spec/number-plan.md``), never in the installed phonenumbers, so
+publisher and receiver agree whatever they have installed. A number in a range
+the plan does not know as allocated raises ``unknown_range``: a newer plan may
+allocate it. Numbers of other countries are decided by phonenumbers.
+
 >>> validate("+86 138 0013 8000")
 '+8613800138000'
 >>> validate("１３８－００１３－８０００")
@@ -46,8 +53,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from antifraud_common import _text
-from antifraud_common._phone_fast import CACHE_LIMIT, INVALID, UNDECIDED, TypeMatcher
+from antifraud_common import _cn_plan, _text
+from antifraud_common._cn_plan import CACHE_LIMIT, INVALID, UNDECIDED
 from antifraud_common.errors import (
     AntifraudError,
     ConfigurationError,
@@ -62,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "MAX_INPUT_LENGTH",
+    "PLAN_VERSION",
     "PhoneFlag",
     "PhoneInfo",
     "PhoneKind",
@@ -74,6 +82,8 @@ __all__ = [
     "validate_many",
 ]
 
+#: The version of the packaged +86 number plan every Chinese verdict is made with.
+PLAN_VERSION = 1
 #: Inputs longer than this many characters are rejected before any parsing.
 MAX_INPUT_LENGTH = 64
 #: The most digits (after cleaning, without ``+``) any accepted form can have.
@@ -128,6 +138,8 @@ class PhoneInfo:
     allocation of the number block (号段归属), not the current operator or a
     location: numbers are portable. ``host_operator`` is set for numbers in a
     virtual-operator block (``china_telecom``, ``china_mobile``, ``china_unicom``).
+    ``plan_version`` is the number-plan version a ``+86`` verdict was made with
+    (None for other countries, which phonenumbers decides).
     """
 
     value: str
@@ -139,6 +151,7 @@ class PhoneInfo:
     allocated_area: str | None = None
     host_operator: str | None = None
     flags: frozenset[PhoneFlag] = frozenset()
+    plan_version: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return a JSON-safe dict; enum values are lowercase strings, flags sorted."""
@@ -152,6 +165,7 @@ class PhoneInfo:
             "allocated_area": self.allocated_area,
             "host_operator": self.host_operator,
             "flags": sorted(f.value for f in self.flags),
+            "plan_version": self.plan_version,
         }
 
 
@@ -162,16 +176,11 @@ class _Analysis(NamedTuple):
     nsn: str
     region_code: str | None
     flags: frozenset[PhoneFlag]
+    carrier: str | None = None
 
 
-# --- Chinese special ranges (see docs/phone.md) -----------------------------------------
-
-_EMERGENCY = frozenset({"110", "119", "120", "122"})
-_SMS_PORT_RE = re.compile(r"106[0-9]{2,17}")
-_IOT_RE = re.compile(r"14[01468][0-9]{10}|14[0689][0-9]{8}")
-_SATELLITE_RE = re.compile(r"1349[0-9]{7}|1740[0-5][0-9]{6}")
-#: NSN prefixes the bulk fast path leaves to the general path (IoT rules).
-_IOT_PREFIXES = frozenset({"140", "141", "144", "146", "148", "149"})
+#: Plan kinds -> PhoneKind (``unknown`` is not a kind: it raises ``unknown_range``).
+_PLAN_KIND: dict[str, PhoneKind] = {k.value: k for k in PhoneKind if k.value in _cn_plan.KINDS}
 
 _EXTENSION_RE = re.compile(r"(?i)[0-9](?:;?ext(?:ension)?=?|x|#|转|分机号?)[0-9]*$")
 _SPREADSHEET_FLOAT_RE = re.compile(r"\s*\+?[0-9]{3,}\.0+\s*")
@@ -210,8 +219,14 @@ _PN_TYPE_NAMES = {
 
 
 @functools.cache
-def _cn_matcher() -> TypeMatcher:
-    return TypeMatcher.for_region("CN")
+def _plan() -> _cn_plan.Plan:
+    p = _cn_plan.plan()
+    if p.version != PLAN_VERSION:  # pragma: no cover - guards a mixed installation
+        raise RuntimeError(
+            f"data/cn_number_plan.csv is plan version {p.version}, this code expects "
+            f"{PLAN_VERSION}: reinstall antifraud_common"
+        )
+    return p
 
 
 @functools.cache
@@ -248,48 +263,39 @@ def _check_region(region: object) -> str:
     return region
 
 
-def _cn_type(nsn: str) -> str | None:
-    """phonenumbers' type name of a Chinese NSN, or None when it is not valid."""
-    matcher = _cn_matcher()
-    decision = matcher.decide_prefix(len(nsn), nsn[:5])
-    if decision == UNDECIDED:
-        return matcher.type_of(nsn)
-    return decision or None
-
-
-def _is_cn_short(nsn: str) -> bool:
-    import phonenumbers
-
-    if nsn[0] == "0":
-        return False
-    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
-    return bool(phonenumbers.is_valid_short_number_for_region(num, "CN"))
+def _regular_ok(nsn: str) -> bool:
+    """Whether the plan allocates ``nsn`` (ASCII digits) as a regular +86 number."""
+    row = _plan().regular(nsn)
+    return row is not None and row[0] != "unknown"
 
 
 # --- the bulk fast path ----------------------------------------------------------------
 #
 # For an input that already is ASCII "+86<digits>", the answer depends only on the
-# NSN, and for all but a few prefixes only on its length and first five digits.
+# NSN, and for most prefixes only on its length and first five digits.
 # _FAST[len(raw)] maps those digits to: "v" (valid, the input is its own canonical
-# value), "x" (invalid: in no allocated range), "r" (ask the compiled type regex) or
-# "g" (take the general path).
+# value), "x" (invalid: in no range), "u" (in a range the plan does not know as
+# allocated), "r" (look the whole number up in the plan) or "g" (take the general path).
 
 _FAST: list[dict[str, str]] = [{} for _ in range(17)]
 
 
 def _fast_decision(raw: str) -> str:
     nsn = raw[3:]
-    if nsn[0] == "0" or nsn[:3] in _IOT_PREFIXES:
-        decision = "g"
+    if nsn[0] == "0":
+        decision = "g"  # a trunk 0 after +86
     else:
-        d = _cn_matcher().decide_prefix(len(nsn), nsn[:5])
+        plan = _plan()
+        d = plan.decide_prefix("regular", len(nsn), nsn[:5])
         if d == UNDECIDED:
             decision = "r"
-        elif d != INVALID:
+        elif d not in (INVALID, "unknown"):
             decision = "v"
+        elif plan.decide_prefix("local", len(nsn), nsn[:5]) != INVALID:
+            # After +86 a number outside the regular plan may still be a special number.
+            decision = "g"
         else:
-            # After +86 an unallocated NSN may still be a 106 SMS port (general path).
-            decision = "g" if nsn[:3] == "106" else "x"
+            decision = "u" if d == "unknown" else "x"
     table = _FAST[len(raw)]
     if len(table) < CACHE_LIMIT:
         table[raw[3:8]] = decision
@@ -301,7 +307,7 @@ def _fast_valid(raw: str) -> bool:
     if raw[:3] != "+86" or not 12 <= len(raw) <= 16 or not raw.isascii() or not raw[1:].isdigit():
         return False
     decision = _FAST[len(raw)].get(raw[3:8]) or _fast_decision(raw)
-    return decision == "v" or (decision == "r" and _cn_matcher().type_of(raw[3:]) is not None)
+    return decision == "v" or (decision == "r" and _regular_ok(raw[3:]))
 
 
 # --- the general path ------------------------------------------------------------------
@@ -309,6 +315,14 @@ def _fast_valid(raw: str) -> bool:
 
 def _invalid_number() -> InvalidComponentError:
     return InvalidComponentError("the number is not in any allocated range", code="invalid_number")
+
+
+def _unknown_range() -> InvalidComponentError:
+    return InvalidComponentError(
+        f"the number is in a range number plan {PLAN_VERSION} does not know as allocated; "
+        "a newer plan may allocate it (a newer antifraud_common may accept it)",
+        code="unknown_range",
+    )
 
 
 def _cn_national(
@@ -328,16 +342,11 @@ def _cn_national(
         special = _cn_special(nsn)
         if special is not None:
             return _local(nsn, special, flags)
-    if n > _MAX_CN_REGULAR and not (allow_special and _SMS_PORT_RE.fullmatch(nsn)):
+    if n > _MAX_CN_REGULAR and not (allow_special and _cn_special(nsn) is PhoneKind.SMS_PORT):
         raise InvalidLengthError("the number is too long", code="too_long")
-    if _IOT_RE.fullmatch(nsn):
-        return _e164("86", nsn, PhoneKind.IOT, "CN", flags)
-    type_name = _cn_type(nsn)
-    if type_name is not None:
-        kind = _TYPE_KIND[type_name]
-        if kind is PhoneKind.MOBILE and _SATELLITE_RE.fullmatch(nsn):
-            kind = PhoneKind.SATELLITE
-        return _e164("86", nsn, kind, "CN", flags)
+    row = _plan().regular(nsn)
+    if row is not None and row[0] != "unknown":
+        return _e164("86", nsn, _PLAN_KIND[row[0]], "CN", flags, carrier=row[1] or None)
     if allow_special and not dialled_locally:
         special = _cn_special(nsn)
         if special is not None:
@@ -348,17 +357,15 @@ def _cn_national(
             "a short code, emergency number or SMS port cannot follow a trunk 0 or a bare 86",
             code="invalid_number",
         )
+    if row is not None:
+        raise _unknown_range()
     raise _invalid_number()
 
 
 def _cn_special(nsn: str) -> PhoneKind | None:
-    if nsn in _EMERGENCY:
-        return PhoneKind.EMERGENCY
-    if _SMS_PORT_RE.fullmatch(nsn):
-        return PhoneKind.SMS_PORT
-    if len(nsn) <= 8 and _is_cn_short(nsn):
-        return PhoneKind.SHORT_CODE
-    return None
+    """Emergency number, SMS port or short code (the plan's ``local`` table), or None."""
+    row = _plan().local(nsn)
+    return None if row is None else _PLAN_KIND[row[0]]
 
 
 def _local(nsn: str, kind: PhoneKind, flags: set[PhoneFlag]) -> _Analysis:
@@ -366,9 +373,15 @@ def _local(nsn: str, kind: PhoneKind, flags: set[PhoneFlag]) -> _Analysis:
 
 
 def _e164(
-    cc: str, nsn: str, kind: PhoneKind, region: str | None, flags: set[PhoneFlag]
+    cc: str,
+    nsn: str,
+    kind: PhoneKind,
+    region: str | None,
+    flags: set[PhoneFlag],
+    *,
+    carrier: str | None = None,
 ) -> _Analysis:
-    return _Analysis(f"+{cc}{nsn}", kind, int(cc), nsn, region, frozenset(flags))
+    return _Analysis(f"+{cc}{nsn}", kind, int(cc), nsn, region, frozenset(flags), carrier)
 
 
 def _wrap_parse_error(e: Exception) -> ValidationError:
@@ -626,7 +639,7 @@ def validate_many(
     """
     region = _check_region(region)
     fast = _FAST
-    type_of = _cn_matcher().type_of
+    regular_ok = _regular_ok
     for raw in values:
         if (
             type(raw) is str
@@ -636,11 +649,14 @@ def validate_many(
             and raw[1:].isdigit()
         ):
             decision = fast[len(raw)].get(raw[3:8]) or _fast_decision(raw)
-            if decision == "v" or (decision == "r" and type_of(raw[3:]) is not None):
+            if decision == "v" or (decision == "r" and regular_ok(raw[3:])):
                 yield raw, None
                 continue
             if decision == "x":
                 yield None, _invalid_number()
+                continue
+            if decision == "u":
+                yield None, _unknown_range()
                 continue
         try:
             yield _validate_checked(raw, region), None
@@ -668,6 +684,8 @@ def classify(raw: object, *, region: str = "CN", allocation: bool = True) -> Pho
     carrier_name = area = None
     if allocation and a.kind not in _LOCAL_KINDS:
         carrier_name, area = _allocation(a.country_code, a.nsn)
+        if a.country_code == 86:
+            carrier_name = a.carrier  # the plan's, never the installed phonenumbers'
     return PhoneInfo(
         value=a.value,
         kind=a.kind,
@@ -678,6 +696,7 @@ def classify(raw: object, *, region: str = "CN", allocation: bool = True) -> Pho
         allocated_area=area,
         host_operator=host,
         flags=frozenset(flags),
+        plan_version=PLAN_VERSION if a.country_code == 86 else None,
     )
 
 
@@ -698,10 +717,14 @@ def _numobj(cc: int, nsn: str) -> Any:
 
 def _allocation(cc: int, nsn: str) -> tuple[str | None, str | None]:
     # Imported here: the geocoder alone costs about 0.2 s and 100 MiB.
-    from phonenumbers import carrier, geocoder
+    from phonenumbers import geocoder
 
     num = _numobj(cc, nsn)
-    name = carrier.name_for_number(num, "zh") or carrier.name_for_number(num, "en")
+    name = None
+    if cc != 86:
+        from phonenumbers import carrier
+
+        name = carrier.name_for_number(num, "zh") or carrier.name_for_number(num, "en")
     area = geocoder.description_for_number(num, "zh") or geocoder.description_for_number(num, "en")
     return name or None, area or None
 

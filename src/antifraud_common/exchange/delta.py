@@ -73,6 +73,8 @@ from antifraud_common.exchange.entries import (
     EntriesSummary,
     ProtectedMatcher,
     check_entries,
+    entry_error_code,
+    plan_hint,
 )
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest, iter_lines
@@ -653,8 +655,8 @@ def _check_remove_value(kind: str, value: str, lineno: int) -> None:
         ok = canonical_value(kind, value) == value
     except ValidationError as e:
         raise BlacklistFormatError(
-            f"invalid value to remove: {e.message} ({e.code})",
-            code="invalid_entry",
+            f"invalid value to remove: {e.message} ({e.code})" + plan_hint(e.code),
+            code=entry_error_code(e.code),
             field="value",
             line=lineno,
         ) from e

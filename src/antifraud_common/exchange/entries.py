@@ -314,11 +314,34 @@ def _parse_line(line: bytes, lineno: int, parse: Callable[[Any], _T]) -> _T:
         return parse(obj)
     except (ModelError, ValidationError) as e:
         raise BlacklistFormatError(
-            f"invalid entry: {e.message} ({e.code})",
-            code="invalid_entry",
+            f"invalid entry: {e.message} ({e.code})" + plan_hint(e.code),
+            code=entry_error_code(e.code),
             field=e.field,
             line=lineno,
         ) from e
+
+
+def entry_error_code(code: str) -> str:
+    """The code of a list problem caused by an entry value refused with ``code``.
+
+    A phone number in a range this library's number plan does not know as
+    allocated stays ``unknown_range`` instead of ``invalid_entry``: the
+    publisher's plan may simply be newer, which calls for an upgrade, not for a
+    verdict that the list is bad (see ``docs/spec/number-plan.md``).
+    """
+    return "unknown_range" if code == "unknown_range" else "invalid_entry"
+
+
+def plan_hint(code: str) -> str:
+    """The advice appended to an ``unknown_range`` problem's message ('' otherwise)."""
+    if code != "unknown_range":
+        return ""
+    from antifraud_common.phone import PLAN_VERSION
+
+    return (
+        f"; this library's number plan is version {PLAN_VERSION}: the publisher may use a "
+        "newer one, so upgrade antifraud_common rather than dropping the entry"
+    )
 
 
 def _exact(line: bytes, lineno: int) -> Entry:
