@@ -406,7 +406,7 @@ def test_plain_csv_bad_rows_and_lines_equal_the_text_path(
     monkeypatch.setattr(_vector, "SCAN_STEP", step)  # blank lines found across scan blocks
     path = tmp_path / "r.csv"
     path.write_bytes(text.encode())
-    assert _vector.csv_plain(path)[0]
+    assert _vector.csv_plain(path, 1 << 20)[0]
     index = small_index()
     vector = screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="vector")
     python = screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="python")
@@ -439,11 +439,42 @@ def test_one_column_csv_with_blank_lines(tmp_path: Path) -> None:
 def test_quoted_csv_takes_the_text_path(tmp_path: Path) -> None:
     path = tmp_path / "r.csv"
     path.write_text('id,phone,card\n1,"138 0013\n8000",\n2,13800138000,\n')
-    assert not _vector.csv_plain(path)[0]
+    assert not _vector.csv_plain(path, 1 << 20)[0]
     with pytest.raises(ConfigurationError):
         screen(path, COLUMNS, small_index(), kinds=KINDS, engine="vector")
     run = screen(path, COLUMNS, small_index(), kinds=KINDS, now=NOW)
     assert [m.line for m in run] == [4]
+
+
+def test_long_lines_and_special_files_take_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from antifraud_common.errors import BlacklistFormatError
+    from antifraud_common.index import screen as screen_mod
+
+    monkeypatch.setattr(screen_mod, "MAX_LINE_BYTES", 64)
+    path = tmp_path / "r.csv"
+    path.write_text("phone,card\n13800138000,\n" + "1" * 80 + ",\n")
+    assert not _vector.csv_plain(path, 64)[0]
+    assert _vector.csv_plain(path, 82)[0]
+    run = screen(path, COLUMNS, small_index(), kinds=KINDS, now=NOW)
+    with pytest.raises(BlacklistFormatError) as e:
+        list(run)
+    run.close()
+    assert e.value.code == "record_too_long"
+    path.write_text("phone,card\n13800138000,\n" + "1" * 80)  # no final line feed
+    assert not _vector.csv_plain(path, 64)[0] and _vector.csv_plain(path, 80)[0]
+    fifo = tmp_path / "calls.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigurationError) as e:
+        screen(fifo, COLUMNS, small_index(), kinds=KINDS)
+    assert e.value.code == "unreadable"
+    os.mkfifo(tmp_path / "calls.parquet")
+    with pytest.raises(ConfigurationError) as e:
+        screen(tmp_path / "calls.parquet", COLUMNS, small_index(), kinds=KINDS)
+    assert e.value.code == "unreadable"
 
 
 def test_undecodable_bytes_are_invalid_values(tmp_path: Path) -> None:

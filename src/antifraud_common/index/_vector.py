@@ -539,7 +539,11 @@ def parquet_batches(path: Path, columns: Sequence[str]) -> Iterator[Batch]:
     import pyarrow as pa
     import pyarrow.dataset as ds
 
+    from antifraud_common._files import open_input
+
     try:
+        if not path.is_dir():
+            open_input(path).close()  # a regular file, or a typed refusal (never blocks)
         dataset = ds.dataset(
             str(path), format="parquet", partitioning="hive" if path.is_dir() else None
         )
@@ -562,30 +566,47 @@ def _checked(batches: Iterator[Batch], path: Path) -> Iterator[Batch]:
         raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
 
 
-def csv_plain(path: Path) -> tuple[bool, bool]:
+def csv_plain(path: Path, max_line: int) -> tuple[bool, bool]:
     """(Arrow parses the file exactly as the ``csv`` module, the file has blank lines).
 
     Plain means: no quote character (so no quoted separator or line break), no
-    NUL, no carriage return outside a CRLF pair, and a first line that is not
-    empty. Then each line is one record and both parsers split it on commas.
+    NUL, no carriage return outside a CRLF pair, a first line that is not
+    empty, and no line longer than ``max_line`` bytes (the text path reports
+    such a line as a bad row without reading it). Then each line is one record
+    and both parsers split it on commas. Anything but a regular file is refused
+    as on the text path (never opened blocking).
     """
     import mmap
 
     import numpy as np
 
-    with path.open("rb") as f:
+    from antifraud_common._files import open_input
+
+    with open_input(path) as f:
         if os.fstat(f.fileno()).st_size == 0:
             return False, False
         with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
             if m.find(b'"') >= 0 or m.find(b"\0") >= 0 or m[:1] in (b"\n", b"\r"):
                 return False, False
-            if m.find(b"\r") >= 0:
-                raw = np.frombuffer(m, dtype=np.uint8)
-                cr = np.flatnonzero(raw == 13)
-                lone = (cr + 1 >= len(raw)) | (raw[np.minimum(cr + 1, len(raw) - 1)] != 10)
-                del raw
-                if lone.any():
+            raw = np.frombuffer(m, dtype=np.uint8)
+            try:
+                if m.find(b"\r") >= 0:
+                    cr = np.flatnonzero(raw == 13)
+                    after = raw[np.minimum(cr + 1, len(raw) - 1)]
+                    if ((cr + 1 >= len(raw)) | (after != 10)).any():
+                        return False, False
+                prev = -1
+                for start in range(0, len(raw), SCAN_STEP):
+                    ends = np.flatnonzero(raw[start : start + SCAN_STEP] == 10) + start
+                    if ends.size:
+                        longest = max(int(ends[0] - prev), int(np.diff(ends).max(initial=0)))
+                        if longest > max_line:
+                            return False, False
+                        prev = int(ends[-1])
+                if len(raw) - 1 - prev > max_line:
                     return False, False
+            finally:
+                del raw
             blank = m.find(b"\n\n") >= 0 or m.find(b"\n\r\n") >= 0
             return True, blank
 

@@ -693,7 +693,7 @@ def _columnar(  # noqa: PLR0917 - screen()'s own arguments
                 _vector.require()
             return None
         try:
-            plain, blank = _vector.csv_plain(path)
+            plain, blank = _vector.csv_plain(path, MAX_LINE_BYTES)
         except OSError as e:
             raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
         if not plain:
