@@ -1,11 +1,14 @@
-"""Screen a batch of records (CSV or JSON Lines) against an :class:`Index`.
+"""Screen a batch of records (CSV, JSON Lines, Parquet, Arrow) against an :class:`Index`.
 
 :func:`screen` reads records, validates the identifier in each named column
 with the validators' bulk paths, looks every valid value up, and yields one
 :class:`ScreenMatch` per listed value. Nothing is dropped silently: the
 :class:`ScreenSummary` counts records, values checked, empty and invalid values
-per column, bad rows (unparseable, or lacking a column) with their line numbers,
-and matches per action. Card numbers are masked in every output.
+per column, bad rows (unparseable, a CSV record with another cell count than the
+header, a JSON object lacking a field) with their line numbers, and matches per
+action. Card numbers are masked in every output. Parquet, Arrow tables and
+DataFrames, and plain CSV files, are screened by a columnar path when the
+``vector`` extra is installed (see :func:`screen`).
 
 CSV follows RFC 4180 (first row = header, UTF-8, an optional BOM is ignored);
 JSON Lines has one JSON object per line. ``format="auto"`` picks JSON Lines for
@@ -103,7 +106,11 @@ def _mask_repr(inst: ScreenMatch) -> str:
 
 @attrs.frozen(kw_only=True, repr=False)
 class ScreenMatch:
-    """One listed value found in one record."""
+    """One listed value found in one record.
+
+    ``line`` is the 1-based line where the record starts (CSV, JSON Lines) or the
+    1-based row (Arrow tables, DataFrames, Parquet).
+    """
 
     line: int
     column: str
