@@ -4343,6 +4343,180 @@ PLAN_IDENTIFIERS: list[tuple[str, str, str, str | None, str]] = [
 ]
 
 
+# Identifier rules each check of the validators must be tested by (same shape as
+# IDENTIFIERS). Phone vectors here hold under the number plan's IoT and SMS-port
+# revisions alike: 13-digit 1410/1440 IoT blocks, 1065x SMS ports.
+IDENTIFIER_RULES: list[tuple[str, str, str, str | None, str]] = [
+    ("idcard", "uscc", "9111 0000 6000 3734 1L", "91110000600037341L", "a credit code"),
+    (
+        "idcard",
+        "date-1899-is-uscc",
+        "110105189912310023",
+        None,
+        (
+            "characters 7-14 are 1899-12-31, not a date from 1900 on: read as a credit code "
+            "(whose check fails), although its resident ID check character is right"
+        ),
+    ),
+    (
+        "idcard",
+        "date-19000229-is-uscc",
+        "110105190002290025",
+        None,
+        "1900 is no leap year: 19000229 is no date, so a credit code",
+    ),
+    (
+        "idcard",
+        "future-date-is-resident-id",
+        "110105209901010012",
+        None,
+        "2099-01-01 is a date from 1900 on: a resident ID number, refused as a future birth date",
+    ),
+    ("phone", "bare-86-mobile", "8613800138000", "+8613800138000", "a bare 86 before a mobile"),
+    (
+        "phone",
+        "bare-86-spaced",
+        "86 138 0013 8000",
+        "+8613800138000",
+        "a bare 86 with separators",
+    ),
+    ("phone", "bare-86-emergency", "86110", None, "no emergency number behind a bare 86"),
+    ("phone", "bare-86-short-code", "8695588", None, "no short code behind a bare 86"),
+    (
+        "phone",
+        "sms-port-1065x",
+        "1065795555",
+        "tel:1065795555;phone-context=+86",
+        "a 106 SMS port dialled locally is local, with no E.164 form",
+    ),
+    (
+        "phone",
+        "sms-port-short",
+        "106575",
+        "tel:106575;phone-context=+86",
+        "a 6-digit 106 SMS port",
+    ),
+    (
+        "phone",
+        "sms-port-after-86-is-fixed-line",
+        "+861065795555",
+        "+861065795555",
+        "after +86 a regular number comes first: Beijing fixed line 010 6579 5555",
+    ),
+    ("phone", "sms-port-too-long", "106" + "5" * 18, None, "a 106 SMS port of 21 digits"),
+    (
+        "phone",
+        "iot-13-digit-1440",
+        "1440123456789",
+        "+861440123456789",
+        "a 13-digit IoT number of the 1440 block",
+    ),
+    (
+        "phone",
+        "iot-13-digit-1410-e164",
+        "+861410123456789",
+        "+861410123456789",
+        "a 13-digit IoT number of the 1410 block in E.164",
+    ),
+    ("phone", "iot-13-digit-142", "1420123456789", None, "no 13-digit 142 block"),
+    ("phone", "iot-too-long", "+8614412345678901", None, "14 digits after +86"),
+    (
+        "bank_card",
+        "legacy-bin-luhn-tolerated",
+        "9558801234567890123",
+        "9558801234567890123",
+        "a legacy domestic BIN (955880) outside every scheme: a Luhn mismatch is tolerated",
+    ),
+    (
+        "bank_card",
+        "mastercard-15-digits",
+        luhn_complete("51000000000000"),
+        None,
+        "Mastercard numbers have 16 digits",
+    ),
+    (
+        "bank_card",
+        "amex-16-digits",
+        luhn_complete("340000000000000"),
+        None,
+        "American Express numbers have 15 digits",
+    ),
+    (
+        "bank_card",
+        "unionpay-13-digits",
+        luhn_complete("620000000000"),
+        None,
+        "UnionPay numbers have 14-19 digits",
+    ),
+    (
+        "iccid",
+        "unknown-country-code",
+        luhn_complete("899990012345678901"),
+        None,
+        "89 then 999, which is no E.164 country code",
+    ),
+    (
+        "iccid",
+        "north-america-01",
+        luhn_complete("890126012345678901"),
+        luhn_complete("890126012345678901"),
+        "country code 1 written 01 (North American issuers)",
+    ),
+    ("imei", "dummy-tac-zero", luhn_complete("00000000123456"), None, "a TAC of 00000000"),
+    ("imei", "dummy-one-digit", luhn_complete("11111111111111"), None, "one digit repeated"),
+    ("imei", "dummy-two-digits", luhn_complete("12121212121212"), None, "12 repeated"),
+    ("imei", "dummy-ascending", luhn_complete("12345678901234"), None, "ascending digits"),
+    ("imei", "dummy-emulator", "004999010640000", None, "a known emulator IMEI"),
+    (
+        "payment_account",
+        "email-lower-cased",
+        "alipay:Fraud@Example.com",
+        "alipay:fraud@example.com",
+        "an e-mail id is lower-cased",
+    ),
+    (
+        "payment_account",
+        "email-idn-domain",
+        "paypal:fraud@xn--fiqs8s.xn--fiqs8s",
+        "paypal:fraud@xn--fiqs8s.xn--fiqs8s",
+        "an internationalised domain in its ASCII (xn--) form",
+    ),
+    ("payment_account", "email-double-dot", "paypal:a..b@example.com", None, "two dots"),
+    ("payment_account", "email-leading-dot", "paypal:.fraud@example.com", None, "a leading dot"),
+    ("payment_account", "email-parenthesis", "paypal:fraud(x)@example.com", None, "a comment"),
+    (
+        "payment_account",
+        "email-local-too-long",
+        "paypal:" + "a" * 65 + "@example.com",
+        None,
+        "a local part of 65 characters",
+    ),
+    ("payment_account", "email-one-label", "paypal:fraud@example", None, "a domain of one label"),
+    (
+        "payment_account",
+        "email-label-hyphen",
+        "paypal:fraud@-example.com",
+        None,
+        "a label starting with a hyphen",
+    ),
+    (
+        "payment_account",
+        "email-underscore",
+        "paypal:fraud@exa_mple.com",
+        None,
+        "an underscore in the domain",
+    ),
+    ("payment_account", "email-digit-tld", "paypal:fraud@example.c0m", None, "a digit in the TLD"),
+    (
+        "payment_account",
+        "email-trailing-dot",
+        "paypal:fraud@example.com.",
+        None,
+        "a trailing dot after the domain",
+    ),
+]
+
+
 def family_identifier() -> list[str]:
     FAMILY_TEXT["identifier"] = (
         "Identifier validation and canonical forms. These vectors pin this library's behaviour "
@@ -4351,7 +4525,7 @@ def family_identifier() -> list[str]:
     import importlib
 
     skipped = []
-    for kind, name, raw, expected, why in IDENTIFIERS + PLAN_IDENTIFIERS:
+    for kind, name, raw, expected, why in [*IDENTIFIERS, *PLAN_IDENTIFIERS, *IDENTIFIER_RULES]:
         module_name, func_name = VALIDATORS[kind]
         try:
             module = importlib.import_module(f"antifraud_common.{module_name}")
@@ -4384,6 +4558,578 @@ def family_identifier() -> list[str]:
     return skipped
 
 
+# ------------------------------------------- rules every check must be tested by
+
+
+def manifest_rules() -> None:
+    """Manifest rules beyond JSON ambiguity: counts, delta fields, allow_protected."""
+    fam = "manifest"
+    m = manifest(BASE)
+
+    def case(name: str, description: str, doc: dict[str, Any], code: str = "manifest_invalid"):
+        verify_case(fam, name, description, fail(code), entries=BASE, sig=signed_payload(cj(doc)))
+
+    case("entry-count-negative", "entry_count -1.", dict(m, entry_count=-1))
+    case("byte-length-negative", "byte_length -1.", dict(m, byte_length=-1))
+    case(
+        "timestamp-one-digit-month",
+        "issued_at 2026-6-01T00:00:00Z: every field has its fixed number of digits.",
+        dict(m, issued_at="2026-6-01T00:00:00Z"),
+    )
+    delta = {
+        "content": "delta",
+        "base_version": 4,
+        "base_sha256": EMPTY_SHA,
+        "result_sha256": sha(BASE),
+        "result_count": 5,
+    }
+    dm = dict(m, **delta)
+    case(
+        "delta-base-equals-version",
+        "A delta whose base_version equals its version (5 -> 5).",
+        dict(dm, base_version=5),
+    )
+    case(
+        "delta-base-above-version",
+        "A delta whose base_version is above its version (6 -> 5).",
+        dict(dm, base_version=6),
+    )
+    case("delta-base-zero", "A delta with base_version 0.", dict(dm, base_version=0))
+    case(
+        "delta-without-result-count",
+        "A delta manifest without result_count.",
+        {k: v for k, v in dm.items() if k != "result_count"},
+    )
+    case(
+        "delta-result-count-negative",
+        "A delta manifest with result_count -1.",
+        dict(dm, result_count=-1),
+    )
+    p110 = {"kind": "phone", "value": "tel:110;phone-context=+86"}
+    p119 = {"kind": "phone", "value": "tel:119;phone-context=+86"}
+    case(
+        "allow-protected-unsorted",
+        "allow_protected lists 119 before 110 (it is sorted by kind, then value).",
+        dict(m, allow_protected=[p119, p110]),
+    )
+    case(
+        "allow-protected-repeated",
+        "allow_protected lists 110 twice.",
+        dict(m, allow_protected=[p110, p110]),
+    )
+    case(
+        "allow-protected-empty",
+        "allow_protected is an empty array (it is omitted when empty).",
+        dict(m, allow_protected=[]),
+    )
+    case(
+        "allow-protected-extra-member",
+        "An allow_protected item with a member besides kind and value.",
+        dict(m, allow_protected=[dict(p110, note="police")]),
+    )
+    case(
+        "allow-protected-unknown-kind",
+        "An allow_protected item of an unknown identifier kind.",
+        dict(m, allow_protected=[{"kind": "email", "value": "a@example.com"}]),
+    )
+    case(
+        "allow-protected-not-array",
+        "allow_protected is an object.",
+        dict(m, allow_protected=p110),
+    )
+
+
+PSEUDONYM_KEY = hashlib.sha256(b"TEST KEY antifraud conformance pseudonym domain").digest()
+
+
+def hmac_hex(value: str) -> str:
+    return hmac.new(PSEUDONYM_KEY, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def pseudonymised_bytes(entries: Iterable[dict[str, Any]]) -> bytes:
+    lines = []
+    for e in entries:
+        line = {k: v for k, v in e.items() if k != "value"}
+        line["hmac"] = hmac_hex(e["value"])
+        lines.append(line)
+    lines.sort(key=lambda e: (e["kind"], e["hmac"]))
+    return b"".join(cj(e) + b"\n" for e in lines)
+
+
+PSEUDONYM = {
+    "alg": "HMAC-SHA-256",
+    "domain": "test-domain",
+    "key_check": hmac.new(PSEUDONYM_KEY, b"antifraud key check v1", hashlib.sha256).hexdigest(),
+    "key_id": "k1",
+}
+
+
+def family_pseudonymised() -> None:
+    FAMILY_TEXT["pseudonymised"] = (
+        "Pseudonymised lists (keyed hashes instead of values) given to a plain verifier, and "
+        "the manifest's pseudonym member."
+    )
+    fam = "pseudonymised"
+    data = pseudonymised_bytes(phones(4))
+    m = manifest(data, list_id="fraud-phones-hashed", pseudonym=PSEUDONYM)
+    verify_case(
+        fam,
+        "plain-verifier-refuses",
+        "A valid, signed pseudonymised list given to a plain verifier.",
+        fail("pseudonymised_list"),
+        entries=data,
+        sig=signed_payload(cj(m)),
+    )
+    verify_case(
+        fam,
+        "plain-verifier-refuses-tampered",
+        "A pseudonymised list whose entries file was changed: the form is refused first.",
+        fail("pseudonymised_list"),
+        entries=data.replace(b'"confidence":90', b'"confidence":91', 1),
+        sig=signed_payload(cj(m)),
+    )
+
+    def bad(name: str, description: str, doc: dict[str, Any]) -> None:
+        verify_case(
+            fam,
+            name,
+            description,
+            fail("manifest_invalid"),
+            entries=data,
+            sig=signed_payload(cj(doc)),
+        )
+
+    bad(
+        "on-a-delta",
+        "A delta manifest carrying pseudonym (pseudonymised lists are snapshots only).",
+        dict(
+            m,
+            content="delta",
+            base_version=4,
+            base_sha256=EMPTY_SHA,
+            result_sha256=sha(data),
+            result_count=4,
+        ),
+    )
+    bad(
+        "alg-other",
+        "pseudonym.alg HMAC-SHA-512.",
+        dict(m, pseudonym=dict(PSEUDONYM, alg="HMAC-SHA-512")),
+    )
+    bad(
+        "key-check-uppercase",
+        "pseudonym.key_check in upper-case hex.",
+        dict(m, pseudonym=dict(PSEUDONYM, key_check=PSEUDONYM["key_check"].upper())),
+    )
+    bad(
+        "key-check-short",
+        "pseudonym.key_check of 63 hex digits.",
+        dict(m, pseudonym=dict(PSEUDONYM, key_check=PSEUDONYM["key_check"][:63])),
+    )
+    bad(
+        "domain-not-an-id",
+        "pseudonym.domain in upper case.",
+        dict(m, pseudonym=dict(PSEUDONYM, domain="Test-Domain")),
+    )
+    bad(
+        "missing-key-id",
+        "pseudonym without key_id.",
+        dict(m, pseudonym={k: v for k, v in PSEUDONYM.items() if k != "key_id"}),
+    )
+    bad(
+        "extra-member",
+        "pseudonym with a member besides alg, domain, key_check and key_id.",
+        dict(m, pseudonym=dict(PSEUDONYM, key="00")),
+    )
+    bad("not-an-object", "pseudonym is a string.", dict(m, pseudonym="test-domain"))
+
+
+def entries_rules() -> None:
+    """Entry-line rules: case_ref, tlp, the line length, pseudonymised lines in a plain list."""
+    fam = "entries"
+
+    def case(name: str, description: str, data: bytes, code: str = "invalid_entry") -> None:
+        entries, sig, _ = signed_list(data)
+        verify_case(fam, name, description, fail(code), entries=entries, sig=sig)
+
+    def one(name: str, description: str, **fields: Any) -> None:
+        case(
+            name,
+            description,
+            entries_bytes([*phones(2), entry("phone", "+8613900000001", **fields)]),
+        )
+
+    one("case-ref-empty", "case_ref is empty.", case_ref="")
+    one("case-ref-leading-space", "case_ref with a leading space.", case_ref=" A-1")
+    one("case-ref-trailing-space", "case_ref with a trailing space.", case_ref="A-1 ")
+    one("case-ref-control", "case_ref with a TAB.", case_ref="A\t1")
+    one("case-ref-newline", "case_ref with an escaped LF.", case_ref="A\n1")
+    one("case-ref-format-char", "case_ref with a zero-width space.", case_ref="A\u200b1")
+    one("case-ref-too-long", "case_ref of 129 characters.", case_ref="A" * 129)
+    one("tlp-unknown", "tlp 'white' (TLP 1.0 name, not in TLP 2.0).", tlp="white")
+    one("tlp-uppercase", "tlp 'AMBER'.", tlp="AMBER")
+    one("action-unknown", "action 'delete'.", action="delete")
+    one("reason-unknown", "reason 'spam'.", reason="spam")
+    ok_ref = entries_bytes(
+        [*phones(2), entry("phone", "+8613900000001", case_ref="案-" + "A" * 126)]
+    )
+    entries, sig, _ = signed_list(ok_ref)
+    verify_case(
+        fam,
+        "case-ref-128-characters",
+        "case_ref of exactly 128 characters (non-ASCII ones count as one each).",
+        ok(),
+        entries=entries,
+        sig=sig,
+    )
+    long_line = dict(entry("phone", "+8613900000001"), note="x" * 4000)
+    case(
+        "line-too-long",
+        "A line of more than 4,096 bytes (an entry with a long unknown member).",
+        entries_bytes([*phones(2), long_line]),
+        "jsonl_line_too_long",
+    )
+    case(
+        "pseudonymised-lines",
+        "A plain manifest over a pseudonymised entries file (hmac instead of value).",
+        pseudonymised_bytes(phones(3)),
+    )
+
+
+def family_protected() -> None:
+    FAMILY_TEXT["protected"] = (
+        "Protected identifiers (emergency numbers, official hotlines) are refused in a list "
+        "unless its manifest names them in allow_protected."
+    )
+    fam = "protected"
+
+    def listed(
+        name: str, description: str, values: Sequence[str], expect: dict[str, Any], **mf: Any
+    ) -> None:
+        data = entries_bytes([*phones(2), *(entry("phone", v) for v in values)])
+        entries, sig, _ = signed_list(data, **mf)
+        verify_case(fam, name, description, expect, entries=entries, sig=sig)
+
+    tel = "tel:{};phone-context=+86".format
+    listed(
+        "emergency-110",
+        "The police emergency number 110.",
+        [tel("110")],
+        fail("protected_identifier"),
+    )
+    listed(
+        "emergency-119",
+        "The fire emergency number 119.",
+        [tel("119")],
+        fail("protected_identifier"),
+    )
+    listed(
+        "anti-fraud-96110",
+        "The national anti-fraud hotline 96110.",
+        [tel("96110")],
+        fail("protected_identifier"),
+    )
+    listed("bank-95588", "A bank's hotline (95588).", [tel("95588")], fail("protected_identifier"))
+    listed(
+        "carrier-10086",
+        "A carrier's hotline (10086).",
+        [tel("10086")],
+        fail("protected_identifier"),
+    )
+    listed(
+        "short-code-behind-area-code",
+        "95588 dialled behind the Beijing area code (+861095588).",
+        ["+861095588"],
+        fail("protected_identifier"),
+    )
+    listed(
+        "short-code-behind-3-digit-area-code",
+        "96110 dialled behind the Hangzhou area code 571 (+8657196110).",
+        ["+8657196110"],
+        fail("protected_identifier"),
+    )
+    listed(
+        "allowed",
+        "110 listed on purpose: the manifest names it in allow_protected.",
+        [tel("110")],
+        ok(),
+        allow_protected=[{"kind": "phone", "value": tel("110")}],
+    )
+    listed(
+        "allowed-other-key",
+        "allow_protected names 119, the list holds 110.",
+        [tel("110")],
+        fail("protected_identifier"),
+        allow_protected=[{"kind": "phone", "value": tel("119")}],
+    )
+    listed(
+        "allowed-two",
+        "allow_protected names 110 and 95588, the list holds both.",
+        [tel("110"), tel("95588")],
+        ok(),
+        allow_protected=[
+            {"kind": "phone", "value": tel("110")},
+            {"kind": "phone", "value": tel("95588")},
+        ],
+    )
+    listed(
+        "allowed-one-of-two",
+        "allow_protected names 110, the list holds 110 and 95588.",
+        [tel("110"), tel("95588")],
+        fail("protected_identifier"),
+        allow_protected=[{"kind": "phone", "value": tel("110")}],
+    )
+    listed(
+        "allowed-short-code-not-area-form",
+        "allow_protected names tel:95588, the list holds +861095588: keys are allowed exactly.",
+        ["+861095588"],
+        fail("protected_identifier"),
+        allow_protected=[{"kind": "phone", "value": tel("95588")}],
+    )
+    listed(
+        "longer-number-not-protected",
+        "+8610955880: more digits than area code + 95588 is not the hotline.",
+        ["+8610955880"],
+        ok(),
+    )
+    listed(
+        "mobile-containing-code",
+        "A mobile number that contains 95588 is not protected.",
+        ["+8613895588000"],
+        ok(),
+    )
+
+
+def delta_rules() -> None:
+    """The value of a remove; apply-delta with a snapshot manifest."""
+    base = phones(6)
+    delta_case(
+        "remove-value-not-canonical",
+        "A remove whose value is a national number (13800000001), not its canonical E.164 form.",
+        fail("invalid_entry"),
+        base=base,
+        ops=[op_remove("phone", base[1]["value"][3:])],
+        result=entries_bytes(base),
+    )
+    delta_case(
+        "remove-value-invalid",
+        "A remove whose value is not a phone number at all.",
+        fail("invalid_entry"),
+        base=base,
+        ops=[op_remove("phone", "+861")],
+        result=entries_bytes(base),
+    )
+    # A snapshot manifest over the operations file: apply-delta refuses it.
+    ops = delta_bytes([op_add(e) for e in phones(2, 100)])
+    base_file = entries_bytes(base)
+    m = manifest(ops, version=6)
+    add(
+        "delta",
+        "snapshot-manifest",
+        "apply-delta given a snapshot manifest (content snapshot) over an operations file.",
+        "apply-delta",
+        fail("not_a_delta"),
+        files={
+            "base": f(base_file),
+            "delta": f(ops),
+            "sig": f(jws(cj(m), [key("mps-1")])),
+            "trust": f(DEFAULT_TRUST),
+            "trust_sig": f(DEFAULT_TRUST_SIG),
+        },
+        keys=keys_of("mps-1"),
+        now=NOW,
+        state={"version": 5, "sha256": sha(base_file)},
+    )
+
+
+def trust_bundle_rules() -> None:
+    """Bundle rules: validity period, repeats, order, reachable thresholds, names."""
+    fam = "trust-bundle"
+    a = key("rot-a")
+    v1 = signed_bundle(rb(1, [a], 1), [a])
+    base = rb(2, [a], 1)
+
+    def bad(name: str, description: str, doc: dict[str, Any], code: str = "trust_invalid"):
+        data = cj(doc)
+        walk_case(fam, name, description, fail(code), v1, [(data, jws(data, [a], TRUST_TYP))])
+
+    def with_rule(**change: Any) -> dict[str, Any]:
+        members = default_members()
+        members[0]["publish"][0].update(change)  # carrier / sim_fraud
+        return dict(base, members=members)
+
+    def with_member(**change: Any) -> dict[str, Any]:
+        members = default_members()
+        members[0].update(change)
+        return dict(base, members=members)
+
+    bad(
+        "expires-before-issued",
+        "expires before issued_at.",
+        dict(base, expires="2025-12-01T00:00:00Z"),
+    )
+    bad(
+        "expires-equals-issued",
+        "expires equal to issued_at.",
+        dict(base, expires=base["issued_at"]),
+    )
+    bad("format-version-2", "format_version 2.", dict(base, format_version=2))
+    bad("format-version-string", 'format_version "1".', dict(base, format_version="1"))
+    bad("version-zero", "version 0.", rb(0, [a], 1))
+    bad(
+        "repeated-kind",
+        "A rule lists the kind phone twice.",
+        with_rule(kinds=["iccid", "phone", "phone"]),
+    )
+    bad(
+        "repeated-action",
+        "A rule lists the action block twice.",
+        with_rule(actions=["block", "block"]),
+    )
+    bad(
+        "repeated-signer",
+        "A rule lists its signer twice.",
+        with_rule(signers=["carrier", "carrier"]),
+    )
+    bad("no-kinds", "A rule with an empty kinds list.", with_rule(kinds=[]))
+    bad("no-actions", "A rule with an empty actions list.", with_rule(actions=[]))
+    bad("unknown-action", "A rule with the action 'delete'.", with_rule(actions=["delete"]))
+    bad(
+        "threshold-unreachable",
+        "A rule needing 2 signatures from a signer agency with one key.",
+        with_rule(threshold=2),
+    )
+    bad("rule-threshold-zero", "A rule with threshold 0.", with_rule(threshold=0))
+    bad(
+        "empty-signers",
+        "A rule with an empty signers list (a rule signed by its member alone names it).",
+        with_rule(signers=[]),
+        "trust_not_canonical",
+    )
+    bad(
+        "kinds-unsorted",
+        "A rule's kinds out of order.",
+        with_rule(kinds=["phone", "iccid", "imei"]),
+        "trust_not_canonical",
+    )
+    members = default_members()
+    bad(
+        "members-unsorted",
+        "Members out of agency order.",
+        dict(base, members=list(reversed(members))),
+        "trust_not_canonical",
+    )
+    members = default_members()
+    members[2]["publish"] = list(reversed(members[2]["publish"]))
+    bad(
+        "rules-unsorted",
+        "A member's rules out of list_type order.",
+        dict(base, members=members),
+        "trust_not_canonical",
+    )
+    members = default_members()
+    members[1]["keys"] = list(reversed(members[1]["keys"]))
+    bad(
+        "keys-unsorted",
+        "A member's keys out of thumbprint order.",
+        dict(base, members=members),
+        "trust_not_canonical",
+    )
+    members = default_members()
+    members[2]["publish"].append(dict(members[2]["publish"][0], actions=["block"]))
+    members[2]["publish"].sort(key=lambda r: r["list_type"])
+    bad("two-rules-one-list-type", "Two rules for the same list type.", dict(base, members=members))
+    members = default_members()
+    bad(
+        "agency-twice",
+        "The same agency listed twice (with other keys).",
+        dict(base, members=[*members, dict(members[2], keys=[key("mps-3").jwk])]),
+    )
+    bad("member-without-keys", "A member with no keys.", with_member(keys=[]))
+    bad(
+        "member-without-keys-or-rules",
+        "A member with no keys and no publish rules.",
+        with_member(keys=[], publish=[]),
+    )
+    bad(
+        "bundle-id-not-an-id", "A bundle_id in upper case.", dict(base, bundle_id="Test-Federation")
+    )
+    bad(
+        "list-type-not-an-id",
+        "A rule's list_type with upper case.",
+        with_rule(list_type="SIM_fraud"),
+    )
+    bad("agency-not-an-id", "An agency id in upper case.", with_member(agency="Carrier"))
+    bad("name-empty", "A member name that is empty.", with_member(name=""))
+    bad("name-outer-space", "A member name with a trailing space.", with_member(name="Carrier "))
+    bad("name-control", "A member name with a TAB.", with_member(name="Example\tCarrier"))
+    bad("name-line-break", "A member name with an LF.", with_member(name="Example\nCarrier"))
+    bad(
+        "name-format-char",
+        "A member name with a right-to-left override (U+202E).",
+        with_member(name="Example\u202eCarrier"),
+    )
+    bad("name-too-long", "A member name of 201 characters.", with_member(name="N" * 201))
+    data = cj(with_member(name="中国移动通信集团 " + "N" * 191))
+    walk_case(
+        fam,
+        "name-200-characters",
+        "A member name of exactly 200 characters, with non-ASCII letters and an inner space.",
+        ok(version=2),
+        v1,
+        [(data, jws(data, [a], TRUST_TYP))],
+    )
+
+
+def trust_walk_rules() -> None:
+    """When an offered older bundle is skipped."""
+    fam = "trust-rotation"
+    a, b = key("rot-a"), key("rot-b")
+    v1 = signed_bundle(rb(1, [a], 1), [a])
+    v2 = signed_bundle(rb(2, [a], 1), [a])
+    v3 = signed_bundle(rb(3, [b], 1), [a, b])
+    walk_case(
+        fam,
+        "older-offered-is-skipped",
+        "The client trusts v2 and is offered v1 (older, validly signed) and v3: v1 is skipped.",
+        ok(version=3),
+        v2,
+        [v1, v3],
+    )
+    walk_case(
+        fam,
+        "only-older-offered",
+        "The client trusts v2 and is offered only v1: it stays at v2.",
+        ok(version=2),
+        v2,
+        [v1],
+    )
+    walk_case(
+        fam,
+        "older-offered-unsigned-is-skipped",
+        "An offered older bundle's signatures are not checked: a v1 signed by nobody is skipped.",
+        ok(version=2),
+        v2,
+        [(v1[0], jws(v1[0], [key("attacker")], TRUST_TYP))],
+    )
+    walk_case(
+        fam,
+        "older-offered-malformed",
+        "An offered older bundle that is not a valid bundle refuses the walk.",
+        fail("trust_invalid"),
+        v2,
+        [(cj(dict(rb(1, [a], 1), format_version=2)), v1[1]), v3],
+    )
+    walk_case(
+        fam,
+        "older-offered-other-federation",
+        "An offered older bundle of another federation (bundle_id) is skipped like any older one.",
+        ok(version=2),
+        v2,
+        [signed_bundle(rb(1, [a], 1, bundle_id="other-federation"), [a])],
+    )
+
+
 # ------------------------------------------------------------------ writing
 
 FAMILIES: list[Callable[[], Any]] = [
@@ -4395,10 +5141,17 @@ FAMILIES: list[Callable[[], Any]] = [
     family_freshness,
     family_rollback,
     family_manifest,
+    manifest_rules,
+    family_pseudonymised,
     family_entries,
+    entries_rules,
+    family_protected,
     family_delta,
+    delta_rules,
     family_trust_rotation,
+    trust_walk_rules,
     family_trust_bundle,
+    trust_bundle_rules,
     family_weak_keys,
     family_jws_header,
     family_jwk,

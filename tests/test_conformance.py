@@ -38,6 +38,7 @@ NODE_FAMILIES = (
     "freshness",
     "rollback",
     "manifest",
+    "pseudonymised",
     "trust-rotation",
     "trust-bundle",
     "weak-keys",
@@ -81,6 +82,8 @@ def test_suite_size_and_families():
         "rfc8037",
         "minisign",
         "identifier",
+        "pseudonymised",
+        "protected",
     ):
         assert fam in FAMILIES, fam
     assert sum(c.family == "trust-rotation" for c in ALL_CASES) >= 25

@@ -16,8 +16,9 @@
 // with the algorithm taken from the trusted key, weak Ed25519 keys and R values
 // refused (small order, non-canonical encodings), ES256 r, s in 1..n-1, thresholds counting each key once,
 // scope of issuer, list type, kinds and actions, expiry at the given time, receiver
-// state (rollback, fork), the entries file's length, SHA-256 and line count, and the
-// trust bundle chain walk with both root thresholds. It does not check entry lines
+// state (rollback, fork), the entries file's length, SHA-256 and line count, the
+// trust bundle chain walk with both root thresholds, and the manifest's pseudonym
+// member (a pseudonymised list is refused: this is a verifier of plain lists). It does not check entry lines
 // (canonical form, identifier validity, order, protected numbers), deltas, identifiers
 // or minisign: those commands exit 2 ("unsupported"). It also writes canonical JSON
 // (RFC 8785 without floats) for the jcs family.
@@ -376,6 +377,15 @@ const sortedUnique = (list) => list.every((v, k) => k === 0 || list[k - 1] < v);
 
 // ---------------------------------------------------------------- trust bundle
 
+// Text of 1..max code points, none of them "Other" or "Separator" in the Unicode
+// character database except U+0020 SPACE, and no space at either end
+// (docs/spec/format.md, member names and case references).
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}]|(?! )\p{Zs}/u;
+function printableText(text, max) {
+  const n = [...text].length;
+  return n >= 1 && n <= max && !NOT_PRINTABLE.test(text) && !text.startsWith(' ') && !text.endsWith(' ');
+}
+
 const ROOT = '@root';
 
 function exactMembers(obj, names) {
@@ -429,7 +439,7 @@ function parseBundle(bytes) {
   for (const m of doc.members) {
     exactMembers(m, ['agency', 'name', 'keys', 'publish']);
     if (typeof m.agency !== 'string' || !ID_RE.test(m.agency)) refuse('trust_invalid');
-    if (typeof m.name !== 'string' || m.name.length < 1 || m.name.length > 200 || m.name !== m.name.trim()) {
+    if (typeof m.name !== 'string' || !printableText(m.name, 200)) {
       refuse('trust_invalid');
     }
     const keys = keysOf(m.keys);
@@ -565,7 +575,8 @@ function parseManifest(payload) {
   const bad = () => refuse('manifest_invalid');
   if (!isObject(doc)) bad();
   const names = Object.keys(doc);
-  if (names.some((n) => !MANIFEST_KEYS.includes(n) && !DELTA_KEYS.includes(n) && n !== 'allow_protected')) bad();
+  const optional = ['allow_protected', 'pseudonym'];
+  if (names.some((n) => !MANIFEST_KEYS.includes(n) && !DELTA_KEYS.includes(n) && !optional.includes(n))) bad();
   if (MANIFEST_KEYS.some((n) => !(n in doc))) bad();
   if (doc.format !== 'antifraud-manifest' || doc.format_version !== 1) bad();
   for (const n of ['content', 'issuer', 'list_id', 'list_type', 'sha256', 'issued_at', 'expires']) {
@@ -596,6 +607,15 @@ function parseManifest(payload) {
       return `${item.kind}\u0000${item.value}`;
     });
     if (!sortedUnique(keys)) bad();
+  }
+  if ('pseudonym' in doc) {
+    // A pseudonymised list (docs/spec/pseudonymised.md): snapshots only, exactly these members.
+    const p = doc.pseudonym;
+    if (delta || !isObject(p) || Object.keys(p).sort().join(',') !== 'alg,domain,key_check,key_id') bad();
+    if (p.alg !== 'HMAC-SHA-256') bad();
+    if (typeof p.domain !== 'string' || !ID_RE.test(p.domain)) bad();
+    if (typeof p.key_id !== 'string' || !ID_RE.test(p.key_id)) bad();
+    if (typeof p.key_check !== 'string' || !/^[0-9a-f]{64}$/.test(p.key_check)) bad();
   }
   return { ...doc, issuedAt, expiresAt: expires };
 }
@@ -658,6 +678,8 @@ function cmdVerify(a) {
   if (valid.size === 0) refuse('signature_invalid');
   // 3. manifest
   const m = parseManifest(parsed.payload);
+  // 3b. this is a verifier of plain lists: a pseudonymised list is of the other form
+  if ('pseudonym' in m) refuse('pseudonymised_list');
   // 4. scope and threshold
   const member = bundle.members.get(m.issuer);
   if (!member) refuse('out_of_scope');

@@ -76,7 +76,8 @@ def apply_delta(
 ) -> dict[str, Any]:
     """Verify and apply a delta to ``base``; return the result's hash and count.
 
-    The delta is verified like a list (signature, scope, validity, and its base
+    A snapshot manifest is refused (``not_a_delta``) right after the manifest
+    checks. The delta is verified like a list (signature, scope, validity, and its base
     against the receiver state), its operations are checked against the
     publishing rule, then it is applied strictly to ``base`` and the result
     must reproduce the signed ``result_sha256`` and ``result_count``.
@@ -86,8 +87,15 @@ def apply_delta(
     from antifraud_common.errors import BlacklistFormatError, DeltaMismatchError
     from antifraud_common.exchange import delta as deltas
     from antifraud_common.exchange.entries import EntriesScope
-    from antifraud_common.exchange.signing import verify_list
+    from antifraud_common.exchange.signing import _read_sig, verify_list, verify_manifest
 
+    # A snapshot manifest is refused once its signatures, manifest, scope, validity
+    # and state are checked, before the file is read (docs/spec/deltas.md).
+    head = verify_manifest(
+        _read_sig(sig), trust=bundle, state=_state(state_version, state_sha256), now=now
+    )
+    if not head.manifest.is_delta:
+        raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")
     with verify_list(
         delta,
         sig,
@@ -96,7 +104,7 @@ def apply_delta(
         now=now,
     ) as verified:
         manifest = verified.manifest
-        if not manifest.is_delta:
+        if not manifest.is_delta:  # pragma: no cover - the same bytes were checked above
             raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")
         deltas.check_delta(
             verified.open_verified(),
