@@ -4942,6 +4942,49 @@ def delta_rules() -> None:
     )
 
 
+def delta_verify_rules() -> None:
+    """`verify` on a delta: authentic and fitting the receiver's state; operations unchecked."""
+    base = entries_bytes(phones(6))
+    ops = delta_bytes([op_add(e) for e in phones(2, 100)])
+    result = entries_bytes(phones(6) + phones(2, 100))
+    m = manifest(
+        ops,
+        version=6,
+        content="delta",
+        base_version=5,
+        base_sha256=sha(base),
+        result_sha256=sha(result),
+        result_count=8,
+    )
+    sig = jws(cj(m), [key("mps-1")])
+    verify_case(
+        "delta",
+        "verify-at-base",
+        "verify of an authentic delta, the receiver holding its base: accepted.",
+        ok(),
+        entries=ops,
+        sig=sig,
+        state={"version": 5, "sha256": sha(base)},
+    )
+    verify_case(
+        "delta",
+        "verify-without-state",
+        "verify of an authentic delta with no receiver state: accepted (nothing is applied).",
+        ok(),
+        entries=ops,
+        sig=sig,
+    )
+    verify_case(
+        "delta",
+        "verify-other-base",
+        "verify of a delta for base 5 when the receiver holds version 4.",
+        fail("delta_base_mismatch"),
+        entries=ops,
+        sig=sig,
+        state={"version": 4, "sha256": sha(base)},
+    )
+
+
 def trust_bundle_rules() -> None:
     """Bundle rules: validity period, repeats, order, reachable thresholds, names."""
     fam = "trust-bundle"
@@ -5148,6 +5191,7 @@ FAMILIES: list[Callable[[], Any]] = [
     family_protected,
     family_delta,
     delta_rules,
+    delta_verify_rules,
     family_trust_rotation,
     trust_walk_rules,
     family_trust_bundle,

@@ -1371,9 +1371,15 @@ def _case_counts() -> tuple[int, dict[str, int]]:
     return sum(counts.values()), dict(sorted(counts.items()))
 
 
-def report_markdown(outcomes: Sequence[Outcome], *, first: bool, command: str) -> str:
-    """The report section of docs/conformance.md."""
-    total, families = _case_counts()
+def report_markdown(
+    outcomes: Sequence[Outcome],
+    *,
+    first: bool,
+    command: str,
+    counts: tuple[int, dict[str, int]],
+) -> str:
+    """The report section of docs/conformance.md (``counts``: the suite the run used)."""
+    total, families = counts
     killed = sum(1 for o in outcomes if o.killed)
     lines = [
         REPORT_START,
@@ -1453,6 +1459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{len(MUTATIONS)} mutations; every snippet occurs exactly once")
         return 0
 
+    counts = _case_counts()  # the suite as copied for this run
     started = time.perf_counter()
     baseline, outcomes = run_mutations(
         selected, first=args.short, jobs=args.jobs, timeout=args.timeout
@@ -1472,7 +1479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.report is not None:
         command = "python scripts/mutate_conformance.py" + (" --short" if args.short else "")
-        write_report(args.report, report_markdown(outcomes, first=args.short, command=command))
+        section = report_markdown(outcomes, first=args.short, command=command, counts=counts)
+        write_report(args.report, section)
     return 1 if survived else 0
 
 
