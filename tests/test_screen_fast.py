@@ -145,14 +145,20 @@ def reference(
 
 
 def ours(
-    lines: Iterable[str] | Path, columns: Sequence[str], index: Index
+    lines: Iterable[str] | Path, columns: Sequence[str], index: Index, engine: str = "auto"
 ) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
-    run = screen(lines, columns, index, kinds=KINDS, now=NOW, format="csv")
+    run = screen(lines, columns, index, kinds=KINDS, now=NOW, format="csv", engine=engine)
     found = [(m.line, m.column, m.value, m.action.value) for m in run]
     d = run.summary.to_dict()
     for key in ("format", "matches_by_action"):
         del d[key]
     return found, d
+
+
+def unordered(result: tuple[list[tuple[Any, ...]], dict[str, Any]]) -> Any:
+    """The columnar path takes whole Arrow batches: its samples come in another order."""
+    found, d = result
+    return found, {**d, "invalid_samples": sorted(d["invalid_samples"], key=repr)}
 
 
 FIELDS = [
@@ -207,10 +213,12 @@ def test_screen_equals_the_reference(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.csv"
         path.write_text(text, encoding="utf-8", newline="")
-        assert ours(path, ["phone", "card"], index) == expected
+        assert ours(path, ["phone", "card"], index, "python") == expected
+        assert unordered(ours(path, ["phone", "card"], index)) == unordered(expected)
         # Columns in another order than in the header.
         swapped = reference(io.StringIO(text, newline=""), ["card", "phone"], index, chunk)
-        assert ours(path, ["card", "phone"], index) == swapped
+        assert ours(path, ["card", "phone"], index, "python") == swapped
+        assert unordered(ours(path, ["card", "phone"], index)) == unordered(swapped)
 
 
 def test_large_input_with_irregular_rows_across_blocks(index: Index) -> None:
