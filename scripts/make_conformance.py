@@ -28,11 +28,12 @@ import hmac
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -5173,6 +5174,388 @@ def trust_walk_rules() -> None:
     )
 
 
+# ------------------------------------------------------------ family: cases
+#
+# Case messages (docs/spec/cases.md): a police member "mps" (two keys; a freeze
+# needs both) and two banks. Each case replays a history of messages into the
+# receiver's empty case book, each at its own time, then offers one message at
+# `now`; the verdict is on that last message.
+
+CASE_TYP = "antifraud-case+json"
+CASE_NOW = NOW
+
+
+def case_time(seconds: int) -> str:
+    t = 1780315200 + seconds  # NOW, 2026-06-01T12:00:00Z
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def x25519_jwk(name: str) -> dict[str, str]:
+    seed = hashlib.sha256(f"TEST KEY antifraud conformance {name}".encode()).digest()
+    raw = x25519.X25519PrivateKey.from_private_bytes(seed).public_key()
+    return {"crv": "X25519", "kty": "OKP", "use": "enc",
+            "x": b64u(raw.public_bytes(Encoding.Raw, PublicFormat.Raw))}  # fmt: skip
+
+
+def message_rule(
+    type_: str, to: Sequence[str], signers: Sequence[str], threshold: int = 1
+) -> dict[str, Any]:
+    return {"signers": sorted(signers), "threshold": threshold, "to": sorted(to), "type": type_}
+
+
+def case_member(
+    agency: str, name: str, keys: Sequence[Key], rules: list[dict[str, Any]]
+) -> dict[str, Any]:
+    m = member(agency, name, keys, [])
+    m["messages"] = sorted(rules, key=lambda r: r["type"])
+    enc = [x25519_jwk(f"{agency}-enc")]
+    m["encryption_keys"] = sorted(
+        enc, key=lambda j: b64u(hashlib.sha256(cj({k: j[k] for k in ("crv", "kty", "x")})).digest())
+    )
+    return m
+
+
+def case_bundle() -> dict[str, Any]:
+    banks = ["abc", "icbc"]
+    police = [
+        message_rule(t, banks, ["mps"])
+        for t in (
+            "query_request",
+            "stop_payment_order",
+            "freeze_renewal",
+            "freeze_release",
+            "return_order",
+        )
+    ]
+    police.append(message_rule("freeze_order", banks, ["mps"], threshold=2))
+    police += [message_rule(t, ["*"], ["mps"]) for t in ("ack", "error")]
+    members = [case_member("mps", "Police (test)", [key("mps-c1"), key("mps-c2")], police)]
+    for bank in banks:
+        rules = [
+            message_rule(t, ["mps"], [bank])
+            for t in (
+                "query_response",
+                "stop_payment_result",
+                "freeze_result",
+                "return_result",
+                "ack",
+                "error",
+            )
+        ]
+        members.append(case_member(bank, f"Bank {bank} (test)", [key(f"{bank}-c1")], rules))
+    return bundle(members=members, bundle_id="test-cases")
+
+
+CASE_TRUST, CASE_TRUST_SIG = signed_bundle(case_bundle(), [key("root-1"), key("root-2")])
+ACCOUNT = {"bank": "icbc", "name": "Test Holder", "number": "6217000010001234567"}
+CNY = {"amount": 5000000, "currency": "CNY"}
+
+
+def cmsg(type_: str, mid: str, sender: str, recipient: str, at: int, body: dict[str, Any],
+         reply: bytes | str | None = None, *, case: str = "mps:c-1",
+         lifetime: int = 86400) -> bytes:  # fmt: skip
+    in_reply = sha(reply) if isinstance(reply, bytes) else reply
+    return cj({
+        "body": body, "case_id": case, "expires": case_time(at + lifetime),
+        "format": "antifraud-case", "format_version": 1, "in_reply_to": in_reply,
+        "issued_at": case_time(at), "message_id": mid, "recipient": recipient,
+        "sender": sender, "type": type_,
+    })  # fmt: skip
+
+
+def csign(payload: bytes, *signers: str) -> bytes:
+    return jws(payload, [key(s) for s in (signers or ("mps-c1",))], CASE_TYP)
+
+
+def stop_order(mid: str, at: int, sequence: int = 1, **kw: Any) -> bytes:
+    body = {"account": kw.pop("account", ACCOUNT), "amount": CNY, "legal_basis": "Art. 20",
+            "sequence": sequence, "term_hours": kw.pop("term_hours", 48),
+            "transfer_time": case_time(at - 1200)}  # fmt: skip
+    return cmsg("stop_payment_order", mid, "mps", kw.pop("to", "icbc"), at, body, **kw)
+
+
+def stopped(mid: str, at: int, order: bytes, hours: int = 48) -> bytes:
+    body = {"amount_held": CNY, "status": "stopped", "stopped_at": case_time(at),
+            "stopped_until": case_time(at + hours * 3600)}  # fmt: skip
+    return cmsg("stop_payment_result", mid, "icbc", "mps", at, body, order)
+
+
+def freeze_order(mid: str, at: int) -> bytes:
+    body = {"account": ACCOUNT, "amount": CNY, "legal_basis": "decision", "major": False}
+    return cmsg("freeze_order", mid, "mps", "icbc", at, body)
+
+
+def frozen(mid: str, at: int, reply: bytes, until: str) -> bytes:
+    body = {"amount_frozen": CNY, "frozen_at": case_time(at), "frozen_until": until,
+            "status": "frozen"}  # fmt: skip
+    return cmsg("freeze_result", mid, "icbc", "mps", at, body, reply)
+
+
+def case_case(name: str, description: str, expect: dict[str, Any], *, me: str,
+              message: bytes, history: Sequence[tuple[str, int, bytes]] = (),
+              now: str = CASE_NOW, signers: Sequence[str] = ("mps-c1",)) -> None:  # fmt: skip
+    files = {"trust": f(CASE_TRUST), "trust_sig": f(CASE_TRUST_SIG), "message": f(message)}
+    hist = []
+    for i, (direction, at, data) in enumerate(history):
+        files[f"h{i}"] = f(data)
+        hist.append([direction, case_time(at), f"h{i}"])
+    add("cases", name, description, "case-receive", expect, files=files,
+        keys=keys_of(*signers), me=me, now=now, history=hist)  # fmt: skip
+
+
+def family_cases() -> None:
+    FAMILY_TEXT["cases"] = (
+        "Case messages: signed query, stop-payment and freeze flows; signature, scope, "
+        "freshness, replay, recipient, binding of in_reply_to, and the case state machine "
+        "with deadline edges at a fixed clock."
+    )
+    o1 = stop_order("mps-1", -600)
+    so1 = csign(o1)
+    r1 = stopped("icbc-1", -300, o1)
+    sr1 = csign(r1, "icbc-c1")
+    # ---- accepted flows
+    case_case(
+        "valid/stop-order",
+        "A police stop order to the bank holding the account.",
+        ok(state="stop_pending"),
+        me="icbc",
+        message=csign(stop_order("mps-1", 0)),
+    )
+    case_case("valid/stop-result", "The bank's STOPPED result, bound to the police's order.",
+              ok(state="stopped"), me="mps", message=sr1, history=[("out", -600, so1)],
+              signers=("icbc-c1",))  # fmt: skip
+    f1 = freeze_order("mps-f1", 0)
+    case_case("valid/freeze-two-signers", "A freeze needs two police keys: both signed.",
+              ok(state="freeze_pending"), me="icbc", message=csign(f1, "mps-c1", "mps-c2"),
+              signers=("mps-c1", "mps-c2"))  # fmt: skip
+    q = cmsg("query_request", "mps-q1", "mps", "icbc", -120, {
+        "due": case_time(180), "legal_basis": "Art. 20",
+        "period": {"from": case_time(-86400 * 30), "to": case_time(-120)},
+        "subjects": [{"kind": "bank_account", "value": ACCOUNT["number"]}]})  # fmt: skip
+    pending = cmsg("query_response", "icbc-q1", "icbc", "mps", -60,
+                   {"poll_after": case_time(-30), "status": "pending"}, q)  # fmt: skip
+    complete = cmsg("query_response", "icbc-q2", "icbc", "mps", 0, {"results": [
+        {"account_status": "active", "balance": CNY, "holder_name": "Test Holder",
+         "subject": {"kind": "bank_account", "value": ACCOUNT["number"]}}],
+        "status": "complete"}, q)  # fmt: skip
+    case_case("valid/query-pending-then-complete",
+              "A pending query response, then the complete one, both bound to the query.",
+              ok(state="open"), me="mps", message=csign(complete, "icbc-c1"),
+              history=[("out", -120, csign(q)), ("in", -60, csign(pending, "icbc-c1"))],
+              signers=("icbc-c1",))  # fmt: skip
+    fo = freeze_order("mps-f2", -86400 * 170)
+    fr = frozen("icbc-f2", -86400 * 170, fo, case_time(3600))
+    freeze_hist = [("in", -86400 * 170, csign(fo, "mps-c1", "mps-c2")),
+                   ("out", -86400 * 170, csign(fr, "icbc-c1"))]  # fmt: skip
+    renewal = cmsg("freeze_renewal", "mps-f3", "mps", "icbc", 0, {"legal_basis": "renewal"}, fr)
+    case_case("valid/renewal-before-end", "A renewal one hour before the freeze ends.",
+              ok(state="renewal_pending"), me="icbc", message=csign(renewal),
+              history=freeze_hist)  # fmt: skip
+    release = cmsg("freeze_release", "mps-f4", "mps", "icbc", 0, {"legal_basis": "closed"}, fr)
+    case_case("valid/release", "A release of a freeze in force.", ok(state="release_pending"),
+              me="icbc", message=csign(release), history=freeze_hist)  # fmt: skip
+    o2 = stop_order("mps-s2", -3600, sequence=2)
+    first = [("in", -86400 * 3, csign(stop_order("mps-s1", -86400 * 3))),
+             ("out", -86400 * 3, csign(stopped("icbc-s1", -86400 * 3,
+                                               stop_order("mps-s1", -86400 * 3)), "icbc-c1"))]  # fmt: skip
+    case_case("valid/second-stop-after-lapse", "The second stop of the account, after the "
+              "first lapsed.", ok(state="stop_pending"), me="icbc", message=csign(o2),
+              history=first)  # fmt: skip
+    ack = cmsg("ack", "icbc-a1", "icbc", "mps", 0, {}, o1)
+    case_case("valid/ack", "An ack of an order changes nothing.", ok(state="stop_pending"),
+              me="mps", message=csign(ack, "icbc-c1"), history=[("out", -600, so1)],
+              signers=("icbc-c1",))  # fmt: skip
+    # ---- deadline edges with a fixed clock
+    edge = csign(stop_order("mps-e1", -86400 + 1))
+    case_case("deadline/one-second-before-expiry", "now is one second before expires.",
+              ok(state="stop_pending"), me="icbc", message=edge)  # fmt: skip
+    case_case("deadline/at-expiry", "now == expires: expired.", fail("case_expired"),
+              me="icbc", message=csign(stop_order("mps-e2", -86400)))  # fmt: skip
+    case_case(
+        "deadline/future-within-skew",
+        "issued_at 5 minutes ahead is tolerated.",
+        ok(state="stop_pending"),
+        me="icbc",
+        message=csign(stop_order("mps-e3", 300)),
+    )
+    case_case(
+        "deadline/future-beyond-skew",
+        "issued_at 5 minutes and 1 second ahead.",
+        fail("case_not_yet_valid"),
+        me="icbc",
+        message=csign(stop_order("mps-e4", 301)),
+    )
+    case_case("deadline/lifetime-too-long", "expires more than 7 days after issued_at.",
+              fail("case_lifetime"), me="icbc",
+              message=csign(stop_order("mps-e5", 0, lifetime=86400 * 7 + 1)))  # fmt: skip
+    lapse_at = [("in", -86400 * 182, csign(freeze_order("mps-l1", -86400 * 182), "mps-c1", "mps-c2")),
+                ("out", -86400 * 182, csign(frozen("icbc-l1", -86400 * 182, freeze_order("mps-l1", -86400 * 182), CASE_NOW), "icbc-c1"))]  # fmt: skip
+    late = cmsg("freeze_renewal", "mps-l2", "mps", "icbc", 0, {"legal_basis": "late"},
+                frozen("icbc-l1", -86400 * 182, freeze_order("mps-l1", -86400 * 182), CASE_NOW))  # fmt: skip
+    case_case(
+        "deadline/renewal-at-end",
+        "A renewal at the very second the freeze ends: lapsed.",
+        fail("case_freeze_lapsed"),
+        me="icbc",
+        message=csign(late),
+        history=lapse_at,
+    )
+    # ---- envelope, signature and scope
+    order = stop_order("mps-x1", 0)
+    case_case("signature/forged", "Signed by a key that is not in the bundle.",
+              fail("case_signature_invalid"), me="icbc",
+              message=jws(order, [key("attacker-c1")], CASE_TYP), signers=("attacker-c1",))  # fmt: skip
+    doc = jws_doc(csign(order))
+    doc["payload"] = b64u(stop_order("mps-x1", 0, sequence=1, term_hours=47))
+    case_case(
+        "signature/payload-changed",
+        "A real signature over other payload bytes.",
+        fail("case_signature_invalid"),
+        me="icbc",
+        message=cj(doc),
+    )
+    case_case(
+        "signature/manifest-typ",
+        "A list manifest's typ on a case message.",
+        fail("case_jws_typ"),
+        me="icbc",
+        message=jws(order, [key("mps-c1")], MANIFEST_TYP),
+    )
+    case_case(
+        "signature/alg-none",
+        "alg none.",
+        fail("case_jws_alg_none"),
+        me="icbc",
+        message=jws(order, [key("mps-c1")], CASE_TYP, headers=[{"alg": "none"}]),
+    )
+    case_case("signature/bank-key-for-police", "The police's message signed by a bank key.",
+              fail("case_signature_invalid"), me="icbc", message=csign(order, "icbc-c1"),
+              signers=("icbc-c1",))  # fmt: skip
+    stranger = cmsg("ack", "x-1", "stranger", "icbc", 0, {}, "ab" * 32)
+    case_case("scope/unknown-sender", "The sender is not a member.",
+              fail("case_unknown_member"), me="icbc", message=csign(stranger, "attacker-c1"),
+              signers=("attacker-c1",))  # fmt: skip
+    bank_order = stop_order("icbc-x1", 0)
+    bank_order = cj({**json.loads(bank_order), "sender": "abc", "message_id": "abc-x1"})
+    case_case("scope/bank-orders-stop", "A bank may not order a stop.", fail("case_out_of_scope"),
+              me="icbc", message=csign(bank_order, "abc-c1"), signers=("abc-c1",))  # fmt: skip
+    side = cmsg("ack", "icbc-x3", "icbc", "abc", 0, {}, "ab" * 32)
+    case_case(
+        "scope/recipient-not-in-rule",
+        "A bank's ack to another bank: its rule names only the police.",
+        fail("case_out_of_scope"),
+        me="abc",
+        message=csign(side, "icbc-c1"),
+        signers=("icbc-c1",),
+    )
+    other_bank = stop_order("mps-x2", 0, account={**ACCOUNT, "bank": "abc"})
+    case_case(
+        "scope/account-of-another-bank",
+        "An order for an account another bank holds.",
+        fail("case_account_not_recipient"),
+        me="icbc",
+        message=csign(other_bank),
+    )
+    case_case(
+        "scope/freeze-one-signer",
+        "A freeze signed by one of the two required keys.",
+        fail("case_threshold_not_met"),
+        me="icbc",
+        message=csign(f1),
+    )
+    case_case("scope/freeze-same-key-twice", "The same police key twice does not make two.",
+              fail("case_jws_duplicate_kid", "case_threshold_not_met"), me="icbc",
+              message=csign(f1, "mps-c1", "mps-c1"))  # fmt: skip
+    # ---- replay and recipient
+    case_case("replay/same-message", "The same message again.", fail("case_replay"),
+              me="icbc", message=so1, history=[("in", -600, so1)])  # fmt: skip
+    again = stop_order("mps-1", -60, sequence=1, term_hours=24)
+    case_case("replay/same-id-other-content", "Another message under an id already accepted.",
+              fail("case_replay"), me="icbc", message=csign(again),
+              history=[("in", -600, so1)])  # fmt: skip
+    case_case(
+        "recipient/other-bank",
+        "Addressed to another bank.",
+        fail("case_wrong_recipient"),
+        me="abc",
+        message=so1,
+    )
+    # ---- binding
+    case_case("binding/reply-to-unknown", "A result naming a message never sent.",
+              fail("case_unknown_request"), me="mps",
+              message=csign(stopped("icbc-b1", 0, b"nothing"), "icbc-c1"),
+              signers=("icbc-c1",))  # fmt: skip
+    own = cmsg("ack", "mps-b2", "mps", "icbc", 0, {}, o1)
+    case_case("binding/reply-to-own-message", "A police ack naming the police's own order.",
+              fail("case_unknown_request"), me="icbc", message=csign(own),
+              history=[("in", -600, so1)])  # fmt: skip
+    other_case = cmsg("stop_payment_result", "icbc-b3", "icbc", "mps", 0, json.loads(r1)["body"],
+                      o1, case="mps:c-2")  # fmt: skip
+    case_case("binding/reply-in-other-case", "The result names the order but another case.",
+              fail("case_unknown_request"), me="mps", message=csign(other_case, "icbc-c1"),
+              history=[("out", -600, so1)], signers=("icbc-c1",))  # fmt: skip
+    wrong = frozen("icbc-b4", 0, o1, case_time(86400))
+    case_case("binding/wrong-answer-type", "A freeze result answering a stop order.",
+              fail("case_reply_mismatch"), me="mps", message=csign(wrong, "icbc-c1"),
+              history=[("out", -600, so1)], signers=("icbc-c1",))  # fmt: skip
+    nulled = cj({**json.loads(r1), "in_reply_to": None})
+    case_case("binding/result-without-in-reply-to", "A result whose in_reply_to is null.",
+              fail("case_format"), me="mps", message=csign(nulled, "icbc-c1"),
+              history=[("out", -600, so1)], signers=("icbc-c1",))  # fmt: skip
+    # ---- transitions
+    third = [*first,
+             ("in", -3600 * 2, csign(stop_order("mps-s2", -3600 * 2, sequence=2))),
+             ("out", -3600 * 2, csign(stopped("icbc-s2", -3600 * 2,
+                                              stop_order("mps-s2", -3600 * 2, sequence=2), hours=1), "icbc-c1"))]  # fmt: skip
+    case_case("transition/third-stop", "An account is stopped at most twice.",
+              fail("case_stop_limit"), me="icbc",
+              message=csign(stop_order("mps-s3", 0, sequence=3)), history=third)  # fmt: skip
+    case_case(
+        "transition/stop-sequence",
+        "A first stop that claims to be the second.",
+        fail("case_stop_sequence"),
+        me="icbc",
+        message=csign(stop_order("mps-t1", 0, sequence=2)),
+    )
+    case_case(
+        "transition/stop-term",
+        "A stop of 49 hours.",
+        fail("case_stop_term"),
+        me="icbc",
+        message=csign(stop_order("mps-t2", 0, term_hours=49)),
+    )
+    long = stopped("icbc-t3", -300, o1, hours=49)
+    case_case("transition/stopped-too-long", "A STOPPED result ending after 48 hours.",
+              fail("case_stop_term"), me="mps", message=csign(long, "icbc-c1"),
+              history=[("out", -600, so1)], signers=("icbc-c1",))  # fmt: skip
+    case_case("transition/answered-twice", "A second result to the same order.",
+              fail("case_already_answered"), me="mps",
+              message=csign(stopped("icbc-t4", 0, o1), "icbc-c1"),
+              history=[("out", -600, so1), ("in", -300, sr1)], signers=("icbc-c1",))  # fmt: skip
+    case_case("transition/stop-while-pending", "A second stop before the first is answered.",
+              fail("case_transition"), me="icbc", message=csign(stop_order("mps-t5", 0)),
+              history=[("in", -600, so1)])  # fmt: skip
+    other_acc = stop_order("mps-t6", 0, account={**ACCOUNT, "number": "110012345678901"})
+    case_case("transition/other-account", "A case concerns one account.",
+              fail("case_other_account"), me="icbc", message=csign(other_acc),
+              history=[("in", -600, so1), ("out", -300, sr1)])  # fmt: skip
+    bank_ack = cmsg("ack", "icbc-t7", "icbc", "mps", -60, {}, fo)
+    stale = cmsg("freeze_renewal", "mps-t7", "mps", "icbc", 0, {"legal_basis": "x"}, bank_ack)
+    case_case("transition/renewal-answers-an-ack", "A renewal must answer the freeze result.",
+              fail("case_reply_mismatch"), me="icbc", message=csign(stale),
+              history=[*freeze_hist, ("out", -60, csign(bank_ack, "icbc-c1"))])  # fmt: skip
+    too_far = frozen("icbc-t8", 0, f1, "2026-12-01T12:00:01Z")
+    case_case("transition/freeze-longer-than-term", "A freeze ending after 6 months.",
+              fail("case_freeze_term"), me="mps", message=csign(too_far, "icbc-c1"),
+              history=[("out", -60, csign(f1, "mps-c1", "mps-c2"))],
+              signers=("icbc-c1",))  # fmt: skip
+    six = frozen("icbc-t9", 0, f1, "2026-12-01T12:00:00Z")
+    case_case("transition/freeze-exactly-six-months", "A freeze ending 6 calendar months later.",
+              ok(state="frozen"), me="mps", message=csign(six, "icbc-c1"),
+              history=[("out", -60, csign(f1, "mps-c1", "mps-c2"))],
+              signers=("icbc-c1",))  # fmt: skip
+
+
 # ------------------------------------------------------------------ writing
 
 FAMILIES: list[Callable[[], Any]] = [
@@ -5203,6 +5586,7 @@ FAMILIES: list[Callable[[], Any]] = [
     family_rfc8037,
     family_minisign,
     family_identifier,
+    family_cases,
 ]
 
 

@@ -1162,6 +1162,148 @@ MUTATIONS += (
 )
 
 
+# Case messages (docs/spec/cases.md): each step of the verification order and the
+# state machine's limits.
+MUTATIONS += (
+    Mutation(
+        name="case-sender-signature",
+        file="cases/book.py",
+        find="    if not valid_kids & own:\n",
+        replace="    if False:\n",
+        reason="a case message carries a valid signature by a key of its sender",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-rule-recipients",
+        file="cases/book.py",
+        find="    if rule is None or not rule.allows(message.recipient):\n",
+        replace="    if rule is None:\n",
+        reason="the sender's message rule names the recipient",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-order-to-account-bank",
+        file="cases/book.py",
+        find="and body.account.bank != message.recipient:\n",
+        replace="and False:\n",
+        reason="an order goes to the bank that holds the account",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-threshold",
+        file="cases/book.py",
+        find="    if len(valid_kids & among) < rule.threshold:\n",
+        replace="    if False:\n",
+        reason="a message type's k-of-n signers threshold is met",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-expiry",
+        file="cases/policy.py",
+        find="        if now >= expires:\n",
+        replace="        if False:\n",
+        reason="a case message is refused at and after its expires",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-clock-skew",
+        file="cases/policy.py",
+        find="        if issued_at > now + self.clock_skew:\n",
+        replace="        if False:\n",
+        reason="issued_at more than 5 minutes ahead is refused",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-lifetime",
+        file="cases/policy.py",
+        find="        if expires - issued_at > self.max_lifetime:\n",
+        replace="        if False:\n",
+        reason="a case message lives at most 7 days",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-replay",
+        file="cases/book.py",
+        find="        if seen is not None:\n",
+        replace="        if False:\n",
+        reason="a message id (per sender) and a message hash are accepted once",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-recipient",
+        file="cases/book.py",
+        find='        if direction == "in" and message.recipient != self.me:\n',
+        replace="        if False:\n",
+        reason="a received message is addressed to this member",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-binding-direction",
+        file="cases/book.py",
+        find="                or rec.sender != message.recipient\n                or rec.recipient != message.sender\n",
+        replace="",
+        reason="in_reply_to names a message the other party received from this member",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-binding-same-case",
+        file="cases/book.py",
+        find="                or rec.case_id != message.case_id\n",
+        replace="",
+        reason="in_reply_to names a message of the same case",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-answer-type",
+        file="cases/machine.py",
+        find="        elif allowed is not None and answered.type not in allowed:\n",
+        replace="        elif False:\n",
+        reason="a result answers the kind of request it is the result of",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-stop-limit",
+        file="cases/machine.py",
+        find="        if stops >= policy.max_stops:\n",
+        replace="        if False:\n",
+        reason="an account is stopped at most twice",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-stop-sequence",
+        file="cases/machine.py",
+        find="        if body.sequence != stops + 1:\n",
+        replace="        if False:\n",
+        reason="a stop order's sequence is the account's stop count plus one",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-stop-term",
+        file="cases/machine.py",
+        find="        if body.term_hours * 3600 > policy.stop_term.total_seconds():\n",
+        replace="        if False:\n",
+        reason="a stop order asks for at most 48 hours",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-freeze-lapsed",
+        file="cases/machine.py",
+        find="        if state is CaseState.FREEZE_LAPSED:\n",
+        replace="        if False:\n",
+        reason="a lapsed freeze is not renewed (case_freeze_lapsed)",
+        families=("cases",),
+    ),
+    Mutation(
+        name="case-freeze-term",
+        file="cases/machine.py",
+        find="        elif body.frozen_until > policy.freeze_end(body.frozen_at, major=view.major):\n",
+        replace="        elif False:\n",
+        reason="a freeze lasts at most 6 calendar months (12 for a major case)",
+        families=("cases",),
+    ),
+)
+
+
 # --------------------------------------------------------------------- applying
 
 

@@ -649,3 +649,87 @@ def test_repr_shows_no_personal_data() -> None:
     )
     for text in (repr(m), repr(order), repr(ACCOUNT), str(m.summary())):
         assert ACCOUNT.number not in text and "张三" not in text and "5000000" not in text
+
+
+def test_respond_records_order_and_answer_together(police: Party, bank: Party) -> None:
+    env = police.send(stop_order(police, T0), at=T0)
+    got, reply = bank.book.respond(
+        env,
+        lambda r: stopped(bank, r.hash, T0),
+        bank.fed.signers["icbc"],
+        trust=bank.fed.trust,
+        now=T0,
+    )
+    assert [m.type for m in bank.book.messages()] == [
+        MessageType.STOP_PAYMENT_ORDER,
+        MessageType.STOP_PAYMENT_RESULT,
+    ]
+    assert bank.book.get("mps:2026-0001").state is CaseState.STOPPED  # type: ignore[union-attr]
+    assert bank.book.due(T0) == []
+    police.receive(reply, at=T0)
+    assert police.book.get("mps:2026-0001").state is CaseState.STOPPED  # type: ignore[union-attr]
+    assert got.signers == (police.fed.signers["mps"][0].key_id,)
+
+
+def test_respond_refused_answer_records_nothing(police: Party, bank: Party) -> None:
+    env = police.send(stop_order(police, T0), at=T0)
+    too_long = StopPaymentResult(
+        status=StopStatus.STOPPED,
+        amount_held=AMOUNT,
+        stopped_at=T0,
+        stopped_until=T0 + timedelta(hours=72),
+    )
+    before = snapshot(bank.book)
+    with pytest.raises(CaseTransitionError):
+        bank.book.respond(
+            env,
+            lambda r: bank.msg(
+                MessageType.STOP_PAYMENT_RESULT, "mps", too_long, at=T0, reply=r.hash
+            ),
+            bank.fed.signers["icbc"],
+            trust=bank.fed.trust,
+            now=T0,
+        )
+    assert snapshot(bank.book) == before
+    # A signer that is not in the bundle does not count for the answer either.
+    with pytest.raises(CaseSignatureError):
+        bank.book.respond(
+            env,
+            lambda r: stopped(bank, r.hash, T0),
+            [LocalSigner.generate()],
+            trust=bank.fed.trust,
+            now=T0,
+        )
+    assert snapshot(bank.book) == before
+
+
+def test_plaintext_refused_when_encryption_required(police: Party, bank: Party) -> None:
+    env = police.send(stop_order(police, T0), at=T0)
+    before = snapshot(bank.book)
+    with pytest.raises(CaseFormatError) as info:
+        bank.book.receive(env, trust=bank.fed.trust, now=T0, require_encryption=True)
+    assert info.value.code == "case_plaintext"
+    sealed = police.book.seal(env, trust=police.fed.trust)
+    with pytest.raises(CaseFormatError) as info:
+        bank.book.receive(sealed, trust=bank.fed.trust, now=T0)
+    assert info.value.code == "case_no_key"
+    assert snapshot(bank.book) == before
+
+
+def test_any_byte_flip_is_refused(police: Party, bank: Party) -> None:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    env = police.send(stop_order(police, T0), at=T0)
+    before = snapshot(bank.book)
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.integers(min_value=0, max_value=len(env) - 1), st.integers(1, 255))
+    def flip(index: int, mask: int) -> None:
+        bad = bytearray(env)
+        bad[index] ^= mask
+        with pytest.raises(CaseError):
+            bank.book.receive(bytes(bad), trust=bank.fed.trust, now=T0)
+        assert snapshot(bank.book) == before
+
+    flip()

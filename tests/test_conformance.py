@@ -22,6 +22,7 @@ from antifraud_common.conformance import (
     run_suite,
 )
 from antifraud_common.conformance import impl as our_impl
+from antifraud_common.conformance.runner import COMMANDS
 from antifraud_common.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,7 @@ NODE_FAMILIES = (
     "jwk",
     "rfc8037",
     "jcs",
+    "cases",
 )
 
 
@@ -84,6 +86,7 @@ def test_suite_size_and_families():
         "identifier",
         "pseudonymised",
         "protected",
+        "cases",
     ):
         assert fam in FAMILIES, fam
     assert sum(c.family == "trust-rotation" for c in ALL_CASES) >= 25
@@ -99,7 +102,7 @@ def test_case_shape():
         assert isinstance(expect["ok"], bool)
         if not expect["ok"]:
             assert isinstance(expect["code"], str) and expect["code"]
-        if case.command in ("verify", "apply-delta", "trust-walk"):
+        if case.command in ("verify", "apply-delta", "trust-walk", "case-receive"):
             assert case.data["now"].endswith("Z")
         case.file_bytes()  # every file decodes
 
@@ -200,7 +203,7 @@ def test_build_argv_for_every_command():
         argv = build_argv(case, paths)
         assert argv[0] == case.command
         assert all(isinstance(a, str) for a in argv)
-    assert len(seen) == 8
+    assert len(seen) == len(COMMANDS) == 9
 
 
 def test_parts_files_expand():

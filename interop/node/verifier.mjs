@@ -9,6 +9,8 @@
 //   node verifier.mjs canonicalize --in F
 //   node verifier.mjs thumbprint --jwk F
 //   node verifier.mjs jws-verify --jws F --jwk F
+//   node verifier.mjs case-receive --trust F --trust-sig F --me ID --now T
+//                                  [--history DIRECTION,T,F]... --message F
 //
 // It implements the signature, trust and hash parts of verification: a strict
 // I-JSON parser (duplicate names, floats, lone surrogates, BOM refused), strict
@@ -20,7 +22,10 @@
 // trust bundle chain walk with both root thresholds, and the manifest's pseudonym
 // member (a pseudonymised list is refused: this is a verifier of plain lists). It does not check entry lines
 // (canonical form, identifier validity, order, protected numbers), deltas, identifiers
-// or minisign: those commands exit 2 ("unsupported"). It also writes canonical JSON
+// or minisign: those commands exit 2 ("unsupported"). For case messages it checks the
+// envelope, signature, scope and threshold, freshness, replay, recipient, binding of
+// in_reply_to and the state machine of docs/spec/cases.md (not every body member:
+// those the JSON Schema describes and this verifier does not decide on). It also writes canonical JSON
 // (RFC 8785 without floats) for the jcs family.
 //
 // Output: one JSON line, {"ok":true,...} or {"ok":false,"code":"..."}; exit 0.
@@ -437,7 +442,8 @@ function parseBundle(bytes) {
   let canonicalLists = sortedUnique(rootKeys.map((k) => k.kid));
   const members = new Map();
   for (const m of doc.members) {
-    exactMembers(m, ['agency', 'name', 'keys', 'publish']);
+    const optional = ['messages', 'encryption_keys'].filter((n) => isObject(m) && n in m);
+    exactMembers(m, ['agency', 'name', 'keys', 'publish', ...optional]);
     if (typeof m.agency !== 'string' || !ID_RE.test(m.agency)) refuse('trust_invalid');
     if (typeof m.name !== 'string' || !printableText(m.name, 200)) {
       refuse('trust_invalid');
@@ -465,8 +471,42 @@ function parseBundle(bytes) {
       });
     }
     canonicalLists &&= sortedUnique(m.publish.map((r) => r.list_type));
+    // Case-message rules and encryption keys (docs/spec/cases.md), both optional.
+    const messages = new Map();
+    if ('messages' in m) {
+      if (!Array.isArray(m.messages) || m.messages.length === 0) refuse('trust_invalid');
+      for (const r of m.messages) {
+        exactMembers(r, ['type', 'to', 'threshold', 'signers']);
+        if (typeof r.type !== 'string' || !/^[a-z][a-z0-9_]{0,63}$/.test(r.type)) refuse('trust_invalid');
+        if (!Array.isArray(r.to) || r.to.length === 0) refuse('trust_invalid');
+        const any = r.to.length === 1 && r.to[0] === '*';
+        if (!any && r.to.some((a) => typeof a !== 'string' || !ID_RE.test(a))) refuse('trust_invalid');
+        if (!Array.isArray(r.signers) || r.signers.some((a) => typeof a !== 'string' || !ID_RE.test(a))) refuse('trust_invalid');
+        canonicalLists &&= sortedUnique(r.to) && r.signers.length > 0 && sortedUnique(r.signers);
+        if (messages.has(r.type) || (!any && r.to.includes(m.agency))) refuse('trust_invalid');
+        messages.set(r.type, { to: any ? null : r.to, threshold: threshold(r.threshold), signers: r.signers });
+      }
+      canonicalLists &&= sortedUnique(m.messages.map((r) => r.type));
+    }
+    const encKids = [];
+    if ('encryption_keys' in m) {
+      if (!Array.isArray(m.encryption_keys) || m.encryption_keys.length === 0) refuse('trust_invalid');
+      for (const jwk of m.encryption_keys) {
+        if (!isObject(jwk) || Object.keys(jwk).some((n) => PRIVATE_MEMBERS.includes(n))) refuse('trust_invalid');
+        let required;
+        if (jwk.kty === 'OKP' && jwk.crv === 'X25519') required = ['crv', 'kty', 'x'];
+        else if (jwk.kty === 'EC' && jwk.crv === 'P-256') required = ['crv', 'kty', 'x', 'y'];
+        else refuse('trust_invalid');
+        if (Object.keys(jwk).some((n) => !required.includes(n) && n !== 'use') || jwk.use !== 'enc') refuse('trust_invalid');
+        for (const n of required.slice(2)) {
+          if (typeof jwk[n] !== 'string' || b64url(jwk[n], 'trust_invalid').length !== 32) refuse('trust_invalid');
+        }
+        encKids.push(createHash('sha256').update(canonicalBytes(Object.fromEntries(required.map((n) => [n, jwk[n]])))).digest('base64url'));
+      }
+      canonicalLists &&= sortedUnique(encKids);
+    }
     if (members.has(m.agency)) refuse('trust_invalid');
-    members.set(m.agency, { agency: m.agency, keys, rules });
+    members.set(m.agency, { agency: m.agency, keys, rules, messages, encKids });
   }
   canonicalLists &&= sortedUnique(doc.members.map((m) => m.agency));
   const owners = new Map();
@@ -477,8 +517,15 @@ function parseBundle(bytes) {
     }
   }
   for (const m of members.values()) {
-    for (const rule of m.rules.values()) {
+    for (const kid of m.encKids) {
+      if (owners.has(kid)) refuse('trust_duplicate_key');
+      owners.set(kid, { owner: m.agency, key: null });
+    }
+  }
+  for (const m of members.values()) {
+    for (const rule of [...m.rules.values(), ...m.messages.values()]) {
       if (rule.signers.some((a) => !members.has(a))) refuse('trust_invalid');
+      if (rule.to && rule.to.some((a) => !members.has(a))) refuse('trust_invalid');
       const available = rule.signers.reduce((n, a) => n + members.get(a).keys.length, 0);
       if (rule.threshold > available) refuse('trust_invalid');
     }
@@ -673,7 +720,7 @@ function cmdVerify(a) {
   const parsed = parseJws(sigBytes, { maxBytes: 1024 * 1024, typ: 'antifraud-manifest+json' });
   if (parsed.duplicate) refuse('jws_duplicate_kid');
   // 2. signatures by member keys, before the payload is read
-  const memberKeys = new Map([...bundle.owners].filter(([, o]) => o.owner !== ROOT).map(([kid, o]) => [kid, o.key]));
+  const memberKeys = new Map([...bundle.owners].filter(([, o]) => o.owner !== ROOT && o.key).map(([kid, o]) => [kid, o.key]));
   const valid = validKids(parsed, memberKeys);
   if (valid.size === 0) refuse('signature_invalid');
   // 3. manifest
@@ -752,14 +799,289 @@ function cmdJwsVerify(a) {
   return refuse('signature_invalid');
 }
 
+// ---------------------------------------------------------------- case messages
+// docs/spec/cases.md: signature, scope, freshness, replay, recipient, binding of
+// in_reply_to and the case state machine, with an in-memory case book.
+
+const CASE_TYP = 'antifraud-case+json';
+const CASE_TYPES = ['query_request', 'query_response', 'stop_payment_order', 'stop_payment_result',
+  'freeze_order', 'freeze_renewal', 'freeze_release', 'freeze_result', 'return_order',
+  'return_result', 'ack', 'error'];
+const STARTS = ['query_request', 'stop_payment_order', 'freeze_order'];
+const ON_FREEZE = ['freeze_renewal', 'freeze_release', 'return_order'];
+const REQUESTS = [...STARTS, ...ON_FREEZE];
+const ANSWERS = {
+  query_response: ['query_request'],
+  stop_payment_result: ['stop_payment_order'],
+  freeze_result: ['freeze_order', 'freeze_renewal', 'freeze_release'],
+  return_result: ['return_order'],
+};
+const CASE_KEYS = ['body', 'case_id', 'expires', 'format', 'format_version', 'in_reply_to',
+  'issued_at', 'message_id', 'recipient', 'sender', 'type'];
+const CASE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+const HASH_RE = /^[0-9a-f]{64}$/;
+const POLICY = { stopHours: 48, maxStops: 2, freezeMonths: 6, majorMonths: 12, skew: 300, lifetime: 7 * 86400 };
+
+const caseFormat = () => refuse('case_format');
+const tsOf = (v) => timestamp(v, 'case_format');
+const intOf = (v) => (isInt(v) ? v : caseFormat());
+
+function addMonths(t, months) {
+  const d = new Date(t * 1000);
+  const index = d.getUTCMonth() + months;
+  const year = d.getUTCFullYear() + Math.floor(index / 12);
+  const month = index % 12;
+  const last = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  return Date.UTC(year, month, Math.min(d.getUTCDate(), last), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()) / 1000;
+}
+
+function parseCaseMessage(payload) {
+  let doc;
+  try {
+    doc = parseStrict(payload, { maxBytes: 1024 * 1024 });
+  } catch (e) {
+    if (e instanceof Refusal) refuse('case_json');
+    throw e;
+  }
+  if (!isObject(doc) || Object.keys(doc).sort().join(',') !== CASE_KEYS.join(',')) caseFormat();
+  if (doc.format !== 'antifraud-case') refuse('wrong_payload_type');
+  if (doc.format_version !== 1 || !CASE_TYPES.includes(doc.type)) caseFormat();
+  for (const n of ['message_id', 'case_id']) if (typeof doc[n] !== 'string' || !CASE_ID_RE.test(doc[n])) caseFormat();
+  for (const n of ['sender', 'recipient']) if (typeof doc[n] !== 'string' || !ID_RE.test(doc[n])) caseFormat();
+  if (doc.sender === doc.recipient) caseFormat();
+  const issued = tsOf(doc.issued_at);
+  const expires = tsOf(doc.expires);
+  if (expires <= issued) caseFormat();
+  const reply = doc.in_reply_to;
+  if (STARTS.includes(doc.type) ? reply !== null : (typeof reply !== 'string' || !HASH_RE.test(reply))) caseFormat();
+  const b = doc.body;
+  if (!isObject(b)) caseFormat();
+  // The body members this verifier decides on (the full shapes are in the JSON Schema).
+  if (doc.type === 'stop_payment_order' || doc.type === 'freeze_order') {
+    if (!isObject(b.account) || typeof b.account.bank !== 'string' || typeof b.account.number !== 'string') caseFormat();
+  }
+  if (doc.type === 'stop_payment_order') { intOf(b.sequence); intOf(b.term_hours); }
+  if (doc.type === 'freeze_order' && typeof b.major !== 'boolean') caseFormat();
+  if (doc.type.endsWith('_result') || doc.type === 'query_response') {
+    if (typeof b.status !== 'string') caseFormat();
+  }
+  if (doc.type === 'stop_payment_result' && b.status === 'stopped'
+      && tsOf(b.stopped_until) <= tsOf(b.stopped_at)) caseFormat();
+  if (doc.type === 'freeze_result' && b.status === 'frozen'
+      && tsOf(b.frozen_until) <= tsOf(b.frozen_at)) caseFormat();
+  if (!canonicalBytes(doc).equals(payload)) refuse('case_not_canonical');
+  return { ...doc, issued, expires, hash: createHash('sha256').update(payload).digest('hex') };
+}
+
+function checkCaseEnvelope(bytes, bundle, now) {
+  let parsed;
+  try {
+    parsed = parseJws(bytes, { maxBytes: 2 * 1024 * 1024, typ: CASE_TYP });
+  } catch (e) {
+    if (e instanceof Refusal) refuse(`case_${e.code}`);
+    throw e;
+  }
+  if (parsed.duplicate) refuse('case_jws_duplicate_kid');
+  const m = parseCaseMessage(parsed.payload);
+  const sender = bundle.members.get(m.sender);
+  if (!sender) refuse('case_unknown_member');
+  const memberKeys = new Map([...bundle.owners].filter(([, o]) => o.owner !== ROOT && o.key).map(([kid, o]) => [kid, o.key]));
+  const valid = validKids(parsed, memberKeys);
+  const own = new Set(sender.keys.map((k) => k.kid));
+  if (![...valid].some((kid) => own.has(kid))) refuse('case_signature_invalid');
+  const rule = sender.messages.get(m.type);
+  if (!rule || (rule.to && !rule.to.includes(m.recipient))) refuse('case_out_of_scope');
+  if (!bundle.members.has(m.recipient)) refuse('case_unknown_member');
+  if ((m.type === 'stop_payment_order' || m.type === 'freeze_order') && m.body.account.bank !== m.recipient) {
+    refuse('case_account_not_recipient');
+  }
+  const counted = [...valid].filter((kid) => rule.signers.includes(bundle.owners.get(kid).owner));
+  if (counted.length < rule.threshold) refuse('case_threshold_not_met');
+  if (m.expires - m.issued > POLICY.lifetime) refuse('case_lifetime');
+  if (m.issued > now + POLICY.skew) refuse('case_not_yet_valid');
+  if (now >= m.expires) refuse('case_expired');
+  return m;
+}
+
+function effective(view, now) {
+  if (view.state === 'stopped' && view.stopUntil !== null && now >= view.stopUntil) return 'stop_lapsed';
+  if ((view.state === 'frozen' || view.state === 'renewal_pending') && view.freezeUntil !== null && now >= view.freezeUntil) {
+    return 'freeze_lapsed';
+  }
+  return view.state;
+}
+
+const transition = () => refuse('case_transition');
+
+function refusedRequest(view, request) {
+  let back;
+  if (request === 'stop_payment_order') back = view.resume === 'stopped' ? 'stopped' : 'not_stopped';
+  else if (request === 'freeze_order') back = 'freeze_refused';
+  else back = view.resume || 'frozen';
+  return { ...view, state: back, pending: null, resume: null };
+}
+
+// The state machine of docs/spec/cases.md: the case after `m`, or a refusal.
+function step(prior, m, answered, stops, now) {
+  const t = m.type;
+  let view = prior;
+  if (!view) {
+    if (!STARTS.includes(t)) refuse('case_unknown_case');
+    view = { initiator: m.sender, responder: m.recipient, state: 'open', account: null, major: false,
+      pending: null, resume: null, stopUntil: null, freezeUntil: null, freezeRef: null };
+  } else if ([m.sender, m.recipient].sort().join() !== [view.initiator, view.responder].sort().join()) {
+    refuse('case_wrong_party');
+  }
+  const state = effective(view, now);
+  if (answered) {
+    if (ON_FREEZE.includes(t)) {
+      if (answered.type !== 'freeze_result' || answered.hash !== view.freezeRef) refuse('case_reply_mismatch');
+    } else if (ANSWERS[t] && !ANSWERS[t].includes(answered.type)) {
+      refuse('case_reply_mismatch');
+    } else if ((t === 'ack' || t === 'error') && (answered.type === 'ack' || answered.type === 'error')) {
+      refuse('case_reply_mismatch');
+    }
+  }
+  const sameAccount = (acc) => {
+    if (view.account && (view.account.bank !== acc.bank || view.account.number !== acc.number
+        || view.account.name !== acc.name)) refuse('case_other_account');
+  };
+  if (t === 'query_request' || t === 'ack' || t === 'query_response') return view;
+  const b = m.body;
+  if (t === 'stop_payment_order') {
+    if (!['open', 'stopped', 'stop_lapsed', 'not_stopped'].includes(state)) transition();
+    sameAccount(b.account);
+    if (stops >= POLICY.maxStops) refuse('case_stop_limit');
+    if (b.sequence !== stops + 1) refuse('case_stop_sequence');
+    if (b.term_hours > POLICY.stopHours) refuse('case_stop_term');
+    return { ...view, state: 'stop_pending', account: b.account, pending: m.hash, resume: state };
+  }
+  if (t === 'freeze_order') {
+    if (!['open', 'stopped', 'stop_lapsed', 'not_stopped', 'freeze_refused', 'freeze_lapsed', 'released'].includes(state)) {
+      transition();
+    }
+    sameAccount(b.account);
+    return { ...view, state: 'freeze_pending', account: b.account, major: b.major, pending: m.hash, resume: state };
+  }
+  if (ON_FREEZE.includes(t)) {
+    if (state === 'freeze_lapsed') refuse('case_freeze_lapsed');
+    if (state !== 'frozen') transition();
+    const target = { freeze_renewal: 'renewal_pending', freeze_release: 'release_pending', return_order: 'return_pending' }[t];
+    return { ...view, state: target, pending: m.hash, resume: 'frozen' };
+  }
+  if (t === 'error') return answered.hash === view.pending ? refusedRequest(view, answered.type) : view;
+  if (answered.hash !== view.pending) refuse('case_already_answered');
+  if (t === 'stop_payment_result') {
+    if (b.status !== 'stopped') return refusedRequest(view, answered.type);
+    const at = tsOf(b.stopped_at);
+    const until = tsOf(b.stopped_until);
+    if (until > at + Math.min(answered.body.term_hours, POLICY.stopHours) * 3600) refuse('case_stop_term');
+    return { ...view, state: 'stopped', pending: null, resume: null, stopUntil: until };
+  }
+  const months = view.major ? POLICY.majorMonths : POLICY.freezeMonths;
+  if (t === 'freeze_result') {
+    if (answered.type === 'freeze_release') {
+      if (b.status === 'released') {
+        return { ...view, state: 'released', pending: null, resume: null, freezeUntil: null, freezeRef: null };
+      }
+      if (b.status === 'frozen') transition();
+      return refusedRequest(view, answered.type);
+    }
+    if (b.status === 'released') transition();
+    if (b.status !== 'frozen') return refusedRequest(view, answered.type);
+    const at = tsOf(b.frozen_at);
+    const until = tsOf(b.frozen_until);
+    if (answered.type === 'freeze_renewal') {
+      if (!(view.freezeUntil < until && until <= addMonths(view.freezeUntil, months))) refuse('case_freeze_term');
+    } else if (until > addMonths(at, months)) {
+      refuse('case_freeze_term');
+    }
+    return { ...view, state: 'frozen', pending: null, resume: null, freezeUntil: until, freezeRef: m.hash, stopUntil: null };
+  }
+  // return_result
+  if (b.status === 'returned') {
+    return { ...view, state: 'returned', pending: null, resume: null, freezeUntil: null, freezeRef: null };
+  }
+  return refusedRequest(view, answered.type);
+}
+
+class CaseBook {
+  constructor(me) {
+    this.me = me;
+    this.messages = [];
+    this.cases = new Map();
+    this.pending = new Map();
+    this.stops = new Map();
+  }
+
+  record(m, direction, now) {
+    // 4. replay
+    if (this.messages.some((r) => r.hash === m.hash || (r.sender === m.sender && r.message_id === m.message_id))) {
+      refuse('case_replay');
+    }
+    // 5. recipient (a sent message is this member's own)
+    if (direction === 'in' && m.recipient !== this.me) refuse('case_wrong_recipient');
+    if (direction === 'out' && m.sender !== this.me) refuse('case_not_mine');
+    // 6. binding
+    let answered = null;
+    if (m.in_reply_to !== null) {
+      answered = this.messages.find((r) => r.hash === m.in_reply_to) || null;
+      if (!answered || answered.case_id !== m.case_id || answered.sender !== m.recipient
+          || answered.recipient !== m.sender) refuse('case_unknown_request');
+    }
+    // 7. transition
+    const acc = m.type === 'stop_payment_order' ? m.body.account : null;
+    const stops = acc ? this.stops.get(`${acc.bank}\u0000${acc.number}`) || 0 : 0;
+    const next = step(this.cases.get(m.case_id), m, answered, stops, now);
+    if (answered && (ANSWERS[m.type] || m.type === 'error')) {
+      const row = this.pending.get(answered.hash);
+      if (!row) {
+        if (m.type !== 'error') refuse('case_reply_mismatch');
+      } else {
+        if (row.answered) refuse('case_already_answered');
+        if (!(m.type === 'query_response' && m.body.status === 'pending')) row.answered = true;
+      }
+    }
+    this.messages.push(m);
+    if (REQUESTS.includes(m.type)) this.pending.set(m.hash, { answered: false });
+    if (m.type === 'stop_payment_result' && m.body.status === 'stopped') {
+      const k = `${next.account.bank}\u0000${next.account.number}`;
+      this.stops.set(k, (this.stops.get(k) || 0) + 1);
+    }
+    this.cases.set(m.case_id, next);
+    return next;
+  }
+}
+
+function cmdCaseReceive(a) {
+  const now = timestamp(a.now, 'invalid_now');
+  const bundle = selfSigned(read(a.trust), read(a['trust-sig']));
+  checkFresh(bundle, now);
+  const book = new CaseBook(a.me);
+  for (const item of a.history || []) {
+    const [direction, at, path] = item.split(/,(.*?),(.*)/s).filter((x) => x !== '');
+    const when = timestamp(at, 'invalid_now');
+    try {
+      book.record(checkCaseEnvelope(read(path), bundle, when), direction, when);
+    } catch (e) {
+      if (e instanceof Refusal) throw new Error(`history refused: ${e.code}`);
+      throw e;
+    }
+  }
+  const m = checkCaseEnvelope(read(a.message), bundle, now);
+  const view = book.record(m, 'in', now);
+  return { hash: m.hash, state: effective(view, now) };
+}
+
 const COMMANDS = {
+  'case-receive': cmdCaseReceive,
   verify: cmdVerify,
   'trust-walk': cmdTrustWalk,
   canonicalize: cmdCanonicalize,
   thumbprint: cmdThumbprint,
   'jws-verify': cmdJwsVerify,
 };
-const REPEATED = ['bundle', 'bundle-sig'];
+const REPEATED = ['bundle', 'bundle-sig', 'history'];
 
 function parseArgs(argv) {
   const out = {};

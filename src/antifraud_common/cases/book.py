@@ -37,7 +37,7 @@ import json
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final
@@ -109,6 +109,7 @@ SCHEMA_VERSION: Final = 1
 MEASURES_LIST_ID: Final = "case-measures"
 DEFAULT_BUSY_TIMEOUT: Final = 60.0
 _GENESIS: Final = "0" * 64
+_PARSED_CACHE: Final = 4096
 
 _SCHEMA: Final = (
     """CREATE TABLE cases (
@@ -294,8 +295,21 @@ def check_envelope(
     if sender is None:
         raise CaseScopeError(f"{message.sender!r} is not a member", code="case_unknown_member")
     result = jws.verify_signatures(parsed, trust.member_keys())
+    valid = _check_scope(message, result.valid_kids, trust)
+    # 3. Freshness (one clock reading, passed in).
+    _check_fresh(message, now, policy)
+    return message, data, valid
+
+
+def _check_scope(
+    message: CaseMessage, valid_kids: frozenset[str], trust: TrustBundle
+) -> tuple[str, ...]:
+    # Step 2 once the valid signatures are known; returns the key ids that count.
+    sender = trust.member(message.sender)
+    if sender is None:
+        raise CaseScopeError(f"{message.sender!r} is not a member", code="case_unknown_member")
     own = {k.key_id for k in sender.keys}
-    if not result.valid_kids & own:
+    if not valid_kids & own:
         raise CaseSignatureError("no valid signature by a key of the sender")
     rule = sender.message_rule(message.type.value)
     if rule is None or not rule.allows(message.recipient):
@@ -310,17 +324,18 @@ def check_envelope(
             "an order goes to the bank that holds the account", code="case_account_not_recipient"
         )
     among = {k.key_id for a in rule.signers for m in [trust.member(a)] if m for k in m.keys}
-    if len(result.valid_kids & among) < rule.threshold:
+    if len(valid_kids & among) < rule.threshold:
         raise CaseSignatureError(
-            f"{len(result.valid_kids & among)} of {rule.threshold} required signers",
+            f"{len(valid_kids & among)} of {rule.threshold} required signers",
             code="case_threshold_not_met",
         )
-    # 3. Freshness (one clock reading, passed in).
+    return tuple(sorted(valid_kids & (own | among)))
+
+
+def _check_fresh(message: CaseMessage, now: datetime, policy: CasePolicy) -> None:
     problem = policy.is_fresh(message.issued_at, message.expires, now)
     if problem is not None:
         raise CaseFreshnessError(f"the message is not fresh ({problem})", code=problem)
-    valid = tuple(sorted(result.valid_kids & (own | among)))
-    return message, data, valid
 
 
 # ------------------------------------------------------------------ the book
@@ -375,6 +390,9 @@ class CaseBook:
         self.directory = directory
         #: The member id this book belongs to.
         self.me = me
+        # Messages this object recorded, parsed, for binding their replies without
+        # parsing the stored envelope again (a bounded cache: insertion order).
+        self._parsed: dict[str, CaseMessage] = {}
 
     @classmethod
     def open(
@@ -612,7 +630,8 @@ class CaseBook:
             decryption_key=decryption_key,
             require_encryption=require_encryption,
         )
-        view = self._record(message, envelope, "in", moment, policy)
+        with self._transaction() as conn:
+            view = self._apply(conn, message, envelope, "in", moment=moment, policy=policy)
         return Received(
             message=message, hash=message.hash, envelope=envelope, case=view, signers=signers
         )
@@ -632,8 +651,75 @@ class CaseBook:
         will check it (scope, threshold, freshness, binding, transition).
         Encrypt the envelope with :meth:`seal` before it leaves.
         """
+        moment = _now(now)
+        envelope = self._sign_own(message, signers, trust, moment, policy)
+        with self._transaction() as conn:
+            self._apply(conn, message, envelope, "out", moment=moment, policy=policy)
+        return envelope
+
+    def respond(
+        self,
+        data: bytes,
+        answer: Callable[[Received], CaseMessage],
+        signers: Sequence[Signer],
+        *,
+        trust: TrustBundle,
+        now: datetime | None = None,
+        policy: CasePolicy = DEFAULT_POLICY,
+        decryption_key: jwe.EncryptionPrivateKey | None = None,
+        require_encryption: bool = False,
+    ) -> tuple[Received, bytes]:
+        """Receive a message and record the answer ``answer(received)`` in one transaction.
+
+        For a gateway that answers at once (a stop order checked against the
+        account and answered STOPPED or MISMATCH): the incoming message is
+        verified as by :meth:`receive`, the answer is signed and checked as by
+        :meth:`send`, and both are recorded together -- or, when either is
+        refused, neither. Returns what was received and the answer's envelope.
+        """
+        moment = _now(now)
+        message, envelope, valid = check_envelope(
+            data,
+            trust=trust,
+            now=moment,
+            policy=policy,
+            decryption_key=decryption_key,
+            require_encryption=require_encryption,
+        )
+        with self._transaction() as conn:
+            view = self._apply(conn, message, envelope, "in", moment=moment, policy=policy)
+            received = Received(
+                message=message, hash=message.hash, envelope=envelope, case=view, signers=valid
+            )
+            reply = answer(received)
+            reply_envelope = self._sign_own(reply, signers, trust, moment, policy)
+            self._apply(conn, reply, reply_envelope, "out", moment=moment, policy=policy)
+        return received, reply_envelope
+
+    def _sign_own(
+        self,
+        message: CaseMessage,
+        signers: Sequence[Signer],
+        trust: TrustBundle,
+        moment: datetime,
+        policy: CasePolicy,
+    ) -> bytes:
+        if message.sender != self.me:
+            raise CaseScopeError(
+                "this book records only its own member's messages", code="case_not_mine"
+            )
+        # jws.sign verifies every signature it makes, so the signers' key ids are
+        # the valid ones: only the trust bundle's rules remain to be checked.
         envelope = jws.sign(message.to_payload(), list(signers), typ=CASE_TYP)
-        return self.record_sent(envelope, trust=trust, now=now, policy=policy)
+        known = trust.member_keys()
+        kids = frozenset(
+            s.key_id
+            for s in signers
+            if (k := known.get(s.key_id)) is not None and k == s.public_key
+        )
+        _check_scope(message, kids, trust)
+        _check_fresh(message, moment, policy)
+        return envelope
 
     def record_sent(
         self,
@@ -650,7 +736,8 @@ class CaseBook:
             raise CaseScopeError(
                 "this book records only its own member's messages", code="case_not_mine"
             )
-        self._record(message, checked, "out", moment, policy)
+        with self._transaction() as conn:
+            self._apply(conn, message, checked, "out", moment=moment, policy=policy)
         return checked
 
     def seal(self, envelope: bytes, *, trust: TrustBundle) -> bytes:
@@ -664,83 +751,83 @@ class CaseBook:
             )
         return jwe.encrypt(envelope, member.encryption_keys[0])
 
-    def _record(
+    def _apply(
         self,
+        conn: sqlite3.Connection,
         message: CaseMessage,
         envelope: bytes,
         direction: str,
+        *,
         moment: datetime,
         policy: CasePolicy,
     ) -> CaseView:
+        # Steps 4-7 and the writes, inside the caller's transaction.
         msg_hash = message.hash
-        with self._transaction() as conn:
-            # 4. Replay: an id (per sender) or the same bytes are accepted once.
-            seen = conn.execute(
-                "SELECT 1 FROM messages WHERE hash=? OR (sender=? AND message_id=?)",
-                (msg_hash, message.sender, message.message_id),
-            ).fetchone()
-            if seen is not None:
-                raise CaseReplayError(f"message {message.message_id!r} was already recorded")
-            # 5. Recipient (for a sent message: the sender) is this member.
-            if direction == "in" and message.recipient != self.me:
-                raise CaseRecipientError(f"the message is for {message.recipient!r}")
-            # 6. Binding: in_reply_to names a message the other party received from us.
-            answered: CaseMessage | None = None
-            if message.in_reply_to is not None:
-                rec = self._by_hash(message.in_reply_to)
-                if (
-                    rec is None
-                    or rec.case_id != message.case_id
-                    or rec.sender != message.recipient
-                    or rec.recipient != message.sender
-                ):
-                    raise CaseBindingError(
-                        "in_reply_to names no message of this case sent to the sender"
-                    )
-                answered = rec.message
-            # 7. Transition.
-            view = self.get(message.case_id)
-            stops = 0
-            body = message.body
-            if isinstance(body, StopPaymentOrder):
-                stops = self.stops(body.account)
-            new = step(view, message, answered=answered, stops=stops, now=moment, policy=policy)
-            if answered is not None and (
-                message.type in ANSWERS or message.type is MessageType.ERROR
+        # 4. Replay: an id (per sender) or the same bytes are accepted once.
+        seen = conn.execute(
+            "SELECT 1 FROM messages WHERE hash=? OR (sender=? AND message_id=?)",
+            (msg_hash, message.sender, message.message_id),
+        ).fetchone()
+        if seen is not None:
+            raise CaseReplayError(f"message {message.message_id!r} was already recorded")
+        # 5. Recipient (for a sent message: the sender) is this member.
+        if direction == "in" and message.recipient != self.me:
+            raise CaseRecipientError(f"the message is for {message.recipient!r}")
+        # 6. Binding: in_reply_to names a message the other party received from us.
+        answered: CaseMessage | None = None
+        if message.in_reply_to is not None:
+            rec = self._by_hash(message.in_reply_to)
+            if (
+                rec is None
+                or rec.case_id != message.case_id
+                or rec.sender != message.recipient
+                or rec.recipient != message.sender
             ):
-                self._answer(conn, message, answered, moment)
-            self._append(conn, message, envelope, direction, moment)
-            if message.type in REQUESTS:
-                due = policy.response_due(message.type, message.issued_at)
-                if isinstance(body, QueryRequest):
-                    due = body.due if due is None else min(due, body.due)
-                assert due is not None
-                conn.execute(
-                    "INSERT INTO pending VALUES (?,?,?,?,?,NULL)",
-                    (
-                        msg_hash,
-                        message.case_id,
-                        message.type.value,
-                        direction,
-                        format_timestamp(due),
-                    ),
+                raise CaseBindingError(
+                    "in_reply_to names no message of this case sent to the sender"
                 )
-            if isinstance(body, StopPaymentResult) and body.status is StopStatus.STOPPED:
-                assert new.account is not None
-                conn.execute(
-                    "INSERT INTO stops VALUES (?,?,1) ON CONFLICT (bank, number) "
-                    "DO UPDATE SET count = count + 1",
-                    new.account.key,
-                )
+            answered = rec.message
+        # 7. Transition.
+        view = self.get(message.case_id)
+        stops = 0
+        body = message.body
+        if isinstance(body, StopPaymentOrder):
+            stops = self.stops(body.account)
+        new = step(view, message, answered=answered, stops=stops, now=moment, policy=policy)
+        if answered is not None and (message.type in ANSWERS or message.type is MessageType.ERROR):
+            self._answer(conn, message, answered, moment)
+        self._append(conn, message, envelope, direction, moment)
+        if message.type in REQUESTS:
+            due = policy.response_due(message.type, message.issued_at)
+            if isinstance(body, QueryRequest):
+                due = body.due if due is None else min(due, body.due)
+            assert due is not None
             conn.execute(
-                "INSERT INTO cases VALUES (?,?,?) ON CONFLICT (case_id) DO UPDATE SET "
-                "view=excluded.view, updated_at=excluded.updated_at",
+                "INSERT INTO pending VALUES (?,?,?,?,?,NULL)",
                 (
+                    msg_hash,
                     message.case_id,
-                    json.dumps(new.to_dict(), sort_keys=True),
-                    format_timestamp(moment),
+                    message.type.value,
+                    direction,
+                    format_timestamp(due),
                 ),
             )
+        if isinstance(body, StopPaymentResult) and body.status is StopStatus.STOPPED:
+            assert new.account is not None
+            conn.execute(
+                "INSERT INTO stops VALUES (?,?,1) ON CONFLICT (bank, number) "
+                "DO UPDATE SET count = count + 1",
+                new.account.key,
+            )
+        conn.execute(
+            "INSERT INTO cases VALUES (?,?,?) ON CONFLICT (case_id) DO UPDATE SET "
+            "view=excluded.view, updated_at=excluded.updated_at",
+            (
+                message.case_id,
+                json.dumps(new.to_dict(), sort_keys=True),
+                format_timestamp(moment),
+            ),
+        )
         return new
 
     def _answer(
@@ -809,6 +896,9 @@ class CaseBook:
             ),
         )
         conn.execute("UPDATE head SET seq=?, chain=?", (seq, chain))
+        if len(self._parsed) >= _PARSED_CACHE:
+            del self._parsed[next(iter(self._parsed))]
+        self._parsed[message.hash] = message
 
     # ---------------------------------------------------------------- tie-in
 

@@ -984,6 +984,8 @@ class CaseMessage:
     #: SHA-256 (hex) of the payload of the message this one answers, or ``None``.
     in_reply_to: str | None
     body: Body = attrs.field(repr=False)
+    # The canonical bytes, computed once: the hash is asked for at every step.
+    _payload: bytes = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         _enum(MessageType, self.type, "type")
@@ -1010,6 +1012,7 @@ class CaseMessage:
                 "freeze_order",
                 "in_reply_to",
             )
+        object.__setattr__(self, "_payload", canonical.dumps(self.to_dict()))
 
     @classmethod
     def build(
@@ -1094,12 +1097,12 @@ class CaseMessage:
 
     def to_payload(self) -> bytes:
         """Return the canonical JSON bytes (RFC 8785) that are signed."""
-        return canonical.dumps(self.to_dict())
+        return self._payload
 
     @property
     def hash(self) -> str:
         """:func:`message_hash` of :meth:`to_payload`."""
-        return message_hash(self.to_payload())
+        return message_hash(self._payload)
 
     def summary(self) -> dict[str, Any]:
         """The envelope members only (no body): safe for logs and dashboards."""

@@ -186,6 +186,31 @@ def _apply_delta(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def _case_receive(args: argparse.Namespace) -> dict[str, Any]:
+    import tempfile
+
+    from antifraud_common.cases import CaseBook
+
+    now = _now(args.now)
+    bundle = _load_bundle(args, now)
+    with (
+        tempfile.TemporaryDirectory(prefix="antifraud-conformance-") as tmp,
+        CaseBook.open(tmp, me=args.me) as book,
+    ):
+        for item in args.history or []:
+            direction, at, path = item.split(",", 2)
+            data, when = _read(path), _now(at)
+            try:
+                if direction == "out":
+                    book.record_sent(data, trust=bundle, now=when)
+                else:
+                    book.receive(data, trust=bundle, now=when)
+            except AntifraudError as e:  # a broken case, not a verdict
+                raise _UnsupportedError(f"history refused: {e.code}") from e
+        got = book.receive(_read(args.message), trust=bundle, now=now)
+        return {"hash": got.hash, "state": got.case.effective(now).value}
+
+
 # --------------------------------------------------------------------- parser
 
 
@@ -235,6 +260,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sig", required=True)
     p.add_argument("--pub", required=True)
     p.add_argument("--allow-legacy", action="store_true")
+    p = cmd("case-receive", _case_receive)
+    for name in ("--trust", "--trust-sig", "--me", "--now", "--message"):
+        p.add_argument(name, required=True)
+    p.add_argument("--history", action="append", help="DIRECTION,TIME,FILE (in order)")
     return parser
 
 

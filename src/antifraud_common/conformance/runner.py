@@ -69,6 +69,7 @@ COMMANDS = (
     "thumbprint",
     "jws-verify",
     "minisign-verify",
+    "case-receive",
 )
 #: An implementation called in-process: ``argv -> (exit status, stdout text)``.
 Implementation: TypeAlias = Callable[[Sequence[str]], tuple[int, str]]
@@ -269,6 +270,12 @@ def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
         return ["thumbprint", "--jwk", paths["jwk"]]
     if case.command == "jws-verify":
         return ["jws-verify", "--jws", paths["jws"], "--jwk", paths["jwk"]]
+    if case.command == "case-receive":
+        argv = ["case-receive", "--trust", paths["trust"], "--trust-sig", paths["trust_sig"]]
+        argv += ["--me", str(d["me"]), "--now", now]
+        for direction, at, name in d.get("history", []):
+            argv += ["--history", f"{direction},{at},{paths[name]}"]
+        return [*argv, "--message", paths["message"]]
     argv = ["minisign-verify", "--file", paths["file"], "--sig", paths["sig"]]
     argv += ["--pub", paths["pub"]]
     if d.get("allow_legacy"):
