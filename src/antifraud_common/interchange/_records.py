@@ -108,6 +108,24 @@ def refuse_formula(field: str, text: str, *, phone_value: bool = False) -> str:
     return text
 
 
+def escape_text(text: str) -> str:
+    """``text`` with one leading ``'`` when it starts with a formula character or ``'``.
+
+    The CSV export's rule, so a case reference such as ``-17`` survives an
+    export and an import that refuses formula-shaped text.
+    """
+    if text and (text[0] in FORMULA_TRIGGERS or text[0] == "'"):
+        return "'" + text
+    return text
+
+
+def unescape_text(field: str, text: str) -> str:
+    """Remove one leading ``'``; refuse unescaped formula-shaped text (the CSV import's rule)."""
+    if text.startswith("'"):
+        return text[1:]
+    return refuse_formula(field, text)
+
+
 class Collector:
     """Gathers entries and record errors; refuses a repeated (kind, value) key."""
 

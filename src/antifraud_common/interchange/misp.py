@@ -19,7 +19,8 @@ iccid, imei        ``text``             no MISP type exists
 
 (``bic`` is never written: a listing names an account, not a bank.) Every
 attribute has ``category`` ``Financial fraud``, ``to_ids`` true, the case
-reference as ``comment``, ``first_seen`` / ``last_seen`` for the validity
+reference as ``comment`` (with one leading ``'`` when it starts with a
+formula character or ``'``, as in CSV), ``first_seen`` / ``last_seen`` for the validity
 window, ``timestamp`` for ``listed_at``, and machine tags for the rest:
 ``tlp:<level>``, ``antifraud:kind="..."``, ``antifraud:reason="..."``,
 ``antifraud:action="..."``, ``antifraud:confidence="..."``. The event's tag
@@ -55,10 +56,12 @@ from antifraud_common.interchange._records import (
     ImportResult,
     InterchangeFormatError,
     RecordRefusedError,
+    escape_text,
     get_str,
     loads_json,
     refuse_formula,
     stable_uuid4,
+    unescape_text,
 )
 from antifraud_common.models import TLP, Entry, IdentifierKind
 from antifraud_common.protected import ProtectedList
@@ -122,7 +125,7 @@ def _attribute(entry: Entry, event_uuid: str) -> dict[str, Any]:
         "event_id": "0",
         "distribution": "5",
         "timestamp": _epoch(entry.listed_at),
-        "comment": entry.case_ref,
+        "comment": escape_text(entry.case_ref),
         "sharing_group_id": "0",
         "value": entry.value,
         "disable_correlation": False,
@@ -324,7 +327,7 @@ def _attribute_entry(attr: object, source: str | None, defaults: Mapping[str, An
             )
     for name in ("source", "case_ref"):
         if isinstance(fields[name], str):
-            refuse_formula(name, fields[name])
+            fields[name] = unescape_text(name, fields[name])
     return Entry.from_raw(kind=kind, value=value, **fields)
 
 

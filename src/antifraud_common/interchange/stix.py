@@ -19,6 +19,9 @@ Each entry becomes one STIX 2.1 ``indicator``:
 * ``extensions``: a property extension (its ``extension-definition`` is in
   the bundle, :data:`EXTENSION_ID`) holding ``kind``, ``value``, ``reason``,
   ``action`` and ``case_ref``, so an import gives back the same entries.
+  A case reference that starts with ``=``, ``+``, ``-``, ``@``, TAB, CR or
+  ``'`` is written with one leading ``'``, as in CSV; import removes one
+  leading ``'`` and refuses such text without it (``formula_injection``).
 
 Identifiers are derived from the content (version-4 layout, as STIX asks), so
 the same entries always give the same bundle.
@@ -68,10 +71,12 @@ from antifraud_common.interchange._records import (
     ImportResult,
     InterchangeFormatError,
     RecordRefusedError,
+    escape_text,
     get_str,
     loads_json,
     refuse_formula,
     stable_uuid4,
+    unescape_text,
 )
 from antifraud_common.models import (
     TLP,
@@ -177,7 +182,7 @@ def _indicator(entry: Entry) -> dict[str, Any]:
                 "value": entry.value,
                 "reason": entry.reason.value,
                 "action": entry.action.value,
-                "case_ref": entry.case_ref,
+                "case_ref": escape_text(entry.case_ref),
             }
         },
     }
@@ -357,7 +362,7 @@ def _indicator_entry(
             )
     for name in ("source", "case_ref"):
         if isinstance(fields[name], str):
-            refuse_formula(name, fields[name])
+            fields[name] = unescape_text(name, fields[name])
     if type(fields["confidence"]) is not int:
         raise RecordRefusedError(
             "wrong_type", "confidence", "confidence is an integer from 0 to 100"
