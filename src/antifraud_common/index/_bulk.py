@@ -65,7 +65,8 @@ def _one(validate: Callable[[object], str], raw: object) -> Verdict:
     try:
         return validate(raw), None
     except ValidationError as e:
-        return None, e
+        # Keep the error without its traceback (see phone.validate_many).
+        return None, e.with_traceback(None)
 
 
 # --------------------------------------------------------------------------- phones
