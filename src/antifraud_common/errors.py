@@ -52,6 +52,7 @@ __all__ = [
     "InvalidFormatError",
     "InvalidLengthError",
     "ModelError",
+    "NaiveDatetimeError",
     "ProtectedIdentifierError",
     "RollbackError",
     "ScopeError",
@@ -305,6 +306,27 @@ class StateError(AntifraudError):
 
     code = "state_error"
     default_message = "the receiver state is unusable"
+
+
+class NaiveDatetimeError(ConfigurationError, ModelError, StateError):
+    """A datetime without a UTC offset (or not a datetime) where an aware one is required.
+
+    The one error of the one clock check (``antifraud_common._clock``): every
+    function taking ``now``, an expiry or a timestamp raises it. It derives
+    from each error those functions raised for this before, so existing
+    ``except`` clauses keep working; it is a :class:`ValueError`.
+
+    >>> from datetime import datetime
+    >>> from antifraud_common.models import format_timestamp
+    >>> try:
+    ...     format_timestamp(datetime(2026, 1, 1))
+    ... except ModelError as e:
+    ...     print(type(e).__name__, e.code)
+    NaiveDatetimeError naive_datetime
+    """
+
+    code = "naive_datetime"
+    default_message = "naive datetimes are not accepted; use UTC"
 
 
 class CaseBookError(StateError):

@@ -40,6 +40,7 @@ from typing import Any, Final, TypeVar
 
 import attrs
 
+from antifraud_common._clock import aware_utc
 from antifraud_common.errors import ModelError, ValidationError
 
 __all__ = [
@@ -158,9 +159,7 @@ def _to_utc(value: datetime) -> datetime:
         raise ModelError(
             f"expected an aware datetime, not {type(value).__name__}", code="invalid_timestamp"
         )
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ModelError("naive datetimes are not accepted; use UTC", code="naive_datetime")
-    return value.astimezone(UTC).replace(microsecond=0)
+    return aware_utc(value, field="timestamp").replace(microsecond=0)
 
 
 def _to_utc_optional(value: datetime | None) -> datetime | None:

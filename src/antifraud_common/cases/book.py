@@ -38,12 +38,13 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Final
 
 import attrs
 
+from antifraud_common._clock import now_utc
 from antifraud_common.cases.machine import ANSWERS, REQUESTS, CaseView, step
 from antifraud_common.cases.messages import (
     CASE_TYP,
@@ -72,7 +73,6 @@ from antifraud_common.errors import (
     CaseScopeError,
     CaseSignatureError,
     CaseTransitionError,
-    ConfigurationError,
     DecryptionError,
 )
 from antifraud_common.exchange.trust import TrustBundle
@@ -244,11 +244,7 @@ class Deadline:
 
 
 def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ConfigurationError("naive datetimes are not accepted; use UTC", code="naive_datetime")
-    return now.astimezone(UTC).replace(microsecond=0)
+    return now_utc(now).replace(microsecond=0)
 
 
 def _is_jwe(data: bytes) -> bool:

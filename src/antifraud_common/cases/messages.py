@@ -30,12 +30,18 @@ import enum
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Final, cast
 
 import attrs
 
-from antifraud_common.errors import BlacklistFormatError, CaseFormatError, ModelError
+from antifraud_common._clock import aware_utc
+from antifraud_common.errors import (
+    BlacklistFormatError,
+    CaseFormatError,
+    ModelError,
+    NaiveDatetimeError,
+)
 from antifraud_common.format import canonical
 from antifraud_common.models import format_timestamp, parse_timestamp
 
@@ -134,9 +140,11 @@ def _text(value: object, field: str, *, max_len: int = 200, min_len: int = 1) ->
 
 def _ts(value: object, field: str) -> datetime:
     if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise _bad("naive datetimes are not accepted; use UTC", field, "naive_datetime")
-        return value.astimezone(UTC).replace(microsecond=0)
+        # A message's times are fields of the message: refused as its own format error.
+        try:
+            return aware_utc(value, field=field).replace(microsecond=0)
+        except NaiveDatetimeError as e:
+            raise _bad(e.message, field, e.code) from None
     try:
         return parse_timestamp(value, field=field)
     except ModelError as e:

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Final
 
 import attrs
 
+from antifraud_common._clock import aware_utc
 from antifraud_common.cases.messages import MessageType
 
 __all__ = ["DEFAULT_POLICY", "CasePolicy", "add_months"]
@@ -68,9 +69,7 @@ def _frozen_map(value: Mapping[MessageType, timedelta]) -> Mapping[MessageType, 
 
 
 def _utc(value: datetime) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("naive datetimes are not accepted; use UTC")
-    return value.astimezone(UTC)
+    return aware_utc(value, field="time")
 
 
 @attrs.frozen(kw_only=True)

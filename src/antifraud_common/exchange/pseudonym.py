@@ -60,12 +60,13 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, NamedTuple, cast
 
 import attrs
 
+from antifraud_common._clock import now_utc
 from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
@@ -949,15 +950,6 @@ class _Listing(NamedTuple):
     entry: PseudonymisedEntry
 
 
-def _utc_now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    untyped: object = now
-    if not isinstance(untyped, datetime) or now.utcoffset() is None:
-        raise ConfigurationError("now must be an aware datetime (UTC)", code="naive_datetime")
-    return now.astimezone(UTC)
-
-
 def _kinds(kind: IdentifierKind | str | None) -> tuple[IdentifierKind, ...]:
     if kind is None:
         return AUTO_ORDER
@@ -1064,7 +1056,7 @@ class PseudonymIndex:
         now: datetime | None = None,
     ) -> CheckResult:
         """Validate ``raw``, compute its HMAC and look it up (see the class docstring)."""
-        moment = _utc_now(now)
+        moment = now_utc(now)
         outcome = _validate(_kinds(kind), raw, region)
         if isinstance(outcome, CheckResult):
             return outcome
@@ -1075,7 +1067,7 @@ class PseudonymIndex:
     ) -> CheckResult:
         """Look up an already canonical value (not validated: a wrong form never matches)."""
         (k,) = _kinds(kind)
-        return self._lookup(k, value, _utc_now(now))
+        return self._lookup(k, value, now_utc(now))
 
     def _lookup(self, kind: IdentifierKind, value: str, now: datetime) -> CheckResult:
         listings = self._by_key.get((kind, self.key.digest(value)), ())

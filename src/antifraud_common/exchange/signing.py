@@ -73,6 +73,7 @@ from typing import Any, BinaryIO, Final, Protocol
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from antifraud_common._clock import aware_utc, now_utc
 from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
@@ -156,13 +157,6 @@ class StateLike(Protocol):
 # -------------------------------------------------------------------- signing
 
 
-def _utc(value: datetime, field: str) -> datetime:
-    untyped: object = value
-    if not isinstance(untyped, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise ConfigurationError(f"{field} must be an aware datetime", code="naive_datetime")
-    return value.astimezone(UTC)
-
-
 def make_manifest(
     summary: EntriesSummary,
     *,
@@ -176,7 +170,7 @@ def make_manifest(
     pseudonym: Pseudonym | None = None,
 ) -> Manifest:
     """Return the snapshot manifest describing the file ``summary`` was computed from."""
-    issued = _utc(issued_at, "issued_at") if issued_at is not None else datetime.now(UTC)
+    issued = aware_utc(issued_at, field="issued_at") if issued_at is not None else datetime.now(UTC)
     return Manifest(
         content=ContentType.SNAPSHOT,
         issuer=issuer,
@@ -184,7 +178,7 @@ def make_manifest(
         list_type=list_type,
         version=version,
         issued_at=issued,
-        expires=_utc(expires, "expires"),
+        expires=aware_utc(expires, field="expires"),
         entry_count=summary.entry_count,
         byte_length=summary.byte_length,
         sha256=summary.sha256,
@@ -428,12 +422,6 @@ def _form_problem(manifest: Manifest) -> BlacklistFormatError:
     )
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    return _utc(now, "now")
-
-
 def _verify_manifest(
     sig_bytes: bytes,
     *,
@@ -594,7 +582,7 @@ def verify_manifest(
         sig_bytes,
         trust=trust,
         state=state,
-        now=_now(now),
+        now=now_utc(now),
         grace=grace,
         problems=_Problems(collect=False),
         pseudonymised=pseudonymised,
@@ -840,7 +828,7 @@ def _verify(
     progress: Callable[[str, int, int], None] | None = None,
     pseudonymised: bool = False,
 ) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
-    moment = _now(now)  # the clock, read once
+    moment = now_utc(now)  # the clock, read once
     lim = limits or DEFAULT_LIMITS
     try:
         sig_bytes = sig_path if isinstance(sig_path, bytes) else _read_sig(sig_path)

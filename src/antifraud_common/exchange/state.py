@@ -64,6 +64,7 @@ from typing import BinaryIO, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
 import attrs
 
+from antifraud_common._clock import now_utc
 from antifraud_common.errors import (
     AntifraudError,
     DeltaBaseMismatchError,
@@ -340,13 +341,6 @@ def _key_blob(key: Key) -> bytes:
     # No kind is a prefix of another and kinds hold no NUL, so memcmp order of
     # kind + NUL + value equals the (kind, value) order.
     return key[0] + b"\x00" + key[1]
-
-
-def _now(now: datetime | None) -> datetime:
-    moment = now or datetime.now(UTC)
-    if moment.tzinfo is None:
-        raise StateError("naive datetimes are not accepted; use UTC", code="naive_datetime")
-    return moment.astimezone(UTC)
 
 
 def _row_to_record(row: Sequence[object]) -> StateRecord:
@@ -844,7 +838,7 @@ class ReceiverState:
                 "use exchange.pseudonym.PseudonymIndex",
                 code="pseudonymised_list",
             )
-        moment = _now(now)
+        moment = now_utc(now)
         with self._transaction() as conn:
             last = self.get(manifest.issuer, manifest.list_id)
             if last is not None:
@@ -926,7 +920,7 @@ class ReceiverState:
         manifest = verified.manifest
         if not manifest.is_delta:
             raise StateError("not a delta manifest", code="not_a_delta")
-        moment = _now(now)
+        moment = now_utc(now)
         if check_ops:
             if scope is None:
                 rule = getattr(getattr(verified, "verified", None), "rule", None)

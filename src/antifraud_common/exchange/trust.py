@@ -54,11 +54,13 @@ from typing import Any, Final
 
 import attrs
 
+from antifraud_common._clock import aware_utc
 from antifraud_common._files import read_input
 from antifraud_common.errors import (
     BlacklistFormatError,
     FileAccessError,
     ModelError,
+    NaiveDatetimeError,
     TrustBundleError,
 )
 from antifraud_common.format import canonical, jws
@@ -182,9 +184,11 @@ def _agencies(value: object) -> tuple[str, ...]:
 
 
 def _to_utc(value: object, field: str) -> datetime:
-    if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
-        return value.astimezone(UTC).replace(microsecond=0)
-    raise _bad("expected an aware datetime", field=field)
+    # A bundle's times are fields of a signed document: refused as the bundle's own error.
+    try:
+        return aware_utc(value, field=field).replace(microsecond=0)
+    except NaiveDatetimeError:
+        raise _bad("expected an aware datetime", field=field) from None
 
 
 def _v_id(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -20,6 +20,7 @@ from itertools import accumulate
 from pathlib import Path
 from typing import Any, Final
 
+from antifraud_common._clock import aware_utc
 from antifraud_common._files import open_input, write_output
 from antifraud_common.errors import (
     AntifraudError,
@@ -114,9 +115,7 @@ def _epoch(value: datetime) -> int:
 def _now_ts(now: object) -> int:
     if now is None:
         return math.floor(time.time())
-    if not isinstance(now, datetime) or now.utcoffset() is None:
-        raise ConfigurationError("now must be an aware datetime (UTC)", code="naive_datetime")
-    return _epoch(now)
+    return _epoch(aware_utc(now))
 
 
 _DT_CACHE: dict[int, datetime] = {}
@@ -430,11 +429,7 @@ class Index:
             raise ConfigurationError("issuer and list id are non-empty strings", code="invalid_id")
         exp: int | None = None
         if expires is not None:
-            if not isinstance(expires, datetime) or expires.utcoffset() is None:
-                raise ConfigurationError(
-                    "list expiry must be an aware datetime or None", code="naive_datetime"
-                )
-            exp = _epoch(expires)
+            exp = _epoch(aware_utc(expires, field="list expiry"))
         key = (issuer, list_id)
         s = self._slot_of.get(key)
         if s is not None and not new:
