@@ -18,6 +18,7 @@ from typing import Any, Final, Protocol
 import attrs
 
 from antifraud_common import _cn_plan, phone
+from antifraud_common._clock import aware_utc
 from antifraud_common.callerid._rules import RULES_BY_ID, CallAction, Rule
 from antifraud_common.errors import ConfigurationError, ValidationError
 from antifraud_common.protected import ProtectedList
@@ -356,9 +357,8 @@ class CallChecker:
         _typed("protected", protected, ProtectedList)
         _typed("presenters", presenters, Mapping)
         _typed("dno", dno, Container)
-        _typed("now", now, datetime)
-        if now is not None and now.utcoffset() is None:
-            raise ConfigurationError("now must be timezone-aware", code="naive_datetime")
+        if now is not None:
+            now = aware_utc(now)
         if index is not None and not callable(getattr(index, "check_key", None)):
             raise ConfigurationError("index needs a check_key method", code="invalid_option")
         packaged = _cn_plan.plan()
