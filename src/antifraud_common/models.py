@@ -34,14 +34,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 import attrs
 
+from antifraud_common import kinds
 from antifraud_common._clock import aware_utc
 from antifraud_common.errors import ModelError, ValidationError
+from antifraud_common.kinds import IdentifierKind
 
 __all__ = [
     "FORMAT_VERSION",
@@ -60,17 +62,6 @@ __all__ = [
     "mask_value",
     "parse_timestamp",
 ]
-
-
-class IdentifierKind(enum.Enum):
-    """What a listed identifier is. The value is the string written to files."""
-
-    PHONE = "phone"
-    BANK_CARD = "bank_card"
-    BANK_ACCOUNT = "bank_account"
-    PAYMENT_ACCOUNT = "payment_account"
-    ICCID = "iccid"
-    IMEI = "imei"
 
 
 class Reason(enum.Enum):
@@ -166,40 +157,13 @@ def _to_utc_optional(value: datetime | None) -> datetime | None:
     return None if value is None else _to_utc(value)
 
 
-def _validator_for(kind: IdentifierKind) -> Callable[[Any], str]:
-    # Imported lazily: each validator module pulls in its own third-party data.
-    if kind is IdentifierKind.PHONE:
-        from antifraud_common import phone
-
-        return phone.validate
-    if kind is IdentifierKind.BANK_CARD:
-        from antifraud_common import card
-
-        return card.validate
-    if kind is IdentifierKind.BANK_ACCOUNT:
-        from antifraud_common import account
-
-        return account.validate
-    if kind is IdentifierKind.PAYMENT_ACCOUNT:
-        from antifraud_common import account
-
-        return account.validate_payment_account
-    if kind is IdentifierKind.ICCID:
-        from antifraud_common import iccid
-
-        return iccid.validate
-    from antifraud_common import imei
-
-    return imei.validate
-
-
 def canonical_value(kind: IdentifierKind | str, raw: object) -> str:
     """Validate ``raw`` as an identifier of ``kind`` and return its canonical value.
 
     >>> canonical_value("phone", "+86 138-0013-8000")
     '+8613800138000'
     """
-    return _validator_for(_enum(IdentifierKind, kind, "kind"))(raw)
+    return kinds.validate(_enum(IdentifierKind, kind, "kind"), raw)
 
 
 def mask_value(kind: IdentifierKind, value: str) -> str:

@@ -39,7 +39,7 @@ False
 
 from __future__ import annotations
 
-from antifraud_common.index._core import AUTO_ORDER, INDEX_FORMAT_VERSION, Index
+from antifraud_common.index._core import INDEX_FORMAT_VERSION, Index
 from antifraud_common.index._results import (
     CheckResult,
     Ignored,
@@ -48,6 +48,7 @@ from antifraud_common.index._results import (
     Match,
 )
 from antifraud_common.index._state import INDEX_FILE, StateIndex
+from antifraud_common.kinds import AUTO_ORDER
 
 __all__ = [
     "AUTO_ORDER",

@@ -26,11 +26,8 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     ConfigurationError,
-    InvalidFormatError,
-    ValidationError,
 )
 from antifraud_common.index._keys import (
-    KIND_CODE,
     MASK64,
     MIX,
     is_hashed_table,
@@ -38,26 +35,17 @@ from antifraud_common.index._keys import (
     table_and_key,
 )
 from antifraud_common.index._results import (
-    NOTHING,
     CheckResult,
     Ignored,
     IgnoreReason,
     IndexRecord,
     Match,
 )
-from antifraud_common.models import TLP, Action, Entry, IdentifierKind, Reason, canonical_value
+from antifraud_common.kinds import candidate_kinds, detect, find_kind
+from antifraud_common.models import TLP, Action, Entry, IdentifierKind, Reason
 
-__all__ = ["AUTO_ORDER", "INDEX_FORMAT_VERSION", "Index"]
+__all__ = ["INDEX_FORMAT_VERSION", "Index", "clock"]
 
-#: The order ``kind=None`` tries; the first kind whose validator accepts the input wins.
-AUTO_ORDER: Final = (
-    IdentifierKind.PHONE,
-    IdentifierKind.BANK_CARD,
-    IdentifierKind.ICCID,
-    IdentifierKind.IMEI,
-    IdentifierKind.BANK_ACCOUNT,
-    IdentifierKind.PAYMENT_ACCOUNT,
-)
 #: Version of the saved index file layout.
 INDEX_FORMAT_VERSION: Final = 2
 _MAGIC: Final = b"AFINDEX\n"
@@ -86,11 +74,6 @@ _KIND_SPEC: Final = {k.value: (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKin
 _FAST_TABLE_BY_ID: Final = {id(k): t for k, t in _FAST_TABLE.items()}
 _KIND_SPEC_BY_ID: Final = {id(k): (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
 
-_KIND_LOOKUP: Final[dict[object, IdentifierKind]] = {
-    **{k: k for k in IdentifierKind},
-    **{k.value: k for k in IdentifierKind},
-}
-
 # (slot, reason, action, source, tlp, confidence): shared by most entries of a list.
 _Prov = tuple[int, Reason, Action, str, TLP, int]
 # An overlay row: (prov id, case id, valid_from, valid_until or _OPEN_Q, value).
@@ -112,7 +95,15 @@ def _epoch(value: datetime) -> int:
     return math.floor(value.timestamp())
 
 
-def _now_ts(now: object) -> int:
+def clock(now: object) -> int:
+    """The lookup clock in whole seconds since 1970: ``now``, or the current time for None.
+
+    ``now`` must be an aware datetime; anything else raises
+    :class:`~antifraud_common.errors.ConfigurationError` ``naive_datetime``.
+
+    >>> clock(datetime(2026, 1, 1, tzinfo=UTC))
+    1767225600
+    """
     if now is None:
         return math.floor(time.time())
     return _epoch(aware_utc(now))
@@ -334,18 +325,9 @@ def _directory(keys: Sequence[int]) -> tuple[array[int], int]:
     return array(counts.typecode, accumulate(counts)), shift
 
 
-_object_new = object.__new__
-
-
-def _not_listed(kind: IdentifierKind, value: str) -> CheckResult:
-    """A valid value that no listing names (the miss path: no tuple, no plan)."""
-    r = _object_new(CheckResult)
-    r._kind = kind
-    r._value = value
-    r._listed = False
-    r._action = r._invalid = None
-    r._lazy = NOTHING
-    return r
+# Bound once: the lookups call them for every result.
+_not_listed = CheckResult.not_listed
+_deferred = CheckResult.deferred
 
 
 def _build_matches(
@@ -576,7 +558,7 @@ class Index:
     def set_list_expiry(self, issuer: str, list_id: str, expires: datetime | None) -> None:
         """Record a list's (new) expiry time, e.g. after a re-signed snapshot or delta."""
         s = self._slot_for_update(issuer, list_id)
-        self._slots[s][2] = None if expires is None else _now_ts(expires)
+        self._slots[s][2] = None if expires is None else clock(expires)
 
     def _drop(self, slot: int, kind: IdentifierKind, value: str) -> tuple[int, int]:
         self._dirty = True
@@ -610,7 +592,7 @@ class Index:
         slot = self._slot_for_update(issuer, list_id)
         for key in removed:
             kind, value = key.key if isinstance(key, Entry) else key
-            k = _KIND_LOOKUP.get(kind)
+            k = find_kind(kind)
             if k is None or not isinstance(value, str):
                 raise ConfigurationError("a key is (kind, canonical value)", code="invalid_key")
             self._drop(slot, k, value)
@@ -785,17 +767,11 @@ class Index:
                         if ignored is None:
                             ignored = []
                         ignored.append((row, why))
-        r = _object_new(CheckResult)
-        r._kind = kind
-        r._value = value
-        r._invalid = None
-        r._action = best
-        r._listed = bool(hits)
         if ignored is None and not hits:
-            r._lazy = NOTHING
-        else:
-            r._lazy = (_build_matches, t, pinfo, self._cases, hits, ignored)
-        return r
+            return _not_listed(kind, value)
+        return _deferred(
+            kind, value, bool(hits), best, (_build_matches, t, pinfo, self._cases, hits, ignored)
+        )
 
     def check_key(
         self, kind: IdentifierKind | str, value: str, *, now: datetime | None = None
@@ -823,22 +799,8 @@ class Index:
         h = (x * MIX) & MASK64
         t = self._tables.get(tid)
         if t is not None:
-            d = t.dir
-            b = h >> t.shift
-            i = d[b]
-            hi = d[b + 1]
-            if i < hi:
-                keys = t.keys
-                if keys[i] != h:
-                    i = bisect_left(keys, h, i + 1, hi) if hi - i > 1 else hi
-                    if i < hi and keys[i] != h:
-                        i = hi
-            found = i < hi
-            if found or (self._overlay and (tid, h) in self._overlay):
-                if found:
-                    # Provenance and the "settled" bit (see _Table): for most
-                    # rows the only column a decision needs besides the key.
-                    p = t.prov[i]
+            i = t.find(h)
+            if i >= 0 or (self._overlay and (tid, h) in self._overlay):
                 # The canonical form owning exact key x is "+x" (phone, at most
                 # 15 digits) or "x" (card, 12-19 digits); x < 2**64 keeps mix()
                 # injective. Anything else never matches.
@@ -849,52 +811,43 @@ class Index:
                 if canonical:
                     # Validity bounds are whole seconds, so comparing them with
                     # the float clock gives the same answers as with its floor.
-                    now_ts = time.time() if now is None else _now_ts(now)
-                    if found and not self._dirty:
+                    now_ts = time.time() if now is None else clock(now)
+                    if i >= 0 and not self._dirty:
                         # The common hit: one row, in force, no pending updates
                         # (so no overlay, no tombstones, no row of a dead list).
-                        # Anything else takes the general path.
+                        # Anything else takes the general path. Provenance and
+                        # the "settled" bit (see _Table) are, for most rows, the
+                        # only column the decision needs besides the key.
+                        p = t.prov[i]
                         pinfo = self._pinfo  # kept complete by _intern_prov
                         info = pinfo[p >> 1]
                         expires = info[9][2]
+                        keys = t.keys
                         if (
                             (
                                 (p & 1 and now_ts >= t.settled)
                                 or (t.vf[i] <= now_ts and not now_ts >= t.vu[i] != t.open)
                             )
                             and (expires is None or now_ts < expires)
-                            and (i + 1 == hi or keys[i + 1] != h)
+                            and (i + 1 == len(keys) or keys[i + 1] != h)
                         ):
-                            r = _object_new(CheckResult)
-                            r._kind = k
-                            r._value = value
-                            r._listed = True
-                            r._action = info[4]
-                            r._invalid = None
-                            r._lazy = (_build_matches, t, pinfo, self._cases, (i,), None)
-                            return r
-                    return self._evaluate(k, value, tid, h, i if found else -1, math.floor(now_ts))
+                            return _deferred(
+                                k,
+                                value,
+                                True,
+                                info[4],
+                                (_build_matches, t, pinfo, self._cases, (i,), None),
+                            )
+                    return self._evaluate(k, value, tid, h, i, math.floor(now_ts))
         elif self._overlay and (tid, h) in self._overlay:
             return self._check_other(k, value, now)
-        # _not_listed(), inline: this is the path most lookups take.
-        r = _object_new(CheckResult)
-        r._kind = k
-        r._value = value
-        r._listed = False
-        r._action = r._invalid = None
-        r._lazy = NOTHING
-        return r
+        return _not_listed(k, value)
 
     def _check_other(self, k: IdentifierKind, value: str, now: datetime | None) -> CheckResult:
         """:meth:`check_key` for values whose key is not ``int(value)``."""
         tid, h = table_and_key(k, value)
-        t = self._tables.get(tid)
-        i = -1
-        if t is not None:
-            i = t.find(h)
-        if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
-            return _not_listed(k, value)
-        return self._evaluate(k, value, tid, h, i, None if now is None else _now_ts(now))
+        r = self._probe_key(k, value, tid, h, None if now is None else clock(now))
+        return _not_listed(k, value) if r is None else r
 
     def check(
         self,
@@ -906,33 +859,35 @@ class Index:
     ) -> CheckResult:
         """Validate ``raw``, then look it up.
 
-        With ``kind=None`` the kinds of :data:`AUTO_ORDER` are tried in turn
-        (phone, bank card, ICCID, IMEI, bank account, payment account) and the
-        first that accepts the input wins. An invalid input gives
+        With ``kind=None`` the kinds of :data:`~antifraud_common.kinds.AUTO_ORDER`
+        are tried in turn (phone, bank card, ICCID, IMEI, bank account, payment
+        account) and the first that accepts the input wins
+        (:func:`antifraud_common.kinds.detect`). An invalid input gives
         ``valid=False`` with the validator's error code, never "not listed".
         """
-        now_ts = _now_ts(now)
-        kinds = _kinds(kind)
-        outcome = _validate_first(kinds, raw, region)
-        if isinstance(outcome, CheckResult):
-            return outcome
-        k, value = outcome
-        return self._check_canonical(k, value, now_ts)
+        now_ts = clock(now)
+        d = detect(raw, candidate_kinds(kind), region=region)
+        if d.value is None:
+            assert d.error is not None
+            return CheckResult.invalid(d.kind, d.error)
+        assert d.kind is not None
+        return self.lookup(d.kind, d.value, now_ts)
 
-    def _check_canonical(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
-        return self._lookup_ts(k, value, now_ts)
+    def lookup(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
+        """:meth:`check_key` for a *validated* canonical value and a clock already read.
 
-    def _lookup_ts(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult:
-        """:meth:`check_key` for a validated value and a clock already read."""
+        ``now_ts`` is :func:`clock`'s whole seconds. Screening calls it once per
+        validated value.
+        """
         r = self._probe(k, value, now_ts)
         if r is None:
             return _not_listed(k, value)
         return r
 
-    def _probe_many(
+    def probe_many(
         self, k: IdentifierKind, values: Sequence[str], now_ts: int
     ) -> list[tuple[int, CheckResult]]:
-        """:meth:`_probe` over many validated values of one kind (screening's inner loop).
+        """:meth:`probe` over many validated values of one kind (screening's inner loop).
 
         Returns ``(position in values, result)`` for the values some row or
         update names (listed or not), in order; every other value is a miss.
@@ -947,7 +902,7 @@ class Index:
                 if r is not None:
                     append((j, r))
             return out
-        d, keys, shift = t.dir, t.keys, t.shift
+        find, evaluate = t.find, self._evaluate
         for j, value in enumerate(values):
             if value[:1] in "0t":  # "" is in every string: general path
                 r = self._probe(k, value, now_ts)
@@ -955,20 +910,16 @@ class Index:
                     append((j, r))
                 continue
             h = (int(value) * MIX) & MASK64
-            b = h >> shift
-            lo = d[b]
-            hi = d[b + 1]
-            if lo < hi:
-                if keys[lo] == h:
-                    append((j, self._evaluate(k, value, fast, h, lo, now_ts)))
-                elif hi - lo > 1:
-                    i = bisect_left(keys, h, lo + 1, hi)
-                    if i < hi and keys[i] == h:
-                        append((j, self._evaluate(k, value, fast, h, i, now_ts)))
+            i = find(h)
+            if i >= 0:
+                append((j, evaluate(k, value, fast, h, i, now_ts)))
         return out
 
-    def _probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:
-        """Look up a *validated* canonical value; None when no entry holds it."""
+    def probe(self, k: IdentifierKind, value: str, now_ts: int) -> CheckResult | None:
+        """Look up a *validated* canonical value; None when no entry or update holds it."""
+        return self._probe(k, value, now_ts)
+
+    def _probe(self, k: IdentifierKind, value: str, now_ts: int | None) -> CheckResult | None:
         tid = _FAST_TABLE_BY_ID.get(id(k), -1)
         first = value[:1]
         if tid >= 0 and first not in "0t":  # "" is in every string: slow path
@@ -976,21 +927,13 @@ class Index:
             h = (int(value) * MIX) & MASK64
         else:
             tid, h = table_and_key(k, value)
+        return self._probe_key(k, value, tid, h, now_ts)
+
+    def _probe_key(  # noqa: PLR0917 - private, on every lookup path
+        self, k: IdentifierKind, value: str, tid: int, h: int, now_ts: int | None
+    ) -> CheckResult | None:
         t = self._tables.get(tid)
-        i = -1
-        if t is not None:
-            d = t.dir
-            b = h >> t.shift
-            lo = d[b]
-            hi = d[b + 1]
-            if lo < hi:
-                keys = t.keys
-                if keys[lo] == h:
-                    i = lo
-                elif hi - lo > 1:
-                    i = bisect_left(keys, h, lo + 1, hi)
-                    if i >= hi or keys[i] != h:
-                        i = -1
+        i = -1 if t is None else t.find(h)
         if i < 0 and (not self._overlay or (tid, h) not in self._overlay):
             return None
         return self._evaluate(k, value, tid, h, i, now_ts)
@@ -1022,7 +965,7 @@ class Index:
             )
         k, tid = spec
         low, high = (1, 10**15) if tid == 0 else (10**11, 10**19)
-        now_ts = _now_ts(now)
+        now_ts = clock(now)
         if type(keys).__module__ == "numpy":
             import numpy as np
 
@@ -1036,26 +979,14 @@ class Index:
             return probe_numbers(self, k, x, now_ts)
         out: list[tuple[int, CheckResult]] = []
         t = self._tables.get(tid)
+        find = None if t is None else t.find
         overlay = self._overlay
         phone = tid == 0
         for j, x in enumerate(keys):
             if type(x) is not int or not low <= x < high:
                 raise ConfigurationError(f"a {k.value} key is out of range", code="invalid_key")
             h = (x * MIX) & MASK64
-            i = -1
-            if t is not None:
-                d = t.dir
-                b = h >> t.shift
-                lo = d[b]
-                hi = d[b + 1]
-                if lo < hi:
-                    tk = t.keys
-                    if tk[lo] == h:
-                        i = lo
-                    elif hi - lo > 1:
-                        i = bisect_left(tk, h, lo + 1, hi)
-                        if i >= hi or tk[i] != h:
-                            i = -1
+            i = -1 if find is None else find(h)
             if i >= 0 or (overlay and (tid, h) in overlay):
                 value = f"+{x}" if phone else f"{x}"
                 out.append((j, self._evaluate(k, value, tid, h, i, now_ts)))
@@ -1077,8 +1008,8 @@ class Index:
         """
         from antifraud_common.index._bulk import validate_many
 
-        now_ts = _now_ts(now)
-        kinds = _kinds(kind)
+        now_ts = clock(now)
+        kinds = candidate_kinds(kind)
         it = iter(values)
         while True:
             chunk = [raw for _, raw in zip(range(4096), it, strict=False)]
@@ -1087,19 +1018,19 @@ class Index:
             verdicts = validate_many(kinds[0], chunk, region=region)
             for raw, (value, error) in zip(chunk, verdicts, strict=True):
                 if value is not None:
-                    yield self._lookup_ts(kinds[0], value, now_ts)
+                    yield self.lookup(kinds[0], value, now_ts)
                     continue
                 if len(kinds) == 1:
                     assert error is not None
-                    yield CheckResult(
-                        kinds[0], None, False, False, None, (), (), error.code, error.message
-                    )
+                    yield CheckResult.invalid(kinds[0], error)
                     continue
-                outcome = _validate_first(kinds[1:], raw, region, first=(kinds[0], error))
-                if isinstance(outcome, CheckResult):
-                    yield outcome
+                d = detect(raw, kinds[1:], region=region, first=(kinds[0], error))
+                if d.value is None:
+                    assert d.error is not None
+                    yield CheckResult.invalid(d.kind, d.error)
                 else:
-                    yield self._lookup_ts(outcome[0], outcome[1], now_ts)
+                    assert d.kind is not None
+                    yield self.lookup(d.kind, d.value, now_ts)
 
     # ------------------------------------------------------------------ introspection
 
@@ -1393,66 +1324,3 @@ def _block_crcs(data: bytes | memoryview) -> list[int]:
         return [zlib.crc32(p) for p in parts]
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
         return list(pool.map(zlib.crc32, parts))
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - e.g. platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover
-        pass
-    finally:
-        os.close(fd)
-
-
-def _kinds(kind: IdentifierKind | str | None) -> tuple[IdentifierKind, ...]:
-    if kind is None:
-        return AUTO_ORDER
-    k = _KIND_LOOKUP.get(kind)
-    if k is None:
-        raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind")
-    return (k,)
-
-
-def _validator(kind: IdentifierKind, region: str) -> Callable[[object], str]:
-    if kind is IdentifierKind.PHONE:
-        from antifraud_common import phone
-
-        return lambda raw: phone.validate(raw, region=region)
-    return lambda raw: canonical_value(kind, raw)
-
-
-def _validate_first(
-    kinds: Sequence[IdentifierKind],
-    raw: object,
-    region: str,
-    *,
-    first: tuple[IdentifierKind, ValidationError | None] | None = None,
-) -> tuple[IdentifierKind, str] | CheckResult:
-    errors: list[tuple[IdentifierKind | None, ValidationError]] = []
-    if first is not None and first[1] is not None:
-        errors.append(first)  # type: ignore[arg-type]
-    for k in kinds:
-        try:
-            return k, _validator(k, region)(raw)
-        except ValidationError as e:
-            errors.append((k, e))
-        except ImportError:
-            if len(kinds) == 1:
-                raise ConfigurationError(
-                    f"no validator is installed for {k.value}", code="validator_unavailable"
-                ) from None
-    if not errors:  # pragma: no cover - every validator missing
-        errors.append((None, InvalidFormatError("no validator accepted the value")))
-    # A checksum or component error means the value had the shape of that kind:
-    # report it rather than the format error of a kind tried earlier.
-    best_kind, best = next(
-        ((k, e) for k, e in errors if not isinstance(e, InvalidFormatError)), errors[0]
-    )
-    return CheckResult(best_kind, None, False, False, None, (), (), best.code, best.message)
-
-
-_ = (KIND_CODE, MASK64, MIX)

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from antifraud_common.card import mask_in_text
+from antifraud_common.errors import ValidationError
 from antifraud_common.models import (
     TLP,
     Action,
@@ -110,6 +111,9 @@ class Ignored(NamedTuple):
         return out
 
 
+_object_new = object.__new__
+
+
 class CheckResult:
     """The answer to "is this identifier listed, by whom, and what must I do?".
 
@@ -177,6 +181,66 @@ class CheckResult:
         self._lazy = (tuple(matches), tuple(ignored))
         ok = valid is True and error is None and message is None
         self._invalid = None if ok else (valid, error, message)
+
+    @classmethod
+    def not_listed(cls, kind: IdentifierKind, value: str) -> CheckResult:
+        """A valid value that no listing names.
+
+        >>> CheckResult.not_listed(IdentifierKind.PHONE, "+8613800138000").listed
+        False
+        """
+        r = _object_new(cls)
+        r._kind = kind
+        r._value = value
+        r._listed = False
+        r._action = r._invalid = None
+        r._lazy = NOTHING
+        return r
+
+    @classmethod
+    def invalid(cls, kind: IdentifierKind | None, error: ValidationError) -> CheckResult:
+        """An input no validator accepted: ``valid=False`` with ``error``'s code and message.
+
+        >>> from antifraud_common.errors import InvalidLengthError
+        >>> r = CheckResult.invalid(IdentifierKind.PHONE, InvalidLengthError(code="too_short"))
+        >>> r.valid, r.error
+        (False, 'too_short')
+        """
+        return cls(kind, None, False, False, None, (), (), error.code, error.message)
+
+    @classmethod
+    def deferred(
+        cls,
+        kind: IdentifierKind,
+        value: str,
+        listed: bool,
+        action: Action | None,
+        plan: tuple[Any, ...],
+    ) -> CheckResult:
+        """A lookup's result whose :class:`Match` objects are built when first read.
+
+        ``listed`` and ``action`` are decided by the lookup. ``plan`` is a tuple
+        of three or more items whose first item, called with the whole tuple,
+        returns the pair
+        ``(matches, ignored)``; it is called at most once per result (by
+        :attr:`matches` or :attr:`ignored`), so it must depend only on data that
+        never changes. Lookups that found nothing use :meth:`not_listed`.
+
+        >>> def build(plan):
+        ...     return plan[1], plan[2]
+        >>> r = CheckResult.deferred(IdentifierKind.PHONE, "+8613800138000", False, None,
+        ...                          (build, (), ()))
+        >>> r.matches, r.valid
+        ((), True)
+        """
+        r = _object_new(cls)
+        r._kind = kind
+        r._value = value
+        r._listed = listed
+        r._action = action
+        r._invalid = None
+        r._lazy = plan
+        return r
 
     @property
     def kind(self) -> IdentifierKind | None:

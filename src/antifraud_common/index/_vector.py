@@ -770,13 +770,13 @@ def screen_batch(
         raws = strings.take(pa.array(rest)).to_pylist() if rest.size else []
         rest_at = rest.tolist()
         good_at, good, bad, _ = scan(kind, raws, region=region)
-        for j, r in index._probe_many(kind, good, now_ts):
+        for j, r in index.probe_many(kind, good, now_ts):
             found.append((rest_at[good_at[j]], good[j], r))
         return found, [(rest_at[i], code) for i, code in bad], n - empties, empties
     raws = strings.to_pylist()
     rest_at = list(range(n))
     good_at, good, bad, empty = scan(kind, raws, region=region)
-    for j, r in index._probe_many(kind, good, now_ts):
+    for j, r in index.probe_many(kind, good, now_ts):
         found.append((rest_at[good_at[j]], good[j], r))
     invalid = [(rest_at[i], code) for i, code in bad]
     return found, invalid, n - empty, empty

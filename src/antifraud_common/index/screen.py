@@ -50,8 +50,9 @@ import attrs
 from antifraud_common._files import open_input
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError
 from antifraud_common.index._bulk import scan
-from antifraud_common.index._core import _KIND_LOOKUP, AUTO_ORDER, Index, _now_ts, _validate_first
+from antifraud_common.index._core import Index, clock
 from antifraud_common.index._results import CheckResult
+from antifraud_common.kinds import AUTO_ORDER, detect, parse_kind
 from antifraud_common.models import Action, IdentifierKind, mask_value
 
 __all__ = ["BadRow", "InvalidValue", "ScreenMatch", "ScreenSummary", "Screening", "screen"]
@@ -446,7 +447,7 @@ class Screening(Iterator[ScreenMatch]):
             for i, code in invalid:
                 self._invalid(lines[i], column, code)
             # Only values some row names come back; the rest are misses.
-            for j, r in index._probe_many(kind, good, now):
+            for j, r in index.probe_many(kind, good, now):
                 if r.listed:
                     found.append(self._match(lines[good_at[j]], column, kind, good[j], r))
         if len(found) > 1:
@@ -463,12 +464,13 @@ class Screening(Iterator[ScreenMatch]):
         index = self._index
         now = self._now
         for i in present:
-            outcome = _validate_first(AUTO_ORDER, raws[i], self._region)
-            if isinstance(outcome, CheckResult):
-                self._invalid(lines[i], column, outcome.error)
+            k, value, error = detect(raws[i], AUTO_ORDER, region=self._region)
+            if value is None:
+                assert error is not None
+                self._invalid(lines[i], column, error.code)
                 continue
-            k, value = outcome
-            probed = index._probe(k, value, now)
+            assert k is not None
+            probed = index.probe(k, value, now)
             if probed is not None and probed.listed:
                 found.append(self._match(lines[i], column, k, value, probed))
 
@@ -602,11 +604,9 @@ def screen(
         k = (kinds or {}).get(c)
         if k is None:
             kind_list.append(None)
-        elif _KIND_LOOKUP.get(k) is None:
-            raise ConfigurationError(f"unknown identifier kind {k!r}", code="invalid_kind")
         else:
-            kind_list.append(_KIND_LOOKUP[k])
-    now_ts = _now_ts(now)
+            kind_list.append(parse_kind(k))
+    now_ts = clock(now)
     columnar = _columnar(records, columns, kind_list, index, region, now_ts, format, engine)
     if columnar is not None:
         return columnar
