@@ -99,7 +99,8 @@ def clock(now: object) -> int:
     """The lookup clock in whole seconds since 1970: ``now``, or the current time for None.
 
     ``now`` must be an aware datetime; anything else raises
-    :class:`~antifraud_common.errors.ConfigurationError` ``naive_datetime``.
+    :class:`~antifraud_common.errors.NaiveDatetimeError` (the one clock check,
+    ``antifraud_common._clock``).
 
     >>> clock(datetime(2026, 1, 1, tzinfo=UTC))
     1767225600
