@@ -930,7 +930,7 @@ class Index:
             tid, h = table_and_key(k, value)
         return self._probe_key(k, value, tid, h, now_ts)
 
-    def _probe_key(  # noqa: PLR0917 - private, on every lookup path
+    def _probe_key(
         self, k: IdentifierKind, value: str, tid: int, h: int, now_ts: int | None
     ) -> CheckResult | None:
         t = self._tables.get(tid)
