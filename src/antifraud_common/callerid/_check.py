@@ -342,7 +342,16 @@ class CallChecker:
     ('dno_listed',)
     """
 
-    __slots__ = ("_dno", "_index", "_now", "_packaged", "_plan", "_presenters", "_protected")
+    __slots__ = (
+        "_dno",
+        "_index",
+        "_now",
+        "_packaged",
+        "_plan",
+        "_presenters",
+        "_protected",
+        "_skipped",
+    )
 
     def __init__(
         self,
@@ -369,6 +378,11 @@ class CallChecker:
         self._dno = dno
         self._index = index
         self._now = now
+        self._skipped = tuple(
+            rule_id
+            for rule_id, data in (("dno_listed", dno), ("blacklisted", index))
+            if data is None
+        )
 
     @property
     def plan_version(self) -> int:
@@ -390,8 +404,33 @@ class CallChecker:
         where = _ingress(ingress)
         if ranges is not None and not isinstance(ranges, CallerRanges):
             ranges = CallerRanges.of(ranges)
+        action, fired, value, called_value, emergency, skipped = self._decide(
+            calling, called, where, trunk_id, authenticated, roaming, ranges
+        )
+        return CallVerdict(
+            action=action,
+            rules=tuple(fired),
+            ingress=where,
+            calling=value,
+            called=called_value,
+            emergency=emergency,
+            plan_version=self._plan.version,
+            skipped=skipped,
+        )
+
+    def _decide(  # noqa: PLR0917 - the bulk screening's inner call: positional is faster
+        self,
+        calling: object,
+        called: object,
+        where: Ingress,
+        trunk_id: str | None,
+        authenticated: bool | None,
+        roaming: bool,
+        ranges: CallerRanges | None,
+    ) -> tuple[CallAction, list[FiredRule], str | None, str | None, bool, tuple[str, ...]]:
+        """(action, fired rules, calling value, called value, emergency, skipped)."""
         fired: list[FiredRule] = []
-        skipped: list[str] = []
+        skipped: tuple[str, ...] = ()
         value, kind, error = _canonical(calling, self._plan, self._packaged)
         called_value: str | None
         try:
@@ -401,6 +440,7 @@ class CallChecker:
         if value is None:
             _fire(fired, _ERROR_RULE.get(error, "cli_malformed"), error)
         else:
+            skipped = self._skipped
             if kind == "iot":
                 _fire(fired, "cli_not_dialable", "iot")
             if (
@@ -415,19 +455,15 @@ class CallChecker:
             hit = self._protected.match("phone", value)
             if hit is not None and not self._may_present(hit.value, value, trunk_id, authenticated):
                 _fire(fired, "protected_unauthorised", f"{hit.category.value}: {hit.name}")
-            if self._dno is None:
-                skipped.append("dno_listed")
-            elif value in self._dno:
+            if self._dno is not None and value in self._dno:
                 _fire(fired, "dno_listed")
-            if self._index is None:
-                skipped.append("blacklisted")
-            else:
+            if self._index is not None:
                 listed = _blacklist_hit(self._index, value, self._now)
                 if listed is not None:
                     _fire(fired, "blacklisted", listed[1], listed[0])
             if where in _TRUNK_INGRESS:
                 if ranges is None:
-                    skipped.append("range_unauthorised")
+                    skipped = (*skipped, "range_unauthorised")
                 elif not ranges.covers(value):
                     _fire(fired, "range_unauthorised")
                 if authenticated is False:
@@ -443,16 +479,7 @@ class CallChecker:
                 action = f.action
         if emergency and action.rank > CallAction.FLAG.rank:
             action = CallAction.FLAG
-        return CallVerdict(
-            action=action,
-            rules=tuple(fired),
-            ingress=where,
-            calling=value,
-            called=called_value,
-            emergency=emergency,
-            plan_version=self._plan.version,
-            skipped=tuple(skipped),
-        )
+        return action, fired, value, called_value, emergency, skipped
 
     def _may_present(
         self, protected_value: str, value: str, trunk_id: str | None, authenticated: bool | None

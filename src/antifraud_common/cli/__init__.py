@@ -44,6 +44,7 @@ _COMMAND_MODULES = (
     "_lists",
     "_state",
     "_screen",
+    "_calls",
     "_dist",
     "_pseudo",
     "_csv",

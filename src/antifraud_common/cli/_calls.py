@@ -1,0 +1,234 @@
+"""``antifraud screen-calls``: caller-ID checks over files of call records.
+
+One JSON line per call whose action is not ``allow`` (its line, action, fired
+rules and values) goes to ``--out`` or stdout; the summary by action and rule
+goes to stderr, or is the single JSON document on stdout with ``--json`` when
+``--out`` names a file. A progress line is drawn on stderr when it is a
+terminal. Exit status, as for ``screen``: 0 every call allowed and every row
+read, 1 a call was flagged, withheld or blocked, or a row could not be checked,
+2 usage (a bad option, a missing column, an unreadable DNO or presenters file),
+3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from antifraud_common._files import file_error, read_input
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
+from antifraud_common.errors import AntifraudError, ConfigurationError, ValidationError
+
+_PROGRESS_EVERY = 50_000
+_MAX_DATA_BYTES = 64 * 1024 * 1024
+
+
+def register(sub: Any) -> None:
+    s = sub.add_parser(
+        "screen-calls",
+        help="check caller IDs in call records (CSV, JSON Lines) for spoofing",
+        description=(
+            "Check every call in RECORDS with the caller-ID rules (docs/callerid.md): "
+            "one JSON line per call that is not allowed, a summary by rule. Exit 1 if any "
+            "call is flagged, withheld or blocked, or any row could not be checked."
+        ),
+    )
+    s.add_argument("records", type=Path, metavar="RECORDS", help="a CSV or JSON Lines file")
+    s.add_argument("--calling", required=True, metavar="COL", help="column of the caller ID")
+    s.add_argument("--called", required=True, metavar="COL", help="column of the called number")
+    s.add_argument(
+        "--ingress",
+        required=True,
+        metavar="COL",
+        help="column of the ingress: international, interconnect, subscriber, private_line or voip",
+    )
+    s.add_argument("--trunk", metavar="COL", help="column of the trunk / operator id")
+    lists = s.add_mutually_exclusive_group()
+    lists.add_argument("--state", type=Path, metavar="DIR", help="blacklists a receiver accepted")
+    lists.add_argument("--index", type=Path, metavar="FILE", help="a saved index (index build)")
+    s.add_argument(
+        "--dno", type=Path, metavar="FILE", help="a Do-Not-Originate list: one number a line"
+    )
+    s.add_argument(
+        "--presenters",
+        type=Path,
+        metavar="FILE",
+        help="CSV number,trunk: the trunks authorised to present each protected number",
+    )
+    s.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
+    s.add_argument("--now", help="check listings as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
+    s.add_argument(
+        "--ranges",
+        type=Path,
+        metavar="FILE",
+        help="CSV trunk,range: the numbers each private line / VoIP trunk may present "
+        "(E.164 prefixes); needs --trunk",
+    )
+    s.add_argument(
+        "--out", type=Path, metavar="FILE", help="findings as JSON Lines (default stdout)"
+    )
+    s.add_argument(
+        "--json", action="store_true", help="with --out FILE: the summary as JSON on stdout"
+    )
+    s.set_defaults(func=run_screen_calls)
+
+
+def _lines(path: Path, what: str) -> Iterator[tuple[int, str]]:
+    data = read_input(path, limit=_MAX_DATA_BYTES, what=what)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{path}: the {what} is not UTF-8") from e
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            yield n, stripped
+
+
+def _number(text: str, path: Path, line: int) -> str:
+    from antifraud_common import phone
+
+    try:
+        return phone.validate(text)
+    except ValidationError as e:
+        raise UsageError(f"{path} line {line}: {e.code}: not a phone number") from e
+
+
+def load_dno(path: Path) -> frozenset[str]:
+    """A DNO file: one number a line (any form the phone validator accepts), ``#`` comments."""
+    return frozenset(_number(text, path, n) for n, text in _lines(path, "DNO list"))
+
+
+def load_presenters(path: Path) -> dict[str, frozenset[str]]:
+    """A presenters file: CSV with the header ``number,trunk``, one authorisation a row."""
+    rows = [text for _, text in _lines(path, "presenters file")]
+    reader = csv.reader(io.StringIO("\n".join(rows)))
+    header = next(reader, None)
+    if header != ["number", "trunk"]:
+        raise UsageError(f"{path}: the header must be number,trunk")
+    out: dict[str, set[str]] = {}
+    for n, row in enumerate(reader, start=2):
+        if len(row) != 2 or not row[1].strip():
+            raise UsageError(f"{path} row {n}: expected number,trunk")
+        out.setdefault(_number(row[0], path, n), set()).add(row[1].strip())
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def load_ranges(path: Path) -> dict[str, Any]:
+    """A ranges file: CSV with the header ``trunk,range``, one E.164 prefix a row."""
+    from antifraud_common.callerid import CallerRanges
+
+    rows = [text for _, text in _lines(path, "ranges file")]
+    reader = csv.reader(io.StringIO("\n".join(rows)))
+    if next(reader, None) != ["trunk", "range"]:
+        raise UsageError(f"{path}: the header must be trunk,range")
+    items: dict[str, list[str]] = {}
+    for n, row in enumerate(reader, start=2):
+        if len(row) != 2 or not row[0].strip():
+            raise UsageError(f"{path} row {n}: expected trunk,range")
+        items.setdefault(row[0].strip(), []).append(row[1].strip())
+    try:
+        return {trunk: CallerRanges.of(r) for trunk, r in items.items()}
+    except ConfigurationError as e:
+        raise UsageError(f"{path}: {e}") from e
+
+
+def _index(args: argparse.Namespace) -> Any:
+    if args.index is None and args.state is None:
+        return None
+    from antifraud_common.cli._screen import _load_index
+
+    return _load_index(args)
+
+
+def run_screen_calls(args: argparse.Namespace) -> int:
+    from antifraud_common.callerid import CallChecker
+    from antifraud_common.callerid.screen import screen_calls
+    from antifraud_common.cli._screen import _time
+
+    if args.json and args.out is None:
+        raise UsageError("--json needs --out FILE (stdout carries the findings otherwise)")
+    now = _time(args.now)
+    dno = None if args.dno is None else load_dno(args.dno)
+    presenters = None if args.presenters is None else load_presenters(args.presenters)
+    if args.ranges is not None and args.trunk is None:
+        raise UsageError("--ranges needs --trunk COL (ranges are given per trunk)")
+    ranges = None if args.ranges is None else load_ranges(args.ranges)
+    with ExitStack() as stack:
+        try:
+            checker = CallChecker(dno=dno, presenters=presenters, index=_index(args), now=now)
+            run = screen_calls(
+                args.records,
+                calling=args.calling,
+                called=args.called,
+                ingress=args.ingress,
+                trunk=args.trunk,
+                ranges=ranges,
+                checker=checker,
+                format=args.format,
+            )
+        except ConfigurationError as e:
+            raise UsageError(f"{e.code}: {e}") from e
+        except AntifraudError as e:
+            return _fail(args, e)
+        stack.callback(run.close)
+        sink: IO[str] = sys.stdout
+        if args.out is not None:
+            try:
+                # Streamed (findings may be many), never renamed: a FIFO stays one.
+                sink = stack.enter_context(args.out.open("w", encoding="utf-8", newline="\n"))
+            except OSError as e:
+                raise file_error(e, args.out, writing=True) from e
+        progress = sys.stderr.isatty()
+        shown = 0
+        write = sink.write
+        for finding in run:
+            write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+            if progress and run.records - shown >= _PROGRESS_EVERY:
+                shown = _progress(run)
+        if progress and run.records >= _PROGRESS_EVERY:
+            _progress(run)
+            sys.stderr.write("\n")
+        sink.flush()
+    return _report(args, run.summary)
+
+
+def _progress(run: Any) -> int:
+    sys.stderr.write(f"\rchecked {run.records:,} calls, {run.summary.flagged:,} not allowed")
+    sys.stderr.flush()
+    return int(run.records)
+
+
+def _report(args: argparse.Namespace, summary: Any) -> int:
+    if args.json:
+        emit_json("screen-calls", summary.ok, {"summary": summary.to_dict()})
+    else:
+        a = summary.by_action
+        err(
+            f"checked {summary.checked:,} of {summary.records:,} calls: {a['block']:,} block, "
+            f"{a['withhold']:,} withhold, {a['flag']:,} flag, {a['allow']:,} allow; "
+            f"{summary.emergency_calls:,} to emergency numbers; {summary.bad_rows:,} bad rows"
+        )
+        for rule, n in summary.by_rule.items():
+            if n:
+                err(f"  {rule}: {n:,}")
+        if summary.skipped:
+            err(f"  not checked (no data): {', '.join(summary.skipped)}")
+        for b in summary.bad_row_samples[:20]:
+            err(f"  line {b.line}: {b.reason} {b.detail}".rstrip())
+    return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
+    if args.json:
+        emit_json(args.command, False, {"error": e.to_dict()})
+    else:
+        err(f"antifraud {args.command}: {e.code}: {e}")
+    return EXIT_FAILED
