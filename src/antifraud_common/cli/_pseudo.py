@@ -239,12 +239,12 @@ def run_sign(args: argparse.Namespace) -> int:
 
 def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
     from antifraud_common.exchange.pseudonym import (
-        PseudonymIndex,
         PseudonymisedEntry,
         check_key,
         check_pseudonymised_entries,
     )
     from antifraud_common.exchange.signing import read_manifest
+    from antifraud_common.index.pseudonym import PseudonymIndex
 
     sig = args.sig or Path(f"{args.list}.sig")
     expires = None
@@ -271,8 +271,9 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from antifraud_common.exchange.pseudonym import PseudonymIndex, verify_pseudonymised_list
+    from antifraud_common.exchange.pseudonym import verify_pseudonymised_list
     from antifraud_common.exchange.trust import load_trust
+    from antifraud_common.index.pseudonym import PseudonymIndex
 
     key = _load_key(args.key)
     now = _when(args.now) if args.now else datetime.now(UTC)

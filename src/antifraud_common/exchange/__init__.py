@@ -21,6 +21,8 @@ the byte-level format and ``docs/exchange.md`` for a how-to):
 
 from __future__ import annotations
 
+from typing import Any
+
 from antifraud_common.exchange.delta import (
     DeltaInfo,
     apply_delta,
@@ -40,7 +42,6 @@ from antifraud_common.exchange.entries import (
 )
 from antifraud_common.exchange.pseudonym import (
     DomainKey,
-    PseudonymIndex,
     PseudonymisedEntry,
     check_key,
     check_pseudonymised_entries,
@@ -111,7 +112,6 @@ __all__ = [
     "EntriesSummary",
     "Member",
     "ProtectedMatcher",
-    "PseudonymIndex",
     "PseudonymisedEntry",
     "PublishRule",
     "ReceiverState",
@@ -164,3 +164,12 @@ __all__ = [
     "write_entries",
     "write_pseudonymised",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # PseudonymIndex moved to antifraud_common.index.pseudonym; the old name stays.
+    if name == "PseudonymIndex":
+        from antifraud_common.index.pseudonym import PseudonymIndex
+
+        return PseudonymIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -42,12 +42,9 @@ DomainKey(domain='cn-banks-2026', key_id='k1', key_check='82d5e6553b00bbd9...')
 >>> [p] = pseudonymise_list([e], key)
 >>> p.hmac == pseudonymise(key, "phone", "+8613800138000")
 True
->>> index = PseudonymIndex.build([("mps", "fraud-phones", None, p)], key=key)
->>> r = index.check("+86 138 0013 8000", now=t)
->>> r.listed, r.action.value, r.matches[0].case_ref
-(True, 'block', 'A-1')
->>> index.check("138 0013 800", kind="phone", now=t).error
-'invalid_number'
+
+Lookups against such lists are :class:`antifraud_common.index.pseudonym.PseudonymIndex`
+(importable from here too, its former home).
 """
 
 from __future__ import annotations
@@ -59,14 +56,13 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, cast
 
 import attrs
 
-from antifraud_common._clock import now_utc
 from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
@@ -77,7 +73,6 @@ from antifraud_common.errors import (
     ModelError,
     ProtectedIdentifierError,
     ScopeError,
-    ValidationError,
 )
 from antifraud_common.exchange.entries import (
     DEFAULT_MAX_PROBLEMS,
@@ -96,13 +91,6 @@ from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest
 from antifraud_common.format.jsonl import _check_line as _check_framing
 from antifraud_common.format.jsonl import write_lines as _write_lines
 from antifraud_common.format.keys import _write_secret_file
-from antifraud_common.index import (
-    AUTO_ORDER,
-    CheckResult,
-    Ignored,
-    IgnoreReason,
-    Match,
-)
 from antifraud_common.models import (
     PSEUDONYM_ALG,
     TLP,
@@ -124,7 +112,6 @@ __all__ = [
     "KEY_CHECK_MESSAGE",
     "MIN_KEY_BYTES",
     "DomainKey",
-    "PseudonymIndex",
     "PseudonymisedEntry",
     "check_key",
     "check_pseudonymised_entries",
@@ -940,164 +927,11 @@ def _check_protected(
                 )
 
 
-# -------------------------------------------------------------------- lookup
+def __getattr__(name: str) -> Any:
+    # PseudonymIndex moved to antifraud_common.index.pseudonym (the index consumes
+    # verified lists; the exchange produces them). The old path keeps working.
+    if name == "PseudonymIndex":
+        from antifraud_common.index.pseudonym import PseudonymIndex
 
-
-class _Listing(NamedTuple):
-    issuer: str
-    list_id: str
-    list_expires: datetime | None
-    entry: PseudonymisedEntry
-
-
-def _kinds(kind: IdentifierKind | str | None) -> tuple[IdentifierKind, ...]:
-    if kind is None:
-        return AUTO_ORDER
-    if isinstance(kind, IdentifierKind):
-        return (kind,)
-    try:
-        return (IdentifierKind(kind),)
-    except ValueError:
-        raise ConfigurationError(f"unknown identifier kind {kind!r}", code="invalid_kind") from None
-
-
-def _validate(
-    kinds: Sequence[IdentifierKind], raw: object, region: str
-) -> tuple[IdentifierKind, str] | CheckResult:
-    # The plain index's rule: the first kind whose validator accepts wins; if none
-    # does, report a checksum or component error (the input had that kind's shape)
-    # before a format error of a kind tried earlier.
-    errors: list[tuple[IdentifierKind, ValidationError]] = []
-    for k in kinds:
-        try:
-            if k is IdentifierKind.PHONE:
-                from antifraud_common import phone
-
-                return k, phone.validate(raw, region=region)
-            return k, canonical_value(k, raw)
-        except ValidationError as e:
-            errors.append((k, e))
-    best_kind, best = next(
-        ((k, e) for k, e in errors if not isinstance(e, InvalidFormatError)), errors[0]
-    )
-    return CheckResult(best_kind, None, False, False, None, (), (), best.code, best.message)
-
-
-class PseudonymIndex:
-    """Lookups against pseudonymised lists: raw input in, the same answer as the plain index.
-
-    Built from verified pseudonymised entries of one sharing domain and its key.
-    :meth:`check` validates and canonicalises raw input with the library's
-    validators exactly like :meth:`antifraud_common.index.Index.check`
-    (``138 0013 8000``, ``+86 13800138000`` and full-width digits all find the
-    same entry; invalid input is reported invalid, never "not listed"), computes
-    the HMAC with the domain key and returns an
-    :class:`antifraud_common.index.CheckResult`: every matching listing
-    (issuer, list, reason, action, case reference, confidence, validity window,
-    source, TLP), the strongest action (FREEZE > HOLD > BLOCK > WATCH) and the
-    listings that did not count (not yet valid, ended, list expired).
-    """
-
-    __slots__ = ("_by_key", "_count", "key")
-
-    def __init__(self, key: DomainKey) -> None:
-        self.key = key
-        self._by_key: dict[tuple[IdentifierKind, str], list[_Listing]] = {}
-        self._count = 0
-
-    @classmethod
-    def build(
-        cls,
-        records: Iterable[tuple[str, str, datetime | None, PseudonymisedEntry]],
-        *,
-        key: DomainKey,
-    ) -> PseudonymIndex:
-        """Index ``(issuer, list_id, list_expires, entry)`` records made with ``key``."""
-        index = cls(key)
-        for issuer, list_id, expires, entry in records:
-            index._add(_Listing(issuer, list_id, expires, entry))
-        return index
-
-    @classmethod
-    def from_verified(cls, lists: Iterable[VerifiedList], *, key: DomainKey) -> PseudonymIndex:
-        """Index verified pseudonymised lists; each must name ``key`` (:func:`check_key`)."""
-        index = cls(key)
-        for verified in lists:
-            index.add_verified(verified)
-        return index
-
-    def add_verified(self, verified: VerifiedList) -> None:
-        """Add every entry of a verified pseudonymised list made with this index's key."""
-        m = verified.manifest
-        if m.pseudonym is None:
-            raise ConfigurationError(
-                f"{m.issuer}/{m.list_id} is not pseudonymised", code="not_pseudonymised"
-            )
-        check_key(m.pseudonym, self.key)
-        for entry in iter_pseudonymised_entries(verified):
-            self._add(_Listing(m.issuer, m.list_id, m.expires, entry))
-
-    def _add(self, listing: _Listing) -> None:
-        self._by_key.setdefault((listing.entry.kind, listing.entry.hmac), []).append(listing)
-        self._count += 1
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __repr__(self) -> str:
-        return f"PseudonymIndex(key={self.key!r}, entries={self._count})"
-
-    def check(
-        self,
-        raw: object,
-        *,
-        kind: IdentifierKind | str | None = None,
-        region: str = "CN",
-        now: datetime | None = None,
-    ) -> CheckResult:
-        """Validate ``raw``, compute its HMAC and look it up (see the class docstring)."""
-        moment = now_utc(now)
-        outcome = _validate(_kinds(kind), raw, region)
-        if isinstance(outcome, CheckResult):
-            return outcome
-        return self._lookup(outcome[0], outcome[1], moment)
-
-    def check_key(
-        self, kind: IdentifierKind | str, value: str, *, now: datetime | None = None
-    ) -> CheckResult:
-        """Look up an already canonical value (not validated: a wrong form never matches)."""
-        (k,) = _kinds(kind)
-        return self._lookup(k, value, now_utc(now))
-
-    def _lookup(self, kind: IdentifierKind, value: str, now: datetime) -> CheckResult:
-        listings = self._by_key.get((kind, self.key.digest(value)), ())
-        matches: list[Match] = []
-        ignored: list[Ignored] = []
-        best: Action | None = None
-        for lst in listings:
-            e = lst.entry
-            m = Match(
-                lst.issuer,
-                lst.list_id,
-                e.reason,
-                e.action,
-                e.case_ref,
-                e.confidence,
-                e.valid_from,
-                e.valid_until,
-                e.source,
-                e.tlp,
-            )
-            if lst.list_expires is not None and now >= lst.list_expires:
-                ignored.append(Ignored(m, IgnoreReason.LIST_EXPIRED))
-            elif now < e.valid_from:
-                ignored.append(Ignored(m, IgnoreReason.NOT_YET_VALID))
-            elif e.valid_until is not None and now >= e.valid_until:
-                ignored.append(Ignored(m, IgnoreReason.VALIDITY_ENDED))
-            else:
-                matches.append(m)
-                if best is None or e.action.severity > best.severity:
-                    best = e.action
-        return CheckResult(
-            kind, value, True, bool(matches), best, tuple(matches), tuple(ignored), None, None
-        )
+        return PseudonymIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

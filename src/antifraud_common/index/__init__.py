@@ -20,6 +20,8 @@ do?". The design, memory layout, precedence rules and measured numbers are in
   accepted snapshot or delta (only the changed keys are touched), saved beside
   the state as ``index.afi``.
 * :func:`antifraud_common.index.screen.screen` screens CSV / JSON Lines records.
+* :class:`antifraud_common.index.pseudonym.PseudonymIndex` answers the same
+  questions against pseudonymised (keyed-hash) lists.
 
 >>> from datetime import datetime, UTC
 >>> from antifraud_common.models import Entry
