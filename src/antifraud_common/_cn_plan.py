@@ -20,6 +20,7 @@ five digits at once when the plan allows it; the bulk fast paths cache that.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 __all__ = ["CACHE_LIMIT", "INVALID", "KINDS", "UNDECIDED", "Plan", "plan"]
@@ -66,7 +67,7 @@ class Plan:
 
     def __init__(self, text: str) -> None:
         header: dict[str, str] = {}
-        raw: dict[tuple[str, int], dict[str, Row]] = {}
+        rows: list[tuple[str, int, str, str, str]] = []
         lines = iter(text.splitlines())
         for line in lines:
             if line[:1] != "#":
@@ -78,7 +79,29 @@ class Plan:
                 header[key] = val
         for line in lines:
             table, length, prefix, kind, carrier = line.split(",")
-            n = int(length)
+            if not (length.isascii() and length.isdigit()):
+                raise ValueError(f"number plan: bad row {line!r}")
+            rows.append((table, int(length), prefix, kind, carrier))
+        self._build(rows, version=int(header["plan_version"]), date=header["date"])
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[tuple[str, int, str, str, str]], *, version: int, date: str
+    ) -> Plan:
+        """A plan from ``(table, length, prefix, kind, carrier)`` rows (a signed plan).
+
+        The rows obey the rules of the packaged file (``ValueError`` otherwise).
+        """
+        plan = cls.__new__(cls)
+        plan._build(rows, version=version, date=date)
+        return plan
+
+    def _build(
+        self, rows: Iterable[tuple[str, int, str, str, str]], *, version: int, date: str
+    ) -> None:
+        raw: dict[tuple[str, int], dict[str, Row]] = {}
+        for table, n, prefix, kind, carrier in rows:
+            line = f"{table},{n},{prefix},{kind},{carrier}"
             if (
                 table not in ("regular", "local")
                 or kind not in KINDS
@@ -86,21 +109,28 @@ class Plan:
                 or len(prefix) > n
             ):
                 raise ValueError(f"number plan: bad row {line!r}")
-            rows = raw.setdefault((table, n), {})
-            if prefix in rows:
+            table_rows = raw.setdefault((table, n), {})
+            if prefix in table_rows:
                 raise ValueError(f"number plan: repeated row {line!r}")
-            rows[prefix] = (kind, carrier)
-        self.version = int(header["plan_version"])
-        self.date = header["date"]
+            table_rows[prefix] = (kind, carrier)
+        self.version = version
+        self.date = date
         self._tables: dict[tuple[str, int], _Table] = {}
-        for table_key, rows in raw.items():
-            widths = tuple(sorted({len(p) for p in rows}))
-            for p in rows:
-                if any(p[:w] in rows for w in widths if w < len(p)):
+        for table_key, table_rows in raw.items():
+            widths = tuple(sorted({len(p) for p in table_rows}))
+            for p in table_rows:
+                if any(p[:w] in table_rows for w in widths if w < len(p)):
                     raise ValueError(f"number plan: prefix {p!r} lies inside another row")
-            deep = frozenset(p[:_DEPTH] for p in rows if len(p) > _DEPTH)
-            self._tables[table_key] = _Table(rows, widths, deep)
+            deep = frozenset(p[:_DEPTH] for p in table_rows if len(p) > _DEPTH)
+            self._tables[table_key] = _Table(table_rows, widths, deep)
         self._decided: dict[tuple[str, int, str], str] = {}
+
+    def rows(self) -> Iterator[tuple[str, int, str, str, str]]:
+        """Every row as ``(table, length, prefix, kind, carrier)``, sorted by that key."""
+        for (table, n), t in sorted(self._tables.items()):
+            for prefix in sorted(t.rows):
+                kind, carrier = t.rows[prefix]
+                yield table, n, prefix, kind, carrier
 
     def _lookup(self, table: str, nsn: str) -> Row | None:
         t = self._tables.get((table, len(nsn)))

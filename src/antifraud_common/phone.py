@@ -53,7 +53,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
 
-from antifraud_common import _cn_plan, _text
+from antifraud_common import _cn_plan, _text, numberplan
 from antifraud_common._cn_plan import CACHE_LIMIT, INVALID, UNDECIDED
 from antifraud_common.errors import (
     AntifraudError,
@@ -66,6 +66,8 @@ from antifraud_common.errors import (
 
 if TYPE_CHECKING:  # pragma: no cover
     import phonenumbers
+
+    from antifraud_common.numberplan import NumberPlan
 
 __all__ = [
     "MAX_INPUT_LENGTH",
@@ -219,7 +221,7 @@ _PN_TYPE_NAMES = {
 
 
 @functools.cache
-def _plan() -> _cn_plan.Plan:
+def _packaged() -> _cn_plan.Plan:
     p = _cn_plan.plan()
     if p.version != PLAN_VERSION:  # pragma: no cover - guards a mixed installation
         raise RuntimeError(
@@ -227,6 +229,24 @@ def _plan() -> _cn_plan.Plan:
             f"{PLAN_VERSION}: reinstall antifraud_common"
         )
     return p
+
+
+_current_plan = numberplan.current
+
+
+def _plan() -> _cn_plan.Plan:
+    """The plan in effect (``numberplan.use``); the fast paths use :func:`_packaged` only."""
+    p = _current_plan()
+    return _packaged() if p is None else p.table
+
+
+def _other_plan(plan: NumberPlan | None) -> NumberPlan | None:
+    """The non-packaged plan a call must use (given, else in effect), or None."""
+    if plan is None:
+        return _current_plan()
+    if not isinstance(plan, numberplan.NumberPlan):
+        raise ConfigurationError("plan must be a numberplan.NumberPlan", code="invalid_plan")
+    return None if plan.is_packaged else plan
 
 
 @functools.cache
@@ -265,7 +285,7 @@ def _check_region(region: object) -> str:
 
 def _regular_ok(nsn: str) -> bool:
     """Whether the plan allocates ``nsn`` (ASCII digits) as a regular +86 number."""
-    row = _plan().regular(nsn)
+    row = _packaged().regular(nsn)
     return row is not None and row[0] != "unknown"
 
 
@@ -285,7 +305,7 @@ def _fast_decision(raw: str) -> str:
     if nsn[0] == "0":
         decision = "g"  # a trunk 0 after +86
     else:
-        plan = _plan()
+        plan = _packaged()
         d = plan.decide_prefix("regular", len(nsn), nsn[:5])
         if d == UNDECIDED:
             decision = "r"
@@ -319,7 +339,7 @@ def _invalid_number() -> InvalidComponentError:
 
 def _unknown_range() -> InvalidComponentError:
     return InvalidComponentError(
-        f"the number is in a range number plan {PLAN_VERSION} does not know as allocated; "
+        f"the number is in a range number plan {_plan().version} does not know as allocated; "
         "a newer plan may allocate it (a newer antifraud_common may accept it)",
         code="unknown_range",
     )
@@ -557,17 +577,25 @@ def compact(raw: object) -> str:
     return _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT).text
 
 
-def validate(raw: object, *, region: str = "CN") -> str:
+def validate(raw: object, *, region: str = "CN", plan: NumberPlan | None = None) -> str:
     """Return the canonical value of ``raw`` or raise a :class:`ValidationError`.
 
     ``region`` is the upper-case region the number was written in (used only for
     numbers without ``+``); an unknown region raises :class:`ConfigurationError`.
+    ``plan`` (a :class:`~antifraud_common.numberplan.NumberPlan`, such as a
+    newer signed plan the receiver holds) decides Chinese numbers instead of the
+    plan in effect (:func:`antifraud_common.numberplan.use`; by default the
+    packaged one).
 
     >>> validate("0086 13800138000")
     '+8613800138000'
     >>> validate("tel:95588;phone-context=+86")
     'tel:95588;phone-context=+86'
     """
+    other = _other_plan(plan)
+    if other is not None:
+        with numberplan.use(other):
+            return _analyse(raw, _check_region(region)).value
     if type(raw) is str and raw[:3] == "+86" and _fast_valid(raw):
         return raw
     return _validate_checked(raw, _check_region(region))
@@ -611,33 +639,40 @@ def _validate_checked(raw: object, region: str) -> str:
     return _analyse(raw, region, cleaned).value
 
 
-def is_valid(raw: object, *, region: str = "CN") -> bool:
+def is_valid(raw: object, *, region: str = "CN", plan: NumberPlan | None = None) -> bool:
     """Return whether ``raw`` is a valid phone number; never raises.
 
-    An unknown ``region`` makes every value invalid.
+    An unknown ``region`` (or a ``plan`` that is not a plan) makes every value
+    invalid; ``plan`` as for :func:`validate`.
 
     >>> is_valid("13800138000"), is_valid("1380013800"), is_valid(None)
     (True, False, False)
     """
     try:
-        validate(raw, region=region)
+        validate(raw, region=region, plan=plan)
     except AntifraudError:
         return False
     return True
 
 
 def validate_many(
-    values: Iterable[object], *, region: str = "CN"
+    values: Iterable[object], *, region: str = "CN", plan: NumberPlan | None = None
 ) -> Iterator[tuple[str | None, ValidationError | None]]:
     """Validate many values; yield ``(canonical, None)`` or ``(None, error)`` per item, in order.
 
     Never stops at a bad item. Values already in canonical ``+86`` E.164 form are
-    decided without parsing (see ``docs/phone.md``, "Speed").
+    decided without parsing (see ``docs/phone.md``, "Speed"). ``plan`` as for
+    :func:`validate` (the plan in effect when iteration starts is used
+    throughout).
 
     >>> [(v, e.code if e else None) for v, e in validate_many(["+8613800138000", None])]
     [('+8613800138000', None), (None, 'not_a_string')]
     """
     region = _check_region(region)
+    other = _other_plan(plan)
+    if other is not None:
+        yield from _validate_many_with(values, region, other)
+        return
     fast = _FAST
     regular_ok = _regular_ok
     for raw in values:
@@ -667,15 +702,45 @@ def validate_many(
             yield None, e.with_traceback(None)
 
 
-def classify(raw: object, *, region: str = "CN", allocation: bool = True) -> PhoneInfo:
+def _validate_many_with(
+    values: Iterable[object], region: str, plan: NumberPlan
+) -> Iterator[tuple[str | None, ValidationError | None]]:
+    """:func:`validate_many` under another plan: each value on the general path.
+
+    The plan is put in effect around each value only, never across a ``yield``,
+    so the caller's own validations between items keep their plan.
+    """
+    for raw in values:
+        with numberplan.use(plan):
+            try:
+                value: str | None = _analyse(raw, region).value
+                error: ValidationError | None = None
+            except ValidationError as e:
+                value, error = None, e.with_traceback(None)
+        yield value, error
+
+
+def classify(
+    raw: object, *, region: str = "CN", allocation: bool = True, plan: NumberPlan | None = None
+) -> PhoneInfo:
     """Validate ``raw`` and describe it (kind, flags, allocation facts).
 
     ``allocation=False`` skips the carrier and area look-ups (and their imports).
+    ``plan`` as for :func:`validate`; ``plan_version`` of the result names the
+    plan that decided a ``+86`` number.
 
     >>> i = classify("0755-8234 5678")
     >>> i.value, i.kind.value, i.allocated_area, sorted(f.value for f in i.flags)
     ('+8675582345678', 'fixed_line', '广东省深圳市', ['trunk_prefix'])
     """
+    other = _other_plan(plan)
+    if other is not None:
+        with numberplan.use(other):
+            return _classify(raw, region, allocation)
+    return _classify(raw, region, allocation)
+
+
+def _classify(raw: object, region: str, allocation: bool) -> PhoneInfo:
     a = _analyse(raw, _check_region(region))
     flags = set(a.flags)
     host = None
@@ -699,7 +764,7 @@ def classify(raw: object, *, region: str = "CN", allocation: bool = True) -> Pho
         allocated_area=area,
         host_operator=host,
         flags=frozenset(flags),
-        plan_version=PLAN_VERSION if a.country_code == 86 else None,
+        plan_version=_plan().version if a.country_code == 86 else None,
     )
 
 

@@ -336,10 +336,10 @@ def plan_hint(code: str) -> str:
     """The advice appended to an ``unknown_range`` problem's message ('' otherwise)."""
     if code != "unknown_range":
         return ""
-    from antifraud_common.phone import PLAN_VERSION
+    from antifraud_common.numberplan import in_effect
 
     return (
-        f"; this library's number plan is version {PLAN_VERSION}: the publisher may use a "
+        f"; this library's number plan is version {in_effect().version}: the publisher may use a "
         "newer one, so upgrade antifraud_common rather than dropping the entry"
     )
 
