@@ -37,13 +37,25 @@ from antifraud_common.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import account, card, iccid, idcard, imei, minisign, models, phone, protected
+    from . import (
+        account,
+        card,
+        iccid,
+        idcard,
+        imei,
+        minisign,
+        models,
+        numberplan,
+        phone,
+        protected,
+    )
 
 __version__ = "0.1.0"
 
 _SUBMODULES = frozenset(
     {
         "phone",
+        "numberplan",
         "card",
         "account",
         "iccid",
@@ -81,6 +93,7 @@ __all__ = [
     "imei",
     "minisign",
     "models",
+    "numberplan",
     "phone",
     "protected",
 ]

@@ -7,8 +7,8 @@ version). Runtime validation in this library is done by the attrs models, which
 are stricter (canonical identifier values, validity windows, sorted lists); the
 test suite checks that the two agree on the shapes the schemas cover.
 
->>> sorted(names())
-['case-message', 'delta-op', 'entry', 'manifest', 'pseudonymised-entry', 'trust-bundle']
+>>> sorted(names())[:6]
+['case-message', 'delta-op', 'dno-record', 'entry', 'manifest', 'plan-range']
 >>> load("manifest")["$id"]
 'urn:antifraud-common:schema:manifest:1'
 """
@@ -24,7 +24,18 @@ from antifraud_common.errors import ConfigurationError
 
 __all__ = ["load", "names"]
 
-_NAMES = ("entry", "manifest", "trust-bundle", "delta-op", "pseudonymised-entry", "case-message")
+_NAMES = (
+    "entry",
+    "manifest",
+    "trust-bundle",
+    "delta-op",
+    "pseudonymised-entry",
+    "case-message",
+    "plan-range",
+    "dno-record",
+    "presenter-record",
+    "reference-delta-op",
+)
 
 
 def names() -> tuple[str, ...]:
