@@ -85,7 +85,8 @@ def trust() -> TrustBundle:
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
     for p in GOLDEN.iterdir():
-        shutil.copy(p, tmp_path / p.name)
+        if p.is_file():  # reference/ holds the reference-list goldens
+            shutil.copy(p, tmp_path / p.name)
     return tmp_path
 
 
