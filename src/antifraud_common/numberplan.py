@@ -310,6 +310,17 @@ class NumberPlan:
             )
         return self._ranges
 
+    def regular(self, nsn: str) -> tuple[str, str] | None:
+        """``(kind, carrier)`` of a national significant number after +86, or None.
+
+        ``kind`` is ``unknown`` for a reserved range (the packaged file's word).
+        """
+        return self.table.regular(nsn)
+
+    def local(self, digits: str) -> tuple[str, str] | None:
+        """``(kind, carrier)`` of digits dialled inside China without prefix, or None."""
+        return self.table.local(digits)
+
     @property
     def is_packaged(self) -> bool:
         """Whether this is the packaged plan."""

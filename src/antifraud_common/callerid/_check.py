@@ -17,7 +17,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
-from antifraud_common import _cn_plan, phone
+from antifraud_common import _cn_plan, numberplan, phone
 from antifraud_common._clock import aware_utc
 from antifraud_common.callerid._rules import RULES_BY_ID, CallAction, Rule
 from antifraud_common.errors import ConfigurationError, ValidationError
@@ -371,6 +371,8 @@ class CallChecker:
         if index is not None and not callable(getattr(index, "check_key", None)):
             raise ConfigurationError("index needs a check_key method", code="invalid_option")
         packaged = _cn_plan.plan()
+        if isinstance(plan, numberplan.NumberPlan):
+            plan = plan.table  # a held signed plan, or the packaged one (kept on its fast path)
         self._plan: NumberPlan = packaged if plan is None else plan
         self._packaged = self._plan is packaged
         self._protected = _default_protected() if protected is None else protected

@@ -51,7 +51,13 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--trunk", metavar="COL", help="column of the trunk / operator id")
     lists = s.add_mutually_exclusive_group()
-    lists.add_argument("--state", type=Path, metavar="DIR", help="blacklists a receiver accepted")
+    lists.add_argument(
+        "--state",
+        type=Path,
+        metavar="DIR",
+        help="the lists a receiver accepted: blacklists, and its signed number plan, "
+        "Do-Not-Originate and presenters lists",
+    )
     lists.add_argument("--index", type=Path, metavar="FILE", help="a saved index (index build)")
     s.add_argument(
         "--dno", type=Path, metavar="FILE", help="a Do-Not-Originate list: one number a line"
@@ -148,6 +154,29 @@ def _index(args: argparse.Namespace) -> Any:
     return _load_index(args)
 
 
+def _held_reference(args: argparse.Namespace, dno: Any, presenters: Any) -> tuple[Any, Any, Any]:
+    """With ``--state``: the newest signed plan, DNO and presenters lists the receiver holds.
+
+    ``--dno`` and ``--presenters`` files take precedence over held lists; without
+    ``--state`` (or with nothing held) the packaged plan decides.
+    """
+    if args.state is None:
+        return None, dno, presenters
+    from antifraud_common.exchange.reference import (
+        DO_NOT_ORIGINATE,
+        PRESENTERS,
+        ReferenceStore,
+    )
+
+    with ReferenceStore.open(args.state, create=False) as store:
+        plan = store.number_plan()
+        if dno is None and store.lists(DO_NOT_ORIGINATE):
+            dno = store.do_not_originate()
+        if presenters is None and store.lists(PRESENTERS):
+            presenters = store.presenters()
+    return (None if plan.is_packaged else plan), dno, presenters
+
+
 def run_screen_calls(args: argparse.Namespace) -> int:
     from antifraud_common.callerid import CallChecker
     from antifraud_common.callerid.screen import screen_calls
@@ -163,7 +192,10 @@ def run_screen_calls(args: argparse.Namespace) -> int:
     ranges = None if args.ranges is None else load_ranges(args.ranges)
     with ExitStack() as stack:
         try:
-            checker = CallChecker(dno=dno, presenters=presenters, index=_index(args), now=now)
+            plan, dno, presenters = _held_reference(args, dno, presenters)
+            checker = CallChecker(
+                plan=plan, dno=dno, presenters=presenters, index=_index(args), now=now
+            )
             run = screen_calls(
                 args.records,
                 calling=args.calling,

@@ -63,7 +63,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeAlias
@@ -1026,14 +1026,15 @@ class DoNotOriginate:
         return cls(frozenset(values), tuple(sorted(sources)))
 
 
-@attrs.frozen
-class PresenterAuthorisation:
+class PresenterAuthorisation(Mapping[str, frozenset[str]]):
     """Which trunks may present which protected numbers (the union of presenters lists).
 
-    :meth:`trunks_for` answers for a canonical phone value: the trunks of its
-    exact record, else of the longest prefix record it starts with, else
-    ``None`` (no authorisation is published for it: not restricted by this
-    data). Several lists naming one key authorise the union of their trunks.
+    A read-only mapping from a canonical phone value to the trunks that may
+    present it: ``auth[value]`` (and :meth:`trunks_for`) is the trunk set of
+    its exact record, else of the longest prefix record it starts with;
+    a value no record covers is not in the mapping (the data does not restrict
+    it). Iteration yields the keys of the records. Several lists naming one key
+    authorise the union of their trunks. Immutable.
 
     >>> auth = PresenterAuthorisation(
     ...     exact={"tel:95588;phone-context=+86": frozenset({"icbc-sbc"})},
@@ -1042,20 +1043,44 @@ class PresenterAuthorisation:
     True
     >>> auth.authorised("+8695566", "other-trunk"), auth.authorised("+8613800138000", "x")
     (False, None)
+    >>> sorted(auth.get("+8695566")), "+8613800138000" in auth
+    (['icbc-sbc'], False)
     """
 
-    exact: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
-    prefixes: Mapping[str, frozenset[str]] = attrs.field(factory=dict)
-    sources: tuple[str, ...] = ()
+    __slots__ = ("_exact", "_prefixes", "sources")
+
+    def __init__(
+        self,
+        exact: Mapping[str, Iterable[str]] | None = None,
+        prefixes: Mapping[str, Iterable[str]] | None = None,
+        sources: Iterable[str] = (),
+    ) -> None:
+        self._exact = {k: frozenset(v) for k, v in (exact or {}).items()}
+        self._prefixes = {k: frozenset(v) for k, v in (prefixes or {}).items()}
+        #: The lists merged, as ``ISSUER/LIST_ID@VERSION``.
+        self.sources = tuple(sources)
+
+    @property
+    def exact(self) -> Mapping[str, frozenset[str]]:
+        """Exact records: canonical value -> trunks."""
+        return dict(self._exact)
+
+    @property
+    def prefixes(self) -> Mapping[str, frozenset[str]]:
+        """Prefix records: E.164 prefix -> trunks."""
+        return dict(self._prefixes)
 
     def trunks_for(self, value: str) -> frozenset[str] | None:
         """The trunks that may present ``value``, or ``None`` when no record covers it."""
-        hit = self.exact.get(value)
+        checked: object = value
+        if not isinstance(checked, str):
+            return None
+        hit = self._exact.get(value)
         if hit is not None:
             return hit
         if value[:1] == "+":
             for n in range(len(value), 1, -1):
-                hit = self.prefixes.get(value[:n])
+                hit = self._prefixes.get(value[:n])
                 if hit is not None:
                     return hit
         return None
@@ -1064,6 +1089,24 @@ class PresenterAuthorisation:
         """Whether ``trunk`` may present ``value``; ``None`` when no record covers it."""
         trunks = self.trunks_for(value)
         return None if trunks is None else trunk in trunks
+
+    def __getitem__(self, value: str) -> frozenset[str]:
+        trunks = self.trunks_for(value)
+        if trunks is None:
+            raise KeyError(value)
+        return trunks
+
+    def __iter__(self) -> Iterator[str]:
+        yield from sorted(self._exact.keys() | self._prefixes.keys())
+
+    def __len__(self) -> int:
+        return len(self._exact.keys() | self._prefixes.keys())
+
+    def __repr__(self) -> str:
+        return (
+            f"PresenterAuthorisation(exact={len(self._exact)}, prefixes={len(self._prefixes)}, "
+            f"sources={self.sources!r})"
+        )
 
     @classmethod
     def merge(cls, lists: Iterable[VerifiedReference | StoredReference]) -> PresenterAuthorisation:
@@ -1084,11 +1127,7 @@ class PresenterAuthorisation:
             sources.append(
                 f"{item.manifest.issuer}/{item.manifest.list_id}@{item.manifest.version}"
             )
-        return cls(
-            {k: frozenset(v) for k, v in exact.items()},
-            {k: frozenset(v) for k, v in prefixes.items()},
-            tuple(sorted(sources)),
-        )
+        return cls(exact, prefixes, sorted(sources))
 
 
 # ------------------------------------------------------------------------ store

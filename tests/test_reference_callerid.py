@@ -1,0 +1,185 @@
+"""Caller-ID checks decide with the signed reference data a receiver holds."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from antifraud_common import cli
+from antifraud_common.callerid import CallChecker, check_call
+from antifraud_common.exchange import (
+    ReceiverState,
+    load_trust,
+    sign_list,
+    verify_list,
+    write_entries,
+)
+from antifraud_common.exchange.reference import (
+    DO_NOT_ORIGINATE,
+    NUMBER_PLAN,
+    PRESENTERS,
+    ReferenceStore,
+)
+from antifraud_common.models import Entry
+from antifraud_common.numberplan import NumberPlan
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "reference"
+NOW = datetime(2026, 12, 1, 1, tzinfo=UTC)
+NEW_BLOCK = "+8615400138000"
+CALLED = "+8613800138000"
+
+
+def _generator() -> Any:
+    path = Path(__file__).resolve().parent.parent / "scripts" / "make_reference_golden.py"
+    spec = importlib.util.spec_from_file_location("make_reference_golden", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["make_reference_golden"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _receiver_state(d: Path, trust: Any) -> None:
+    """A receiver state holding one blacklist (screen-calls --state needs one)."""
+    gen = _generator()
+    entry = Entry.from_raw(
+        kind="phone",
+        value="+8613900139000",
+        reason="telecom_fraud",
+        action="block",
+        source="mps",
+        case_ref="MPS-1",
+        confidence=90,
+        tlp="amber",
+        listed_at=gen.T0,
+        valid_from=gen.T0,
+    )
+    d.parent.mkdir(parents=True, exist_ok=True)
+    lst = d.parent / f"{d.name}-fraud.jsonl"
+    write_entries(lst, [entry])
+    sig = sign_list(
+        lst,
+        signers=[gen.MEMBER_KEYS["mps"]],
+        issuer="mps",
+        list_id="fraud",
+        list_type="fraud_numbers",
+        version=1,
+        issued_at=gen.T0,
+        expires=gen.T0 + timedelta(days=30),
+        trust=trust,
+    )
+    with ReceiverState.open(d) as st, verify_list(lst, sig, trust=trust, now=NOW) as v:
+        st.accept(v, now=NOW)
+
+
+@pytest.fixture
+def trust() -> Any:
+    return load_trust(GOLDEN / "trust.json", GOLDEN / "trust.json.sig", now=NOW)
+
+
+@pytest.fixture
+def state(tmp_path: Path, trust: Any) -> Path:
+    """A receiver state holding the golden plan (v2), DNO and presenters lists."""
+    d = tmp_path / "state"
+    _receiver_state(d, trust)
+    with ReferenceStore.open(d) as store:
+        for name, list_type in (
+            ("number-plan", NUMBER_PLAN),
+            ("dno", DO_NOT_ORIGINATE),
+            ("presenters", PRESENTERS),
+        ):
+            store.apply(
+                GOLDEN / f"{name}.jsonl",
+                GOLDEN / f"{name}.jsonl.sig",
+                trust=trust,
+                list_type=list_type,
+                now=NOW,
+            )
+    return d
+
+
+def _held(state: Path) -> dict[str, Any]:
+    with ReferenceStore.open(state, create=False) as store:
+        return {
+            "plan": store.number_plan(),
+            "dno": store.do_not_originate(),
+            "presenters": store.presenters(),
+        }
+
+
+def test_a_held_plan_turns_a_reserved_caller_id_into_an_allocated_one(state: Path) -> None:
+    before = check_call(NEW_BLOCK, CALLED, ingress="interconnect")
+    assert (before.action.value, before.rule_ids, before.plan_version) == (
+        "block",
+        ("cli_reserved_range",),
+        1,
+    )
+    held = _held(state)
+    after = check_call(NEW_BLOCK, CALLED, ingress="interconnect", plan=held["plan"])
+    assert (after.action.value, after.rule_ids, after.plan_version) == ("allow", (), 2)
+    # the packaged plan object keeps the packaged verdicts
+    same = check_call(NEW_BLOCK, CALLED, ingress="interconnect", plan=NumberPlan.packaged())
+    assert same.to_dict() == before.to_dict()
+
+
+def test_held_dno_and_presenters_decide(state: Path) -> None:
+    held = _held(state)
+    checker = CallChecker(**held)
+    assert checker.plan_version == 2
+    v = checker.check("+861062345678", CALLED, ingress="interconnect")
+    assert "dno_listed" in v.rule_ids
+    ok = checker.check(
+        "95588", CALLED, ingress="interconnect", trunk_id="icbc-sbc-bj", authenticated=True
+    )
+    assert "protected_unauthorised" not in ok.rule_ids
+    bad = checker.check(
+        "95588", CALLED, ingress="interconnect", trunk_id="cmcc-core", authenticated=True
+    )
+    assert "protected_unauthorised" in bad.rule_ids
+
+
+def test_screen_calls_with_state_uses_the_held_data(
+    state: Path, tmp_path: Path, trust: Any
+) -> None:
+    records = tmp_path / "calls.csv"
+    records.write_text(
+        "caller,callee,via,trunk\n"
+        f"{NEW_BLOCK},{CALLED},interconnect,t1\n"
+        f"+861062345678,{CALLED},interconnect,t1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "findings.jsonl"
+    args = [
+        "screen-calls",
+        str(records),
+        "--calling",
+        "caller",
+        "--called",
+        "callee",
+        "--ingress",
+        "via",
+        "--trunk",
+        "trunk",
+        "--out",
+        str(out),
+        "--now",
+        "2026-12-01T01:00:00Z",
+    ]
+    assert cli.main([*args, "--state", str(state)]) == 1
+    found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    # the 154 caller is allowed under the held plan; the DNO number is caught
+    assert [f["line"] for f in found] == [3]
+    assert "dno_listed" in json.dumps(found[0])
+    # without the held data, the 154 caller is a reserved range and nothing is on a DNO list
+    empty = tmp_path / "empty-state"
+    _receiver_state(empty, trust)
+    assert cli.main([*args, "--state", str(empty)]) == 1
+    found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [f["line"] for f in found] == [2]
+    assert "cli_reserved_range" in json.dumps(found[0])
