@@ -471,7 +471,8 @@ def test_block_checksums_streamed_equal_threaded() -> None:
     # The writer streams sections; the reader checks 4 MiB blocks on several threads.
     import os
 
-    from antifraud_common.index._core import _block_crcs, _stream_block_crcs
+    from antifraud_common.index._file import block_crcs as _block_crcs
+    from antifraud_common.index._file import stream_block_crcs as _stream_block_crcs
 
     data = os.urandom((18 << 20) + 12345)
     cuts = [0, 7, 4 << 20, (4 << 20) + 1, 9_999_999, len(data)]

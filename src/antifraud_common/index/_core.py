@@ -2,37 +2,30 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import mmap
 import os
-import struct
-import sys
 import time
-import zlib
-from array import array
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from itertools import accumulate
-from pathlib import Path
 from typing import Any, Final
 
 from antifraud_common._clock import aware_utc
-from antifraud_common._files import open_input, write_output
-from antifraud_common.errors import (
-    AntifraudError,
-    BlacklistFormatError,
-    ConfigurationError,
+from antifraud_common.errors import ConfigurationError
+from antifraud_common.index._file import (
+    INDEX_FORMAT_VERSION,
+    SavedIndex,
+    StrTable,
+    read_index,
+    write_index,
 )
 from antifraud_common.index._keys import (
+    INT_KEY_TABLE,
     MASK64,
     MIX,
     is_hashed_table,
-    kind_of_table,
     table_and_key,
+    value_of_key,
 )
 from antifraud_common.index._results import (
     CheckResult,
@@ -41,54 +34,35 @@ from antifraud_common.index._results import (
     IndexRecord,
     Match,
 )
+from antifraud_common.index._table import (
+    OPEN_Q,
+    PARTS_SHIFT,
+    Part,
+    Table,
+    TableBuilder,
+    nbytes,
+)
 from antifraud_common.kinds import candidate_kinds, detect, find_kind
 from antifraud_common.models import TLP, Action, Entry, IdentifierKind, Reason
 
 __all__ = ["INDEX_FORMAT_VERSION", "Index", "clock"]
 
-#: Version of the saved index file layout.
-INDEX_FORMAT_VERSION: Final = 2
-_MAGIC: Final = b"AFINDEX\n"
-# magic, format version, header length, body length, SHA-256 of header + body,
-# CRC-32 of the preamble so far + header, a reserved zero word (64 bytes in all).
-_PREAMBLE: Final = struct.Struct("<8sIIQ32sII")
-_BLOCK: Final = 4 << 20  # the body is checksummed in CRC-32 blocks of 4 MiB
-_CRC_AT: Final = 56  # the preamble bytes covered by the header CRC
-_PARTS_SHIFT: Final = 56  # 256 build partitions on the top 8 key bits
-_OPEN_Q: Final = 2**63 - 1
-_OPEN_I: Final = 2**32 - 1
 _OVERLAY_LIMIT: Final = 200_000
-_TYPECODES: Final = frozenset("BHIQq")
-_TO_OPEN_I: Final = {_OPEN_Q: _OPEN_I}
-
 _new = tuple.__new__
-#: Kinds whose canonical value (nearly) is its exact key: ``int(value)``.
-_FAST_TABLE: Final = {IdentifierKind.PHONE: 0, IdentifierKind.BANK_CARD: 2}
 
 _LIST_EXPIRED: Final = IgnoreReason.LIST_EXPIRED
 _NOT_YET_VALID: Final = IgnoreReason.NOT_YET_VALID
 _VALIDITY_ENDED: Final = IgnoreReason.VALIDITY_ENDED
 # kind (by value string, or by the enum member's id: enum hashing is slow) ->
 # (kind, exact table id when int(value) is the key, else -1)
-_KIND_SPEC: Final = {k.value: (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
-_FAST_TABLE_BY_ID: Final = {id(k): t for k, t in _FAST_TABLE.items()}
-_KIND_SPEC_BY_ID: Final = {id(k): (k, _FAST_TABLE.get(k, -1)) for k in IdentifierKind}
+_KIND_SPEC: Final = {k.value: (k, INT_KEY_TABLE.get(k, -1)) for k in IdentifierKind}
+_INT_KEY_TABLE_BY_ID: Final = {id(k): t for k, t in INT_KEY_TABLE.items()}
+_KIND_SPEC_BY_ID: Final = {id(k): (k, INT_KEY_TABLE.get(k, -1)) for k in IdentifierKind}
 
 # (slot, reason, action, source, tlp, confidence): shared by most entries of a list.
 _Prov = tuple[int, Reason, Action, str, TLP, int]
-# An overlay row: (prov id, case id, valid_from, valid_until or _OPEN_Q, value).
+# An overlay row: (prov id, case id, valid_from, valid_until or OPEN_Q, value).
 _Row = tuple[int, int, int, int, str]
-
-
-def _corrupt(message: str) -> BlacklistFormatError:
-    return BlacklistFormatError(message, code="index_corrupt")
-
-
-def _narrow(maximum: int) -> str:
-    for tc in ("B", "H", "I"):
-        if maximum < 1 << (8 * array(tc).itemsize):
-            return tc
-    return "Q"
 
 
 def _epoch(value: datetime) -> int:
@@ -122,210 +96,6 @@ def _dt(ts: int) -> datetime:
     return d
 
 
-class _StrTable(Sequence[str]):
-    """A read-only sequence of strings stored as one UTF-8 blob plus offsets."""
-
-    def __init__(self, blob: memoryview, offsets: Sequence[int]) -> None:
-        self._blob = blob
-        self._offsets = offsets
-        self._cache: dict[int, str] = {}
-
-    def __len__(self) -> int:
-        return len(self._offsets) - 1
-
-    def __getitem__(self, i: Any) -> Any:
-        if isinstance(i, slice):
-            return [self[j] for j in range(*i.indices(len(self)))]
-        s = self._cache.get(i)
-        if s is None:
-            o = self._offsets
-            s = bytes(self._blob[o[i] : o[i + 1]]).decode("utf-8")
-            if len(self._cache) >= 65536:
-                self._cache.clear()
-            self._cache[i] = s
-        return s
-
-
-class _Table:
-    """Sorted rows of one (kind, encoding): keys plus parallel provenance columns.
-
-    ``prov[i]`` is ``2 * provenance id + settled``: the low bit is set when row
-    ``i`` has no end of validity and began at or before ``settled`` (the
-    build's clock), so a lookup at or after ``settled`` knows the row is in
-    force without reading its ``vf`` and ``vu``.
-    """
-
-    __slots__ = (
-        "case",
-        "dir",
-        "keys",
-        "np",
-        "open",
-        "prov",
-        "settled",
-        "shift",
-        "values",
-        "vf",
-        "vu",
-    )
-
-    def __init__(self) -> None:
-        self.keys: Sequence[int] = array("Q")
-        self.prov: Sequence[int] = array("B")
-        self.case: Sequence[int] = array("B")
-        self.vf: Sequence[int] = array("q")
-        self.vu: Sequence[int] = array("q")
-        self.values: Sequence[str] | None = None
-        self.dir: Sequence[int] = array("I", [0, 0])
-        self.shift = 64
-        self.open = _OPEN_Q
-        self.settled = _OPEN_Q
-        self.np: Any = None  # numpy views of keys and dir, made by the columnar path
-
-    def columns(self) -> dict[str, Sequence[int]]:
-        return {
-            "keys": self.keys,
-            "dir": self.dir,
-            "prov": self.prov,
-            "case": self.case,
-            "vf": self.vf,
-            "vu": self.vu,
-        }
-
-    def find(self, h: int) -> int:
-        """Index of the first row with key ``h``, or -1."""
-        b = h >> self.shift
-        d = self.dir
-        lo = d[b]
-        hi = d[b + 1]
-        i = bisect_left(self.keys, h, lo, hi)
-        return i if i < hi and self.keys[i] == h else -1
-
-
-class _Part:
-    __slots__ = ("case", "keys", "prov", "values", "vf", "vu")
-
-    def __init__(self, hashed: bool) -> None:
-        self.keys = array("Q")
-        self.prov = array("I")
-        self.case = array("I")
-        self.vf = array("q")
-        self.vu = array("q")
-        self.values: list[str] | None = [] if hashed else None
-
-
-class _Builder:
-    """Sorts rows without a list of all keys: 256 partitions on the top key bits.
-
-    Each partition is sorted and copied into the final arrays, then freed, so the
-    peak is about one copy of the rows plus the largest partition.
-    """
-
-    def __init__(self) -> None:
-        self.parts: dict[tuple[int, int], _Part] = {}
-        # Rows open-ended and begun by now get the "settled" bit (see _Table).
-        self.clock = math.floor(time.time())
-        self.tmin = 0
-        self.tmax = 0
-        self.pmax = 0
-        self.cmax = 0
-
-    def add(  # noqa: PLR0917 - called once per row: positional is measurably faster
-        self, tid: int, h: int, prov: int, case: int, vf: int, vu: int, value: str
-    ) -> None:
-        pk = (tid, h >> _PARTS_SHIFT)
-        part = self.parts.get(pk)
-        if part is None:
-            part = self.parts[pk] = _Part(is_hashed_table(tid))
-        part.keys.append(h)
-        part.prov.append(prov)
-        part.case.append(case)
-        part.vf.append(vf)
-        part.vu.append(vu)
-        if part.values is not None:
-            part.values.append(value)
-
-    def finish(self) -> dict[int, _Table]:
-        for each in self.parts.values():
-            if each.keys:
-                bounds = (
-                    min(each.vf),
-                    max(each.vf),
-                    max(filter(_OPEN_Q.__ne__, each.vu), default=0),
-                )
-                self.tmin = min(self.tmin, bounds[0])
-                self.tmax = max(self.tmax, bounds[1], bounds[2])
-                self.pmax = max(self.pmax, max(each.prov))  # noqa: PLW3301 - an array
-                self.cmax = max(self.cmax, max(each.case))  # noqa: PLW3301 - an array
-        small_times = self.tmin >= 0 and self.tmax < _OPEN_I
-        ttc = "I" if small_times else "q"
-        open_value = _OPEN_I if small_times else _OPEN_Q
-        ptc, ctc = _narrow(2 * self.pmax + 1), _narrow(self.cmax)
-        clock = self.clock
-        tables: dict[int, _Table] = {}
-        for tid in sorted({t for t, _ in self.parts}):
-            t = _Table()
-            keys, prov, case = array("Q"), array(ptc), array(ctc)
-            vf, vu = array(ttc), array(ttc)
-            values: list[str] | None = [] if is_hashed_table(tid) else None
-            for p in range(256):
-                part = self.parts.pop((tid, p), None)
-                if part is None:
-                    continue
-                order = sorted(range(len(part.keys)), key=part.keys.__getitem__)
-                keys.extend(map(part.keys.__getitem__, order))
-                pv, fv, uv = part.prov, part.vf, part.vu
-                prov.extend([2 * pv[j] + (uv[j] == _OPEN_Q and fv[j] <= clock) for j in order])
-                case.extend(map(part.case.__getitem__, order))
-                vf.extend(map(part.vf.__getitem__, order))
-                if small_times:
-                    got = map(part.vu.__getitem__, order)
-                    vu.extend(map(_TO_OPEN_I.get, got, map(part.vu.__getitem__, order)))
-                else:
-                    vu.extend(map(part.vu.__getitem__, order))
-                if values is not None and part.values is not None:
-                    values.extend(map(part.values.__getitem__, order))
-                del part, order
-            t.keys, t.prov, t.case, t.vf, t.vu, t.values = keys, prov, case, vf, vu, values
-            t.open = open_value
-            t.settled = clock
-            t.dir, t.shift = _directory(keys)
-            tables[tid] = t
-        _release_free_memory()
-        return tables
-
-
-def _release_free_memory() -> None:
-    """Give the freed build partitions back to the OS (glibc ``malloc_trim``; else no-op).
-
-    The partitions are many mid-sized arrays; glibc keeps their freed pages in
-    the heap, which would leave the process about twice as large as the index.
-    """
-    try:
-        import ctypes
-
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return
-    trim(0)
-
-
-def _directory(keys: Sequence[int]) -> tuple[array[int], int]:
-    """Bucket start offsets on the top key bits: about one key per bucket.
-
-    ``dir[b]:dir[b+1]`` are the rows whose key has top bits ``b``; since keys
-    are mixed (or hashed), buckets are evenly filled, so most lookups decide
-    after one or two array reads, without a binary search.
-    """
-    n = len(keys)
-    bits = min(26, max(0, n.bit_length() - 1))
-    shift = 64 - bits
-    counts = array(_narrow(n), bytes(array(_narrow(n)).itemsize * ((1 << bits) + 1)))
-    for h in keys:
-        counts[(h >> shift) + 1] += 1
-    return array(counts.typecode, accumulate(counts)), shift
-
-
 # Bound once: the lookups call them for every result.
 _not_listed = CheckResult.not_listed
 _deferred = CheckResult.deferred
@@ -349,7 +119,7 @@ def _build_matches(
         if isinstance(ref, int):
             p, c, f, u = t.prov[ref] >> 1, t.case[ref], t.vf[ref], t.vu[ref]
             if u == t.open:
-                u = _OPEN_Q
+                u = OPEN_Q
         else:
             p, c, f, u, _ = ref
         info = pinfo[p]
@@ -363,7 +133,7 @@ def _build_matches(
                 cases[c],
                 info[5],
                 _dt(f),
-                None if u == _OPEN_Q else _dt(u),
+                None if u == OPEN_Q else _dt(u),
                 info[6],
                 info[7],
             ),
@@ -394,7 +164,7 @@ class Index:
         self._prov_by_id: dict[tuple[int, int, int, str, int, int], int] = {}
         self._cases: Sequence[str] = []
         self._case_ids: dict[str, int] | None = {}
-        self._tables: dict[int, _Table] = {}
+        self._tables: dict[int, Table] = {}
         self._overlay: dict[tuple[int, int], list[_Row]] = {}
         self._overlay_rows = 0
         self._tombstones: set[tuple[int, int, str]] = set()
@@ -456,7 +226,7 @@ class Index:
             self._prov_by_id[ik] = prov
         case = self._intern_case(entry.case_ref)
         vf = math.floor(entry.valid_from.timestamp())
-        vu = _OPEN_Q if entry.valid_until is None else math.floor(entry.valid_until.timestamp())
+        vu = OPEN_Q if entry.valid_until is None else math.floor(entry.valid_until.timestamp())
         tid, h = table_and_key(entry.kind, entry.value)
         return tid, h, prov, case, vf, vu, entry.value
 
@@ -470,7 +240,7 @@ class Index:
         :class:`~antifraud_common.errors.ConfigurationError` for a malformed record.
         """
         index = cls()
-        b = _Builder()
+        b = TableBuilder()
         parts = b.parts
         slots: dict[tuple[object, object], tuple[object, int]] = {}
         provs = index._prov_by_id
@@ -512,7 +282,7 @@ class Index:
             until = entry.valid_until
             # Entry timestamps are whole seconds, so int() of the float is exact.
             vf = int(entry.valid_from.timestamp())
-            vu = _OPEN_Q if until is None else int(until.timestamp())
+            vu = OPEN_Q if until is None else int(until.timestamp())
             kind, value = entry.kind, entry.value
             first = value[:1]
             if kind is phone and first == "+":
@@ -527,9 +297,9 @@ class Index:
                 h = (int(value) * MIX) & MASK64
             else:
                 tid, h = table_and_key(kind, value)
-            part = parts.get((tid, h >> _PARTS_SHIFT))
+            part = parts.get((tid, h >> PARTS_SHIFT))
             if part is None:
-                part = parts[(tid, h >> _PARTS_SHIFT)] = _Part(bool(tid & 1))
+                part = parts[(tid, h >> PARTS_SHIFT)] = Part(bool(tid & 1))
             part.keys.append(h)
             part.prov.append(prov)
             part.case.append(case)
@@ -639,7 +409,7 @@ class Index:
         if not self._dirty:
             return
         self._dirty = False
-        b = _Builder()
+        b = TableBuilder()
         alive = [s[3] for s in self._slots]
         provs, tombs = self._provs, self._tombstones
         for tid, t in self._tables.items():
@@ -654,10 +424,10 @@ class Index:
                 if not alive[slot]:
                     continue
                 value = hashed_value(i)
-                if tombs and (slot, tid, value or self._value_of(tid, keys[i])) in tombs:
+                if tombs and (slot, tid, value or value_of_key(tid, keys[i])) in tombs:
                     continue
                 u = vu[i]
-                b.add(tid, keys[i], p, case[i], vf[i], _OPEN_Q if u == t.open else u, value)
+                b.add(tid, keys[i], p, case[i], vf[i], OPEN_Q if u == t.open else u, value)
         for (tid, h), rows in self._overlay.items():
             for p, c, f, u, value in rows:
                 if alive[provs[p][0]]:
@@ -666,20 +436,6 @@ class Index:
         self._overlay.clear()
         self._overlay_rows = 0
         self._tombstones.clear()
-
-    @staticmethod
-    def _value_of(tid: int, h: int) -> str:
-        """Recover the canonical value of an exact-table key (for tombstone checks)."""
-        from antifraud_common.index._keys import unmix
-
-        k = unmix(h)
-        kind = kind_of_table(tid)
-        if kind is IdentifierKind.PHONE:
-            return f"+{k}"
-        if kind is IdentifierKind.BANK_CARD:
-            return str(k)
-        s = str(k)[1:]  # drop the length marker 10**n
-        return "89" + s if kind is IdentifierKind.ICCID else s
 
     # ------------------------------------------------------------------ lookups
 
@@ -715,7 +471,7 @@ class Index:
         ignored: list[tuple[int | _Row, IgnoreReason]] | None = None
         best: Action | None = None
         top = 0
-        t: _Table | None = None
+        t: Table | None = None
         if now is None:
             now = int(time.time())  # floor: the clock is after 1970
         if i >= 0:
@@ -817,7 +573,7 @@ class Index:
                         # The common hit: one row, in force, no pending updates
                         # (so no overlay, no tombstones, no row of a dead list).
                         # Anything else takes the general path. Provenance and
-                        # the "settled" bit (see _Table) are, for most rows, the
+                        # the "settled" bit (see Table) are, for most rows, the
                         # only column the decision needs besides the key.
                         p = t.prov[i]
                         pinfo = self._pinfo  # kept complete by _intern_prov
@@ -893,7 +649,7 @@ class Index:
         Returns ``(position in values, result)`` for the values some row or
         update names (listed or not), in order; every other value is a miss.
         """
-        fast = _FAST_TABLE_BY_ID.get(id(k), -1)
+        fast = _INT_KEY_TABLE_BY_ID.get(id(k), -1)
         t = self._tables.get(fast) if fast >= 0 else None
         out: list[tuple[int, CheckResult]] = []
         append = out.append
@@ -921,7 +677,7 @@ class Index:
         return self._probe(k, value, now_ts)
 
     def _probe(self, k: IdentifierKind, value: str, now_ts: int | None) -> CheckResult | None:
-        tid = _FAST_TABLE_BY_ID.get(id(k), -1)
+        tid = _INT_KEY_TABLE_BY_ID.get(id(k), -1)
         first = value[:1]
         if tid >= 0 and first not in "0t":  # "" is in every string: slow path
             # Validated E.164 ("+" digits) and card numbers: int() is the exact key.
@@ -975,9 +731,7 @@ class Index:
                 raise ConfigurationError("keys must be integers", code="invalid_key")
             if x.size and (int(x.min()) < low or int(x.max()) >= high):
                 raise ConfigurationError(f"a {k.value} key is out of range", code="invalid_key")
-            from antifraud_common.index._vector import probe_numbers
-
-            return probe_numbers(self, k, x, now_ts)
+            return self.probe_array(k, x, now_ts)
         out: list[tuple[int, CheckResult]] = []
         t = self._tables.get(tid)
         find = None if t is None else t.find
@@ -991,6 +745,38 @@ class Index:
             if i >= 0 or (overlay and (tid, h) in overlay):
                 value = f"+{x}" if phone else f"{x}"
                 out.append((j, self._evaluate(k, value, tid, h, i, now_ts)))
+        return out
+
+    def probe_array(
+        self, k: IdentifierKind, numbers: Any, now_ts: int
+    ) -> list[tuple[int, CheckResult]]:
+        """:meth:`probe_keys` for a numpy array of keys already in range, and a clock read.
+
+        The keys are searched all at once (:meth:`Table.find_many`); pending
+        updates are matched with ``numpy.isin``. Columnar screening calls it
+        once per batch.
+        """
+        import numpy as np
+
+        tid = INT_KEY_TABLE[k]
+        x = np.asarray(numbers, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            h = x * np.uint64(MIX)
+        t = self._tables.get(tid)
+        rows = t.find_many(h) if t is not None else np.full(len(h), -1, dtype=np.int64)
+        found = rows >= 0
+        if self._overlay:
+            pending = np.fromiter(
+                (key for t_, key in self._overlay if t_ == tid), dtype=np.uint64, count=-1
+            )
+            if pending.size:
+                found |= np.isin(h, pending)
+        out: list[tuple[int, CheckResult]] = []
+        evaluate = self._evaluate
+        phone = k is IdentifierKind.PHONE
+        for j in np.flatnonzero(found).tolist():
+            value = f"+{int(x[j])}" if phone else f"{int(x[j])}"
+            out.append((j, evaluate(k, value, tid, int(h[j]), int(rows[j]), now_ts)))
         return out
 
     def check_many(
@@ -1044,12 +830,12 @@ class Index:
         """Sizes in bytes of the key structure and of the provenance columns, and row counts."""
         key_bytes = prov_bytes = 0
         for t in self._tables.values():
-            key_bytes += _nbytes(t.keys) + _nbytes(t.dir)
-            prov_bytes += sum(_nbytes(c) for c in (t.prov, t.case, t.vf, t.vu))
+            key_bytes += nbytes(t.keys) + nbytes(t.dir)
+            prov_bytes += sum(nbytes(c) for c in (t.prov, t.case, t.vf, t.vu))
             if t.values is not None:
                 prov_bytes += sum(len(v) for v in t.values) + 8 * len(t.values)
-        if isinstance(self._cases, _StrTable):
-            prov_bytes += len(self._cases._blob) + _nbytes(self._cases._offsets)
+        if isinstance(self._cases, StrTable):
+            prov_bytes += self._cases.nbytes()
         else:
             prov_bytes += sum(len(c) + 8 for c in self._cases)
         return {
@@ -1075,71 +861,8 @@ class Index:
         after that preamble; :meth:`open` checks all of them.
         """
         self.compact()
-        target = Path(path)
-        sections: list[tuple[str, bytes | memoryview]] = []
-        header_tables: dict[str, Any] = {}
-        offset = 0
-
-        def add(name: str, data: bytes | memoryview) -> list[int]:
-            nonlocal offset
-            start = offset
-            sections.append((name, data))
-            offset += len(data)
-            pad = -offset % 8
-            if pad:
-                sections.append(("pad", b"\0" * pad))
-                offset += pad
-            return [start, len(data)]
-
-        for tid, t in sorted(self._tables.items()):
-            cols = {}
-            for name, col in t.columns().items():
-                tc, data = _column_bytes(col)
-                cols[name] = [tc, *add(f"{tid}.{name}", data)]
-            entry: dict[str, Any] = {
-                "shift": t.shift,
-                "open": t.open,
-                "settled": t.settled,
-                "columns": cols,
-            }
-            if t.values is not None:
-                blob, offs = _string_table(t.values)
-                entry["values"] = [add("vb", blob), add("vo", offs)]
-            header_tables[str(tid)] = entry
-        blob, offs = _string_table(self._cases)
-        header = {
-            "format": "antifraud-index",
-            "format_version": INDEX_FORMAT_VERSION,
-            "rows": len(self),
-            "slots": self._slots,
-            "provs": [
-                [s, r.value, a.value, src, tlp.value, conf]
-                for s, r, a, src, tlp, conf in self._provs
-            ],
-            "cases": [add("cb", blob), add("co", offs)],
-            "tables": header_tables,
-        }
-        body_len = offset
-        header["block_crc32"] = _stream_block_crcs(d for _, d in sections)
-        hdr = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        hdr += b" " * (-len(hdr) % 8)
-        digest = hashlib.sha256(hdr)
-        for _, data in sections:
-            digest.update(data)
-        head = _PREAMBLE.pack(
-            _MAGIC, INDEX_FORMAT_VERSION, len(hdr), body_len, digest.digest(), 0, 0
-        )
-        head = _PREAMBLE.pack(
-            _MAGIC,
-            INDEX_FORMAT_VERSION,
-            len(hdr),
-            body_len,
-            digest.digest(),
-            zlib.crc32(hdr, zlib.crc32(head[:_CRC_AT])),
-            0,
-        )
-        # Mode 0600 as before; a FIFO or device at ``path`` is written, never renamed over.
-        write_output(target, [head, hdr, *(data for _, data in sections)], mode=0o600)
+        saved = SavedIndex(self._slots, self._provs, self._cases, self._tables, len(self))
+        write_index(path, saved)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, verify: str = "crc32") -> Index:
@@ -1153,175 +876,19 @@ class Index:
         (``index_corrupt``). These checks catch accidental damage; they cannot
         stop someone who can write the file (see docs/index-and-screening.md).
         """
-        if verify not in ("crc32", "sha256", "none"):
-            raise ConfigurationError(f"unknown verify mode {verify!r}", code="invalid_option")
-        try:
-            with open_input(path) as f:
-                size = os.fstat(f.fileno()).st_size
-                if size < _PREAMBLE.size:
-                    raise _corrupt("the index file is truncated")
-                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except OSError as e:
-            raise ConfigurationError(f"cannot open index file: {e}", code="index_unreadable") from e
-        mv = memoryview(mm)
-        magic, version, hlen, body_len, digest, hcrc, reserved = _PREAMBLE.unpack_from(mv, 0)
-        if magic != _MAGIC or reserved != 0:
-            raise _corrupt("not an antifraud index file (bad magic)")
-        if version != INDEX_FORMAT_VERSION:
-            raise BlacklistFormatError(
-                f"unsupported index format version {version}", code="unsupported_index_version"
-            )
-        base = _PREAMBLE.size
-        if hlen % 8 or base + hlen + body_len != size:
-            raise _corrupt("the index file is truncated or has trailing bytes")
-        hdr = mv[base : base + hlen]
-        body = mv[base + hlen :]
-        if verify != "none" and zlib.crc32(hdr, zlib.crc32(mv[:_CRC_AT])) != hcrc:
-            raise _corrupt("the index header's CRC-32 does not match")
-        try:
-            header = json.loads(bytes(hdr))
-            blocks = header["block_crc32"]
-        except (KeyError, TypeError, ValueError) as e:
-            raise _corrupt(f"the index header is malformed: {type(e).__name__}") from e
-        if not isinstance(blocks, list):
-            raise _corrupt("the index header is malformed: block_crc32")
-        if verify != "none" and _block_crcs(body) != blocks:
-            raise _corrupt("the index file's CRC-32 does not match its content")
-        if verify == "sha256" and hashlib.sha256(mv[base:]).digest() != digest:
-            raise _corrupt("the index file's SHA-256 does not match its content")
-        try:
-            index = cls._from_header(header, body)
-        except (KeyError, TypeError, ValueError, IndexError) as e:
-            if isinstance(e, AntifraudError):
-                raise
-            raise _corrupt(f"the index header is malformed: {type(e).__name__}") from e
+        index, mm = read_index(path, verify=verify, build=cls._from_saved)
         index._mmap = mm
         return index
 
     @classmethod
-    def _from_header(cls, header: dict[str, Any], body: memoryview) -> Index:
-        if header["format"] != "antifraud-index":
-            raise _corrupt("not an antifraud index header")
+    def _from_saved(cls, saved: SavedIndex) -> Index:
         index = cls()
-
-        def section(spec: list[Any], typecode: str = "B") -> memoryview:
-            start, length = int(spec[0]), int(spec[1])
-            if start < 0 or length < 0 or start + length > len(body):
-                raise _corrupt("a section lies outside the file")
-            part = body[start : start + length]
-            if typecode == "B":
-                return part
-            if length % array(typecode).itemsize:
-                raise _corrupt("a section has a partial item")
-            if typecode not in _TYPECODES:
-                raise _corrupt("a section has an unknown item type")
-            cast: memoryview = part.cast(typecode)  # type: ignore[call-overload]
-            if sys.byteorder != "little":  # pragma: no cover - files are little-endian
-                a = array(typecode, cast)
-                a.byteswap()
-                return memoryview(a)
-            return cast
-
-        def strings(spec: list[Any]) -> _StrTable:
-            offs = section(spec[1], "Q")
-            blob = section(spec[0])
-            if len(offs) < 1 or offs[-1] != len(blob):
-                raise _corrupt("a string table does not match its offsets")
-            return _StrTable(blob, offs)
-
-        index._slots = [[str(s[0]), str(s[1]), s[2], bool(s[3])] for s in header["slots"]]
+        index._slots = saved.slots
         index._slot_of = {(s[0], s[1]): i for i, s in enumerate(index._slots) if s[3]}
-        index._provs = [
-            (int(s), Reason(r), Action(a), str(src), TLP(tlp), int(conf))
-            for s, r, a, src, tlp, conf in header["provs"]
-        ]
+        index._provs = saved.provs
         index._prov_ids = {p: i for i, p in enumerate(index._provs)}
-        index._prov_info()
-        index._cases = strings(header["cases"])
+        index._prov_info()  # a provenance naming no list is an IndexError: corrupt
+        index._cases = saved.cases
         index._case_ids = None
-        for tid_text, spec in header["tables"].items():
-            tid = int(tid_text)
-            kind_of_table(tid)
-            t = _Table()
-            cols = spec["columns"]
-            t.keys = section(cols["keys"][1:], cols["keys"][0])
-            t.dir = section(cols["dir"][1:], cols["dir"][0])
-            t.prov = section(cols["prov"][1:], cols["prov"][0])
-            t.case = section(cols["case"][1:], cols["case"][0])
-            t.vf = section(cols["vf"][1:], cols["vf"][0])
-            t.vu = section(cols["vu"][1:], cols["vu"][0])
-            t.shift = int(spec["shift"])
-            t.open = int(spec["open"])
-            t.settled = int(spec["settled"])
-            n = len(t.keys)
-            if (
-                not 40 <= t.shift <= 64
-                or len(t.dir) != (1 << (64 - t.shift)) + 1
-                or any(len(c) != n for c in (t.prov, t.case, t.vf, t.vu))
-                or (n and t.dir[-1] != n)
-            ):
-                raise _corrupt("a table's columns do not agree")
-            if "values" in spec:
-                t.values = strings(spec["values"])
-                if len(t.values) != n:
-                    raise _corrupt("a table's values do not agree")
-            index._tables[tid] = t
+        index._tables = saved.tables
         return index
-
-
-def _nbytes(col: Sequence[int]) -> int:
-    if isinstance(col, (array, memoryview)):
-        return col.itemsize * len(col)
-    return 8 * len(col)  # pragma: no cover
-
-
-def _column_bytes(col: Sequence[int]) -> tuple[str, bytes | memoryview]:
-    if isinstance(col, memoryview):
-        return col.format, col.cast("B")
-    assert isinstance(col, array)
-    if sys.byteorder != "little":  # pragma: no cover
-        col = array(col.typecode, col)
-        col.byteswap()
-    return col.typecode, memoryview(col).cast("B")
-
-
-def _string_table(items: Sequence[str]) -> tuple[bytes, bytes | memoryview]:
-    offs = array("Q", [0])
-    chunks: list[bytes] = []
-    total = 0
-    for s in items:
-        b = s.encode("utf-8")
-        chunks.append(b)
-        total += len(b)
-        offs.append(total)
-    return b"".join(chunks), _column_bytes(offs)[1]
-
-
-def _stream_block_crcs(chunks: Iterable[bytes | memoryview]) -> list[int]:
-    """The same CRC-32 list as :func:`_block_crcs` over the concatenated chunks."""
-    crcs: list[int] = []
-    cur = filled = 0
-    for data in chunks:
-        view = memoryview(data)
-        pos = 0
-        while pos < len(view):
-            take = min(_BLOCK - filled, len(view) - pos)
-            cur = zlib.crc32(view[pos : pos + take], cur)
-            filled += take
-            pos += take
-            if filled == _BLOCK:
-                crcs.append(cur)
-                cur = filled = 0
-    if filled:
-        crcs.append(cur)
-    return crcs
-
-
-def _block_crcs(data: bytes | memoryview) -> list[int]:
-    """CRC-32 of each 4 MiB block; zlib releases the GIL, so blocks run on all cores."""
-    view = memoryview(data)
-    parts = [view[i : i + _BLOCK] for i in range(0, len(view), _BLOCK)]
-    if len(parts) < 4:
-        return [zlib.crc32(p) for p in parts]
-    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
-        return list(pool.map(zlib.crc32, parts))

@@ -39,6 +39,7 @@ from typing import Final
 from antifraud_common.models import IdentifierKind
 
 __all__ = [
+    "INT_KEY_TABLE",
     "KIND_CODE",
     "KIND_OF_CODE",
     "MASK64",
@@ -50,6 +51,7 @@ __all__ = [
     "mix",
     "table_and_key",
     "unmix",
+    "value_of_key",
 ]
 
 MASK64: Final = (1 << 64) - 1
@@ -68,6 +70,8 @@ KIND_CODE: Final = {
     IdentifierKind.IMEI: 5,
 }
 KIND_OF_CODE: Final = {v: k for k, v in KIND_CODE.items()}
+#: Kinds whose canonical value (nearly) is its exact key, ``int(value)``: their exact table.
+INT_KEY_TABLE: Final = {IdentifierKind.PHONE: 0, IdentifierKind.BANK_CARD: 2}
 
 
 def mix(k: int) -> int:
@@ -130,3 +134,19 @@ def is_hashed_table(table: int) -> bool:
 def kind_of_table(table: int) -> IdentifierKind:
     """The identifier kind a table id belongs to."""
     return KIND_OF_CODE[table >> 1]
+
+
+def value_of_key(table: int, h: int) -> str:
+    """Recover the canonical value of an exact table's key (the inverse of the encoding).
+
+    >>> value_of_key(*table_and_key(IdentifierKind.ICCID, "8986001234567890123"))
+    '8986001234567890123'
+    """
+    k = unmix(h)
+    kind = kind_of_table(table)
+    if kind is IdentifierKind.PHONE:
+        return f"+{k}"
+    if kind is IdentifierKind.BANK_CARD:
+        return str(k)
+    s = str(k)[1:]  # drop the length marker 10**n
+    return "89" + s if kind is IdentifierKind.ICCID else s

@@ -45,9 +45,9 @@ from typing import IO, Any, Final
 
 from antifraud_common.errors import ConfigurationError
 from antifraud_common.index._bulk import scan
-from antifraud_common.index._core import _FAST_TABLE, Index, _Table
-from antifraud_common.index._keys import MIX
+from antifraud_common.index._core import Index
 from antifraud_common.index._results import CheckResult
+from antifraud_common.index._table import Table
 from antifraud_common.models import IdentifierKind
 
 __all__ = ["INSTALL_HINT", "available", "find_rows", "probe_numbers"]
@@ -84,75 +84,19 @@ def require() -> None:
 # --------------------------------------------------------------------------- bulk probe
 
 
-def _table_arrays(t: _Table) -> tuple[Any, Any]:
-    import numpy as np
-
-    cached: tuple[Any, Any] | None = t.np
-    if cached is None:
-        raw: Any = t.keys
-        keys = np.frombuffer(raw, dtype="<u8") if len(raw) else np.zeros(0, "<u8")
-        d: Any = t.dir
-        fmt = d.format if isinstance(d, memoryview) else d.typecode
-        directory = np.frombuffer(d, dtype=np.dtype(fmt).newbyteorder("<"))
-        cached = t.np = (keys, directory.astype(np.int64))
-    return cached
-
-
-def find_rows(t: _Table, h: Any) -> Any:
+def find_rows(t: Table, h: Any) -> Any:
     """First row of each mixed key ``h`` (uint64 array) in table ``t``, or -1.
 
-    The table's directory gives each key's bucket; buckets hold about one key,
-    so a few vectorised passes decide every key (no sort of the queries).
+    The table's own bulk search (:meth:`~antifraud_common.index._table.Table.find_many`).
     """
-    import numpy as np
-
-    keys, directory = _table_arrays(t)
-    out = np.full(len(h), -1, dtype=np.int64)
-    if not len(keys) or not len(h):
-        return out
-    b = (h >> np.uint64(t.shift)).astype(np.int64) if t.shift < 64 else np.zeros(len(h), np.int64)
-    pos = directory[b]
-    hi = directory[b + 1]
-    todo = np.flatnonzero(pos < hi)
-    while todo.size:
-        p = pos[todo]
-        k = keys[p]
-        want = h[todo]
-        eq = k == want
-        out[todo[eq]] = p[eq]
-        # Keys are sorted: go on only while the bucket's key is still below ours.
-        more = (k < want) & (p + 1 < hi[todo])
-        todo = todo[more]
-        pos[todo] += 1
-    return out
+    return t.find_many(h)
 
 
 def probe_numbers(
     index: Index, kind: IdentifierKind, numbers: Any, now_ts: int
 ) -> list[tuple[int, CheckResult]]:
     """``(position, result)`` for every number some row or update names (numpy path)."""
-    import numpy as np
-
-    tid = _FAST_TABLE[kind]
-    x = np.asarray(numbers, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        h = x * np.uint64(MIX)
-    t = index._tables.get(tid)
-    rows = find_rows(t, h) if t is not None else np.full(len(h), -1, dtype=np.int64)
-    found = rows >= 0
-    if index._overlay:
-        pending = np.fromiter(
-            (k for t_, k in index._overlay if t_ == tid), dtype=np.uint64, count=-1
-        )
-        if pending.size:
-            found |= np.isin(h, pending)
-    out: list[tuple[int, CheckResult]] = []
-    evaluate = index._evaluate
-    phone = kind is IdentifierKind.PHONE
-    for j in np.flatnonzero(found).tolist():
-        value = f"+{int(x[j])}" if phone else f"{int(x[j])}"
-        out.append((j, evaluate(kind, value, tid, int(h[j]), int(rows[j]), now_ts)))
-    return out
+    return index.probe_array(kind, numbers, now_ts)
 
 
 # --------------------------------------------------------------------------- cleaning tables
@@ -896,7 +840,7 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
     fmt: str,
 ) -> Any:
     """A :class:`~antifraud_common.index.screen.Screening` over Arrow batches."""
-    from antifraud_common.index.screen import Screening, ScreenMatch
+    from antifraud_common.index._screening import Screening, ScreenMatch
 
     class ColumnarScreening(Screening):
         def _fill(self) -> None:

@@ -279,7 +279,7 @@ class DistributedSummary:
 
 def merge_summaries(parts: Sequence[tuple[str, ScreenSummary]]) -> DistributedSummary:
     """Add up the summaries of ``(partition, summary)`` pairs (samples keep their partition)."""
-    from antifraud_common.index.screen import SAMPLE_LIMIT
+    from antifraud_common.index._screening import SAMPLE_LIMIT
 
     def add(into: dict[str, int], more: Mapping[str, int]) -> None:
         for k, v in more.items():
