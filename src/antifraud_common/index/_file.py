@@ -1,6 +1,6 @@
 """The saved index file: its layout, and how it is written and checked (private).
 
-The layout (``docs/index-and-screening.md``, "Saved files"): a 64-byte
+The layout (``docs/index-and-screening.md``, "Saved file"): a 64-byte
 preamble (magic ``AFINDEX\n``, format version, header length, body length,
 SHA-256 of header and body, CRC-32 of the preamble so far and the header, a
 reserved zero word), a JSON header padded to 8 bytes (lists, provenance,
