@@ -152,7 +152,7 @@ MUTATIONS: tuple[Mutation, ...] = (
         families=("entries",),
         more=(
             (
-                "exchange/entries.py",
+                "exchange/layout.py",
                 "    return len(times) == 2 or times[2] > times[1]\n",
                 "    return True\n",
             ),
@@ -201,7 +201,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     ),
     Mutation(
         name="entries-canonical-line",
-        file="exchange/entries.py",
+        file="exchange/layout.py",
         find="        obj = canonical.check_canonical(line, max_depth=2)\n",
         replace="        obj = canonical.loads(line, max_depth=2)\n",
         reason="every line is the canonical JSON of its entry",

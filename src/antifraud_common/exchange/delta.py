@@ -49,7 +49,6 @@ from __future__ import annotations
 
 import array
 import hashlib
-import json
 import os
 import re
 import tempfile
@@ -71,11 +70,11 @@ from antifraud_common.exchange.entries import (
     NO_PROTECTED,
     EntriesScope,
     EntriesSummary,
+    ProblemCollector,
     ProtectedMatcher,
     check_entries,
-    entry_error_code,
-    plan_hint,
 )
+from antifraud_common.exchange.layout import Key, entry_error_code, entry_key, plan_hint
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest, iter_lines
 from antifraud_common.format.jsonl import write_lines as _write_lines
@@ -112,8 +111,6 @@ _ENTRY_PREFIX: Final = b'{"entry":'
 _ADD_SUFFIX: Final = b',"op":"add"}'
 _REPLACE_SUFFIX: Final = b',"op":"replace"}'
 _REMOVE_PREFIX: Final = b'{"kind":"'
-_KIND_MARK: Final = b',"kind":"'
-_VALUE_MARK: Final = b',"value":"'
 _KINDS: Final = frozenset(k.value.encode() for k in IdentifierKind)
 _FAST_REMOVE: Final = re.compile(
     rb'\{"kind":"('
@@ -121,48 +118,7 @@ _FAST_REMOVE: Final = re.compile(
     + rb')","op":"remove","value":"([^"\\\x00-\x1f]+)"\}'
 )
 
-Key = tuple[bytes, bytes]
-
-
-# ------------------------------------------------------------------ line keys
-
-
-def _decode_json_string(raw: bytes, lineno: int | None) -> bytes:
-    try:
-        text = json.loads(b'"' + raw + b'"')
-    except ValueError as e:
-        raise BlacklistFormatError("bad JSON string", code="bad_line", line=lineno) from e
-    return str(text).encode("utf-8", "surrogatepass")
-
-
-def entry_key(line: bytes, lineno: int | None = None) -> Key:
-    """Return the identifier key ``(kind, value)`` (UTF-8 bytes) of a canonical entry line.
-
-    ``line`` is one canonical entry (with or without its LF). The members are in
-    canonical order, so the key is found without a full parse: ``kind`` is the
-    first member of that name and ``value`` is the last member. A raw ``"``
-    cannot occur inside a JSON string, so neither marker can be spoofed by a
-    field's text.
-
-    >>> entry_key(b'{"action":"block","kind":"phone","value":"+8613800138000"}')
-    (b'phone', b'+8613800138000')
-    """
-    if line.endswith(b"\n"):
-        line = line[:-1]
-    k = 1 if line.startswith(b'{"kind":"') else line.find(_KIND_MARK)
-    v = line.rfind(_VALUE_MARK)
-    if k < 0 or v < 0 or not line.endswith(b'"}'):
-        raise BlacklistFormatError(
-            "not an entry line (no kind or value member)", code="bad_line", line=lineno
-        )
-    k += len(_KIND_MARK) - 1 if k == 1 else len(_KIND_MARK)
-    kind = line[k : line.find(b'"', k)]
-    value = line[v + len(_VALUE_MARK) : -2]
-    if b"\\" in value:
-        value = _decode_json_string(value, lineno)
-    if kind not in _KINDS:
-        raise BlacklistFormatError("unknown identifier kind", code="bad_line", line=lineno)
-    return kind, value
+# ------------------------------------------------------------------ op lines
 
 
 def op_line(op: str, entry_line: bytes) -> bytes:
@@ -522,17 +478,9 @@ def check_delta(
     matcher = _default_matcher() if protected is None else protected
     kinds_ok = None if scope is None else frozenset(k.value for k in scope.kinds)
     digest = StreamDigest()
-    problems: list[AntifraudError] = []
-    count = 0
+    problems = ProblemCollector(collect, max_problems)
+    add = problems.add
     complete = True
-
-    def add(problem: AntifraudError) -> None:
-        nonlocal count
-        if not collect:
-            raise problem
-        count += 1
-        if len(problems) < max_problems:
-            problems.append(problem)
 
     # The entries of add/replace lines are checked by the entries checker (its
     # fast path), fed from a spool; line_of maps its line numbers back.
@@ -594,7 +542,7 @@ def check_delta(
             if p.code not in ("not_sorted", "duplicate_key"):
                 add(_relined(p, line_of))
     except BlacklistFormatError as e:
-        if not collect or e in problems:
+        if not collect or e in problems.problems:
             raise
         complete = False
         add(e)
@@ -604,8 +552,8 @@ def check_delta(
         entry_count=digest.line_count,
         byte_length=digest.byte_count,
         sha256=digest.hexdigest(),
-        problems=tuple(problems),
-        problem_count=count,
+        problems=tuple(problems.problems),
+        problem_count=problems.count,
         complete=complete,
     )
 

@@ -9,18 +9,16 @@ pass, in constant memory, together with the byte length, line count and
 SHA-256 (the list's *state hash*), the publisher's scope (identifier kinds and
 actions allowed by its trust-bundle rule) and the protected identifiers.
 
-Speed: most lines match a precompiled pattern of the canonical entry shape,
-which also decides that each timestamp is a real date and time (no general
-date parser per line). For those, the fields are taken from the match, the
-case reference and validity window are checked on the bytes, and the
-identifier is checked with its validator's fast path (phone numbers in bulk);
-no JSON parse, no ``Entry`` object, and no per-value cache, so a list of
-distinct timestamps and case references costs what a repetitive one costs.
-Any line the fast path does not accept goes through the exact path (strict
-JSON parse, canonical re-serialisation, :meth:`Entry.from_dict
+The bytes of a line are read by :mod:`~antifraud_common.exchange.layout`
+(the one owner of the line layout): its fast parser decides most lines from
+one precompiled pattern, without a JSON parse, an ``Entry`` object or a
+per-value cache; any line it does not accept goes through the strict path
+(canonical JSON, :meth:`Entry.from_dict
 <antifraud_common.models.Entry.from_dict>`), which decides and names the
-problem. The fast path only ever *accepts* lines the
-exact path accepts.
+problem. This module holds the rules over lines: key order, scope and
+protected identifiers, one :class:`ProblemCollector`, and one streaming loop,
+:func:`check_lines`, that plain lines (:data:`PLAIN_LINES`) and pseudonymised
+lines (:data:`~antifraud_common.exchange.pseudonym.PSEUDONYMISED_LINES`) share.
 
 :func:`write_entries` produces such a file from entries (sorting them,
 refusing duplicate keys).
@@ -50,8 +48,7 @@ import itertools
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import datetime
-from typing import Any, BinaryIO, Final, Protocol, TypeVar
+from typing import BinaryIO, Final, Protocol
 
 import attrs
 
@@ -60,44 +57,53 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     HashMismatchError,
-    ModelError,
     ProtectedIdentifierError,
     ScopeError,
-    ValidationError,
 )
-from antifraud_common.format import canonical
+from antifraud_common.exchange.layout import (
+    REAL_TIMESTAMP,
+    Fields,
+    case_ref_ok,
+    entry_error_code,
+    entry_line,
+    parse_line,
+    plan_hint,
+    scan_entry_lines,
+    verified_entry,
+)
 from antifraud_common.format.jsonl import (
     DEFAULT_LIMITS,
     Limits,
     StreamDigest,
-    _check_line,  # framing rules shared with the reader
+    check_line,
 )
 from antifraud_common.format.jsonl import write_lines as _write_lines
-from antifraud_common.models import (
-    _MAX_CASE_REF,  # the model's rule, decided on bytes
-    TLP,
-    Action,
-    Entry,
-    IdentifierKind,
-    Reason,
-    canonical_value,
-    mask_value,
-)
+from antifraud_common.models import Action, Entry, IdentifierKind, mask_value
 
 __all__ = [
     "DEFAULT_MAX_PROBLEMS",
     "NO_PROTECTED",
+    "PLAIN_LINES",
     "EntriesScope",
     "EntriesSummary",
+    "LineForm",
+    "ProblemCollector",
     "ProtectedMatcher",
     "check_entries",
+    "check_lines",
+    "entry_error_code",
     "entry_line",
     "iter_verified_entries",
+    "plan_hint",
     "validate_entries_file",
     "write_entries",
 ]
 
-_T = TypeVar("_T")
+# Names this module had before the line layout moved to exchange.layout.
+_REAL_TS_RE: Final = REAL_TIMESTAMP
+_CASE_REF_ATTR: Final = attrs.fields(Entry).case_ref
+_case_ref_ok: Final = case_ref_ok
+_CHUNK: Final = 1 << 20
 
 #: Most problems a report collects before it stops listing them.
 DEFAULT_MAX_PROBLEMS: Final = 1000
@@ -187,165 +193,37 @@ class EntriesSummary:
         }
 
 
-# ----------------------------------------------------------------- fast path
-
-# A canonical timestamp that is a real date and time, decided by the pattern alone
-# (accepting exactly what parse_timestamp accepts): year 0001-9999, month 01-12, a day
-# that month has (29 February only in Gregorian leap years), hour 00-23, minute and
-# second 00-59. No general parser per line: lines of distinct listing times cost the
-# same as lines sharing one.
-_REAL_DATE: Final = (
-    rb"(?:(?!0000)\d{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])"
-    rb"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
-    rb"|(?:\d\d(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)-02-29)"
-)
-_REAL_TS: Final = _REAL_DATE + rb"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\dZ"
-_REAL_TS_RE: Final = re.compile(_REAL_TS)
-_STR: Final = rb'([^"\\\x00-\x1f]{1,512})'
+# ------------------------------------------------------------ line forms
 
 
-def _alt(values: Iterable[str]) -> bytes:
-    return b"(" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
+@attrs.frozen
+class LineForm:
+    """How the streaming checker reads one form of entry line (plain or pseudonymised).
 
-
-# Canonical member order (RFC 8785 sorts by UTF-16 code units; all names ASCII).
-# Groups: action, case_ref, kind, valid_from, valid_until (None when absent), value.
-_FAST_LINE: Final = re.compile(
-    rb'\{"action":' + b'"' + _alt(a.value for a in Action) + b'"'
-    rb',"case_ref":"' + _STR + b'"'
-    rb',"confidence":(?:0|[1-9][0-9]?|100)'
-    rb',"kind":"' + _alt(k.value for k in IdentifierKind) + b'"'
-    rb',"listed_at":"'
-    + _REAL_TS
-    + rb'","reason":"'
-    + _alt(r.value for r in Reason)[1:-1].join((b"(?:", b")"))
-    + rb'","source":"[a-z0-9][a-z0-9_.-]{0,63}"'
-    rb',"tlp":"'
-    + _alt(t.value for t in TLP)[1:-1].join((b"(?:", b")"))
-    + rb'","valid_from":"('
-    + _REAL_TS
-    + rb')"(?:,"valid_until":"('
-    + _REAL_TS
-    + rb')")?'
-    rb',"value":"' + _STR + rb'"\}'
-)
-# Splits a listed_at..valid_until span into its timestamps (the pseudonymised checker).
-_SPAN_TIMES: Final = re.compile(rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_CASE_REF_ATTR: Final = attrs.fields(Entry).case_ref
-_CHUNK: Final = 1 << 20
-
-
-def _case_ref_ok(raw: bytes) -> bool:
-    """Whether a case reference the line pattern matched (no control character, quote or
-    backslash) passes the model's rule."""
-    if raw.isascii():
-        # What is left of the rule for such ASCII text: the length, DEL, and outer spaces
-        # (the only ASCII whitespace the pattern lets through).
-        return (
-            len(raw) <= _MAX_CASE_REF and raw[0] != 0x20 and raw[-1] != 0x20 and b"\x7f" not in raw
-        )
-    try:
-        text = raw.decode("utf-8")
-        assert _CASE_REF_ATTR.validator is not None
-        _CASE_REF_ATTR.validator(None, _CASE_REF_ATTR, text)
-    except (UnicodeDecodeError, ModelError):
-        return False
-    return True
-
-
-def _span_ok(span: bytes) -> bool:
-    """Timestamps of a listed_at..valid_until span (already shape-checked) are real dates,
-    and valid_until (if any) is later than valid_from."""
-    times = _SPAN_TIMES.findall(span)
-    if not all(_REAL_TS_RE.fullmatch(t) for t in times):
-        return False
-    # listed_at, valid_from[, valid_until]: fixed-width canonical stamps compare as bytes.
-    return len(times) == 2 or times[2] > times[1]
-
-
-def phone_validate_many(values: list[str]) -> Iterator[tuple[str | None, object]]:
-    """The phone module's bulk validator (imported on first use)."""
-    from antifraud_common.phone import validate_many
-
-    return validate_many(values)
-
-
-def _value_checker(kind: IdentifierKind) -> Callable[[str], bool]:
-    def check(value: str) -> bool:
-        try:
-            return canonical_value(kind, value) == value
-        except ValidationError:
-            return False
-
-    return check
-
-
-class _ValueCheckers:
-    """One canonical-form checker per identifier kind, made on first use."""
-
-    __slots__ = ("values",)
-
-    def __init__(self) -> None:
-        self.values: dict[bytes, Callable[[str], bool]] = {}
-
-    def value_ok(self, kind: bytes, value: str) -> bool:
-        check = self.values.get(kind)
-        if check is None:
-            check = self.values[kind] = _value_checker(IdentifierKind(kind.decode()))
-        return check(value)
-
-
-# ----------------------------------------------------------------- exact path
-
-
-def _parse_line(line: bytes, lineno: int, parse: Callable[[Any], _T]) -> _T:
-    """Parse one line exactly: canonical JSON, then ``parse`` (a model's ``from_dict``).
-
-    Every problem is a :class:`BlacklistFormatError` carrying the line number.
+    ``scan`` is the form's fast parser (see
+    :func:`~antifraud_common.exchange.layout.scan_entry_lines`), ``exact`` its
+    strict path (returns the line's fields or raises
+    :class:`~antifraud_common.errors.BlacklistFormatError`), ``key_member`` the
+    member that is the second half of the key (named in order problems).
     """
-    try:
-        obj = canonical.check_canonical(line, max_depth=2)
-    except BlacklistFormatError as e:
-        code = "not_canonical" if e.code == "json_not_canonical" else "bad_line"
-        raise BlacklistFormatError(
-            f"not a canonical JSON entry: {e.message}", code=code, line=lineno
-        ) from e
-    try:
-        return parse(obj)
-    except (ModelError, ValidationError) as e:
-        raise BlacklistFormatError(
-            f"invalid entry: {e.message} ({e.code})" + plan_hint(e.code),
-            code=entry_error_code(e.code),
-            field=e.field,
-            line=lineno,
-        ) from e
 
-
-def entry_error_code(code: str) -> str:
-    """The code of a list problem caused by an entry value refused with ``code``.
-
-    A phone number in a range this library's number plan does not know as
-    allocated stays ``unknown_range`` instead of ``invalid_entry``: the
-    publisher's plan may simply be newer, which calls for an upgrade, not for a
-    verdict that the list is bad (see ``docs/spec/number-plan.md``).
-    """
-    return "unknown_range" if code == "unknown_range" else "invalid_entry"
-
-
-def plan_hint(code: str) -> str:
-    """The advice appended to an ``unknown_range`` problem's message ('' otherwise)."""
-    if code != "unknown_range":
-        return ""
-    from antifraud_common.numberplan import in_effect
-
-    return (
-        f"; this library's number plan is version {in_effect().version}: the publisher may use a "
-        "newer one, so upgrade antifraud_common rather than dropping the entry"
-    )
+    key_member: str
+    scan: Callable[[list[bytes], int], list[Fields | None]]
+    exact: Callable[[bytes, int], Fields]
 
 
 def _exact(line: bytes, lineno: int) -> Entry:
-    return _parse_line(line, lineno, Entry.from_dict)
+    return parse_line(line, lineno, Entry.from_dict)
+
+
+def _exact_fields(line: bytes, lineno: int) -> Fields:
+    entry = _exact(line, lineno)
+    value = entry.value
+    return entry.kind.value.encode(), entry.action.value.encode(), value.encode(), value
+
+
+#: Plain entry lines: the key is ``(kind, value)``.
+PLAIN_LINES: Final = LineForm(key_member="value", scan=scan_entry_lines, exact=_exact_fields)
 
 
 # -------------------------------------------------------------------- checker
@@ -391,18 +269,34 @@ class _Prefilter:
         return value[5:] in self.shorts or value[6:] in self.shorts
 
 
-class _Collector:
-    def __init__(self, collect: bool, max_problems: int) -> None:
+class ProblemCollector:
+    """Raise the first problem, or (``collect=True``) gather them, keeping ``max_problems``.
+
+    ``problems`` holds at most ``max_problems`` of them (``None``: no cap),
+    ``count`` counts every one added. Shared by every checker of the exchange
+    layer (entries, pseudonymised entries, deltas, verification reports).
+
+    >>> from antifraud_common.errors import BlacklistFormatError
+    >>> c = ProblemCollector(collect=True, max_problems=1)
+    >>> c.add(BlacklistFormatError("a")); c.add(BlacklistFormatError("b"))
+    >>> c.count, [p.message for p in c.problems]
+    (2, ['a'])
+    """
+
+    __slots__ = ("collect", "count", "max_problems", "problems")
+
+    def __init__(self, collect: bool, max_problems: int | None = None) -> None:
         self.collect = collect
         self.max_problems = max_problems
         self.problems: list[AntifraudError] = []
         self.count = 0
 
     def add(self, problem: AntifraudError) -> None:
+        """Raise ``problem`` (``collect=False``) or record it."""
         if not self.collect:
             raise problem
         self.count += 1
-        if len(self.problems) < self.max_problems:
+        if self.max_problems is None or len(self.problems) < self.max_problems:
             self.problems.append(problem)
 
 
@@ -412,12 +306,14 @@ class _Checker:
     def __init__(
         self,
         *,
+        form: LineForm,
         scope: EntriesScope | None,
         matcher: ProtectedMatcher | None,
         allow_protected: Collection[tuple[str, str]],
         limits: Limits,
-        problems: _Collector,
+        problems: ProblemCollector,
     ) -> None:
+        self.form = form
         self.scope = scope
         self.kinds_ok = None if scope is None else frozenset(k.value.encode() for k in scope.kinds)
         self.actions_ok = (
@@ -428,20 +324,17 @@ class _Checker:
         self.allowed = frozenset((str(k), str(v)) for k, v in allow_protected)
         self.limits = limits
         self.problems = problems
-        self.checkers = _ValueCheckers()
         self.prev: tuple[bytes, bytes] | None = None
         self.lineno = 0
         self.kind_enums = {k.value.encode(): k for k in IdentifierKind}
 
-    def _slow(self, line: bytes, lineno: int) -> tuple[bytes, bytes, bytes, str] | None:
+    def _slow(self, line: bytes, lineno: int) -> Fields | None:
         try:
-            _check_line(line, lineno, self.limits)
-            entry = _exact(line, lineno)
+            check_line(line, lineno, self.limits)
+            return self.form.exact(line, lineno)
         except BlacklistFormatError as e:
             self.problems.add(e)
             return None
-        value = entry.value
-        return entry.kind.value.encode(), entry.action.value.encode(), value.encode(), value
 
     def feed(self, lines: list[bytes]) -> None:
         start = self.lineno
@@ -451,73 +344,21 @@ class _Checker:
                 code="jsonl_too_many_entries",
                 line=self.limits.max_entries + 1,
             )
-        fullmatch = _FAST_LINE.fullmatch
-        matches = [fullmatch(line) for line in lines]
-        # Phone numbers are decided in bulk by the phone module's fast path.
-        # (Canonical phone values are ASCII; anything else takes the exact path.)
-        phones = [
-            m[6].decode("ascii")
-            for m in matches
-            if m is not None and m[3] == b"phone" and m[6].isascii()
-        ]
-        phone_ok = iter(
-            [
-                canon == raw
-                for raw, (canon, _err) in zip(phones, phone_validate_many(phones), strict=True)
-            ]
-        )
-        phone_values = iter(phones)
-        checkers = self.checkers
-        case_ref_ok = _case_ref_ok
+        scanned = self.form.scan(lines, self.limits.max_line_bytes)
         kinds_ok, actions_ok = self.kinds_ok, self.actions_ok
-        # One length check per chunk; per line only when some line is too long.
-        long_lines = max(map(len, lines), default=0) > self.limits.max_line_bytes
         check_protected = self.matcher is not None
         prefilter = self.prefilter
         prev = self.prev
         problems = self.problems
-        for lineno, m in enumerate(matches, start + 1):
-            fast = False
-            if m is not None:
-                action, case_ref, kind, valid_from, valid_until, value_b = m.groups()
-                if kind == b"phone" and value_b.isascii():
-                    value = next(phone_values)
-                    fast = next(phone_ok)
-                elif value_b.isascii():
-                    value = value_b.decode("ascii")
-                    fast = kind != b"phone" and checkers.value_ok(kind, value)
-                else:
-                    try:
-                        value = value_b.decode("utf-8")
-                        fast = kind != b"phone" and checkers.value_ok(kind, value)
-                    except UnicodeDecodeError:
-                        pass
-                fast = (
-                    fast
-                    # Fixed-width canonical timestamps compare as bytes.
-                    and (valid_until is None or valid_until > valid_from)
-                    and case_ref_ok(case_ref)
-                    and not (
-                        long_lines and len(lines[lineno - start - 1]) > self.limits.max_line_bytes
-                    )
-                )
-            if not fast:
-                got = self._slow(lines[lineno - start - 1], lineno)
-                if got is None:
-                    continue
-                kind, action, value_b, value = got
+        for lineno, fast in enumerate(scanned, start + 1):
+            got = fast if fast is not None else self._slow(lines[lineno - start - 1], lineno)
+            if got is None:
+                continue
+            kind, action, value_b, value = got
             key = (kind, value_b)
             if prev is not None and key <= prev:
                 dup = key == prev
-                problems.add(
-                    BlacklistFormatError(
-                        "duplicate identifier key (kind, value)"
-                        if dup
-                        else "entries are not sorted by (kind, value)",
-                        code="duplicate_key" if dup else "not_sorted",
-                        line=lineno,
-                    )
-                )
+                problems.add(self._order_problem(dup, lineno))
             else:
                 prev = key
             if kinds_ok is not None and kind not in kinds_ok:
@@ -528,6 +369,16 @@ class _Checker:
                 self._protected(kind, value, lineno)
         self.prev = prev
         self.lineno = start + len(lines)
+
+    def _order_problem(self, dup: bool, lineno: int) -> BlacklistFormatError:
+        member = self.form.key_member
+        return BlacklistFormatError(
+            f"duplicate identifier key (kind, {member})"
+            if dup
+            else f"entries are not sorted by (kind, {member})",
+            code="duplicate_key" if dup else "not_sorted",
+            line=lineno,
+        )
 
     def _scope_problem(self, field: str, value: bytes, lineno: int) -> None:
         where = f" of list type {self.scope.list_type!r}" if self.scope else ""
@@ -604,6 +455,60 @@ def _stream(
         )
 
 
+def check_lines(
+    source: str | os.PathLike[str] | BinaryIO,
+    form: LineForm,
+    *,
+    scope: EntriesScope | None = None,
+    protected: ProtectedMatcher | None = None,
+    allow_protected: Collection[tuple[str, str]] = (),
+    limits: Limits | None = None,
+    collect: bool = False,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+    copy_to: BinaryIO | None = None,
+    max_bytes: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> EntriesSummary:
+    """The streaming checker of both line forms: one pass, constant memory.
+
+    :func:`check_entries` (plain lines, ``protected=None`` meaning the
+    packaged list) and
+    :func:`~antifraud_common.exchange.pseudonym.check_pseudonymised_entries`
+    run it with their :class:`LineForm`; here ``protected=None`` checks no
+    protected identifier. The keywords are :func:`check_entries`'s.
+    """
+    problems = ProblemCollector(collect, max_problems)
+    checker = _Checker(
+        form=form,
+        scope=scope,
+        matcher=protected,
+        allow_protected=allow_protected,
+        limits=limits or DEFAULT_LIMITS,
+        problems=problems,
+    )
+    digest = StreamDigest()
+    complete = True
+    try:
+        if isinstance(source, str | os.PathLike):
+            with open_input(source, buffering=0) as f:
+                _stream(f, checker, digest, copy_to, max_bytes, progress=progress)
+        else:
+            _stream(source, checker, digest, copy_to, max_bytes, progress=progress)
+    except (BlacklistFormatError, HashMismatchError) as e:
+        if not collect or e in problems.problems:
+            raise
+        complete = False
+        problems.add(e)
+    return EntriesSummary(
+        entry_count=digest.line_count,
+        byte_length=digest.byte_count,
+        sha256=digest.hexdigest(),
+        problems=tuple(problems.problems),
+        problem_count=problems.count,
+        complete=complete,
+    )
+
+
 def check_entries(
     source: str | os.PathLike[str] | BinaryIO,
     *,
@@ -632,34 +537,18 @@ def check_entries(
     :class:`HashMismatchError` ``length_mismatch``. ``progress`` is called with
     the number of bytes read so far after each chunk.
     """
-    problems = _Collector(collect, max_problems)
-    checker = _Checker(
+    return check_lines(
+        source,
+        PLAIN_LINES,
         scope=scope,
-        matcher=_default_protected() if protected is None else protected,
+        protected=_default_protected() if protected is None else protected,
         allow_protected=allow_protected,
-        limits=limits or DEFAULT_LIMITS,
-        problems=problems,
-    )
-    digest = StreamDigest()
-    complete = True
-    try:
-        if isinstance(source, str | os.PathLike):
-            with open_input(source, buffering=0) as f:
-                _stream(f, checker, digest, copy_to, max_bytes, progress=progress)
-        else:
-            _stream(source, checker, digest, copy_to, max_bytes, progress=progress)
-    except (BlacklistFormatError, HashMismatchError) as e:
-        if not collect or e in problems.problems:
-            raise
-        complete = False
-        problems.add(e)
-    return EntriesSummary(
-        entry_count=digest.line_count,
-        byte_length=digest.byte_count,
-        sha256=digest.hexdigest(),
-        problems=tuple(problems.problems),
-        problem_count=problems.count,
-        complete=complete,
+        limits=limits,
+        collect=collect,
+        max_problems=max_problems,
+        copy_to=copy_to,
+        max_bytes=max_bytes,
+        progress=progress,
     )
 
 
@@ -691,11 +580,6 @@ def validate_entries_file(
 # ------------------------------------------------------------------- writing
 
 
-def entry_line(entry: Entry) -> bytes:
-    """Return the canonical line (with LF) for ``entry``."""
-    return canonical.dumps(entry.to_dict()) + b"\n"
-
-
 def write_entries(
     path: str | os.PathLike[str],
     entries: Iterable[Entry],
@@ -715,7 +599,7 @@ def write_entries(
                 f"two entries for {a.kind.value} {a.masked_value}", code="duplicate_key"
             )
     digest = _write_lines(
-        path, (canonical.dumps(e.to_dict()) for e in items), limits=limits or DEFAULT_LIMITS
+        path, (entry_line(e)[:-1] for e in items), limits=limits or DEFAULT_LIMITS
     )
     return EntriesSummary(
         entry_count=digest.line_count, byte_length=digest.byte_count, sha256=digest.hexdigest()
@@ -728,29 +612,5 @@ def iter_verified_entries(stream: BinaryIO) -> Iterator[Entry]:
     Only for bytes that passed :func:`check_entries`; used by
     :class:`~antifraud_common.exchange.signing.VerifiedList`.
     """
-    import json
-
-    tlp = {t.value: t for t in TLP}
-    reasons = {r.value: r for r in Reason}
-    actions = {a.value: a for a in Action}
-    kinds = {k.value: k for k in IdentifierKind}
-    # The stamps passed the canonical-timestamp check; the C parser reads that form
-    # (``Z`` included) directly, so nothing per entry is kept between lines.
-    ts = datetime.fromisoformat
-
     for raw in stream:
-        d = json.loads(raw)
-        until = d.get("valid_until")
-        yield Entry(
-            kind=kinds[d["kind"]],
-            value=d["value"],
-            reason=reasons[d["reason"]],
-            action=actions[d["action"]],
-            source=d["source"],
-            case_ref=d["case_ref"],
-            confidence=d["confidence"],
-            tlp=tlp[d["tlp"]],
-            listed_at=ts(d["listed_at"]),
-            valid_from=ts(d["valid_from"]),
-            valid_until=None if until is None else ts(until),
-        )
+        yield verified_entry(raw)

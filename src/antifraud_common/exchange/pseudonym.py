@@ -65,30 +65,31 @@ import attrs
 
 from antifraud_common._files import open_input
 from antifraud_common.errors import (
-    AntifraudError,
     BlacklistFormatError,
     ConfigurationError,
-    HashMismatchError,
     InvalidFormatError,
     ModelError,
     ProtectedIdentifierError,
-    ScopeError,
 )
 from antifraud_common.exchange.entries import (
     DEFAULT_MAX_PROBLEMS,
     EntriesScope,
     EntriesSummary,
+    LineForm,
     ProtectedMatcher,
-    _case_ref_ok,  # the plain checker's field checks, shared by the fast path
-    _parse_line,
-    _span_ok,
     check_entries,
+    check_lines,
     iter_verified_entries,
+)
+from antifraud_common.exchange.layout import (
+    Fields,
+    parse_line,
+    record_line,
+    scan_pseudonymised_lines,
 )
 from antifraud_common.exchange.trust import TrustBundle
 from antifraud_common.format import canonical
-from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, StreamDigest
-from antifraud_common.format.jsonl import _check_line as _check_framing
+from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits
 from antifraud_common.format.jsonl import write_lines as _write_lines
 from antifraud_common.format.keys import _write_secret_file
 from antifraud_common.models import (
@@ -111,6 +112,7 @@ __all__ = [
     "DOMAIN_KEY_FORMAT",
     "KEY_CHECK_MESSAGE",
     "MIN_KEY_BYTES",
+    "PSEUDONYMISED_LINES",
     "DomainKey",
     "PseudonymisedEntry",
     "check_key",
@@ -571,7 +573,7 @@ def pseudonymise_list(
 
 def pseudonymised_line(entry: PseudonymisedEntry) -> bytes:
     """Return the canonical line (with LF) of a pseudonymised entry."""
-    return canonical.dumps(entry.to_dict()) + b"\n"
+    return record_line(entry)
 
 
 def write_pseudonymised(
@@ -588,7 +590,7 @@ def write_pseudonymised(
                 f"two entries for the same {a.kind.value} identifier", code="duplicate_key"
             )
     digest = _write_lines(
-        path, (canonical.dumps(p.to_dict()) for p in items), limits=limits or DEFAULT_LIMITS
+        path, (record_line(p)[:-1] for p in items), limits=limits or DEFAULT_LIMITS
     )
     return EntriesSummary(
         entry_count=digest.line_count, byte_length=digest.byte_count, sha256=digest.hexdigest()
@@ -628,54 +630,19 @@ def convert_entries_file(
 # --------------------------------------------------------------- the checker
 
 
-def _alt(values: Iterable[str]) -> bytes:
-    return b"(" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
-
-
-def _alt_nc(values: Iterable[str]) -> bytes:
-    return b"(?:" + b"|".join(re.escape(v.encode()) for v in sorted(values)) + b")"
-
-
-_TS_RAW: Final = rb"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"
-# The canonical member order (RFC 8785 sorts ASCII names bytewise). Groups: action,
-# case_ref, hmac, kind, and the listed_at..valid_until span (for the timestamp check).
-_FAST_LINE: Final = re.compile(
-    rb'\{"action":"' + _alt(a.value for a in Action) + rb'"'
-    rb',"case_ref":"([^"\\\x00-\x1f]{1,512})"'
-    rb',"confidence":(?:0|[1-9][0-9]?|100)'
-    rb',"hmac":"([0-9a-f]{64})"'
-    rb',"kind":"' + _alt(k.value for k in IdentifierKind) + rb'"'
-    rb',"listed_at":"('
-    + _TS_RAW
-    + rb'","reason":"'
-    + _alt_nc(r.value for r in Reason)
-    + rb'","source":"[a-z0-9][a-z0-9_.-]{0,63}","tlp":"'
-    + _alt_nc(t.value for t in TLP)
-    + rb'","valid_from":"'
-    + _TS_RAW
-    + rb'"(?:,"valid_until":"'
-    + _TS_RAW
-    + rb'")?)\}'
-)
-
-
 def _exact(line: bytes, lineno: int) -> PseudonymisedEntry:
-    return _parse_line(line, lineno, PseudonymisedEntry.from_dict)
+    return parse_line(line, lineno, PseudonymisedEntry.from_dict)
 
 
-class _Collector:
-    def __init__(self, collect: bool, max_problems: int) -> None:
-        self.collect = collect
-        self.max_problems = max_problems
-        self.problems: list[AntifraudError] = []
-        self.count = 0
+def _exact_fields(line: bytes, lineno: int) -> Fields:
+    entry = _exact(line, lineno)
+    return entry.kind.value.encode(), entry.action.value.encode(), entry.hmac.encode(), ""
 
-    def add(self, problem: AntifraudError) -> None:
-        if not self.collect:
-            raise problem
-        self.count += 1
-        if len(self.problems) < self.max_problems:
-            self.problems.append(problem)
+
+#: Pseudonymised entry lines: the key is ``(kind, hmac)``.
+PSEUDONYMISED_LINES: Final = LineForm(
+    key_member="hmac", scan=scan_pseudonymised_lines, exact=_exact_fields
+)
 
 
 def check_pseudonymised_entries(
@@ -699,131 +666,14 @@ def check_pseudonymised_entries(
     be recognised without the key; :func:`verify_pseudonymised_list` checks them
     when given one.
     """
-    lim = limits or DEFAULT_LIMITS
-    problems = _Collector(collect, max_problems)
-    kinds_ok = None if scope is None else {k.value.encode() for k in scope.kinds}
-    actions_ok = None if scope is None else {a.value.encode() for a in scope.actions}
-    digest = StreamDigest()
-    complete = True
-    prev: tuple[bytes, bytes] | None = None
-    lineno = 0
-
-    fullmatch = _FAST_LINE.fullmatch
-
-    def fast(line: bytes) -> tuple[bytes, bytes, bytes] | None:
-        # Lines of the exact canonical shape are accepted from the match, their case
-        # reference and timestamps checked on the bytes (no parser, no cache). Anything
-        # else goes to the exact path, which alone refuses (and names the problem).
-        m = fullmatch(line)
-        if m is None or len(line) > lim.max_line_bytes:
-            return None
-        action, case_ref, hmac_hex, kind, span = m.groups()
-        if not (_case_ref_ok(case_ref) and _span_ok(span)):
-            return None
-        return kind, action, hmac_hex
-
-    def one(line: bytes) -> None:
-        nonlocal prev
-        got = fast(line)
-        if got is None:
-            try:
-                _check_framing(line, lineno, lim)
-                entry = _exact(line, lineno)
-            except BlacklistFormatError as e:
-                problems.add(e)
-                return
-            got = (entry.kind.value.encode(), entry.action.value.encode(), entry.hmac.encode())
-        kind, action, hmac_hex = got
-        key = (kind, hmac_hex)
-        if prev is not None and key <= prev:
-            dup = key == prev
-            problems.add(
-                BlacklistFormatError(
-                    "duplicate identifier key (kind, hmac)"
-                    if dup
-                    else "entries are not sorted by (kind, hmac)",
-                    code="duplicate_key" if dup else "not_sorted",
-                    line=lineno,
-                )
-            )
-        else:
-            prev = key
-        where = f" of list type {scope.list_type!r}" if scope is not None else ""
-        if kinds_ok is not None and kind not in kinds_ok:
-            problems.add(
-                ScopeError(
-                    f"kind {kind.decode()!r} is not allowed by the publish rule{where}",
-                    line=lineno,
-                    field="kind",
-                )
-            )
-        if actions_ok is not None and action not in actions_ok:
-            problems.add(
-                ScopeError(
-                    f"action {action.decode()!r} is not allowed by the publish rule{where}",
-                    line=lineno,
-                    field="action",
-                )
-            )
-
-    def run(f: BinaryIO) -> None:
-        nonlocal lineno
-        pending = b""
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            if digest.byte_count > lim.max_total_bytes:
-                raise BlacklistFormatError(
-                    f"file larger than {lim.max_total_bytes} bytes",
-                    code="jsonl_too_large",
-                    line=lineno + 1,
-                )
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            if lineno + len(lines) > lim.max_entries:
-                raise BlacklistFormatError(
-                    f"more than {lim.max_entries} lines",
-                    code="jsonl_too_many_entries",
-                    line=lim.max_entries + 1,
-                )
-            for line in lines:
-                lineno += 1
-                one(line)
-            digest.line_count = lineno
-            if progress is not None:
-                progress(digest.byte_count)
-            if len(pending) > lim.max_line_bytes:
-                raise BlacklistFormatError(
-                    f"line longer than {lim.max_line_bytes} bytes",
-                    code="jsonl_line_too_long",
-                    line=lineno + 1,
-                )
-        if pending:
-            if lineno == 0 and pending.startswith(b"\xef\xbb\xbf"):
-                raise BlacklistFormatError("byte order mark", code="jsonl_bom", line=1)
-            raise BlacklistFormatError(
-                "the last line does not end with LF",
-                code="jsonl_missing_final_newline",
-                line=lineno + 1,
-            )
-
-    try:
-        if isinstance(source, str | os.PathLike):
-            with open_input(source, buffering=0) as f:
-                run(f)
-        else:
-            run(source)
-    except (BlacklistFormatError, HashMismatchError) as e:
-        if not collect or e in problems.problems:
-            raise
-        complete = False
-        problems.add(e)
-    return EntriesSummary(
-        entry_count=digest.line_count,
-        byte_length=digest.byte_count,
-        sha256=digest.hexdigest(),
-        problems=tuple(problems.problems),
-        problem_count=problems.count,
-        complete=complete,
+    return check_lines(
+        source,
+        PSEUDONYMISED_LINES,
+        scope=scope,
+        limits=limits,
+        collect=collect,
+        max_problems=max_problems,
+        progress=progress,
     )
 
 

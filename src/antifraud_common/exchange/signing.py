@@ -93,6 +93,7 @@ from antifraud_common.exchange.entries import (
     DEFAULT_MAX_PROBLEMS,
     EntriesScope,
     EntriesSummary,
+    ProblemCollector,
     ProtectedMatcher,
     check_entries,
     iter_verified_entries,
@@ -373,19 +374,6 @@ def _rule(trust: TrustBundle, issuer: str, list_type: str) -> PublishRule:
     return rule
 
 
-class _Problems:
-    """Raise the first problem, or collect them all (report mode)."""
-
-    def __init__(self, collect: bool) -> None:
-        self.collect = collect
-        self.items: list[AntifraudError] = []
-
-    def add(self, problem: AntifraudError) -> None:
-        if not self.collect:
-            raise problem
-        self.items.append(problem)
-
-
 def read_manifest(sig_bytes: bytes) -> Manifest:
     """Parse the manifest of a signature file WITHOUT verifying anything (for ``inspect``)."""
     parsed = jws.parse(sig_bytes, max_bytes=MAX_SIGNATURE_FILE_BYTES, typ=MANIFEST_TYP)
@@ -429,7 +417,7 @@ def _verify_manifest(
     state: StateLike | None,
     now: datetime,
     grace: timedelta | None,
-    problems: _Problems,
+    problems: ProblemCollector,
     pseudonymised: bool = False,
 ) -> VerifiedManifest | None:
     # 1. sizes and syntax.
@@ -537,7 +525,7 @@ def _verify_manifest(
 
 
 def _check_delta_state(
-    manifest: Manifest, last: StateRecordLike | None, problems: _Problems
+    manifest: Manifest, last: StateRecordLike | None, problems: ProblemCollector
 ) -> bool:
     if last is not None and manifest.version < last.version:
         problems.add(
@@ -584,7 +572,7 @@ def verify_manifest(
         state=state,
         now=now_utc(now),
         grace=grace,
-        problems=_Problems(collect=False),
+        problems=ProblemCollector(collect=False),
         pseudonymised=pseudonymised,
     )
     assert vm is not None
@@ -722,7 +710,7 @@ def _hash_copy(
     entries_path: str | os.PathLike[str],
     manifest: Manifest,
     copy: BinaryIO | None,
-    problems: _Problems,
+    problems: ProblemCollector,
     limits: Limits,
     *,
     progress: Callable[[int], None] | None = None,
@@ -822,7 +810,7 @@ def _verify(
     protected: ProtectedMatcher | None,
     limits: Limits | None,
     check_lines: bool,
-    problems: _Problems,
+    problems: ProblemCollector,
     max_problems: int,
     tmp_dir: str | os.PathLike[str] | None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -872,7 +860,7 @@ def _verify(
                 max_problems=max_problems,
                 progress=None if progress is None else (lambda n: progress("check", n, total)),
             )
-            problems.items.extend(summary.problems)
+            problems.problems.extend(summary.problems)
         elif copy is not None and (hashed or problems.collect) and not manifest.is_delta:
             copy.flush()
             copy.seek(0)
@@ -886,7 +874,7 @@ def _verify(
                 max_problems=max_problems,
                 progress=None if progress is None else (lambda n: progress("check", n, total)),
             )
-            problems.items.extend(summary.problems)
+            problems.problems.extend(summary.problems)
     except BaseException:
         if copy is not None:
             copy.close()
@@ -932,7 +920,7 @@ def verify_list(
         protected=protected,
         limits=limits,
         check_lines=check_lines,
-        problems=_Problems(collect=False),
+        problems=ProblemCollector(collect=False),
         max_problems=DEFAULT_MAX_PROBLEMS,
         tmp_dir=tmp_dir,
         progress=progress,
@@ -1006,7 +994,7 @@ def verify_list_report(
     or unsigned signature file) are skipped. Line problems are capped at
     ``max_problems``.
     """
-    problems = _Problems(collect=True)
+    problems = ProblemCollector(collect=True)
     vm, copy, summary = _verify(
         entries_path,
         sig_path,
@@ -1026,9 +1014,9 @@ def verify_list_report(
     if copy is not None:
         copy.close()
     if vm is None:
-        return VerificationReport(problems=tuple(problems.items))
+        return VerificationReport(problems=tuple(problems.problems))
     return VerificationReport(
-        problems=tuple(problems.items),
+        problems=tuple(problems.problems),
         manifest=vm.manifest,
         signers=vm.signers,
         signer_kids=vm.signer_kids,

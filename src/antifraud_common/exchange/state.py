@@ -53,7 +53,6 @@ import hashlib
 import json
 import os
 import queue
-import re
 import sqlite3
 import stat
 import threading
@@ -78,24 +77,27 @@ from antifraud_common.exchange.delta import (
     OP_ADD,
     OP_REMOVE,
     OP_REPLACE,
-    Key,
     _iter_ops,
     _op_limits,
     _shown,
     check_delta,
-    entry_key,
 )
 from antifraud_common.exchange.entries import EntriesScope, ProtectedMatcher
+from antifraud_common.exchange.layout import (
+    Key,
+    entry_key,
+    find_line,
+    needs_escape,
+    stored_line_key,
+    verified_entry,
+)
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, iter_lines, write_lines
 from antifraud_common.models import (
-    TLP,
-    Action,
     ContentType,
     Entry,
     IdentifierKind,
     Manifest,
-    Reason,
     format_timestamp,
     parse_timestamp,
 )
@@ -1358,23 +1360,8 @@ class _Changes:
     removed: list[tuple[str, str]] = attrs.Factory(list)
 
 
-def _line_key(line: bytes) -> Key:
-    """Key of one stored canonical line (with its LF): two byte searches, no parse.
-
-    The same markers as :func:`entry_key` (``"kind":"`` first, ``,"value":"``
-    last, neither can be spoofed by string contents); escaped values take the
-    exact path.
-    """
-    v = line.rfind(b',"value":"')
-    value = line[v + 10 : -3]
-    if v < 0 or b"\\" in value:
-        return entry_key(line)
-    k = line.find(b'"kind":"') + 8
-    return line[k : line.find(b'"', k)], value
-
-
-# Bytes a canonical JSON string escapes (so a value holding one is not stored verbatim).
-_ESCAPED: Final = re.compile(rb'["\\\x00-\x1f]')
+#: The key of a stored line (the layout module's reader; the name the chunk code uses).
+_line_key: Final = stored_line_key
 
 
 def _missing(op: str, k: Key, lineno: int) -> DeltaMismatchError:
@@ -1388,32 +1375,22 @@ def _missing(op: str, k: Key, lineno: int) -> DeltaMismatchError:
 def _rewrite_in_chunk(data: bytes, ops: list[Op]) -> bytes | None:
     """Apply replacements and removals to one chunk by byte search; ``None`` if not possible.
 
-    Each key's line is found by its ending, ``,"value":"<value>"}`` and the LF
-    (a raw quote or LF cannot occur inside a JSON string, so only the value
-    member of a line can match), and the line's first ``"kind":"`` member is
-    compared. Additions, and values that canonical JSON escapes, take the
-    general path.
+    Each key's line is found by :func:`~antifraud_common.exchange.layout.find_line`.
+    Additions, and values that canonical JSON escapes, take the general path.
     """
     pieces: list[bytes] = []
     pos = 0
     for op, k, body, lineno in ops:
-        kind, value = k
-        if op == OP_ADD or _ESCAPED.search(value):
+        if op == OP_ADD or needs_escape(k[1]):
             return None
-        tail = b',"value":"' + value + b'"}\n'
-        at = data.find(tail, pos)
-        while at >= 0:
-            start = data.rfind(b"\n", 0, at) + 1
-            mark = data.find(b'"kind":"', start) + 8
-            if data[mark : data.find(b'"', mark)] == kind:
-                break
-            at = data.find(tail, at + 1)
-        if at < 0:
+        found = find_line(data, k, pos)
+        if found is None:
             raise _missing(op, k, lineno)
+        start, end = found
         pieces.append(data[pos:start])
         if body is not None:
             pieces.append(body + b"\n")
-        pos = at + len(tail)
+        pos = end
     pieces.append(data[pos:])
     return b"".join(pieces)
 
@@ -1674,37 +1651,10 @@ def _find_line(conn: sqlite3.Connection, issuer: str, list_id: str, key: Key) ->
 
 
 class _EntryParser:
-    """Builds entries from stored (already verified) canonical lines, caching repeats."""
-
-    def __init__(self) -> None:
-        self._stamps: dict[str, datetime] = {}
-        self._kinds = {k.value: k for k in IdentifierKind}
-        self._reasons = {r.value: r for r in Reason}
-        self._actions = {a.value: a for a in Action}
-        self._tlp = {t.value: t for t in TLP}
-
-    def _ts(self, text: str) -> datetime:
-        got = self._stamps.get(text)
-        if got is None:
-            got = self._stamps[text] = parse_timestamp(text)
-        return got
+    """Builds entries from stored (already verified) canonical lines."""
 
     def __call__(self, line: bytes) -> Entry:
         try:
-            d = json.loads(line)
-            until = d.get("valid_until")
-            return Entry(
-                kind=self._kinds[d["kind"]],
-                value=d["value"],
-                reason=self._reasons[d["reason"]],
-                action=self._actions[d["action"]],
-                source=d["source"],
-                case_ref=d["case_ref"],
-                confidence=d["confidence"],
-                tlp=self._tlp[d["tlp"]],
-                listed_at=self._ts(d["listed_at"]),
-                valid_from=self._ts(d["valid_from"]),
-                valid_until=None if until is None else self._ts(until),
-            )
+            return verified_entry(line)
         except (ValueError, KeyError, TypeError, AntifraudError) as e:
             raise StateError("a stored entry is damaged", code="state_damaged") from e

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "Limits",
     "StreamDigest",
+    "check_line",
     "iter_lines",
     "write_atomic",
     "write_lines",
@@ -107,7 +108,13 @@ class StreamDigest:
         )
 
 
-def _check_line(line: bytes, lineno: int, limits: Limits) -> None:
+def check_line(line: bytes, lineno: int, limits: Limits) -> None:
+    """Check one line's framing (no LF): length, not empty, no CR, no BOM, UTF-8.
+
+    The rules the reader applies to every line, for checkers that split lines
+    themselves. Raises :class:`~antifraud_common.errors.BlacklistFormatError`
+    (``jsonl_*`` codes) naming ``lineno``.
+    """
     if len(line) > limits.max_line_bytes:
         raise BlacklistFormatError(
             f"line longer than {limits.max_line_bytes} bytes",
@@ -131,6 +138,10 @@ def _check_line(line: bytes, lineno: int, limits: Limits) -> None:
             ) from e
 
 
+#: The former private name (kept for callers that imported it).
+_check_line = check_line
+
+
 def _check_count(lineno: int, limits: Limits) -> None:
     if lineno > limits.max_entries:
         raise BlacklistFormatError(
@@ -141,7 +152,7 @@ def _check_count(lineno: int, limits: Limits) -> None:
 
 
 def _block_ok(block: bytes, lines: list[bytes], lineno: int, limits: Limits) -> bool:
-    """Check a run of complete lines at once (the fast path of :func:`_check_line`)."""
+    """Check a run of complete lines at once (the fast path of :func:`check_line`)."""
     if lineno + len(lines) > limits.max_entries:
         return False
     if not all(lines) or b"\r" in block or max(map(len, lines)) > limits.max_line_bytes:
@@ -190,7 +201,7 @@ def _iter_stream(
                 # Something is wrong in this block: find the first bad line.
                 for offset, line in enumerate(lines, start=lineno + 1):
                     _check_count(offset, limits)
-                    _check_line(line, offset, limits)
+                    check_line(line, offset, limits)
             for line in lines:
                 lineno += 1
                 yield lineno, line
@@ -276,7 +287,7 @@ def write_lines(
             if not isinstance(untyped, bytes):
                 raise TypeError("write_lines needs bytes lines")
             _check_count(lineno, limits)
-            _check_line(line, lineno, limits)
+            check_line(line, lineno, limits)
             if b"\n" in line:
                 raise BlacklistFormatError("LF inside a line", code="jsonl_lf", line=lineno)
             data = line + b"\n"
