@@ -79,15 +79,10 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     ConfigurationError,
-    DeltaBaseMismatchError,
-    ExpiredError,
-    ForkError,
     HashMismatchError,
     ModelError,
-    RollbackError,
     ScopeError,
     SignatureError,
-    ThresholdError,
 )
 from antifraud_common.exchange.entries import (
     DEFAULT_MAX_PROBLEMS,
@@ -98,11 +93,19 @@ from antifraud_common.exchange.entries import (
     check_entries,
     iter_verified_entries,
 )
+from antifraud_common.exchange.policy import (
+    ISSUED_AT_TOLERANCE,
+    check_validity,
+    delta_verdict,
+    publish_rule,
+    snapshot_verdict,
+    threshold_problem,
+)
 from antifraud_common.exchange.trust import PublishRule, TrustBundle
 from antifraud_common.format import canonical, jws
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, write_atomic
 from antifraud_common.format.keys import Signer
-from antifraud_common.models import ContentType, Entry, Manifest, Pseudonym, format_timestamp
+from antifraud_common.models import ContentType, Entry, Manifest, Pseudonym
 
 __all__ = [
     "ISSUED_AT_TOLERANCE",
@@ -127,8 +130,6 @@ __all__ = [
 MANIFEST_TYP: Final = "antifraud-manifest+json"
 #: Largest accepted signature file.
 MAX_SIGNATURE_FILE_BYTES: Final = 1024 * 1024
-#: How far in the future ``issued_at`` may lie (clock skew between sites).
-ISSUED_AT_TOLERANCE: Final = timedelta(minutes=5)
 _CHUNK: Final = 1 << 20
 _HASH_CHUNK: Final = 1 << 18
 
@@ -272,7 +273,7 @@ def _sign_list(
     allow = tuple(sorted(set(allow_protected)))
     scope = None
     if trust is not None:
-        scope = EntriesScope.from_rule(_rule(trust, issuer, list_type))
+        scope = EntriesScope.from_rule(publish_rule(trust, issuer, list_type))
     if pseudonym is not None:
         from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
 
@@ -364,16 +365,6 @@ def _read_sig(path: str | os.PathLike[str]) -> bytes:
     return data
 
 
-def _rule(trust: TrustBundle, issuer: str, list_type: str) -> PublishRule:
-    member = trust.member(issuer)
-    if member is None:
-        raise ScopeError(f"issuer {issuer!r} is not a member of the trust bundle", field="issuer")
-    rule = member.rule_for(list_type)
-    if rule is None:
-        raise ScopeError(f"{issuer!r} may not publish list type {list_type!r}", field="list_type")
-    return rule
-
-
 def read_manifest(sig_bytes: bytes) -> Manifest:
     """Parse the manifest of a signature file WITHOUT verifying anything (for ``inspect``)."""
     parsed = jws.parse(sig_bytes, max_bytes=MAX_SIGNATURE_FILE_BYTES, typ=MANIFEST_TYP)
@@ -457,98 +448,48 @@ def _verify_manifest(
         return None
     # 4. scope and threshold.
     try:
-        rule = _rule(trust, manifest.issuer, manifest.list_type)
+        rule = publish_rule(trust, manifest.issuer, manifest.list_type)
     except ScopeError as e:
         problems.add(e)
         return None
     owners = {kid: trust.key_owner(kid) for kid in valid}
-    counted = [kid for kid in valid if owners[kid] in rule.signers]
-    if len(counted) < rule.threshold:
-        problems.add(
-            ThresholdError(
-                f"{len(counted)} of {rule.threshold} required keys of "
-                f"{', '.join(rule.signers)} signed"
-            )
-        )
+    short = threshold_problem(rule, valid, owners)
+    if short is not None:
+        problems.add(short)
     warnings: list[str] = []
     if result.unknown_kids:
         warnings.append(f"{len(result.unknown_kids)} signature(s) by keys not in the bundle")
     if result.invalid_kids:
         warnings.append(f"{len(result.invalid_kids)} member signature(s) did not verify")
     # 5. validity period.
-    grace_used = False
-    if now >= manifest.expires:
-        # now - expires, not expires + grace: a far expiry plus a long grace overflows.
-        if grace is not None and now - manifest.expires < grace:
-            grace_used = True
-            warnings.append(
-                f"expired at {format_timestamp(manifest.expires)}; accepted in grace mode"
-            )
-        else:
-            problems.add(ExpiredError(f"the list expired at {format_timestamp(manifest.expires)}"))
-    if manifest.issued_at > now + ISSUED_AT_TOLERANCE:
-        problems.add(
-            ExpiredError(
-                f"issued_at {format_timestamp(manifest.issued_at)} lies in the future",
-                code="issued_in_future",
-            )
-        )
+    validity = check_validity(
+        issued_at=manifest.issued_at, expires=manifest.expires, now=now, grace=grace
+    )
+    warnings.extend(validity.warnings)
+    for problem in validity.problems:
+        problems.add(problem)
     # 6. receiver state.
     unchanged = False
     last = state.get(manifest.issuer, manifest.list_id) if state is not None else None
+    verdict = None
     if manifest.is_delta and state is not None:
-        unchanged = _check_delta_state(manifest, last, problems)
+        verdict = delta_verdict(manifest, last)
     elif last is not None:
-        if manifest.version < last.version:
-            problems.add(
-                RollbackError(
-                    f"version {manifest.version} is older than the accepted {last.version}"
-                )
-            )
-        elif manifest.version == last.version:
-            if manifest.sha256 != last.state_sha256:
-                problems.add(
-                    ForkError(f"version {manifest.version} was accepted with other content")
-                )
-            else:
-                unchanged = True
+        verdict = snapshot_verdict(manifest, last)
+    if verdict is not None:
+        if verdict.problem is not None:
+            problems.add(verdict.problem)
+        unchanged = verdict.unchanged
     return VerifiedManifest(
         manifest=manifest,
         rule=rule,
         signer_kids=tuple(valid),
         signers=tuple(sorted({o for o in owners.values() if o is not None})),
-        grace_used=grace_used,
+        grace_used=validity.grace_used,
         unchanged=unchanged,
         warnings=tuple(warnings),
         checked_at=now,
     )
-
-
-def _check_delta_state(
-    manifest: Manifest, last: StateRecordLike | None, problems: ProblemCollector
-) -> bool:
-    if last is not None and manifest.version < last.version:
-        problems.add(
-            RollbackError(f"version {manifest.version} is older than the accepted {last.version}")
-        )
-        return False
-    if last is not None and manifest.version == last.version:
-        if manifest.result_sha256 != last.state_sha256:
-            problems.add(ForkError(f"version {manifest.version} was accepted with other content"))
-            return False
-        return True
-    if (
-        last is None
-        or last.version != manifest.base_version
-        or (last.state_sha256 != manifest.base_sha256)
-    ):
-        have = "nothing" if last is None else f"version {last.version}"
-        problems.add(
-            DeltaBaseMismatchError(
-                f"the delta applies to version {manifest.base_version}, the receiver has {have}"
-            )
-        )
-    return False
 
 
 def verify_manifest(

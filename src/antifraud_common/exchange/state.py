@@ -66,11 +66,8 @@ import attrs
 from antifraud_common._clock import now_utc
 from antifraud_common.errors import (
     AntifraudError,
-    DeltaBaseMismatchError,
     DeltaMismatchError,
-    ForkError,
     HashMismatchError,
-    RollbackError,
     StateError,
 )
 from antifraud_common.exchange.delta import (
@@ -91,6 +88,7 @@ from antifraud_common.exchange.layout import (
     stored_line_key,
     verified_entry,
 )
+from antifraud_common.exchange.policy import delta_verdict, snapshot_verdict
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits, iter_lines, write_lines
 from antifraud_common.models import (
@@ -843,17 +841,11 @@ class ReceiverState:
         moment = now_utc(now)
         with self._transaction() as conn:
             last = self.get(manifest.issuer, manifest.list_id)
-            if last is not None:
-                if manifest.version < last.version:
-                    raise RollbackError(
-                        f"version {manifest.version} is older than the accepted {last.version}"
-                    )
-                if manifest.version == last.version:
-                    if manifest.sha256 != last.state_sha256:
-                        raise ForkError(
-                            f"version {manifest.version} was accepted with other content"
-                        )
-                    return _unchanged(last)
+            verdict = snapshot_verdict(manifest, last)
+            if verdict.problem is not None:
+                raise verdict.problem
+            if verdict.unchanged and last is not None:
+                return _unchanged(last)
             key = (manifest.issuer, manifest.list_id)
             conn.execute("DELETE FROM entries WHERE issuer=? AND list_id=?", key)
             conn.execute("DELETE FROM chunks WHERE issuer=? AND list_id=?", key)
@@ -937,23 +929,12 @@ class ReceiverState:
                 raise HashMismatchError("the verified copy does not match its manifest")
         with self._transaction() as conn:
             last = self.get(manifest.issuer, manifest.list_id)
-            if last is not None and manifest.version < last.version:
-                raise RollbackError(
-                    f"version {manifest.version} is older than the accepted {last.version}"
-                )
-            if last is not None and manifest.version == last.version:
-                if manifest.result_sha256 != last.state_sha256:
-                    raise ForkError(f"version {manifest.version} was accepted with other content")
+            verdict = delta_verdict(manifest, last)
+            if verdict.problem is not None:
+                raise verdict.problem
+            assert last is not None  # the policy accepts a delta only onto its base
+            if verdict.unchanged:
                 return _unchanged(last)
-            if (
-                last is None
-                or last.version != manifest.base_version
-                or last.state_sha256 != manifest.base_sha256
-            ):
-                have = "nothing" if last is None else f"version {last.version}"
-                raise DeltaBaseMismatchError(
-                    f"the delta applies to version {manifest.base_version}, the receiver has {have}"
-                )
             key = (manifest.issuer, manifest.list_id)
             changes = _Changes() if self._listeners else None
             counts, sha, count = _apply_delta(conn, key, verified.open_verified(), changes)
