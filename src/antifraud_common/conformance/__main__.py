@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-from antifraud_common.cli._conformance import main
+from antifraud_common.conformance.command import main
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
