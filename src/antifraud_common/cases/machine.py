@@ -223,96 +223,21 @@ def step(
     order's account has been stopped so far.
     """
     t = message.type
-    if view is None:
-        if t not in (
-            MessageType.QUERY_REQUEST,
-            MessageType.STOP_PAYMENT_ORDER,
-            MessageType.FREEZE_ORDER,
-        ):
-            raise _refuse("a case starts with a query, a stop or a freeze", "case_unknown_case")
-        view = CaseView(
-            case_id=message.case_id, initiator=message.sender, responder=message.recipient
-        )
-    elif {message.sender, message.recipient} != {view.initiator, view.responder}:
-        raise _refuse("the case is between two other members", "case_wrong_party")
+    view = _case_of(view, message)
     state = view.effective(now)
-
     if answered is not None:
-        allowed = ANSWERS.get(t)
-        if t in _ON_FREEZE:
-            if answered.type is not MessageType.FREEZE_RESULT or answered.hash != view.freeze_ref:
-                raise CaseBindingError(
-                    f"a {t.value} answers the current freeze result", code="case_reply_mismatch"
-                )
-        elif allowed is not None and answered.type not in allowed:
-            raise CaseBindingError(
-                f"a {t.value} does not answer a {answered.type.value}", code="case_reply_mismatch"
-            )
-        elif t in (MessageType.ACK, MessageType.ERROR) and answered.type in (
-            MessageType.ACK,
-            MessageType.ERROR,
-        ):
-            raise CaseBindingError("an ack or error is never answered", code="case_reply_mismatch")
-
+        _check_answers(view, t, answered)
     if t is MessageType.QUERY_REQUEST or t is MessageType.ACK:
         return view
     if t is MessageType.QUERY_RESPONSE:
         assert isinstance(message.body, QueryResponse)
         return view
-
     if t is MessageType.STOP_PAYMENT_ORDER:
-        body = message.body
-        assert isinstance(body, StopPaymentOrder)
-        if state not in _STOP_FROM:
-            raise _refuse(f"no stop-payment order in state {state.value}")
-        _same_account(view, body.account)
-        if stops >= policy.max_stops:
-            raise _refuse(
-                f"the account has been stopped {stops} times (at most {policy.max_stops})",
-                "case_stop_limit",
-            )
-        if body.sequence != stops + 1:
-            raise _refuse(
-                f"stop sequence {body.sequence}; this account has been stopped {stops} times",
-                "case_stop_sequence",
-            )
-        if body.term_hours * 3600 > policy.stop_term.total_seconds():
-            raise _refuse("the stop term exceeds the policy's", "case_stop_term")
-        return attrs.evolve(
-            view,
-            state=CaseState.STOP_PENDING,
-            account=body.account,
-            pending=message.hash,
-            resume=state,
-        )
-
+        return _stop_order(view, message, state, stops, policy)
     if t is MessageType.FREEZE_ORDER:
-        body = message.body
-        assert isinstance(body, FreezeOrder)
-        if state not in _FREEZE_FROM:
-            raise _refuse(f"no freeze order in state {state.value}")
-        _same_account(view, body.account)
-        return attrs.evolve(
-            view,
-            state=CaseState.FREEZE_PENDING,
-            account=body.account,
-            major=body.major,
-            pending=message.hash,
-            resume=state,
-        )
-
+        return _freeze_order(view, message, state)
     if t in _ON_FREEZE:
-        if state is CaseState.FREEZE_LAPSED:
-            raise _refuse("the freeze has lapsed; it cannot be renewed", "case_freeze_lapsed")
-        if state is not CaseState.FROZEN:
-            raise _refuse(f"no {t.value} in state {state.value}")
-        target = {
-            MessageType.FREEZE_RENEWAL: CaseState.RENEWAL_PENDING,
-            MessageType.FREEZE_RELEASE: CaseState.RELEASE_PENDING,
-            MessageType.RETURN_ORDER: CaseState.RETURN_PENDING,
-        }[t]
-        return attrs.evolve(view, state=target, pending=message.hash, resume=CaseState.FROZEN)
-
+        return _freeze_measure(view, message, state)
     # Answers and errors from here on.
     assert answered is not None
     if t is MessageType.ERROR:
@@ -324,66 +249,10 @@ def step(
         if answered.type is MessageType.QUERY_REQUEST:  # pragma: no cover - handled above
             return view
         raise _refuse("that request has already been answered", "case_already_answered")
-
     if t is MessageType.STOP_PAYMENT_RESULT:
-        body = message.body
-        assert isinstance(body, StopPaymentResult)
-        order = answered.body
-        assert isinstance(order, StopPaymentOrder)
-        if body.status is StopStatus.STOPPED:
-            assert body.stopped_at and body.stopped_until
-            if body.stopped_until > policy.stop_end(body.stopped_at, order.term_hours):
-                raise _refuse("the stop ends later than its term allows", "case_stop_term")
-            return attrs.evolve(
-                view,
-                state=CaseState.STOPPED,
-                pending=None,
-                resume=None,
-                stop_until=body.stopped_until,
-            )
-        return _refused(view, answered.type)
-
+        return _stop_result(view, message, answered, policy)
     if t is MessageType.FREEZE_RESULT:
-        body = message.body
-        assert isinstance(body, FreezeResult)
-        if answered.type is MessageType.FREEZE_RELEASE:
-            if body.status is FreezeStatus.RELEASED:
-                return attrs.evolve(
-                    view,
-                    state=CaseState.RELEASED,
-                    pending=None,
-                    resume=None,
-                    freeze_until=None,
-                    freeze_ref=None,
-                )
-            if body.status is FreezeStatus.FROZEN:
-                raise _refuse("a release is answered released or rejected")
-            return _refused(view, answered.type)
-        if body.status is FreezeStatus.RELEASED:
-            raise _refuse("only a release is answered released")
-        if body.status is not FreezeStatus.FROZEN:
-            return _refused(view, answered.type)
-        assert body.frozen_at and body.frozen_until
-        if answered.type is MessageType.FREEZE_RENEWAL:
-            assert view.freeze_until is not None
-            limit = policy.freeze_end(view.freeze_until, major=view.major)
-            if not view.freeze_until < body.frozen_until <= limit:
-                raise _refuse(
-                    "a renewal extends the freeze by at most one term", "case_freeze_term"
-                )
-        elif body.frozen_until > policy.freeze_end(body.frozen_at, major=view.major):
-            raise _refuse("the freeze ends later than its term allows", "case_freeze_term")
-        return attrs.evolve(
-            view,
-            state=CaseState.FROZEN,
-            pending=None,
-            resume=None,
-            freeze_until=body.frozen_until,
-            freeze_ref=message.hash,
-            # A freeze supersedes the stop that preceded it.
-            stop_until=None,
-        )
-
+        return _freeze_result(view, message, answered, policy)
     assert t is MessageType.RETURN_RESULT
     body = message.body
     assert isinstance(body, ReturnResult)
@@ -397,6 +266,165 @@ def step(
             freeze_ref=None,
         )
     return _refused(view, answered.type)
+
+
+def _case_of(view: CaseView | None, message: CaseMessage) -> CaseView:
+    """The case ``message`` belongs to: ``view``, or a new case it opens."""
+    if view is None:
+        if message.type not in (
+            MessageType.QUERY_REQUEST,
+            MessageType.STOP_PAYMENT_ORDER,
+            MessageType.FREEZE_ORDER,
+        ):
+            raise _refuse("a case starts with a query, a stop or a freeze", "case_unknown_case")
+        return CaseView(
+            case_id=message.case_id, initiator=message.sender, responder=message.recipient
+        )
+    if {message.sender, message.recipient} != {view.initiator, view.responder}:
+        raise _refuse("the case is between two other members", "case_wrong_party")
+    return view
+
+
+def _check_answers(view: CaseView, t: MessageType, answered: CaseMessage) -> None:
+    """A reply answers the kind of request it may answer (``case_reply_mismatch``)."""
+    allowed = ANSWERS.get(t)
+    if t in _ON_FREEZE:
+        if answered.type is not MessageType.FREEZE_RESULT or answered.hash != view.freeze_ref:
+            raise CaseBindingError(
+                f"a {t.value} answers the current freeze result", code="case_reply_mismatch"
+            )
+    elif allowed is not None and answered.type not in allowed:
+        raise CaseBindingError(
+            f"a {t.value} does not answer a {answered.type.value}", code="case_reply_mismatch"
+        )
+    elif t in (MessageType.ACK, MessageType.ERROR) and answered.type in (
+        MessageType.ACK,
+        MessageType.ERROR,
+    ):
+        raise CaseBindingError("an ack or error is never answered", code="case_reply_mismatch")
+
+
+def _stop_order(
+    view: CaseView, message: CaseMessage, state: CaseState, stops: int, policy: CasePolicy
+) -> CaseView:
+    body = message.body
+    assert isinstance(body, StopPaymentOrder)
+    if state not in _STOP_FROM:
+        raise _refuse(f"no stop-payment order in state {state.value}")
+    _same_account(view, body.account)
+    if stops >= policy.max_stops:
+        raise _refuse(
+            f"the account has been stopped {stops} times (at most {policy.max_stops})",
+            "case_stop_limit",
+        )
+    if body.sequence != stops + 1:
+        raise _refuse(
+            f"stop sequence {body.sequence}; this account has been stopped {stops} times",
+            "case_stop_sequence",
+        )
+    if body.term_hours * 3600 > policy.stop_term.total_seconds():
+        raise _refuse("the stop term exceeds the policy's", "case_stop_term")
+    return attrs.evolve(
+        view,
+        state=CaseState.STOP_PENDING,
+        account=body.account,
+        pending=message.hash,
+        resume=state,
+    )
+
+
+def _freeze_order(view: CaseView, message: CaseMessage, state: CaseState) -> CaseView:
+    body = message.body
+    assert isinstance(body, FreezeOrder)
+    if state not in _FREEZE_FROM:
+        raise _refuse(f"no freeze order in state {state.value}")
+    _same_account(view, body.account)
+    return attrs.evolve(
+        view,
+        state=CaseState.FREEZE_PENDING,
+        account=body.account,
+        major=body.major,
+        pending=message.hash,
+        resume=state,
+    )
+
+
+def _freeze_measure(view: CaseView, message: CaseMessage, state: CaseState) -> CaseView:
+    """A renewal, release or return order on a frozen account."""
+    t = message.type
+    if state is CaseState.FREEZE_LAPSED:
+        raise _refuse("the freeze has lapsed; it cannot be renewed", "case_freeze_lapsed")
+    if state is not CaseState.FROZEN:
+        raise _refuse(f"no {t.value} in state {state.value}")
+    target = {
+        MessageType.FREEZE_RENEWAL: CaseState.RENEWAL_PENDING,
+        MessageType.FREEZE_RELEASE: CaseState.RELEASE_PENDING,
+        MessageType.RETURN_ORDER: CaseState.RETURN_PENDING,
+    }[t]
+    return attrs.evolve(view, state=target, pending=message.hash, resume=CaseState.FROZEN)
+
+
+def _stop_result(
+    view: CaseView, message: CaseMessage, answered: CaseMessage, policy: CasePolicy
+) -> CaseView:
+    body = message.body
+    assert isinstance(body, StopPaymentResult)
+    order = answered.body
+    assert isinstance(order, StopPaymentOrder)
+    if body.status is StopStatus.STOPPED:
+        assert body.stopped_at and body.stopped_until
+        if body.stopped_until > policy.stop_end(body.stopped_at, order.term_hours):
+            raise _refuse("the stop ends later than its term allows", "case_stop_term")
+        return attrs.evolve(
+            view,
+            state=CaseState.STOPPED,
+            pending=None,
+            resume=None,
+            stop_until=body.stopped_until,
+        )
+    return _refused(view, answered.type)
+
+
+def _freeze_result(
+    view: CaseView, message: CaseMessage, answered: CaseMessage, policy: CasePolicy
+) -> CaseView:
+    body = message.body
+    assert isinstance(body, FreezeResult)
+    if answered.type is MessageType.FREEZE_RELEASE:
+        if body.status is FreezeStatus.RELEASED:
+            return attrs.evolve(
+                view,
+                state=CaseState.RELEASED,
+                pending=None,
+                resume=None,
+                freeze_until=None,
+                freeze_ref=None,
+            )
+        if body.status is FreezeStatus.FROZEN:
+            raise _refuse("a release is answered released or rejected")
+        return _refused(view, answered.type)
+    if body.status is FreezeStatus.RELEASED:
+        raise _refuse("only a release is answered released")
+    if body.status is not FreezeStatus.FROZEN:
+        return _refused(view, answered.type)
+    assert body.frozen_at and body.frozen_until
+    if answered.type is MessageType.FREEZE_RENEWAL:
+        assert view.freeze_until is not None
+        limit = policy.freeze_end(view.freeze_until, major=view.major)
+        if not view.freeze_until < body.frozen_until <= limit:
+            raise _refuse("a renewal extends the freeze by at most one term", "case_freeze_term")
+    elif body.frozen_until > policy.freeze_end(body.frozen_at, major=view.major):
+        raise _refuse("the freeze ends later than its term allows", "case_freeze_term")
+    return attrs.evolve(
+        view,
+        state=CaseState.FROZEN,
+        pending=None,
+        resume=None,
+        freeze_until=body.frozen_until,
+        freeze_ref=message.hash,
+        # A freeze supersedes the stop that preceded it.
+        stop_until=None,
+    )
 
 
 def _refused(view: CaseView, request: MessageType) -> CaseView:
