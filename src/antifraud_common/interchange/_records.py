@@ -19,6 +19,7 @@ __all__ = [
     "ImportResult",
     "InterchangeFormatError",
     "RecordError",
+    "complete_fields",
     "loads_json",
     "stable_uuid4",
 ]
@@ -211,6 +212,22 @@ def stable_uuid4(*parts: str) -> str:
     """
     digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).digest()
     return str(uuid.UUID(bytes=digest[:16], version=4))
+
+
+def complete_fields(fields: dict[str, Any]) -> None:
+    """Refuse a record lacking an entry field (and its default); unescape the free text.
+
+    ``source`` and ``case_ref`` travel with the CSV formula escape
+    (:func:`escape_text`), removed here.
+    """
+    for name in ("reason", "action", "source", "case_ref", "confidence", "tlp"):
+        if name not in fields:
+            raise RecordRefusedError(
+                "missing_value", name, f"{name} is missing (and has no default)"
+            )
+    for name in ("source", "case_ref"):
+        if isinstance(fields[name], str):
+            fields[name] = unescape_text(name, fields[name])
 
 
 def get_str(data: Mapping[str, Any], key: str, field: str | None = None) -> str:

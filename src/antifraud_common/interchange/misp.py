@@ -56,12 +56,12 @@ from antifraud_common.interchange._records import (
     ImportResult,
     InterchangeFormatError,
     RecordRefusedError,
+    complete_fields,
     escape_text,
     get_str,
     loads_json,
     refuse_formula,
     stable_uuid4,
-    unescape_text,
 )
 from antifraud_common.models import TLP, Entry, IdentifierKind
 from antifraud_common.protected import ProtectedList
@@ -255,16 +255,10 @@ def _parse_seen(text: object, field: str) -> datetime:
         ) from None
 
 
-def _attribute_entry(attr: object, source: str | None, defaults: Mapping[str, Any]) -> Entry:
-    if not isinstance(attr, Mapping):
-        raise RecordRefusedError("not_an_object", None, "an attribute is a JSON object")
-    mtype = get_str(attr, "type")
-    value = get_str(attr, "value")
-    refuse_formula("value", value, phone_value=True)
-    fields: dict[str, Any] = dict(defaults)
+def _read_tags(raw_tags: object) -> tuple[dict[str, str], set[TLP]]:
+    """An attribute's ``antifraud:NAME="VALUE"`` tags and its TLP tags."""
     tags: dict[str, str] = {}
     tlps: set[TLP] = set()
-    raw_tags = attr.get("Tag", [])
     if not isinstance(raw_tags, list):
         raise RecordRefusedError("wrong_type", "Tag", "Tag must be a list")
     for tag in raw_tags:
@@ -283,6 +277,44 @@ def _attribute_entry(attr: object, source: str | None, defaults: Mapping[str, An
             tlps.add(match[0])
         elif m := _TAG_RE.fullmatch(tag_name):
             tags[m.group(1)] = m.group(2)
+    return tags, tlps
+
+
+def _tag_fields(tags: Mapping[str, str], fields: dict[str, Any]) -> None:
+    """The entry fields the ``antifraud:`` tags carry: reason, action, confidence."""
+    for name in ("reason", "action"):
+        if name in tags:
+            fields[name] = tags[name]
+    if "confidence" in tags:
+        if not tags["confidence"].isdigit() or len(tags["confidence"]) > 3:
+            raise RecordRefusedError(
+                "invalid_confidence", "confidence", "confidence is an integer from 0 to 100"
+            )
+        fields["confidence"] = int(tags["confidence"])
+
+
+def _time_fields(attr: Mapping[str, Any], fields: dict[str, Any]) -> None:
+    """``listed_at`` from ``timestamp``, the validity window from ``first_seen``/``last_seen``."""
+    timestamp = attr.get("timestamp")
+    if not isinstance(timestamp, str) or not timestamp.isdigit() or len(timestamp) > 12:
+        raise RecordRefusedError("invalid_timestamp", "listed_at", "timestamp is epoch seconds")
+    fields["listed_at"] = datetime.fromtimestamp(int(timestamp), tz=UTC)
+    if attr.get("first_seen") is not None:
+        fields["valid_from"] = _parse_seen(attr["first_seen"], "valid_from")
+    elif "valid_from" not in fields:
+        fields["valid_from"] = fields["listed_at"]
+    if attr.get("last_seen") is not None:
+        fields["valid_until"] = _parse_seen(attr["last_seen"], "valid_until")
+
+
+def _attribute_entry(attr: object, source: str | None, defaults: Mapping[str, Any]) -> Entry:
+    if not isinstance(attr, Mapping):
+        raise RecordRefusedError("not_an_object", None, "an attribute is a JSON object")
+    mtype = get_str(attr, "type")
+    value = get_str(attr, "value")
+    refuse_formula("value", value, phone_value=True)
+    fields: dict[str, Any] = dict(defaults)
+    tags, tlps = _read_tags(attr.get("Tag", []))
     if tlps:
         fields["tlp"] = max(tlps, key=_TLP_ORDER.index)
     kind: IdentifierKind | str
@@ -296,38 +328,14 @@ def _attribute_entry(attr: object, source: str | None, defaults: Mapping[str, An
             "type",
             f"attribute type {mtype[:40]!r} names no identifier kind (and no antifraud:kind tag)",
         )
-    for name in ("reason", "action"):
-        if name in tags:
-            fields[name] = tags[name]
-    if "confidence" in tags:
-        if not tags["confidence"].isdigit() or len(tags["confidence"]) > 3:
-            raise RecordRefusedError(
-                "invalid_confidence", "confidence", "confidence is an integer from 0 to 100"
-            )
-        fields["confidence"] = int(tags["confidence"])
+    _tag_fields(tags, fields)
     comment = attr.get("comment")
     if isinstance(comment, str) and comment:
         fields["case_ref"] = comment
     if source is not None:
         fields["source"] = source
-    timestamp = attr.get("timestamp")
-    if not isinstance(timestamp, str) or not timestamp.isdigit() or len(timestamp) > 12:
-        raise RecordRefusedError("invalid_timestamp", "listed_at", "timestamp is epoch seconds")
-    fields["listed_at"] = datetime.fromtimestamp(int(timestamp), tz=UTC)
-    if attr.get("first_seen") is not None:
-        fields["valid_from"] = _parse_seen(attr["first_seen"], "valid_from")
-    elif "valid_from" not in fields:
-        fields["valid_from"] = fields["listed_at"]
-    if attr.get("last_seen") is not None:
-        fields["valid_until"] = _parse_seen(attr["last_seen"], "valid_until")
-    for name in ("reason", "action", "source", "case_ref", "confidence", "tlp"):
-        if name not in fields:
-            raise RecordRefusedError(
-                "missing_value", name, f"{name} is missing (and has no default)"
-            )
-    for name in ("source", "case_ref"):
-        if isinstance(fields[name], str):
-            fields[name] = unescape_text(name, fields[name])
+    _time_fields(attr, fields)
+    complete_fields(fields)
     return Entry.from_raw(kind=kind, value=value, **fields)
 
 

@@ -71,12 +71,12 @@ from antifraud_common.interchange._records import (
     ImportResult,
     InterchangeFormatError,
     RecordRefusedError,
+    complete_fields,
     escape_text,
     get_str,
     loads_json,
     refuse_formula,
     stable_uuid4,
-    unescape_text,
 )
 from antifraud_common.models import (
     TLP,
@@ -299,12 +299,8 @@ def _marking_tlp(ref: str, definitions: Mapping[str, Mapping[str, Any]]) -> TLP:
     raise RecordRefusedError("unknown_marking", "tlp", "object_marking_refs names no TLP marking")
 
 
-def _indicator_entry(
-    obj: Mapping[str, Any],
-    identities: Mapping[str, str],
-    definitions: Mapping[str, Mapping[str, Any]],
-    defaults: Mapping[str, Any],
-) -> Entry:
+def _pattern_value(obj: Mapping[str, Any]) -> tuple[IdentifierKind, str]:
+    """The kind and value of an indicator's ``[x-antifraud-<kind>:value = '...']`` pattern."""
     if obj.get("pattern_type") != "stix":
         raise RecordRefusedError("unsupported_pattern", "pattern", "pattern_type must be stix")
     pattern = get_str(obj, "pattern")
@@ -318,7 +314,13 @@ def _indicator_entry(
     kind = _KIND_BY_TYPE[m.group(1)]
     value = re.sub(r"\\(['\\])", r"\1", m.group(2))
     refuse_formula("value", value, phone_value=True)
-    fields: dict[str, Any] = dict(defaults)
+    return kind, value
+
+
+def _extension_fields(
+    obj: Mapping[str, Any], kind: IdentifierKind, value: str, fields: dict[str, Any]
+) -> None:
+    """Reason, action and case reference from the antifraud extension, if present."""
     ext = obj.get("extensions", {})
     ours = ext.get(EXTENSION_ID) if isinstance(ext, Mapping) else None
     if ours is not None:
@@ -332,6 +334,15 @@ def _indicator_entry(
             )
         for name in ("reason", "action", "case_ref"):
             fields[name] = get_str(ours, name)
+
+
+def _provenance_fields(
+    obj: Mapping[str, Any],
+    identities: Mapping[str, str],
+    definitions: Mapping[str, Mapping[str, Any]],
+    fields: dict[str, Any],
+) -> None:
+    """The source (``created_by_ref``) and the TLP (``object_marking_refs``)."""
     ref = obj.get("created_by_ref")
     if ref is not None:
         if not isinstance(ref, str) or ref not in identities:
@@ -349,20 +360,25 @@ def _indicator_entry(
         if levels:
             # Several TLP markings: the most restrictive one applies.
             fields["tlp"] = max(levels, key=_TLP_ORDER.index)
+
+
+def _indicator_entry(
+    obj: Mapping[str, Any],
+    identities: Mapping[str, str],
+    definitions: Mapping[str, Mapping[str, Any]],
+    defaults: Mapping[str, Any],
+) -> Entry:
+    kind, value = _pattern_value(obj)
+    fields: dict[str, Any] = dict(defaults)
+    _extension_fields(obj, kind, value, fields)
+    _provenance_fields(obj, identities, definitions, fields)
     if "confidence" in obj:
         fields["confidence"] = obj["confidence"]
     fields["listed_at"] = _parse_time(obj.get("created"), "listed_at")
     fields["valid_from"] = _parse_time(obj.get("valid_from"), "valid_from")
     if obj.get("valid_until") is not None:
         fields["valid_until"] = _parse_time(obj.get("valid_until"), "valid_until")
-    for name in ("reason", "action", "source", "case_ref", "confidence", "tlp"):
-        if name not in fields:
-            raise RecordRefusedError(
-                "missing_value", name, f"{name} is missing (and has no default)"
-            )
-    for name in ("source", "case_ref"):
-        if isinstance(fields[name], str):
-            fields[name] = unescape_text(name, fields[name])
+    complete_fields(fields)
     if type(fields["confidence"]) is not int:
         raise RecordRefusedError(
             "wrong_type", "confidence", "confidence is an integer from 0 to 100"
