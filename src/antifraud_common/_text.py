@@ -180,6 +180,19 @@ def reject_unexpected(text: str, *, allowed: str = "0123456789", what: str = "va
     ...
     antifraud_common.errors.InvalidFormatError: letters are not allowed in a value (U+0061 ...)
     """
+    error = unexpected_error(text, allowed=allowed, what=what)
+    if error is not None:
+        raise error
+
+
+def unexpected_error(
+    text: str, *, allowed: str = "0123456789", what: str = "value"
+) -> InvalidFormatError | None:
+    """The error :func:`reject_unexpected` would raise for ``text``, or None; never raises.
+
+    >>> unexpected_error("12a4").code, unexpected_error("1234")
+    ('letters_not_allowed', None)
+    """
     for ch in text:
         if ch in allowed:
             continue
@@ -187,21 +200,54 @@ def reject_unexpected(text: str, *, allowed: str = "0123456789", what: str = "va
         cls = char_class(ch)
         if cls == "letter":
             # The name is for people only: it comes from the interpreter's database.
-            raise InvalidFormatError(
+            return InvalidFormatError(
                 f"letters are not allowed in a {what} ({cp} {unicodedata.name(ch, '?')})",
                 code="letters_not_allowed",
             )
         if cls == "digit":
-            raise InvalidFormatError(
+            return InvalidFormatError(
                 f"only ASCII digits are allowed in a {what}, found {cp}", code="foreign_digits"
             )
         if cls == "control":
-            raise InvalidFormatError(
+            return InvalidFormatError(
                 f"control or unassigned character {cp} in a {what}", code="control_characters"
             )
-        raise InvalidFormatError(
+        return InvalidFormatError(
             f"unexpected character {cp} in a {what}", code="unexpected_character"
         )
+    return None
+
+
+#: Character class -> the error code :func:`reject_unexpected` gives for it.
+_CLASS_CODES = {
+    "letter": "letters_not_allowed",
+    "digit": "foreign_digits",
+    "control": "control_characters",
+}
+
+
+def unexpected_code(text: str, *, allowed: str = "0123456789") -> str | None:
+    """The ``code`` of :func:`unexpected_error` for ``text``, without building the error.
+
+    For bulk callers that keep only codes (no error object per value).
+
+    >>> unexpected_code("12a4"), unexpected_code("12\x074"), unexpected_code("1234")
+    ('letters_not_allowed', 'control_characters', None)
+    """
+    ascii_codes = _ascii_codes()
+    for ch in text:
+        if ch not in allowed:
+            code = ascii_codes.get(ch)
+            return code or _CLASS_CODES.get(char_class(ch), "unexpected_character")
+    return None
+
+
+@functools.cache
+def _ascii_codes() -> dict[str, str]:
+    """:func:`unexpected_code` of each ASCII character, from the packaged table."""
+    return {
+        chr(c): _CLASS_CODES.get(char_class(chr(c)), "unexpected_character") for c in range(128)
+    }
 
 
 def digits_only(

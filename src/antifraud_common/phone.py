@@ -48,7 +48,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import attrs
@@ -77,9 +77,11 @@ __all__ = [
     "PhoneKind",
     "classify",
     "compact",
+    "decide_many",
     "display",
     "info",
     "is_valid",
+    "prefix_all_valid",
     "validate",
     "validate_many",
 ]
@@ -93,6 +95,8 @@ _MAX_DIGITS = 20
 #: The longest regular (non-SMS-port) Chinese national number: 13-digit IoT numbers.
 _MAX_CN_REGULAR = 13
 _CONTEXT = ";phone-context=+86"
+#: What cleaning deletes from an ASCII value (see _text.clean).
+_ASCII_SEPARATORS = dict.fromkeys(map(ord, _text.DEFAULT_SEPARATORS))
 _WHAT = "phone number"
 
 
@@ -333,6 +337,18 @@ def _fast_valid(raw: str) -> bool:
 # --- the general path ------------------------------------------------------------------
 
 
+def _too_short() -> InvalidLengthError:
+    return InvalidLengthError("the number is too short", code="too_short")
+
+
+def _too_long() -> InvalidLengthError:
+    return InvalidLengthError("the number is too long", code="too_long")
+
+
+def _unknown_country_code() -> InvalidComponentError:
+    return InvalidComponentError("unknown country calling code", code="unknown_country_code")
+
+
 def _invalid_number() -> InvalidComponentError:
     return InvalidComponentError("the number is not in any allocated range", code="invalid_number")
 
@@ -407,11 +423,11 @@ def _e164(
 def _wrap_parse_error(e: Exception) -> ValidationError:
     error_type = getattr(e, "error_type", None)
     if error_type == 0:
-        return InvalidComponentError("unknown country calling code", code="unknown_country_code")
+        return _unknown_country_code()
     if error_type in (2, 3):
-        return InvalidLengthError("the number is too short", code="too_short")
+        return _too_short()
     if error_type == 4:
-        return InvalidLengthError("the number is too long", code="too_long")
+        return _too_long()
     return InvalidFormatError("the value is not a phone number", code="not_a_number")
 
 
@@ -441,9 +457,10 @@ def _international(digits: str, flags: set[PhoneFlag]) -> _Analysis:
             return _cn_national(nsn[1:], flags, dialled_locally=False, allow_special=False)
         return _cn_national(nsn, flags, dialled_locally=False)
     if len(digits) < 3:
-        raise InvalidLengthError("the number is too short", code="too_short")
+        raise _too_short()
     import phonenumbers
 
+    _keep_patterns()
     try:
         num = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException as e:
@@ -479,6 +496,7 @@ def _cn_dialled(digits: str, flags: set[PhoneFlag]) -> _Analysis:
 def _other_region(digits: str, region: str, flags: set[PhoneFlag]) -> _Analysis:
     import phonenumbers
 
+    _keep_patterns()
     try:
         num = phonenumbers.parse(digits, region, keep_raw_input=True)
     except phonenumbers.NumberParseException as e:
@@ -522,45 +540,289 @@ def _split_tel(text: str) -> tuple[str, bool]:
     return number, context
 
 
+class _Front(NamedTuple):
+    """What :func:`_front` leaves to decide: the digits and how they were written."""
+
+    digits: str
+    plus: bool
+    context: bool
+    tel: bool
+
+
+#: The refusals of :func:`_front` with a fixed message, by code.
+_FRONT_ERRORS: dict[str, Callable[[], ValidationError]] = {
+    "spreadsheet_number": lambda: InvalidFormatError(
+        "the value looks like a spreadsheet number (trailing .0)", code="spreadsheet_number"
+    ),
+    "scientific_notation": lambda: InvalidFormatError(
+        "the value is in scientific notation; digits were lost", code="scientific_notation"
+    ),
+    "extension_not_allowed": lambda: InvalidFormatError(
+        "extensions are not allowed", code="extension_not_allowed"
+    ),
+    "empty": lambda: InvalidFormatError("no digits in the phone number", code="empty"),
+    "too_long": _too_long,
+}
+
+
+def _front(raw: str, text: str, *, errors: bool) -> _Front | ValidationError | str:
+    """The checks made on every value before any number plan: the digits, or the refusal.
+
+    ``text`` is ``raw`` cleaned. A refusal is returned, not raised: as the error
+    (``errors=True``) or as its code only (bulk callers that keep codes). Only a
+    malformed ``tel:`` URI raises.
+    """
+    code = None
+    if "." in raw and _SPREADSHEET_FLOAT_RE.fullmatch(raw):
+        code = "spreadsheet_number"
+    elif ("e" in raw or "E" in raw) and _SCIENTIFIC_RE.fullmatch(raw):
+        code = "scientific_notation"
+    else:
+        context = False
+        tel = text[:4].lower() == "tel:"
+        if tel:
+            text, context = _split_tel(text)
+        if _EXTENSION_RE.search(text):
+            code = "extension_not_allowed"
+        else:
+            plus = text[:1] == "+"
+            digits = text[1:] if plus else text
+            if not (digits.isascii() and digits.isdigit()):
+                if not digits:
+                    code = "empty"
+                elif errors:
+                    error = _text.unexpected_error(digits, what=_WHAT)
+                    assert error is not None  # digits holds a non-digit
+                    return error
+                else:
+                    code = _text.unexpected_code(digits)
+                    assert code is not None
+            elif len(digits) > _MAX_DIGITS:
+                code = "too_long"
+            else:
+                return _Front(digits, plus, context, tel)
+    return _FRONT_ERRORS[code]() if errors else code
+
+
 def _analyse(raw: object, region: str, cleaned: _text.Cleaned | None = None) -> _Analysis:
+    """The strict path: every verdict, with kind and flags (phonenumbers for other countries)."""
     if cleaned is None:
         cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
-    text = cleaned.text
     assert isinstance(raw, str)  # clean() accepted it
+    front = _front(raw, cleaned.text, errors=True)
+    if not isinstance(front, _Front):
+        assert isinstance(front, ValidationError)
+        raise front
     flags: set[PhoneFlag] = set()
     if cleaned.fullwidth:
         flags.add(PhoneFlag.FULLWIDTH)
     if cleaned.invisible:
         flags.add(PhoneFlag.INVISIBLE_CHARS)
-    if "." in raw and _SPREADSHEET_FLOAT_RE.fullmatch(raw):
-        raise InvalidFormatError(
-            "the value looks like a spreadsheet number (trailing .0)", code="spreadsheet_number"
-        )
-    if ("e" in raw or "E" in raw) and _SCIENTIFIC_RE.fullmatch(raw):
-        raise InvalidFormatError(
-            "the value is in scientific notation; digits were lost", code="scientific_notation"
-        )
-    context = False
-    if text[:4].lower() == "tel:":
+    if front.tel:
         flags.add(PhoneFlag.TEL_URI)
-        text, context = _split_tel(text)
-    if _EXTENSION_RE.search(text):
-        raise InvalidFormatError("extensions are not allowed", code="extension_not_allowed")
-    plus = text[:1] == "+"
-    digits = text[1:] if plus else text
-    if not (digits.isascii() and digits.isdigit()):
-        if not digits:
-            raise InvalidFormatError("no digits in the phone number", code="empty")
-        _text.reject_unexpected(digits, what=_WHAT)
-    if len(digits) > _MAX_DIGITS:
-        raise InvalidLengthError("the number is too long", code="too_long")
-    if context:
+    digits = front.digits
+    if front.context:
         return _cn_national(digits, flags, dialled_locally=True)
-    if plus:
+    if front.plus:
         return _international(digits, flags)
     if region == "CN":
         return _cn_dialled(digits, flags)
     return _other_region(digits, region, flags)
+
+
+# --- cheap exact refusals for numbers of other countries ---------------------------------
+#
+# phonenumbers.parse("+" + digits) costs tens of microseconds, and digits an attacker
+# picks at random are nearly all refused. Most refusals follow from phonenumbers' own
+# metadata without parsing: no country calling code starts the digits; or the national
+# significant number (NSN) the parse would produce -- the digits after the code, or
+# those after a national prefix it may strip -- matches the general pattern of no
+# region of that code, so is_valid_number is False whichever region it settles on.
+# Whatever these rules cannot settle exactly goes to the strict path.
+
+
+class _Country(NamedTuple):
+    #: the national prefix phonenumbers may strip while parsing (main region), or None
+    prefix: re.Pattern[str] | None
+    #: a prefix match may be transformed rather than stripped
+    transform: bool
+    #: NSN length -> the general NSN patterns of the code's regions allowing that length,
+    #: joined in one alternation (a full match of it is a full match of one of them)
+    general: dict[int, re.Pattern[str]]
+
+
+@functools.cache
+def _country_codes() -> frozenset[int]:
+    import phonenumbers
+
+    _keep_patterns()
+    return frozenset(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
+
+
+@functools.cache
+def _keep_patterns() -> None:
+    """Turn on phonenumbers' own cache of compiled metadata patterns where it has one.
+
+    Its metadata has more patterns than the ``re`` module keeps (512), so a stream of
+    numbers of many countries recompiles patterns on almost every call: most of the
+    time phonenumbers spends on such a stream. The cache holds each metadata pattern
+    once (a bounded set); results are unchanged.
+    """
+    import phonenumbers
+
+    enable = getattr(phonenumbers, "enable_pattern_cache", None)
+    if enable is not None:
+        enable()
+
+
+@functools.cache
+def _country(cc: int) -> _Country:
+    import phonenumbers
+
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
+    md = metadata(cc, phonenumbers.region_code_for_country_code(cc))
+    npp = md.national_prefix_for_parsing if md is not None else None
+    by_length: dict[int, list[str]] = {}
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc]:
+        m = metadata(cc, region)
+        desc = m.general_desc if m is not None else None
+        if desc is None or not desc.national_number_pattern:
+            continue  # phonenumbers: such a description matches nothing
+        # An empty length list means "any length" to phonenumbers; NSNs have 2-17 digits.
+        for n in desc.possible_length or range(2, 18):
+            by_length.setdefault(n, []).append(desc.national_number_pattern)
+    return _Country(
+        re.compile(npp) if npp else None,
+        bool(md is not None and md.national_prefix_transform_rule),
+        {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_length.items()},
+    )
+
+
+def _general_match(country: _Country, nsn: str) -> bool:
+    """phonenumbers' general-description test of ``nsn``, true for some region of the code."""
+    p = country.general.get(len(nsn))
+    return p is not None and p.fullmatch(nsn) is not None
+
+
+_UNDECIDED: tuple[None, None] = (None, None)
+
+
+def _foreign_verdict(intl: str) -> tuple[str | None, str | None]:
+    """The verdict on ``"+" + intl`` (ASCII digits, not starting with 86) where it is
+    cheap to reach exactly: ``(canonical, None)``, ``(None, error code)``, or
+    ``(None, None)`` (ask the strict path).
+    """
+    if len(intl) < 3:
+        return None, "too_short"
+    if intl[0] == "0":
+        return None, "unknown_country_code"
+    codes = _country_codes()
+    for width in (1, 2, 3):
+        cc = int(intl[:width])
+        if cc in codes:
+            break
+    else:
+        return None, "unknown_country_code"
+    rest = intl[width:]
+    if len(rest) < 2:
+        return None, "too_short"
+    country = _country(cc)
+    m = country.prefix.match(rest) if country.prefix is not None else None
+    if m is None:
+        if len(rest) > 17:
+            return None, "too_long"
+        if not _general_match(country, rest):
+            return None, "invalid_number"
+        import phonenumbers
+
+        # The number parse() builds: the NSN's leading zeros are kept as its flags.
+        num = phonenumbers.PhoneNumber(country_code=cc, national_number=int(rest))
+        if rest[0] == "0":
+            zeros = len(rest) - len(rest.lstrip("0"))
+            num.italian_leading_zero = True
+            if zeros == len(rest):
+                zeros -= 1  # parse() counts all but the last digit of an all-zero NSN
+            if zeros != 1:
+                num.number_of_leading_zeros = zeros
+        if phonenumbers.national_significant_number(num) != rest:  # pragma: no cover
+            return _UNDECIDED  # never expected: the strict path decides
+        return ("+" + intl, None) if phonenumbers.is_valid_number(num) else (None, "invalid_number")
+    groups = m.groups()
+    stripped = rest[m.end() :]
+    if (
+        len(rest) > 17
+        or len(stripped) < 2
+        or (country.transform and (not groups or groups[-1] is not None))
+        or _general_match(country, rest)
+        or _general_match(country, stripped)
+    ):
+        return _UNDECIDED
+    return None, "invalid_number"
+
+
+#: The errors :func:`_foreign_verdict` decides, as the strict path raises them.
+_FOREIGN_ERRORS: dict[str, Callable[[], ValidationError]] = {
+    "too_short": _too_short,
+    "too_long": _too_long,
+    "unknown_country_code": _unknown_country_code,
+    "invalid_number": _invalid_number,
+}
+
+
+def _intl_digits(front: _Front, region: str) -> str | None:
+    """The digits after ``+`` or the ``00`` prefix when they are not +86's, else None."""
+    if front.context:
+        return None
+    digits = front.digits
+    intl = digits if front.plus else digits[2:] if region == "CN" and digits[:2] == "00" else None
+    return intl if intl is not None and intl[:2] != "86" else None
+
+
+def _decide(raw: object, region: str) -> tuple[str | None, str | None]:
+    """:func:`validate`'s verdict where it is cheap to reach exactly, without error objects:
+    ``(canonical, None)``, ``(None, error code)`` or ``(None, None)`` (ask :func:`_analyse`).
+
+    ``region`` must be known to be good. Raises what cleaning refuses (not a string,
+    too long) and for a malformed ``tel:`` URI.
+    """
+    cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
+    assert isinstance(raw, str)  # clean() accepted it
+    return _decide_text(raw, cleaned.text, region)
+
+
+def _decide_text(raw: str, text: str, region: str) -> tuple[str | None, str | None]:
+    """:func:`_decide` once ``raw`` is cleaned to ``text``."""
+    # The +86 candidate can only pass _fast_valid when the text is (+)digits.
+    if text.isascii() and (text.isdigit() or (text[:1] == "+" and text[1:].isdigit())):
+        candidate = _e164_candidate(text, region)
+        if (
+            candidate is not None
+            and _fast_valid(candidate)
+            and ("." not in raw or not _SPREADSHEET_FLOAT_RE.fullmatch(raw))
+        ):
+            return candidate, None
+    front = _front(raw, text, errors=False)
+    if isinstance(front, str):
+        return None, front
+    assert isinstance(front, _Front)
+    intl = _intl_digits(front, region)
+    if intl is not None:
+        return _foreign_verdict(intl)
+    return _UNDECIDED
+
+
+def _verdict(raw: object, region: str) -> str | ValidationError:
+    """:func:`validate`'s answer once ``region`` is known to be good: the canonical value
+    or the error (returned where :func:`_decide` settles it without the strict path).
+    """
+    value, code = _decide(raw, region)
+    if value is not None:
+        return value
+    assert code is None or isinstance(code, str)
+    if code in _FOREIGN_ERRORS:
+        return _FOREIGN_ERRORS[code]()
+    # Refusals of _front are rebuilt (with their message) by the strict path itself.
+    return _analyse(raw, region).value
 
 
 # --- public API ------------------------------------------------------------------------
@@ -625,18 +887,12 @@ def _e164_candidate(text: str, region: str) -> str | None:
 
 def _validate_checked(raw: object, region: str) -> str:
     """:func:`validate` once ``region`` is known to be good."""
-    cleaned = _text.clean(raw, max_length=MAX_INPUT_LENGTH, what=_WHAT)
-    text = cleaned.text
-    if text.isascii():
-        candidate = _e164_candidate(text, region)
-        if (
-            candidate is not None
-            and _fast_valid(candidate)
-            and isinstance(raw, str)
-            and ("." not in raw or not _SPREADSHEET_FLOAT_RE.fullmatch(raw))
-        ):
-            return candidate
-    return _analyse(raw, region, cleaned).value
+    value, _ = _decide(raw, region)
+    if value is not None:
+        return value
+    # A refusal is raised by the strict path itself, so that one that came from
+    # phonenumbers carries its exception as the cause.
+    return _analyse(raw, region).value
 
 
 def is_valid(raw: object, *, region: str = "CN", plan: NumberPlan | None = None) -> bool:
@@ -661,9 +917,11 @@ def validate_many(
     """Validate many values; yield ``(canonical, None)`` or ``(None, error)`` per item, in order.
 
     Never stops at a bad item. Values already in canonical ``+86`` E.164 form are
-    decided without parsing (see ``docs/phone.md``, "Speed"). ``plan`` as for
-    :func:`validate` (the plan in effect when iteration starts is used
-    throughout).
+    decided without parsing, and so are the refusals of :func:`decide_many` (see
+    ``docs/phone.md``, "Speed"): each error has the class, code and message
+    :func:`validate` raises, but one decided without calling phonenumbers has no
+    phonenumbers exception as its ``__cause__``. ``plan`` as for :func:`validate`
+    (the plan in effect when iteration starts is used throughout).
 
     >>> [(v, e.code if e else None) for v, e in validate_many(["+8613800138000", None])]
     [('+8613800138000', None), (None, 'not_a_string')]
@@ -694,12 +952,119 @@ def validate_many(
                 yield None, _unknown_range()
                 continue
         try:
-            yield _validate_checked(raw, region), None
+            verdict = _verdict(raw, region)
         except ValidationError as e:
             # The caller keeps the error, not the frames it was raised through: a
             # traceback per bad value would hold every frame alive and make a stream
             # of distinct bad values cost several times a stream of good ones.
             yield None, e.with_traceback(None)
+            continue
+        if isinstance(verdict, str):
+            yield verdict, None
+        else:
+            yield None, verdict
+
+
+def decide_many(
+    values: Iterable[object], *, region: str = "CN", plan: NumberPlan | None = None
+) -> list[tuple[str | None, str | None]]:
+    """Validate many values; return ``(canonical, None)`` or ``(None, error code)`` per item.
+
+    The verdicts of :func:`validate_many`, each error given by its ``code`` alone:
+    the bulk entry point for callers that keep only codes (screening), so that no
+    error object is built for a bad value. Numbers of other countries that
+    phonenumbers' metadata refuses without parsing (no such country calling code,
+    an impossible length, a national number no region's pattern admits) are
+    decided without it (see ``docs/phone.md``, "Speed"). ``plan`` as for
+    :func:`validate`.
+
+    >>> decide_many(["+8613800138000", "+1 415 555 0100", "x1"])
+    [('+8613800138000', None), ('+14155550100', None), (None, 'letters_not_allowed')]
+    >>> decide_many([None, 13800138000])
+    [(None, 'not_a_string'), (None, 'not_a_string')]
+    >>> decide_many(["+999 123 456", "+1 100 555 0100"])
+    [(None, 'unknown_country_code'), (None, 'invalid_number')]
+    """
+    region = _check_region(region)
+    other = _other_plan(plan)
+    if other is not None:
+        return [
+            (value, None if error is None else error.code)
+            for value, error in _validate_many_with(values, region, other)
+        ]
+    fast = _FAST
+    regular_ok = _regular_ok
+    separators = _ASCII_SEPARATORS
+    out: list[tuple[str | None, str | None]] = []
+    append = out.append
+    verdict: tuple[str | None, str | None]
+    for raw in values:
+        if (
+            type(raw) is str
+            and raw[:3] == "+86"
+            and 12 <= len(raw) <= 16
+            and raw.isascii()
+            and raw[1:].isdigit()
+        ):
+            decision = fast[len(raw)].get(raw[3:8]) or _fast_decision(raw)
+            if decision == "v" or (decision == "r" and regular_ok(raw[3:])):
+                append((raw, None))
+                continue
+            if decision == "x":
+                append((None, "invalid_number"))
+                continue
+            if decision == "u":
+                append((None, "unknown_range"))
+                continue
+        try:
+            if type(raw) is str and raw.isascii() and len(raw) <= MAX_INPUT_LENGTH:
+                # _text.clean of an ASCII value, in line.
+                text = raw.translate(separators)
+                if text[:1] == "+" and text[1:].isdigit() and text[1:3] != "86" and "." not in raw:
+                    # What _decide_text does with "+" and digits and no "." (no
+                    # spreadsheet float, so no letters, tel: URI or extension to refuse
+                    # first, and no +86 candidate): the foreign verdict alone decides.
+                    if len(text) > _MAX_DIGITS + 1:
+                        verdict = (None, "too_long")
+                    else:
+                        verdict = _foreign_verdict(text[1:])
+                else:
+                    verdict = _decide_text(raw, text, region)
+            else:
+                verdict = _decide(raw, region)
+            if verdict is _UNDECIDED:
+                verdict = (_analyse(raw, region).value, None)
+        except ValidationError as e:
+            verdict = (None, e.code)
+        append(verdict)
+    return out
+
+
+def prefix_all_valid(nsn_length: int, prefix: str) -> bool:
+    """Whether every ``+86`` number of ``nsn_length`` national digits starting with the
+    five ASCII digits ``prefix`` is valid, each being its own canonical value.
+
+    The bulk fast paths (screening, columnar screening) accept a whole block of
+    numbers on this answer: ``"+86" + digits`` is then the verdict of
+    :func:`validate` for every such national number, without looking at the other
+    digits. It is the decision :func:`validate` itself takes on a canonical ``+86``
+    input under the packaged number plan (which its fast path uses), worked out once
+    per (length, prefix) and kept. Any other argument gives False.
+
+    >>> prefix_all_valid(11, "13800"), prefix_all_valid(11, "15400"), prefix_all_valid(11, "0138")
+    (True, False, False)
+    """
+    if not (
+        type(prefix) is str
+        and len(prefix) == 5
+        and prefix.isascii()
+        and prefix.isdigit()
+        and type(nsn_length) is int
+        and 5 <= nsn_length <= _MAX_CN_REGULAR
+    ):
+        return False
+    probe = "+86" + prefix + "0" * (nsn_length - 5)
+    return (_FAST[len(probe)].get(prefix) or _fast_decision(probe)) == "v"
 
 
 def _validate_many_with(

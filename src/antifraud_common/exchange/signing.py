@@ -692,14 +692,21 @@ def _hash_copy(
             )
             if not problems.collect:
                 return False
-            cap = size  # report mode: still read it, to report line problems too
+            # Report mode: still read the lines, to report their problems too, but no
+            # further than the manifest's length (a file larger than it says costs no
+            # more than the declared one) and without hashing (the verdict is known).
+            cap = min(size, manifest.byte_length)
+        mismatch = size != manifest.byte_length
         h = hashlib.sha256()
         total = lines = 0
+        last_lf = -1  # offset of the last line feed read (to drop a cut last line)
         # One reused buffer the size hashlib.file_digest uses: no allocation per chunk, and
         # the chunk stays in cache between the hash, the LF count and the copy.
         buf = bytearray(_HASH_CHUNK)
         view = memoryview(buf)
-        while n := f.readinto(buf):
+        # One byte past the cap shows a file that grew while it was read.
+        limit = cap if mismatch else cap + 1
+        while total < limit and (n := f.readinto(view[: min(_HASH_CHUNK, limit - total)])):
             total += n
             if total > cap:
                 problems.add(
@@ -707,14 +714,20 @@ def _hash_copy(
                 )
                 return False
             data = view[:n]
-            h.update(data)
+            if not mismatch:
+                h.update(data)
             if copy is not None:
                 # The line count is checked with the lines (it would cost a third more
                 # than the hash alone in a hash-only verification, which reads no line).
                 lines += buf.count(b"\n", 0, n)
                 copy.write(data)
+                if mismatch and (at := buf.rfind(b"\n", 0, n)) >= 0:
+                    last_lf = total - n + at
             if progress is not None:
                 progress(total)
+        if copy is not None and size > cap:
+            copy.truncate(last_lf + 1)  # the line cut at the cap is not reported on
+            copy.seek(last_lf + 1)
     ok = size == manifest.byte_length
     if not ok:
         pass

@@ -86,8 +86,7 @@ def _mobile_prefix_ok(nsn: str) -> bool:
             ok = False  # a trunk prefix or an SMS port: not the "+86" + digits candidate
         else:
             # The decision phone's fast path takes for "+86" + 11 digits with this prefix.
-            probe = "+86" + prefix + "000000"
-            ok = (phone._FAST[14].get(probe[3:8]) or phone._fast_decision(probe)) == "v"
+            ok = phone.prefix_all_valid(11, prefix)
         _MOBILE_OK[prefix] = ok  # keys are five ASCII digits: at most 100,000
     return ok
 
@@ -206,15 +205,27 @@ def validate_many(
     return [_one(lambda r: canonical_value(kind, r), r) for r in raws]
 
 
+def _codes(
+    kind: IdentifierKind, raws: Sequence[object], region: str
+) -> list[tuple[str | None, str | None]]:
+    """:func:`validate_many` with each error given by its code (no error object kept:
+    a stream of distinct bad values must not grow the heap the collector walks)."""
+    if kind is IdentifierKind.PHONE:
+        from antifraud_common import phone
+
+        return phone.decide_many(raws, region=region)
+    return [(v, None if e is None else e.code) for v, e in validate_many(kind, raws, region=region)]
+
+
 #: Verdicts of the full validators per (kind, region): raw string -> (canonical or
 #: None, error code). Bounded by CACHE_LIMIT entries each, strings up to
 #: _CACHED_MAX_LEN characters.
-_SLOW_VERDICTS: dict[tuple[IdentifierKind, str], dict[object, tuple[str | None, str]]] = {}
+_SLOW_VERDICTS: dict[tuple[IdentifierKind, str], dict[object, tuple[str | None, str | None]]] = {}
 _CACHED_MAX_LEN = 64
 
 
 def scan(
-    kind: IdentifierKind, values: Sequence[object], *, region: str = "CN"
+    kind: IdentifierKind, values: Sequence[object], *, region: str = "CN", shortcut: bool = True
 ) -> tuple[list[int], list[str], list[tuple[int, str]], int]:
     """Screen one column: ``(valid positions, canonical values, (position, error code), empties)``.
 
@@ -222,10 +233,17 @@ def scan(
     other value is valid exactly when the validator accepts it, with the
     validator's canonical value, or invalid with the validator's error code.
 
+    ``shortcut=False`` skips the per-value shortcuts (for callers that have already
+    decided every value they would take, such as the columnar path).
+
     >>> scan(IdentifierKind.PHONE, ["138 0013 8000", "", "12", None])
     ([0], ['+8613800138000'], [(2, 'too_short')], 2)
     """
-    if kind is IdentifierKind.PHONE and region == "CN":
+    good_at: list[int]
+    good: list[str]
+    if not shortcut:
+        good_at, good, rest = [], [], list(range(len(values)))
+    elif kind is IdentifierKind.PHONE and region == "CN":
         good_at, good, rest = _scan_phones_cn(values)
     elif kind is IdentifierKind.BANK_CARD:
         good_at, good, rest = _scan_cards(values)
@@ -234,13 +252,6 @@ def scan(
     if not rest:
         return good_at, good, [], 0
     empty = 0
-    others: list[int] = []
-    for i in rest:
-        r = values[i]
-        if r is None or r == "":
-            empty += 1
-        else:
-            others.append(i)
     bad: list[tuple[int, str]] = []
     extra_at: list[int] = []
     # Values the fast paths could not decide take the full validator, which costs
@@ -248,46 +259,44 @@ def scan(
     # validators are pure), so input repeating the same bad value -- "1", "N/A",
     # "-" a million times -- costs a lookup per row, not a validation.
     cache = _SLOW_VERDICTS.setdefault((kind, region), {})
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    todo: list[int] = []
-    for i in others:
+    # Each distinct value not kept is validated once.
+    need: dict[str, None] = {}
+    unhashable: list[int] = []
+    for i in rest:
         r = values[i]
-        hit = cache.get(r) if r.__class__ is str else None
-        if hit is None:
-            todo.append(i)
-        elif hit[0] is not None:
+        if r.__class__ is str:
+            if r == "":
+                empty += 1
+            elif r not in cache:
+                need[r] = None
+        elif r is None:
+            empty += 1
+        else:
+            unhashable.append(i)
+    first = list(need)
+    # Called even with nothing left to validate, so that an unknown region is
+    # reported as soon as a phone column has rows, empty or not.
+    verdicts = _codes(kind, first + [values[i] for i in unhashable], region)
+    local = dict(zip(first, verdicts, strict=False))
+    odd = dict(zip(unhashable, verdicts[len(first) :], strict=True))
+    for i in rest:
+        r = values[i]
+        if r.__class__ is str:
+            if r == "":
+                continue
+            hit = local.get(r) or cache[r]
+        elif r is None:
+            continue
+        else:
+            hit = odd[i]
+        if hit[0] is not None:
             extra_at.append(i)
             good.append(hit[0])
         else:
-            bad.append((i, hit[1]))
-    # Each distinct value is validated once.
-    distinct: dict[object, int] = {}
-    unhashable: list[int] = []
-    for i in todo:
-        r = values[i]
-        if r.__class__ is str:
-            distinct.setdefault(r, len(distinct))
-        else:
-            unhashable.append(i)
-    first = list(distinct)
-    # Called even with nothing left to validate, so that an unknown region is
-    # reported as soon as a phone column has rows, empty or not.
-    verdicts = validate_many(kind, first + [values[i] for i in unhashable], region=region)
-    by_value = dict(zip(first, verdicts, strict=False))
-    odd = dict(zip(unhashable, verdicts[len(first) :], strict=True))
-    for i in todo:
-        r = values[i]
-        value, error = by_value[r] if r.__class__ is str else odd[i]
-        code = "invalid" if error is None else error.code
-        if r.__class__ is str and len(r) <= _CACHED_MAX_LEN:
-            cache[r] = (value, code)
-        if value is not None:
-            extra_at.append(i)
-            good.append(value)
-        else:
-            bad.append((i, code))
-    bad.sort()
+            bad.append((i, hit[1] or "invalid"))
+    if len(cache) + len(local) > CACHE_LIMIT:
+        cache.clear()
+    cache.update((r, v) for r, v in local.items() if len(r) <= _CACHED_MAX_LEN)
     if extra_at:
         # Keep positions ascending: merge the few late-decided values in.
         merged = sorted(zip(good_at + extra_at, good, strict=True))
