@@ -195,3 +195,51 @@ def test_prefix_all_valid_is_the_fast_decision() -> None:
                 assert phone._analyse("+86" + nsn, "CN").value == "+86" + nsn
     for args in [(11, "1380"), (11, "138000"), (4, "13800"), (14, "13800"), (11, "１３８００")]:
         assert phone.prefix_all_valid(*args) is False  # type: ignore[arg-type]
+
+
+def test_decide_many_under_another_plan_is_validate_many_under_it() -> None:
+    from antifraud_common import numberplan
+
+    packaged = numberplan.NumberPlan.packaged()
+    plan = numberplan.NumberPlan.from_ranges(packaged.ranges(), version=2, source="copy")
+    raws: list[object] = ["+8613800138000", "+8615400138000", "x1", "+1 100 555 0100", None]
+    expected = [(v, None if e is None else e.code) for v, e in phone.validate_many(raws, plan=plan)]
+    assert phone.decide_many(raws, plan=plan) == expected
+    with numberplan.use(plan):
+        assert phone.decide_many(raws) == expected
+    assert expected[1] == (None, "unknown_range")
+
+
+def _examples() -> list[str]:
+    """phonenumbers' example number of every region and type, and near misses of each."""
+    out: set[str] = set()
+    rnd = random.Random(8)
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS | {"001"})
+    for region in regions:
+        for t in range(11):
+            if region == "001":
+                nums = [
+                    phonenumbers.example_number_for_non_geo_entity(cc)
+                    for cc in sorted(phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS)
+                ]
+            else:
+                nums = [phonenumbers.example_number_for_type(region, t)]
+            for num in nums:
+                if num is None or num.country_code == 86:
+                    continue
+                digits = f"{num.country_code}{phonenumbers.national_significant_number(num)}"
+                out.add(digits)
+                for _ in range(2):
+                    i = rnd.randrange(len(digits))
+                    out.add(digits[:i] + rnd.choice("0123456789") + digits[i + 1 :])
+                out.add(digits[:-1])
+                out.add(digits + rnd.choice("0123456789"))
+    return sorted(out)
+
+
+def test_every_example_number_and_its_near_misses() -> None:
+    """Valid numbers of every region and type (the cheap acceptance), and one-digit changes."""
+    examples = _examples()
+    assert len(examples) > 1000
+    for digits in examples:
+        check_all_paths("+" + digits)

@@ -649,6 +649,26 @@ class _Country(NamedTuple):
     #: NSN length -> the general NSN patterns of the code's regions allowing that length,
     #: joined in one alternation (a full match of it is a full match of one of them)
     general: dict[int, re.Pattern[str]]
+    #: NSN length -> for each region and number type allowing that length, "the general
+    #: pattern and the type's pattern both match": a full match is what
+    #: is_valid_number asks of the region it settles on
+    valid: dict[int, re.Pattern[str]]
+    #: the code has one region, so a full match of ``valid`` is is_valid_number's answer
+    single: bool
+
+
+#: The number types phonenumbers' type test tries (mobile only where its pattern differs).
+_PN_TYPES = (
+    "premium_rate",
+    "toll_free",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+    "fixed_line",
+)
 
 
 @functools.cache
@@ -682,20 +702,41 @@ def _country(cc: int) -> _Country:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
     md = metadata(cc, phonenumbers.region_code_for_country_code(cc))
     npp = md.national_prefix_for_parsing if md is not None else None
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc]
     by_length: dict[int, list[str]] = {}
-    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc]:
+    valid: dict[int, list[str]] = {}
+    for region in regions:
         m = metadata(cc, region)
         desc = m.general_desc if m is not None else None
         if desc is None or not desc.national_number_pattern:
             continue  # phonenumbers: such a description matches nothing
+        types = [getattr(m, t, None) for t in _PN_TYPES]
+        if not m.same_mobile_and_fixed_line_pattern:
+            types.append(m.mobile)
         # An empty length list means "any length" to phonenumbers; NSNs have 2-17 digits.
         for n in desc.possible_length or range(2, 18):
             by_length.setdefault(n, []).append(desc.national_number_pattern)
+            for t in types:
+                if t is None or not t.national_number_pattern:
+                    continue
+                if t.possible_length and n not in t.possible_length:
+                    continue
+                valid.setdefault(n, []).append(
+                    f"(?=(?:{desc.national_number_pattern})\\Z)(?:{t.national_number_pattern})"
+                )
     return _Country(
         re.compile(npp) if npp else None,
         bool(md is not None and md.national_prefix_transform_rule),
         {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_length.items()},
+        {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in valid.items()},
+        len(regions) == 1,
     )
+
+
+def _valid_match(country: _Country, nsn: str) -> bool:
+    """Whether ``nsn`` passes phonenumbers' type test for some region of the code."""
+    p = country.valid.get(len(nsn))
+    return p is not None and p.fullmatch(nsn) is not None
 
 
 def _general_match(country: _Country, nsn: str) -> bool:
@@ -731,8 +772,10 @@ def _foreign_verdict(intl: str) -> tuple[str | None, str | None]:
     if m is None:
         if len(rest) > 17:
             return None, "too_long"
-        if not _general_match(country, rest):
+        if not (_general_match(country, rest) and _valid_match(country, rest)):
             return None, "invalid_number"
+        if country.single:
+            return "+" + intl, None
         import phonenumbers
 
         # The number parse() builds: the NSN's leading zeros are kept as its flags.
@@ -753,8 +796,8 @@ def _foreign_verdict(intl: str) -> tuple[str | None, str | None]:
         len(rest) > 17
         or len(stripped) < 2
         or (country.transform and (not groups or groups[-1] is not None))
-        or _general_match(country, rest)
-        or _general_match(country, stripped)
+        or _valid_match(country, rest)
+        or _valid_match(country, stripped)
     ):
         return _UNDECIDED
     return None, "invalid_number"
