@@ -708,7 +708,7 @@ def _country(cc: int) -> _Country:
     for region in regions:
         m = metadata(cc, region)
         desc = m.general_desc if m is not None else None
-        if desc is None or not desc.national_number_pattern:
+        if m is None or desc is None or not desc.national_number_pattern:
             continue  # phonenumbers: such a description matches nothing
         types = [getattr(m, t, None) for t in _PN_TYPES]
         if not m.same_mobile_and_fixed_line_pattern:
