@@ -464,24 +464,13 @@ class CallChecker:
                 if listed is not None:
                     _fire(fired, "blacklisted", listed[1], listed[0])
             if where in _TRUNK_INGRESS:
-                if ranges is None:
-                    skipped = (*skipped, "range_unauthorised")
-                elif not ranges.covers(value):
-                    _fire(fired, "range_unauthorised")
-                if authenticated is False:
-                    _fire(fired, "trunk_unauthenticated")
+                skipped = _trunk_rules(fired, skipped, value, ranges, authenticated)
             if where is not Ingress.SUBSCRIBER and value == called_value:
                 _fire(fired, "cli_equals_called")
             if value[:4] == "tel:" and _written_international(calling):
                 _fire(fired, "cli_international_short_code")
         emergency = _is_emergency(called, called_value)
-        action = CallAction.ALLOW
-        for f in fired:
-            if f.action.rank > action.rank:
-                action = f.action
-        if emergency and action.rank > CallAction.FLAG.rank:
-            action = CallAction.FLAG
-        return action, fired, value, called_value, emergency, skipped
+        return _verdict_action(fired, emergency), fired, value, called_value, emergency, skipped
 
     def _may_present(
         self, protected_value: str, value: str, trunk_id: str | None, authenticated: bool | None
@@ -494,6 +483,34 @@ class CallChecker:
             if allowed is not None and trunk_id in allowed:
                 return True
         return False
+
+
+def _trunk_rules(
+    fired: list[FiredRule],
+    skipped: tuple[str, ...],
+    value: str,
+    ranges: CallerRanges | None,
+    authenticated: bool | None,
+) -> tuple[str, ...]:
+    """The rules of a call arriving on a trunk; the rules skipped for want of ranges."""
+    if ranges is None:
+        skipped = (*skipped, "range_unauthorised")
+    elif not ranges.covers(value):
+        _fire(fired, "range_unauthorised")
+    if authenticated is False:
+        _fire(fired, "trunk_unauthenticated")
+    return skipped
+
+
+def _verdict_action(fired: list[FiredRule], emergency: bool) -> CallAction:
+    """The strongest action of the rules fired; a call to an emergency number is never blocked."""
+    action = CallAction.ALLOW
+    for f in fired:
+        if f.action.rank > action.rank:
+            action = f.action
+    if emergency and action.rank > CallAction.FLAG.rank:
+        action = CallAction.FLAG
+    return action
 
 
 def _written_international(raw: object) -> bool:

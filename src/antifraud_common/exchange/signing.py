@@ -401,17 +401,8 @@ def _form_problem(manifest: Manifest) -> BlacklistFormatError:
     )
 
 
-def _verify_manifest(
-    sig_bytes: bytes,
-    *,
-    trust: TrustBundle,
-    state: StateLike | None,
-    now: datetime,
-    grace: timedelta | None,
-    problems: ProblemCollector,
-    pseudonymised: bool = False,
-) -> VerifiedManifest | None:
-    # 1. sizes and syntax.
+def _parse_envelope(sig_bytes: bytes, problems: ProblemCollector) -> jws.ParsedJWS | None:
+    """Step 1 of :func:`_verify_manifest`: the signature file's size and JWS syntax."""
     if len(sig_bytes) > MAX_SIGNATURE_FILE_BYTES:
         problems.add(
             BlacklistFormatError("the signature file is larger than 1 MiB", code="jws_too_large")
@@ -428,6 +419,23 @@ def _verify_manifest(
                 "a key signed more than once (repeated kid)", code="jws_duplicate_kid"
             )
         )
+        return None
+    return parsed
+
+
+def _verify_manifest(
+    sig_bytes: bytes,
+    *,
+    trust: TrustBundle,
+    state: StateLike | None,
+    now: datetime,
+    grace: timedelta | None,
+    problems: ProblemCollector,
+    pseudonymised: bool = False,
+) -> VerifiedManifest | None:
+    # 1. sizes and syntax.
+    parsed = _parse_envelope(sig_bytes, problems)
+    if parsed is None:
         return None
     # 2. signatures, by member keys only; nothing in the payload is read before.
     result = jws.verify_signatures(parsed, trust.member_keys())

@@ -1545,18 +1545,7 @@ def _apply_delta(
                 pieces = _merge_chunk(data, ops[done:end], room)
                 done = end
                 if rowid is not None:
-                    # The first piece takes over the chunk's row (its page),
-                    # under its new first key if that changed.
-                    if not pieces:
-                        gone.append((rowid,))
-                    else:
-                        fk, m, blob = pieces.pop(0)
-                        if fk == first:
-                            kept.append((m, blob, rowid))
-                        else:
-                            moved.append((fk, m, blob, rowid))
-                        out.append(blob)
-                        count += m
+                    count += _take_over_row(rowid, first, pieces, gone, kept, moved, out)
                 for fk, m, blob in pieces:
                     new.append((issuer, list_id, fk, m, blob))
                     out.append(blob)
@@ -1567,31 +1556,76 @@ def _apply_delta(
             # One blob per batch: the hashing thread takes the GIL once per
             # batch, not once per chunk.
             pipe.feed([b"".join(out)])
-            # Statements in this order keep first keys unique at every step: a
-            # moved first key stays inside its chunk's range, and a split-off
-            # chunk may start at the key its chunk started at before.
-            if gone:
-                conn.executemany("DELETE FROM chunks WHERE id=?", gone)
-            if kept:
-                conn.executemany("UPDATE chunks SET line_count=?, data=? WHERE id=?", kept)
-            if moved:
-                conn.executemany(
-                    "UPDATE chunks SET first_key=?, line_count=?, data=? WHERE id=?", moved
-                )
-            if new:
-                conn.executemany(_INSERT_CHUNK, new)
-            # The keys of the operations placed, while the hashing thread
-            # works: a replacement keeps its key.
-            for op, k, _body, _lineno in ops[placed:done]:
-                if op != OP_REPLACE:
-                    row = (issuer, list_id, k[0].decode(), k[1].decode("utf-8"))
-                    (adds if op == OP_ADD else removes).append(row)
+            _store_chunks(conn, gone, kept, moved, new)
+            # The keys of the operations placed, while the hashing thread works.
+            _placed_keys(key, ops[placed:done], adds, removes)
             _write_keys(conn, adds, removes)
             if not more:
                 break
     if done != len(ops):  # pragma: no cover - every operation falls in some chunk
         raise StateError("a delta operation was not placed", code="state_inconsistent")
     return counts, pipe.hexdigest(), count
+
+
+def _take_over_row(  # noqa: PLR0917 - the batch's lists, filled in place
+    rowid: int,
+    first: bytes,
+    pieces: list[tuple[bytes, int, bytes]],
+    gone: list[tuple[int]],
+    kept: list[tuple[int, bytes, int]],
+    moved: list[tuple[bytes, int, bytes, int]],
+    out: list[bytes],
+) -> int:
+    """The first piece of a merged chunk takes over its row (its page); its line count.
+
+    Under its new first key if that changed; the row is deleted when the chunk
+    merged into nothing.
+    """
+    if not pieces:
+        gone.append((rowid,))
+        return 0
+    fk, m, blob = pieces.pop(0)
+    if fk == first:
+        kept.append((m, blob, rowid))
+    else:
+        moved.append((fk, m, blob, rowid))
+    out.append(blob)
+    return m
+
+
+def _store_chunks(
+    conn: sqlite3.Connection,
+    gone: list[tuple[int]],
+    kept: list[tuple[int, bytes, int]],
+    moved: list[tuple[bytes, int, bytes, int]],
+    new: list[tuple[str, str, bytes, int, bytes]],
+) -> None:
+    """Write one batch's chunk changes (:func:`_apply_delta`)."""
+    # Statements in this order keep first keys unique at every step: a
+    # moved first key stays inside its chunk's range, and a split-off
+    # chunk may start at the key its chunk started at before.
+    if gone:
+        conn.executemany("DELETE FROM chunks WHERE id=?", gone)
+    if kept:
+        conn.executemany("UPDATE chunks SET line_count=?, data=? WHERE id=?", kept)
+    if moved:
+        conn.executemany("UPDATE chunks SET first_key=?, line_count=?, data=? WHERE id=?", moved)
+    if new:
+        conn.executemany(_INSERT_CHUNK, new)
+
+
+def _placed_keys(
+    key: tuple[str, str],
+    placed: list[Op],
+    adds: list[tuple[str, str, str, str]],
+    removes: list[tuple[str, str, str, str]],
+) -> None:
+    """The entries-table rows of operations placed: a replacement keeps its key."""
+    issuer, list_id = key
+    for op, k, _body, _lineno in placed:
+        if op != OP_REPLACE:
+            row = (issuer, list_id, k[0].decode(), k[1].decode("utf-8"))
+            (adds if op == OP_ADD else removes).append(row)
 
 
 def _write_keys(

@@ -518,6 +518,12 @@ class TrustBundle:
                     )
                 owners[key.key_id] = owner
                 by_id[key.key_id] = key
+        self._check_members(owners)
+        object.__setattr__(self, "_owners", owners)
+        object.__setattr__(self, "_keys_by_id", by_id)
+
+    def _check_members(self, owners: Mapping[str, str]) -> None:
+        """Encryption keys apart from signing keys; every rule names members it can satisfy."""
         agencies = {m.agency: m for m in self.members}
         # Encryption keys are never signing keys: their thumbprints share one namespace.
         enc_seen: set[str] = set()
@@ -563,8 +569,6 @@ class TrustBundle:
                         f"{available} keys of its signers",
                         field="threshold",
                     )
-        object.__setattr__(self, "_owners", owners)
-        object.__setattr__(self, "_keys_by_id", by_id)
 
     # ------------------------------------------------------------- lookups
 
