@@ -655,6 +655,43 @@ class VerifiedList:
         )
 
 
+def _read_matches(
+    manifest: Manifest,
+    problems: ProblemCollector,
+    *,
+    size: int,
+    total: int,
+    digest: Any,
+    lines: int,
+    counted: bool,
+) -> bool:
+    """Step 7b's verdict: what :func:`_hash_copy` read matches the manifest's length, hash
+    and (when the lines were counted) entry count."""
+    ok = size == manifest.byte_length
+    if not ok:
+        pass
+    elif total != manifest.byte_length:
+        problems.add(
+            HashMismatchError(
+                f"read {total} bytes, the manifest says {manifest.byte_length}",
+                code="length_mismatch",
+            )
+        )
+        ok = False
+    elif digest.hexdigest() != manifest.sha256:
+        problems.add(HashMismatchError("the entries file's SHA-256 does not match the manifest"))
+        ok = False
+    elif counted and lines != manifest.entry_count:
+        problems.add(
+            HashMismatchError(
+                f"the entries file has {lines} lines, the manifest says {manifest.entry_count}",
+                code="count_mismatch",
+            )
+        )
+        ok = False
+    return ok
+
+
 def _hash_copy(
     entries_path: str | os.PathLike[str],
     manifest: Manifest,
@@ -736,29 +773,8 @@ def _hash_copy(
         if copy is not None and size > cap:
             copy.truncate(last_lf + 1)  # the line cut at the cap is not reported on
             copy.seek(last_lf + 1)
-    ok = size == manifest.byte_length
-    if not ok:
-        pass
-    elif total != manifest.byte_length:
-        problems.add(
-            HashMismatchError(
-                f"read {total} bytes, the manifest says {manifest.byte_length}",
-                code="length_mismatch",
-            )
-        )
-        ok = False
-    elif h.hexdigest() != manifest.sha256:
-        problems.add(HashMismatchError("the entries file's SHA-256 does not match the manifest"))
-        ok = False
-    elif copy is not None and lines != manifest.entry_count:
-        problems.add(
-            HashMismatchError(
-                f"the entries file has {lines} lines, the manifest says {manifest.entry_count}",
-                code="count_mismatch",
-            )
-        )
-        ok = False
-    return ok
+    return _read_matches(manifest, problems, size=size, total=total, digest=h, lines=lines,
+                         counted=copy is not None)  # fmt: skip
 
 
 def _verify(

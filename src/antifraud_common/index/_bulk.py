@@ -30,7 +30,7 @@ calling anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
 from antifraud_common._text import DEFAULT_SEPARATORS
@@ -224,6 +224,28 @@ _SLOW_VERDICTS: dict[tuple[IdentifierKind, str], dict[object, tuple[str | None, 
 _CACHED_MAX_LEN = 64
 
 
+def _to_validate(
+    values: Sequence[object], rest: list[int], cache: Mapping[object, tuple[str | None, str | None]]
+) -> tuple[int, list[str], list[int]]:
+    """Of ``values[i]`` for ``i`` in ``rest``: how many are empty, the distinct strings
+    without a kept verdict (each validated once) and the positions of non-strings."""
+    empty = 0
+    need: dict[str, None] = {}
+    unhashable: list[int] = []
+    for i in rest:
+        r = values[i]
+        if r.__class__ is str:
+            if r == "":
+                empty += 1
+            elif r not in cache:
+                need[r] = None
+        elif r is None:
+            empty += 1
+        else:
+            unhashable.append(i)
+    return empty, list(need), unhashable
+
+
 def scan(
     kind: IdentifierKind, values: Sequence[object], *, region: str = "CN", shortcut: bool = True
 ) -> tuple[list[int], list[str], list[tuple[int, str]], int]:
@@ -251,7 +273,6 @@ def scan(
         good_at, good, rest = [], [], list(range(len(values)))
     if not rest:
         return good_at, good, [], 0
-    empty = 0
     bad: list[tuple[int, str]] = []
     extra_at: list[int] = []
     # Values the fast paths could not decide take the full validator, which costs
@@ -259,21 +280,7 @@ def scan(
     # validators are pure), so input repeating the same bad value -- "1", "N/A",
     # "-" a million times -- costs a lookup per row, not a validation.
     cache = _SLOW_VERDICTS.setdefault((kind, region), {})
-    # Each distinct value not kept is validated once.
-    need: dict[str, None] = {}
-    unhashable: list[int] = []
-    for i in rest:
-        r = values[i]
-        if r.__class__ is str:
-            if r == "":
-                empty += 1
-            elif r not in cache:
-                need[r] = None
-        elif r is None:
-            empty += 1
-        else:
-            unhashable.append(i)
-    first = list(need)
+    empty, first, unhashable = _to_validate(values, rest, cache)
     # Called even with nothing left to validate, so that an unknown region is
     # reported as soon as a phone column has rows, empty or not.
     verdicts = _codes(kind, first + [values[i] for i in unhashable], region)
