@@ -5558,6 +5558,935 @@ def family_cases() -> None:
 
 # ------------------------------------------------------------------ writing
 
+# ------------------------------------------------------- reference lists
+
+
+REF_MEMBERS = [
+    *default_members(),
+    member(
+        "miit",
+        "Telecom regulator (test)",
+        [key("miit-1")],
+        [
+            rule("do_not_originate", ["phone"], ["block"], ["miit"]),
+            rule("number_plan", ["phone"], ["watch"], ["miit"]),
+            rule("presenters", ["phone"], ["watch"], ["miit"]),
+        ],
+    ),
+    member(
+        "radio",
+        "Radio regulator (test)",
+        [key("radio-1")],
+        [rule("number_plan", ["imei"], ["watch"], ["radio"])],
+    ),
+]
+REF_TRUST, REF_TRUST_SIG = signed_bundle(
+    bundle(members=REF_MEMBERS), [key("root-1"), key("root-2")]
+)
+
+
+def prange(
+    table: str,
+    length: Any,
+    prefix: Any,
+    status: str = "allocated",
+    kind: Any = None,
+    carrier: Any = "",
+    date: Any = "2026-05-01",
+    **extra: Any,
+) -> dict[str, Any]:
+    """A number-plan range record (docs/spec/number-plan.md)."""
+    r: dict[str, Any] = {
+        "carrier": carrier,
+        "date": date,
+        "length": length,
+        "prefix": prefix,
+        "status": status,
+        "table": table,
+    }
+    if kind is not None:
+        r["kind"] = kind
+    r.update(extra)
+    return r
+
+
+def ref_key(r: dict[str, Any]) -> tuple[Any, ...]:
+    if "table" in r:
+        return (r["table"].encode(), r["length"], r["prefix"].encode())
+    if "match" in r:
+        return (r["match"].encode(), r["value"].encode())
+    return (r["value"].encode(),)
+
+
+def ref_bytes(records: Iterable[dict[str, Any]], *, sort: bool = True) -> bytes:
+    items = list(records)
+    if sort:
+        items.sort(key=ref_key)
+    return b"".join(cj(r) + b"\n" for r in items)
+
+
+PLAN_RECORDS = [
+    prange("local", 3, "110", kind="emergency"),
+    prange("regular", 11, "138", kind="mobile", carrier="中国移动"),
+    prange("regular", 11, "154", "reserved"),
+    prange("regular", 12, "99999", "unallocated"),
+]
+PLAN = ref_bytes(PLAN_RECORDS)
+
+
+def ref_sig(
+    data: bytes,
+    *,
+    list_type: str = "number_plan",
+    signer: str = "miit-1",
+    issuer: str = "miit",
+    list_id: str = "cn-plan",
+    version: int = 2,
+    **mf: Any,
+) -> bytes:
+    m = manifest(data, issuer=issuer, list_id=list_id, list_type=list_type, version=version, **mf)
+    return jws(cj(m), [key(signer)])
+
+
+def ref_case(
+    family: str,
+    name: str,
+    description: str,
+    expect: dict[str, Any],
+    *,
+    entries: bytes,
+    sig: bytes | None = None,
+    list_type: str = "number_plan",
+    base: bytes | None = None,
+    state: dict[str, Any] | None = None,
+    now: str = NOW,
+    grace_seconds: int | None = None,
+    signers: Sequence[str] = ("miit-1",),
+) -> None:
+    files = {
+        "entries": f(entries),
+        "sig": f(ref_sig(entries, list_type=list_type) if sig is None else sig),
+        "trust": f(REF_TRUST),
+        "trust_sig": f(REF_TRUST_SIG),
+    }
+    if base is not None:
+        files["base"] = f(base)
+    fields: dict[str, Any] = {
+        "list_type": list_type,
+        "files": files,
+        "keys": keys_of(*signers),
+        "now": now,
+    }
+    if state is not None:
+        fields["state"] = state
+    if grace_seconds is not None:
+        fields["grace_seconds"] = grace_seconds
+    add(family, name, description, "verify-reference", expect, **fields)
+
+
+def ref_ok(data: bytes, version: int = 2) -> dict[str, Any]:
+    return ok(count=data.count(b"\n"), sha256=sha(data), version=version)
+
+
+def ref_delta(
+    base: bytes, result: bytes, ops: Sequence[bytes], *, list_type: str = "number_plan", **mf: Any
+) -> tuple[bytes, bytes]:
+    data = b"".join(op + b"\n" for op in ops)
+    fields: dict[str, Any] = {
+        "content": "delta",
+        "version": 3,
+        "base_version": 2,
+        "base_sha256": sha(base),
+        "result_sha256": sha(result),
+        "result_count": result.count(b"\n"),
+    }
+    fields.update(mf)
+    version = fields.pop("version")
+    return data, ref_sig(data, list_type=list_type, version=version, **fields)
+
+
+def op_entry(op: str, record: dict[str, Any]) -> bytes:
+    return cj({"entry": record, "op": op})
+
+
+def family_number_plan() -> None:
+    FAMILY_TEXT["number-plan"] = (
+        "The signed +86 number plan (list type number_plan): range records, their order and "
+        "overlap rules, the publish rule, and plan deltas."
+    )
+    fam = "number-plan"
+    ref_case(
+        fam,
+        "accepted",
+        "A plan of four records: allocated, reserved, unallocated, local before regular.",
+        ref_ok(PLAN),
+        entries=PLAN,
+    )
+    ref_case(fam, "empty-plan", "A plan without records.", ref_ok(b""), entries=b"")
+    numeric = ref_bytes(
+        [
+            prange("regular", 7, "1010", kind="fixed_line"),
+            prange("regular", 11, "138", kind="mobile"),
+            prange("regular", 13, "1440", kind="iot", carrier="中国移动"),
+        ]
+    )
+    ref_case(
+        fam,
+        "lengths-order-as-integers",
+        "Lengths 7, 11, 13 in that order (as bytes '11' sorts before '7').",
+        ref_ok(numeric),
+        entries=numeric,
+    )
+    empty_prefix = ref_bytes([prange("regular", 7, "", "reserved")])
+    ref_case(
+        fam,
+        "empty-prefix",
+        "One record with an empty prefix covers its whole table and length.",
+        ref_ok(empty_prefix),
+        entries=empty_prefix,
+    )
+    siblings = ref_bytes(
+        [
+            prange("regular", 11, "154", "reserved"),
+            prange("regular", 11, "155", kind="mobile"),
+            prange("regular", 11, "1560", kind="mobile", carrier="中国电信"),
+        ]
+    )
+    ref_case(
+        fam,
+        "sibling-prefixes",
+        "Prefixes 154, 155, 1560: none starts another.",
+        ref_ok(siblings),
+        entries=siblings,
+    )
+    lengths = ref_bytes(
+        [
+            prange("regular", 11, "154", "reserved"),
+            prange("regular", 13, "1541", kind="iot"),
+        ]
+    )
+    ref_case(
+        fam,
+        "prefix-inside-another-length",
+        "154 (11 digits) and 1541 (13 digits): overlap counts within one length only.",
+        ref_ok(lengths),
+        entries=lengths,
+    )
+    ref_case(
+        fam,
+        "grace",
+        "An expired plan inside the grace period.",
+        ref_ok(PLAN),
+        entries=PLAN,
+        now="2026-06-08T06:00:00Z",
+        grace_seconds=86400,
+    )
+    ref_case(
+        fam,
+        "unchanged",
+        "The receiver already holds this version with this hash.",
+        ref_ok(PLAN),
+        entries=PLAN,
+        state={"version": 2, "sha256": sha(PLAN)},
+    )
+    ref_case(
+        fam,
+        "newer-than-held",
+        "The receiver holds version 1.",
+        ref_ok(PLAN),
+        entries=PLAN,
+        state={"version": 1, "sha256": EMPTY_SHA},
+    )
+
+    # --- who may publish it
+    ref_case(
+        fam,
+        "list-type-fraud-numbers",
+        "A fraud_numbers list offered as a plan.",
+        fail("wrong_list_type"),
+        entries=BASE,
+        sig=BASE_SIG,
+        signers=("mps-1",),
+    )
+    ref_case(
+        fam,
+        "plan-offered-as-dno",
+        "A number_plan list offered as a Do-Not-Originate list.",
+        fail("wrong_list_type"),
+        entries=PLAN,
+        sig=ref_sig(PLAN),
+        list_type="do_not_originate",
+    )
+    ref_case(
+        fam,
+        "issuer-without-rule",
+        "mps (no number_plan rule) publishes a plan.",
+        fail("out_of_scope"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, signer="mps-1", issuer="mps"),
+        signers=("mps-1",),
+    )
+    ref_case(
+        fam,
+        "rule-without-phone",
+        "radio's number_plan rule allows kind imei only.",
+        fail("out_of_scope"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, signer="radio-1", issuer="radio"),
+        signers=("radio-1",),
+    )
+    ref_case(
+        fam,
+        "attacker-key",
+        "Signed by a key that is not in the bundle, as miit.",
+        fail("signature_invalid"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, signer="attacker-1"),
+        signers=("attacker-1",),
+    )
+    ref_case(
+        fam,
+        "expired",
+        "Verified at its expiry.",
+        fail("expired"),
+        entries=PLAN,
+        now="2026-06-08T00:00:00Z",
+    )
+    ref_case(
+        fam,
+        "issued-in-future",
+        "issued_at an hour after now.",
+        fail("issued_in_future"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, issued_at="2026-06-01T13:00:00Z"),
+    )
+    ref_case(
+        fam,
+        "rollback",
+        "The receiver holds version 3.",
+        fail("rollback"),
+        entries=PLAN,
+        state={"version": 3, "sha256": EMPTY_SHA},
+    )
+    ref_case(
+        fam,
+        "fork",
+        "The receiver holds version 2 with other bytes.",
+        fail("fork"),
+        entries=PLAN,
+        state={"version": 2, "sha256": EMPTY_SHA},
+    )
+    ref_case(
+        fam,
+        "pseudonymised",
+        "A plan manifest carrying pseudonym.",
+        fail("pseudonymised_list"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, pseudonym=PSEUDONYM),
+    )
+
+    # --- the file against its manifest
+    flipped = PLAN.replace(b'"154"', b'"155"', 1)
+    ref_case(
+        fam,
+        "byte-changed",
+        "One byte of the file changed (154 -> 155).",
+        fail("hash_mismatch"),
+        entries=flipped,
+        sig=ref_sig(PLAN),
+    )
+    ref_case(
+        fam,
+        "truncated",
+        "The last byte missing.",
+        fail("length_mismatch"),
+        entries=PLAN[:-1],
+        sig=ref_sig(PLAN),
+    )
+    ref_case(
+        fam,
+        "count-mismatch",
+        "The manifest's entry_count is one more than the lines.",
+        fail("count_mismatch"),
+        entries=PLAN,
+        sig=ref_sig(PLAN, count=5),
+    )
+
+    # --- lines
+    def bad_line(name: str, description: str, lines: Sequence[bytes], code: str) -> None:
+        data = b"".join(line + b"\n" for line in lines)
+        ref_case(fam, name, description, fail(code), entries=data)
+
+    good = cj(prange("regular", 11, "154", "reserved"))
+
+    def bad_record(
+        name: str, description: str, record: dict[str, Any], code: str = "invalid_entry"
+    ) -> None:
+        bad_line(name, description, [cj(record)], code)
+
+    bad_line(
+        "not-canonical",
+        "A space after a comma.",
+        [good.replace(b'","', b'", "', 1)],
+        "not_canonical",
+    )
+    bad_line("not-json", "A line that is not JSON.", [b'{"table":'], "bad_line")
+    bad_line("crlf", "A line ending CR LF.", [good[:-1] + b"}\r"], "jsonl_cr")
+    ref_case(
+        fam,
+        "empty-line",
+        "An empty line between two records.",
+        fail("jsonl_empty_line"),
+        entries=good + b"\n\n" + cj(prange("regular", 11, "155", "reserved")) + b"\n",
+    )
+    ref_case(
+        fam,
+        "missing-final-newline",
+        "The last line without LF.",
+        fail("jsonl_missing_final_newline"),
+        entries=good,
+    )
+    bad_record("allocated-without-kind", "status allocated, no kind.", prange("regular", 11, "154"))
+    bad_record(
+        "reserved-with-kind",
+        "status reserved with a kind.",
+        prange("regular", 11, "154", "reserved", kind="mobile"),
+    )
+    bad_record(
+        "unallocated-with-kind",
+        "status unallocated with a kind.",
+        prange("regular", 11, "154", "unallocated", kind="mobile"),
+    )
+    bad_record(
+        "kind-unknown",
+        "kind 'unknown' (a reserved range says so by its status).",
+        prange("regular", 11, "154", kind="unknown"),
+    )
+    bad_record(
+        "kind-of-the-other-table",
+        "A local record of kind mobile.",
+        prange("local", 5, "955", kind="mobile"),
+    )
+    bad_record(
+        "regular-kind-emergency",
+        "A regular record of kind emergency.",
+        prange("regular", 11, "110", kind="emergency"),
+    )
+    bad_record("status-unknown", "status 'assigned'.", prange("regular", 11, "154", "assigned"))
+    bad_record("table-unknown", "table 'mobile'.", prange("mobile", 11, "154", "reserved"))
+    bad_record(
+        "unknown-member",
+        "An extra member 'note'.",
+        prange("regular", 11, "154", "reserved", note="x"),
+    )
+    bad_record(
+        "missing-date",
+        "No date.",
+        {k: v for k, v in prange("regular", 11, "154", "reserved").items() if k != "date"},
+    )
+    bad_record(
+        "missing-carrier",
+        "No carrier.",
+        {k: v for k, v in prange("regular", 11, "154", "reserved").items() if k != "carrier"},
+    )
+    bad_record(
+        "regular-length-14",
+        "A regular record of length 14.",
+        prange("regular", 14, "154", "reserved"),
+    )
+    bad_record(
+        "regular-length-6", "A regular record of length 6.", prange("regular", 6, "154", "reserved")
+    )
+    bad_record(
+        "local-length-2", "A local record of length 2.", prange("local", 2, "11", kind="emergency")
+    )
+    bad_record(
+        "local-length-21",
+        "A local record of length 21.",
+        prange("local", 21, "106", kind="sms_port"),
+    )
+    bad_record("length-a-string", 'length "11".', prange("regular", "11", "154", "reserved"))
+    bad_record("length-true", "length true.", prange("regular", True, "154", "reserved"))
+    bad_record(
+        "prefix-longer-than-length",
+        "A 4-digit prefix of 3-digit numbers.",
+        prange("local", 3, "1100", kind="emergency"),
+    )
+    bad_record("prefix-a-letter", "prefix '15a'.", prange("regular", 11, "15a", "reserved"))
+    bad_record(
+        "prefix-fullwidth-digits",
+        "prefix in full-width digits.",
+        prange("regular", 11, "１５４", "reserved"),
+    )
+    bad_record(
+        "prefix-a-number", "prefix 154 as a JSON number.", prange("regular", 11, 154, "reserved")
+    )
+    bad_record(
+        "carrier-on-unallocated",
+        "An unallocated record naming a carrier.",
+        prange("regular", 11, "154", "unallocated", carrier="中国移动"),
+    )
+    bad_record(
+        "carrier-control-character",
+        "A carrier with a TAB.",
+        prange("regular", 11, "154", kind="mobile", carrier="中国\t移动"),
+    )
+    bad_record(
+        "carrier-zero-width",
+        "A carrier with a zero-width space.",
+        prange("regular", 11, "154", kind="mobile", carrier="中国\u200b移动"),
+    )
+    bad_record(
+        "carrier-outer-space",
+        "A carrier ending with a space.",
+        prange("regular", 11, "154", kind="mobile", carrier="中国移动 "),
+    )
+    bad_record(
+        "carrier-65-characters",
+        "A carrier of 65 code points.",
+        prange("regular", 11, "154", kind="mobile", carrier="移" * 65),
+    )
+    bad_record(
+        "carrier-a-number", "carrier 1.", prange("regular", 11, "154", "reserved", carrier=1)
+    )
+    bad_record(
+        "date-not-real",
+        "date 2026-02-30.",
+        prange("regular", 11, "154", "reserved", date="2026-02-30"),
+    )
+    bad_record(
+        "date-short-month",
+        "date 2026-5-01.",
+        prange("regular", 11, "154", "reserved", date="2026-5-01"),
+    )
+    bad_record(
+        "date-a-timestamp",
+        "date 2026-05-01T00:00:00Z.",
+        prange("regular", 11, "154", "reserved", date="2026-05-01T00:00:00Z"),
+    )
+    bad_record("not-an-object", "A line holding an array.", [1], "invalid_entry")  # type: ignore[arg-type]
+    bad_line(
+        "lengths-sorted-as-bytes",
+        "Length 11 before length 7 (byte order, not integer order).",
+        [
+            cj(prange("regular", 11, "138", kind="mobile")),
+            cj(prange("regular", 7, "1010", kind="fixed_line")),
+        ],
+        "not_sorted",
+    )
+    bad_line(
+        "prefixes-out-of-order",
+        "155 before 154.",
+        [cj(prange("regular", 11, "155", "reserved")), good],
+        "not_sorted",
+    )
+    bad_line(
+        "regular-before-local",
+        "A regular record before a local one.",
+        [good, cj(prange("local", 3, "110", kind="emergency"))],
+        "not_sorted",
+    )
+    bad_line(
+        "duplicate-key",
+        "154 twice, with other statuses.",
+        [good, cj(prange("regular", 11, "154", kind="mobile"))],
+        "duplicate_key",
+    )
+    bad_line(
+        "overlap",
+        "154 and 1541 in one table and length.",
+        [good, cj(prange("regular", 11, "1541", kind="mobile"))],
+        "plan_overlap",
+    )
+    bad_line(
+        "overlap-after-sibling",
+        "154, 1541 after 15 (15 starts both).",
+        [cj(prange("regular", 11, "15", "reserved")), good],
+        "plan_overlap",
+    )
+    bad_line(
+        "overlap-empty-prefix",
+        "An empty prefix and 154 in one table and length.",
+        [cj(prange("regular", 11, "", "reserved")), good],
+        "plan_overlap",
+    )
+
+    # --- deltas
+    new = [
+        prange("local", 3, "110", kind="emergency"),
+        prange("regular", 11, "138", kind="mobile", carrier="中国移动", date="2026-05-20"),
+        prange("regular", 11, "155", kind="mobile", carrier="中国电信", date="2026-05-20"),
+        prange("regular", 12, "99999", "unallocated"),
+    ]
+    result = ref_bytes(new)
+    ops = [
+        op_entry("replace", new[1]),
+        cj({"length": 11, "op": "remove", "prefix": "154", "table": "regular"}),
+        op_entry("add", new[2]),
+    ]
+    delta, dsig = ref_delta(PLAN, result, ops)
+    ref_case(
+        fam,
+        "delta-applies",
+        "Version 2 to 3: a replace, a remove and an add.",
+        ref_ok(result, 3),
+        entries=delta,
+        sig=dsig,
+        base=PLAN,
+        state={"version": 2, "sha256": sha(PLAN)},
+    )
+    ref_case(
+        fam,
+        "delta-without-state",
+        "The same delta, no receiver state: it applies to the base given.",
+        ref_ok(result, 3),
+        entries=delta,
+        sig=dsig,
+        base=PLAN,
+    )
+    ref_case(
+        fam,
+        "delta-already-held",
+        "The receiver holds version 3 already (its result).",
+        ref_ok(result, 3),
+        entries=delta,
+        sig=dsig,
+        base=result,
+        state={"version": 3, "sha256": sha(result)},
+    )
+    ref_case(
+        fam,
+        "delta-gap",
+        "The receiver holds version 1: the delta is for 2.",
+        fail("delta_base_mismatch"),
+        entries=delta,
+        sig=dsig,
+        base=PLAN,
+        state={"version": 1, "sha256": EMPTY_SHA},
+    )
+    ref_case(
+        fam,
+        "delta-other-base",
+        "The base given is not the delta's base.",
+        fail("delta_base_mismatch"),
+        entries=delta,
+        sig=dsig,
+        base=result,
+    )
+    ref_case(
+        fam,
+        "delta-tampered",
+        "One byte of the delta changed.",
+        fail("hash_mismatch"),
+        entries=delta.replace(b'"155"', b'"156"', 1),
+        sig=dsig,
+        base=PLAN,
+    )
+
+    def bad_delta(
+        name: str, description: str, ops: Sequence[bytes], code: str, result: bytes = PLAN
+    ) -> None:
+        data, sig = ref_delta(PLAN, result, ops)
+        ref_case(fam, name, description, fail(code), entries=data, sig=sig, base=PLAN)
+
+    bad_delta(
+        "delta-remove-missing",
+        "Removes 1749, which the base lacks.",
+        [cj({"length": 11, "op": "remove", "prefix": "1749", "table": "regular"})],
+        "delta_key_missing",
+    )
+    bad_delta(
+        "delta-replace-missing",
+        "Replaces 155, which the base lacks.",
+        [op_entry("replace", new[2])],
+        "delta_key_missing",
+    )
+    bad_delta(
+        "delta-add-existing",
+        "Adds 154, which the base holds.",
+        [op_entry("add", prange("regular", 11, "154", kind="mobile"))],
+        "delta_add_existing",
+    )
+    bad_delta(
+        "delta-result-overlap",
+        "Adds 1541 beside the held 154.",
+        [op_entry("add", prange("regular", 11, "1541", kind="mobile"))],
+        "plan_overlap",
+    )
+    bad_delta(
+        "delta-wrong-result",
+        "Applies, but the signed result hash is the base's.",
+        [op_entry("add", new[2])],
+        "delta_result_mismatch",
+    )
+    bad_delta(
+        "delta-remove-extra-member",
+        "A remove carrying a kind.",
+        [cj({"kind": "mobile", "length": 11, "op": "remove", "prefix": "154", "table": "regular"})],
+        "bad_delta_op",
+    )
+    bad_delta(
+        "delta-remove-without-length",
+        "A remove naming table and prefix only.",
+        [cj({"op": "remove", "prefix": "154", "table": "regular"})],
+        "bad_delta_op",
+    )
+    bad_delta(
+        "delta-unknown-op", "op 'move'.", [cj({"entry": new[2], "op": "move"})], "bad_delta_op"
+    )
+    bad_delta(
+        "delta-invalid-record",
+        "An add whose record has no kind.",
+        [op_entry("add", prange("regular", 11, "155"))],
+        "invalid_entry",
+    )
+    bad_delta(
+        "delta-not-sorted",
+        "Operations out of key order.",
+        [
+            op_entry("add", new[2]),
+            cj({"length": 11, "op": "remove", "prefix": "154", "table": "regular"}),
+        ],
+        "not_sorted",
+    )
+    bad_delta(
+        "delta-not-canonical",
+        "An operation with a space.",
+        [
+            cj({"length": 11, "op": "remove", "prefix": "154", "table": "regular"}).replace(
+                b",", b", ", 1
+            )
+        ],
+        "not_canonical",
+    )
+
+
+def family_reference() -> None:
+    FAMILY_TEXT["reference"] = (
+        "Do-Not-Originate and presenter-authorisation lists: signed reference lists of "
+        "canonical phone values and trunk ids."
+    )
+    fam = "reference"
+    dno_records = [{"date": "2026-05-01", "value": v} for v in ("+861062345678", "+862161234567")]
+    data = ref_bytes(dno_records)
+    ref_case(
+        fam,
+        "dno-accepted",
+        "Two Do-Not-Originate numbers.",
+        ref_ok(data),
+        entries=data,
+        list_type="do_not_originate",
+    )
+    ref_case(
+        fam,
+        "dno-empty",
+        "An empty Do-Not-Originate list.",
+        ref_ok(b""),
+        entries=b"",
+        list_type="do_not_originate",
+    )
+
+    def dno_bad(
+        name: str, description: str, lines: Sequence[bytes], code: str, sig: bytes | None = None
+    ) -> None:
+        d = b"".join(line + b"\n" for line in lines)
+        ref_case(
+            fam, name, description, fail(code), entries=d, list_type="do_not_originate", sig=sig
+        )
+
+    def dno(value: Any, date: Any = "2026-05-01") -> bytes:
+        return cj({"date": date, "value": value})
+
+    dno_bad(
+        "dno-not-canonical",
+        "A national number instead of its E.164 form.",
+        [dno("13800138000")],
+        "invalid_entry",
+    )
+    dno_bad("dno-not-a-number", "A value that is no phone number.", [dno("12")], "invalid_entry")
+    dno_bad("dno-value-a-number", "value as a JSON number.", [dno(8613800138000)], "invalid_entry")
+    dno_bad(
+        "dno-unknown-range",
+        "A number in a range the packaged plan does not know.",
+        [dno("+8615400138000")],
+        "unknown_range",
+    )
+    dno_bad(
+        "dno-bad-date", "date 2026-13-01.", [dno("+8613800138000", "2026-13-01")], "invalid_entry"
+    )
+    dno_bad(
+        "dno-extra-member",
+        "A record with a reason.",
+        [cj({"date": "2026-05-01", "reason": "x", "value": "+8613800138000"})],
+        "invalid_entry",
+    )
+    dno_bad(
+        "dno-not-sorted",
+        "Values out of byte order.",
+        [dno("+862161234567"), dno("+861062345678")],
+        "not_sorted",
+    )
+    dno_bad(
+        "dno-duplicate",
+        "One value twice.",
+        [dno("+861062345678"), dno("+861062345678", "2026-05-02")],
+        "duplicate_key",
+    )
+    protected = dno("tel:95588;phone-context=+86")
+    dno_bad(
+        "dno-protected",
+        "A bank hotline on a Do-Not-Originate list without allow_protected.",
+        [protected],
+        "protected_identifier",
+    )
+    allowed = protected + b"\n"
+    ref_case(
+        fam,
+        "dno-protected-allowed",
+        "The same, named in allow_protected.",
+        ref_ok(allowed),
+        entries=allowed,
+        list_type="do_not_originate",
+        sig=ref_sig(
+            allowed,
+            list_type="do_not_originate",
+            allow_protected=[{"kind": "phone", "value": "tel:95588;phone-context=+86"}],
+        ),
+    )
+    ref_case(
+        fam,
+        "dno-offered-as-plan",
+        "A Do-Not-Originate list offered as a plan.",
+        fail("wrong_list_type"),
+        entries=data,
+        sig=ref_sig(data, list_type="do_not_originate"),
+    )
+    ref_case(
+        fam,
+        "dno-issuer-without-rule",
+        "mps publishes a Do-Not-Originate list.",
+        fail("out_of_scope"),
+        entries=data,
+        list_type="do_not_originate",
+        sig=ref_sig(data, list_type="do_not_originate", signer="mps-1", issuer="mps"),
+        signers=("mps-1",),
+    )
+    new = ref_bytes([dno_records[1], {"date": "2026-05-20", "value": "+8613800138000"}])
+    ddata, dsig = ref_delta(
+        data,
+        new,
+        [
+            cj({"op": "remove", "value": "+861062345678"}),
+            op_entry("add", {"date": "2026-05-20", "value": "+8613800138000"}),
+        ],
+        list_type="do_not_originate",
+    )
+    ref_case(
+        fam,
+        "dno-delta",
+        "A Do-Not-Originate delta: a remove and an add.",
+        ref_ok(new, 3),
+        entries=ddata,
+        sig=dsig,
+        base=data,
+        list_type="do_not_originate",
+    )
+    pdata, psig = ref_delta(
+        data,
+        data,
+        [op_entry("add", {"date": "2026-05-20", "value": "tel:110;phone-context=+86"})],
+        list_type="do_not_originate",
+    )
+    ref_case(
+        fam,
+        "dno-delta-adds-protected",
+        "A delta adding an emergency number.",
+        fail("protected_identifier"),
+        entries=pdata,
+        sig=psig,
+        base=data,
+        list_type="do_not_originate",
+    )
+
+    pres = [
+        {
+            "date": "2026-05-01",
+            "match": "exact",
+            "trunks": ["icbc-sbc-1", "icbc-sbc-2"],
+            "value": "tel:95588;phone-context=+86",
+        },
+        {"date": "2026-05-01", "match": "prefix", "trunks": ["icbc-sbc-1"], "value": "+8610955"},
+    ]
+    pd = ref_bytes(pres)
+    ref_case(
+        fam,
+        "presenters-accepted",
+        "An exact and a prefix authorisation.",
+        ref_ok(pd),
+        entries=pd,
+        list_type="presenters",
+    )
+
+    def pres_bad(
+        name: str, description: str, record: dict[str, Any], code: str = "invalid_entry"
+    ) -> None:
+        d = cj(record) + b"\n"
+        ref_case(fam, name, description, fail(code), entries=d, list_type="presenters")
+
+    base = pres[0]
+    pres_bad(
+        "presenters-trunks-unsorted",
+        "Trunks out of order.",
+        dict(base, trunks=["icbc-sbc-2", "icbc-sbc-1"]),
+    )
+    pres_bad(
+        "presenters-trunks-repeated",
+        "A trunk twice.",
+        dict(base, trunks=["icbc-sbc-1", "icbc-sbc-1"]),
+    )
+    pres_bad("presenters-no-trunk", "An empty trunk list.", dict(base, trunks=[]))
+    pres_bad(
+        "presenters-trunk-upper-case", "A trunk id in upper case.", dict(base, trunks=["ICBC"])
+    )
+    pres_bad("presenters-trunks-a-string", "trunks as a string.", dict(base, trunks="icbc"))
+    pres_bad(
+        "presenters-65-trunks",
+        "65 trunks.",
+        dict(base, trunks=sorted(f"t{i:02d}" for i in range(65))),
+    )
+    pres_bad(
+        "presenters-exact-not-canonical",
+        "An exact value that is not canonical.",
+        dict(base, value="95588"),
+    )
+    pres_bad("presenters-prefix-leading-zero", "A prefix +0.", dict(pres[1], value="+0"))
+    pres_bad(
+        "presenters-prefix-without-plus", "A prefix without +.", dict(pres[1], value="8610955")
+    )
+    pres_bad(
+        "presenters-prefix-16-digits", "A prefix of 16 digits.", dict(pres[1], value="+" + "8" * 16)
+    )
+    pres_bad("presenters-match-unknown", "match 'contains'.", dict(base, match="contains"))
+    ref_case(
+        fam,
+        "presenters-not-sorted",
+        "A prefix record before an exact one.",
+        fail("not_sorted"),
+        entries=cj(pres[1]) + b"\n" + cj(pres[0]) + b"\n",
+        list_type="presenters",
+    )
+    ref_case(
+        fam,
+        "presenters-issuer-without-rule",
+        "mps publishes presenters.",
+        fail("out_of_scope"),
+        entries=pd,
+        list_type="presenters",
+        sig=ref_sig(pd, list_type="presenters", signer="mps-1", issuer="mps"),
+        signers=("mps-1",),
+    )
+
+
 FAMILIES: list[Callable[[], Any]] = [
     family_list,
     family_integrity,
@@ -5587,6 +6516,8 @@ FAMILIES: list[Callable[[], Any]] = [
     family_minisign,
     family_identifier,
     family_cases,
+    family_number_plan,
+    family_reference,
 ]
 
 

@@ -128,3 +128,35 @@ def apply_delta(
             f"the result has {count} entries, the manifest says {manifest.result_count}"
         )
     return {"sha256": sha, "count": count}
+
+
+def verify_reference(
+    *,
+    list_type: str,
+    entries: Path,
+    sig: Path,
+    base: Path | None,
+    bundle: Any,
+    now: datetime,
+    grace: timedelta | None,
+    state_version: int | None,
+    state_sha256: str | None,
+) -> dict[str, Any]:
+    """Verify a signed reference list (a delta applied to ``base``); return its result."""
+    from antifraud_common.exchange import reference
+
+    verified = reference.verify_reference(
+        entries,
+        sig,
+        trust=bundle,
+        list_type=list_type,
+        state=_state(state_version, state_sha256),
+        base=None if base is None else base.read_bytes(),
+        now=now,
+        grace=grace,
+    )
+    return {
+        "count": len(verified.records),
+        "sha256": verified.state_sha256,
+        "version": verified.manifest.version,
+    }

@@ -186,6 +186,27 @@ def _apply_delta(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def _verify_reference(args: argparse.Namespace) -> dict[str, Any]:
+    from antifraud_common.conformance import _exchange
+    from antifraud_common.exchange.reference import REFERENCE_TYPES
+
+    if args.type not in REFERENCE_TYPES:
+        raise _UnsupportedError(f"reference list type {args.type!r}")
+    now = _now(args.now)
+    bundle = _load_bundle(args, now)
+    return _exchange.verify_reference(
+        list_type=args.type,
+        entries=Path(args.entries),
+        sig=Path(args.sig),
+        base=None if args.base is None else Path(args.base),
+        bundle=bundle,
+        now=now,
+        grace=_grace(args),
+        state_version=args.state_version,
+        state_sha256=args.state_sha256,
+    )
+
+
 def _case_receive(args: argparse.Namespace) -> dict[str, Any]:
     import tempfile
 
@@ -260,6 +281,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--sig", required=True)
     p.add_argument("--pub", required=True)
     p.add_argument("--allow-legacy", action="store_true")
+    p = cmd("verify-reference", _verify_reference)
+    p.add_argument("--type", required=True)
+    for name in ("--entries", "--sig", "--trust", "--trust-sig", "--now"):
+        p.add_argument(name, required=True)
+    p.add_argument("--base")
+    p.add_argument("--state-version", type=int)
+    p.add_argument("--state-sha256")
+    p.add_argument("--grace-seconds", type=int)
     p = cmd("case-receive", _case_receive)
     for name in ("--trust", "--trust-sig", "--me", "--now", "--message"):
         p.add_argument(name, required=True)

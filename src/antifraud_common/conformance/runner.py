@@ -70,6 +70,7 @@ COMMANDS = (
     "jws-verify",
     "minisign-verify",
     "case-receive",
+    "verify-reference",
 )
 #: An implementation called in-process: ``argv -> (exit status, stdout text)``.
 Implementation: TypeAlias = Callable[[Sequence[str]], tuple[int, str]]
@@ -270,6 +271,18 @@ def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
         return ["thumbprint", "--jwk", paths["jwk"]]
     if case.command == "jws-verify":
         return ["jws-verify", "--jws", paths["jws"], "--jwk", paths["jwk"]]
+    if case.command == "verify-reference":
+        argv = ["verify-reference", "--type", str(d["list_type"])]
+        argv += ["--entries", paths["entries"], "--sig", paths["sig"]]
+        argv += ["--trust", paths["trust"], "--trust-sig", paths["trust_sig"], "--now", now]
+        if "base" in paths:
+            argv += ["--base", paths["base"]]
+        state = d.get("state")
+        if state is not None:
+            argv += ["--state-version", str(state["version"]), "--state-sha256", state["sha256"]]
+        if d.get("grace_seconds") is not None:
+            argv += ["--grace-seconds", str(d["grace_seconds"])]
+        return argv
     if case.command == "case-receive":
         argv = ["case-receive", "--trust", paths["trust"], "--trust-sig", paths["trust_sig"]]
         argv += ["--me", str(d["me"]), "--now", now]
