@@ -48,6 +48,7 @@ NODE_FAMILIES = (
     "rfc8037",
     "jcs",
     "cases",
+    "number-plan",
 )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from antifraud_common import numberplan, phone
 from antifraud_common.errors import (
@@ -942,3 +944,37 @@ def test_plan_schema_and_model_agree_on_refusals(bad: dict[str, Any]) -> None:
         _validator("plan-range").validate(doc)
     with pytest.raises(AntifraudError):
         PlanRange.from_dict(doc)
+
+
+# ------------------------------------------------------------------ properties
+
+_POOL = GEN.plan_v3()[:40] + GEN.plan_v2()[1000:1040]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    a=st.sets(st.integers(0, len(_POOL) - 1), max_size=25),
+    b=st.sets(st.integers(0, len(_POOL) - 1), max_size=25),
+)
+def test_reference_delta_round_trip(a: set[int], b: set[int]) -> None:
+    import tempfile
+
+    from antifraud_common.exchange.reference import _apply, _spec
+
+    def records(ix: set[int]) -> list[PlanRange]:
+        chosen: dict[tuple[str, int, str], PlanRange] = {}
+        for i in sorted(ix):
+            chosen.setdefault(_POOL[i].key, _POOL[i])
+        return list(chosen.values())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        write_records(d / "a.jsonl", records(a))
+        write_records(d / "b.jsonl", records(b))
+        info = make_reference_delta(NUMBER_PLAN, d / "a.jsonl", d / "b.jsonl", d / "d.jsonl")
+        old, new = (d / "a.jsonl").read_bytes(), (d / "b.jsonl").read_bytes()
+        result, count, changes = _apply(
+            _spec(NUMBER_PLAN), old, (d / "d.jsonl").read_bytes(), protected=None, allow=()
+        )
+    assert result == new and count == info.result_count
+    assert changes == (info.adds, info.replaces, info.removes)

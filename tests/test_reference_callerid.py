@@ -183,3 +183,48 @@ def test_screen_calls_with_state_uses_the_held_data(
     found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [f["line"] for f in found] == [2]
     assert "cli_reserved_range" in json.dumps(found[0])
+
+
+def test_cli_apply_keeps_reference_lists_beside_the_state(tmp_path: Path) -> None:
+    d = tmp_path / "state"
+    trust = ["--trust", str(GOLDEN / "trust.json"), "--state", str(d)]
+    plan = str(GOLDEN / "number-plan.jsonl")
+    delta = str(GOLDEN / "number-plan-v3.delta.jsonl")
+    assert cli.main(["apply", plan, *trust, "--now", "2026-12-01T01:00:00Z"]) == 0
+    assert cli.main(["apply", plan, *trust, "--now", "2026-12-01T01:00:00Z"]) == 0  # unchanged
+    assert cli.main(["apply", delta, *trust, "--now", "2026-12-15T01:00:00Z"]) == 0
+    # the older snapshot is now a rollback, refused with its code
+    assert cli.main(["apply", plan, *trust, "--now", "2026-12-15T01:00:00Z", "--json"]) == 1
+    with ReferenceStore.open(d, create=False) as store:
+        assert store.number_plan().version == 3
+    # a reference list never enters the blacklists
+    assert not (d / "state.sqlite3").exists()
+    # signed by the regulator, but checked against a bundle where nobody may publish plans
+    other = tmp_path / "other"
+    golden = Path(__file__).resolve().parent / "golden"
+    refused = [
+        "apply",
+        plan,
+        "--trust",
+        str(golden / "trust.json"),
+        "--state",
+        str(other),
+        "--now",
+        "2026-12-01T01:00:00Z",
+    ]
+    assert cli.main(refused) == 1
+
+
+def test_cli_apply_json_names_the_reference_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["apply", str(GOLDEN / "dno.jsonl"), "--trust", str(GOLDEN / "trust.json")]
+    args += ["--state", str(tmp_path / "s"), "--now", "2026-12-01T01:00:00Z", "--json"]
+    assert cli.main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["ok"], doc["list_type"], doc["action"], doc["record_count"]) == (
+        True,
+        DO_NOT_ORIGINATE,
+        "snapshot",
+        3,
+    )

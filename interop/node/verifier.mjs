@@ -11,6 +11,9 @@
 //   node verifier.mjs jws-verify --jws F --jwk F
 //   node verifier.mjs case-receive --trust F --trust-sig F --me ID --now T
 //                                  [--history DIRECTION,T,F]... --message F
+//   node verifier.mjs verify-reference --type number_plan --entries F --sig F --trust F
+//                                      --trust-sig F --now T [--base F] [--state-version N
+//                                      --state-sha256 H] [--grace-seconds S]
 //
 // It implements the signature, trust and hash parts of verification: a strict
 // I-JSON parser (duplicate names, floats, lone surrogates, BOM refused), strict
@@ -20,9 +23,11 @@
 // scope of issuer, list type, kinds and actions, expiry at the given time, receiver
 // state (rollback, fork), the entries file's length, SHA-256 and line count, the
 // trust bundle chain walk with both root thresholds, and the manifest's pseudonym
-// member (a pseudonymised list is refused: this is a verifier of plain lists). It does not check entry lines
-// (canonical form, identifier validity, order, protected numbers), deltas, identifiers
-// or minisign: those commands exit 2 ("unsupported"). For case messages it checks the
+// member (a pseudonymised list is refused: this is a verifier of plain lists), and the
+// signed number plan (verify-reference --type number_plan: range records, their order
+// and overlap, plan deltas). It does not check entry lines (canonical form, identifier
+// validity, order, protected numbers), list deltas, identifiers, minisign, or the
+// records of Do-Not-Originate and presenters lists: those exit 2 ("unsupported"). For case messages it checks the
 // envelope, signature, scope and threshold, freshness, replay, recipient, binding of
 // in_reply_to and the state machine of docs/spec/cases.md (not every body member:
 // those the JSON Schema describes and this verifier does not decide on). It also writes canonical JSON
@@ -710,7 +715,9 @@ function checkEntryScope(path, rule) {
 
 const read = (path) => readFileSync(path);
 
-function cmdVerify(a) {
+// Steps 1-5 of list verification (docs/spec/format.md): envelope, member signatures,
+// manifest, scope and threshold, validity period.
+function verifyHead(a) {
   const now = timestamp(a.now, 'invalid_now');
   const bundle = selfSigned(read(a.trust), read(a['trust-sig']));
   checkFresh(bundle, now);
@@ -741,6 +748,11 @@ function cmdVerify(a) {
     else refuse('expired');
   }
   if (m.issuedAt > now + 300) refuse('issued_in_future');
+  return { m, rule, graceUsed };
+}
+
+function cmdVerify(a) {
+  const { m, rule, graceUsed } = verifyHead(a);
   // 6. receiver state
   let unchanged = false;
   if (a['state-version'] !== undefined) {
@@ -1073,6 +1085,193 @@ function cmdCaseReceive(a) {
   return { hash: m.hash, state: effective(view, now) };
 }
 
+// ------------------------------------------------------- the signed number plan
+
+// A number_plan reference list (docs/spec/number-plan.md, "The signed number plan"):
+// range records, strictly ordered by (table, length as an integer, prefix), no prefix
+// inside another of its table and length; deltas applied to --base. The other
+// reference list types need identifier validation: "unsupported" here.
+const PLAN_KINDS = {
+  regular: ['fixed_line', 'fixed_line_or_mobile', 'iot', 'mobile', 'other', 'premium', 'satellite',
+    'shared_cost', 'toll_free', 'voip'],
+  local: ['emergency', 'short_code', 'sms_port'],
+};
+const PLAN_LENGTHS = { regular: [7, 13], local: [3, 20] };
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function realDate(text) {
+  const m = typeof text === 'string' ? DATE_RE.exec(text) : null;
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+  return y >= 1 && mo >= 1 && mo <= 12 && d >= 1 && d <= days[mo - 1];
+}
+
+function planRecord(obj) {
+  const bad = () => refuse('invalid_entry');
+  if (!isObject(obj)) bad();
+  const status = obj.status;
+  if (!['allocated', 'reserved', 'unallocated'].includes(status)) bad();
+  const names = ['carrier', 'date', 'length', 'prefix', 'status', 'table'];
+  if (status === 'allocated') names.push('kind');
+  if (Object.keys(obj).sort().join(',') !== names.sort().join(',')) bad();
+  if (typeof obj.table !== 'string' || !Object.hasOwn(PLAN_LENGTHS, obj.table)) bad();
+  const [lo, hi] = PLAN_LENGTHS[obj.table];
+  if (!isInt(obj.length) || obj.length < lo || obj.length > hi) bad();
+  if (typeof obj.prefix !== 'string' || !/^[0-9]*$/.test(obj.prefix) || obj.prefix.length > obj.length) bad();
+  if (!realDate(obj.date)) bad();
+  const c = obj.carrier;
+  if (typeof c !== 'string' || [...c].length > 64) bad();
+  if (c !== '' && !printableText(c, 64)) bad();
+  if (status === 'unallocated' && c !== '') bad();
+  if (status === 'allocated' && !PLAN_KINDS[obj.table].includes(obj.kind)) bad();
+  return obj;
+}
+
+const planKey = (r) => [r.table, r.length, r.prefix];
+function compareKeys(a, b) {
+  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  if (a[2] !== b[2]) return a[2] < b[2] ? -1 : 1;
+  return 0;
+}
+const overlaps = (prev, key) => prev[0] === key[0] && prev[1] === key[1] && key[2].startsWith(prev[2]);
+
+// The lines of a reference file, framed as an entries file's, each canonical JSON.
+function referenceLines(buf) {
+  if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) refuse('jsonl_bom');
+  if (buf.length === 0) return [];
+  if (buf[buf.length - 1] !== 0x0a) refuse('jsonl_missing_final_newline');
+  const out = [];
+  let start = 0;
+  while (start < buf.length) {
+    const end = buf.indexOf(0x0a, start);
+    const line = buf.subarray(start, end);
+    start = end + 1;
+    if (line.includes(0x0d)) refuse('jsonl_cr');
+    if (line.length === 0) refuse('jsonl_empty_line');
+    if (line.length > 4096) refuse('jsonl_line_too_long');
+    let obj;
+    try {
+      obj = parseStrict(line, { maxBytes: 4096 });
+    } catch (e) {
+      if (e instanceof Refusal) refuse('bad_line');
+      throw e;
+    }
+    if (!canonicalBytes(obj).equals(line)) refuse('not_canonical');
+    out.push({ obj, line: Buffer.from(line) });
+  }
+  return out;
+}
+
+function planSnapshot(buf) {
+  const held = new Map();
+  let prev = null;
+  for (const { obj, line } of referenceLines(buf)) {
+    const key = planKey(planRecord(obj));
+    if (prev) {
+      const c = compareKeys(prev, key);
+      if (c === 0) refuse('duplicate_key');
+      if (c > 0) refuse('not_sorted');
+      if (overlaps(prev, key)) refuse('plan_overlap');
+    }
+    prev = key;
+    held.set(JSON.stringify(key), { key, line });
+  }
+  return held;
+}
+
+function planDelta(baseBytes, deltaBytes) {
+  const held = planSnapshot(baseBytes);
+  let prev = null;
+  for (const { obj } of referenceLines(deltaBytes)) {
+    if (!isObject(obj) || !['add', 'replace', 'remove'].includes(obj.op)) refuse('bad_delta_op');
+    let key;
+    let line = null;
+    if (obj.op === 'remove') {
+      if (Object.keys(obj).sort().join(',') !== 'length,op,prefix,table') refuse('bad_delta_op');
+      if (typeof obj.table !== 'string' || typeof obj.prefix !== 'string' || !isInt(obj.length)) refuse('bad_delta_op');
+      key = [obj.table, obj.length, obj.prefix];
+    } else {
+      if (Object.keys(obj).sort().join(',') !== 'entry,op') refuse('bad_delta_op');
+      key = planKey(planRecord(obj.entry));
+      line = canonicalBytes(obj.entry);
+    }
+    if (prev) {
+      const c = compareKeys(prev, key);
+      if (c === 0) refuse('duplicate_key');
+      if (c > 0) refuse('not_sorted');
+    }
+    prev = key;
+    const id = JSON.stringify(key);
+    if (obj.op === 'add' && held.has(id)) refuse('delta_add_existing');
+    if (obj.op !== 'add' && !held.has(id)) refuse('delta_key_missing');
+    if (line === null) held.delete(id);
+    else held.set(id, { key, line });
+  }
+  const items = [...held.values()].sort((x, y) => compareKeys(x.key, y.key));
+  for (let k = 1; k < items.length; k += 1) {
+    if (overlaps(items[k - 1].key, items[k].key)) refuse('plan_overlap');
+  }
+  return Buffer.concat(items.flatMap(({ line }) => [line, Buffer.from('\n')]));
+}
+
+function cmdVerifyReference(a) {
+  if (!['number_plan', 'do_not_originate', 'presenters'].includes(a.type)) {
+    throw new Unsupported(`reference list type ${a.type}`);
+  }
+  const { m, rule } = verifyHead(a);
+  const delta = m.content === 'delta';
+  // 6. receiver state
+  let unchanged = false;
+  if (a['state-version'] !== undefined) {
+    const last = Number(a['state-version']);
+    const held = a['state-sha256'];
+    if (m.version < last) refuse('rollback');
+    if (m.version === last) {
+      if ((delta ? m.result_sha256 : m.sha256) !== held) refuse('fork');
+      unchanged = true;
+    } else if (delta && (last !== m.base_version || held !== m.base_sha256)) {
+      refuse('delta_base_mismatch');
+    }
+  }
+  // the list type and its rule
+  if (m.list_type !== a.type) refuse('wrong_list_type');
+  // Do-Not-Originate and presenters records hold phone numbers this verifier cannot judge.
+  if (a.type !== 'number_plan') throw new Unsupported(`the records of ${a.type}`);
+  if (!rule.kinds.includes('phone')) refuse('out_of_scope');
+  // 7. the file: length, SHA-256, line count, then every line
+  const h = hashFile(a.entries, m.byte_length);
+  if (h.sha256 !== m.sha256) refuse('hash_mismatch');
+  if (h.lines !== m.entry_count) refuse('count_mismatch');
+  const data = read(a.entries);
+  let result = data;
+  if (delta) {
+    if (a.base === undefined) throw new Unsupported('a delta needs --base');
+    const base = read(a.base);
+    const baseSha = createHash('sha256').update(base).digest('hex');
+    if (unchanged && baseSha === m.result_sha256) {
+      result = base;
+    } else {
+      if (baseSha !== m.base_sha256) refuse('delta_base_mismatch');
+      result = planDelta(base, data);
+      const count = result.length ? result.toString('latin1').split('\n').length - 1 : 0;
+      if (createHash('sha256').update(result).digest('hex') !== m.result_sha256 || count !== m.result_count) {
+        refuse('delta_result_mismatch');
+      }
+    }
+  }
+  const records = planSnapshot(result);
+  return {
+    count: records.size,
+    sha256: createHash('sha256').update(result).digest('hex'),
+    version: m.version,
+  };
+}
+
+class Unsupported extends Error {}
+
 const COMMANDS = {
   'case-receive': cmdCaseReceive,
   verify: cmdVerify,
@@ -1080,6 +1279,7 @@ const COMMANDS = {
   canonicalize: cmdCanonicalize,
   thumbprint: cmdThumbprint,
   'jws-verify': cmdJwsVerify,
+  'verify-reference': cmdVerifyReference,
 };
 const REPEATED = ['bundle', 'bundle-sig', 'history'];
 
@@ -1108,6 +1308,10 @@ function main(argv) {
   try {
     result = { ok: true, ...command(parseArgs(argv.slice(1))) };
   } catch (e) {
+    if (e instanceof Unsupported) {
+      process.stderr.write(`unsupported: ${e.message}\n`);
+      return 2;
+    }
     if (!(e instanceof Refusal)) {
       process.stderr.write(`${e.stack || e}\n`);
       return 3;

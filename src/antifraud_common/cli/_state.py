@@ -176,6 +176,13 @@ def run_apply(args: argparse.Namespace) -> int:
         trust = _trust(args, now)
     except AntifraudError as e:
         return _fail(args, "apply", e)
+    from antifraud_common.cli._reference import apply_reference, reference_type
+
+    list_type = reference_type(sig)
+    if list_type is not None:  # a number plan, DNO or presenters list: the reference store
+        return apply_reference(
+            args, list_type=list_type, trust=trust, sig=sig, now=now, grace=grace, fail=_fail
+        )
     try:
         state = _open_state(args, create=True)
     except StateError as e:
