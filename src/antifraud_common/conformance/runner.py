@@ -223,6 +223,17 @@ def load_xfails(path: str | Path) -> frozenset[str]:
     return frozenset(out)
 
 
+def _state_and_grace(d: Mapping[str, Any]) -> list[str]:
+    """The optional receiver-state and grace arguments of ``verify`` and ``verify-reference``."""
+    argv: list[str] = []
+    state = d.get("state")
+    if state is not None:
+        argv += ["--state-version", str(state["version"]), "--state-sha256", state["sha256"]]
+    if d.get("grace_seconds") is not None:
+        argv += ["--grace-seconds", str(d["grace_seconds"])]
+    return argv
+
+
 def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
     """Return the protocol arguments (after the implementation's own command) for ``case``."""
     d = case.data
@@ -230,12 +241,7 @@ def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
     if case.command == "verify":
         argv = ["verify", "--entries", paths["entries"], "--sig", paths["sig"]]
         argv += ["--trust", paths["trust"], "--trust-sig", paths["trust_sig"], "--now", now]
-        state = d.get("state")
-        if state is not None:
-            argv += ["--state-version", str(state["version"]), "--state-sha256", state["sha256"]]
-        if d.get("grace_seconds") is not None:
-            argv += ["--grace-seconds", str(d["grace_seconds"])]
-        return argv
+        return argv + _state_and_grace(d)
     if case.command == "apply-delta":
         state = d["state"]
         return [
@@ -275,14 +281,8 @@ def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
         argv = ["verify-reference", "--type", str(d["list_type"])]
         argv += ["--entries", paths["entries"], "--sig", paths["sig"]]
         argv += ["--trust", paths["trust"], "--trust-sig", paths["trust_sig"], "--now", now]
-        if "base" in paths:
-            argv += ["--base", paths["base"]]
-        state = d.get("state")
-        if state is not None:
-            argv += ["--state-version", str(state["version"]), "--state-sha256", state["sha256"]]
-        if d.get("grace_seconds") is not None:
-            argv += ["--grace-seconds", str(d["grace_seconds"])]
-        return argv
+        argv += ["--base", paths["base"]] if "base" in paths else []
+        return argv + _state_and_grace(d)
     if case.command == "case-receive":
         argv = ["case-receive", "--trust", paths["trust"], "--trust-sig", paths["trust_sig"]]
         argv += ["--me", str(d["me"]), "--now", now]
