@@ -538,7 +538,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="entry-case-ref",
         file="models.py",
-        find="        or not 1 <= len(value) <= _MAX_CASE_REF\n        or not value.isprintable()\n"
+        find="        or not 1 <= len(value) <= MAX_CASE_REF\n        or not value.isprintable()\n"
         "        or value != value.strip()\n",
         replace="",
         reason="a case_ref is 1-128 printable characters without outer spaces",

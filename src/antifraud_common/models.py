@@ -48,6 +48,7 @@ from antifraud_common.kinds import IdentifierKind
 __all__ = [
     "FORMAT_VERSION",
     "MANIFEST_FORMAT",
+    "MAX_CASE_REF",
     "PSEUDONYM_ALG",
     "TLP",
     "Action",
@@ -112,7 +113,8 @@ _E = TypeVar("_E", bound=enum.Enum)
 
 _AGENCY_RE: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)
 _TS_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", re.ASCII)
-_MAX_CASE_REF: Final = 128
+#: Longest case reference, in characters.
+MAX_CASE_REF: Final = 128
 
 
 def format_timestamp(value: datetime) -> str:
@@ -221,12 +223,12 @@ def _check_agency(_inst: object, attribute: attrs.Attribute[Any], value: object)
 def _check_case_ref(_inst: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if (
         not isinstance(value, str)
-        or not 1 <= len(value) <= _MAX_CASE_REF
+        or not 1 <= len(value) <= MAX_CASE_REF
         or not value.isprintable()
         or value != value.strip()
     ):
         raise ModelError(
-            f"a case reference is 1-{_MAX_CASE_REF} printable characters, no outer spaces",
+            f"a case reference is 1-{MAX_CASE_REF} printable characters, no outer spaces",
             code="invalid_case_ref",
             field=attribute.name,
         )

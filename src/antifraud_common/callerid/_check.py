@@ -69,7 +69,7 @@ class Ingress(enum.Enum):
     VOIP = "voip"
 
 
-_INGRESS_BY_VALUE: Final = {i.value: i for i in Ingress}
+INGRESS_BY_VALUE: Final = {i.value: i for i in Ingress}
 _TRUNK_INGRESS: Final = frozenset({Ingress.PRIVATE_LINE, Ingress.VOIP})
 
 
@@ -214,9 +214,9 @@ class CallVerdict:
 def _ingress(value: object) -> Ingress:
     if isinstance(value, Ingress):
         return value
-    found = _INGRESS_BY_VALUE.get(value) if isinstance(value, str) else None
+    found = INGRESS_BY_VALUE.get(value) if isinstance(value, str) else None
     if found is None:
-        names = ", ".join(_INGRESS_BY_VALUE)
+        names = ", ".join(INGRESS_BY_VALUE)
         raise ConfigurationError(
             f"ingress is one of {names}, not {value!r}", code="invalid_ingress"
         )

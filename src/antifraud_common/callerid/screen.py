@@ -46,7 +46,7 @@ import attrs
 
 from antifraud_common._files import open_input
 from antifraud_common.callerid._check import (
-    _INGRESS_BY_VALUE,
+    INGRESS_BY_VALUE,
     CallChecker,
     CallerRanges,
     CallVerdict,
@@ -321,9 +321,9 @@ def _jsonl_rows(
 
 
 def _ingress_of(text: str) -> Ingress | None:
-    found = _INGRESS_BY_VALUE.get(text)
+    found = INGRESS_BY_VALUE.get(text)
     if found is None:
-        found = _INGRESS_BY_VALUE.get(text.strip().lower().replace("-", "_").replace(" ", "_"))
+        found = INGRESS_BY_VALUE.get(text.strip().lower().replace("-", "_").replace(" ", "_"))
     return found
 
 

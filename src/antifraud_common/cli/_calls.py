@@ -149,9 +149,9 @@ def load_ranges(path: Path) -> dict[str, Any]:
 def _index(args: argparse.Namespace) -> Any:
     if args.index is None and args.state is None:
         return None
-    from antifraud_common.cli._screen import _load_index
+    from antifraud_common.cli._screen import load_index
 
-    return _load_index(args)
+    return load_index(args)
 
 
 def _held_reference(args: argparse.Namespace, dno: Any, presenters: Any) -> tuple[Any, Any, Any]:
@@ -180,11 +180,11 @@ def _held_reference(args: argparse.Namespace, dno: Any, presenters: Any) -> tupl
 def run_screen_calls(args: argparse.Namespace) -> int:
     from antifraud_common.callerid import CallChecker
     from antifraud_common.callerid.screen import screen_calls
-    from antifraud_common.cli._screen import _time
+    from antifraud_common.cli._screen import parse_now
 
     if args.json and args.out is None:
         raise UsageError("--json needs --out FILE (stdout carries the findings otherwise)")
-    now = _time(args.now)
+    now = parse_now(args.now)
     dno = None if args.dno is None else load_dno(args.dno)
     presenters = None if args.presenters is None else load_presenters(args.presenters)
     if args.ranges is not None and args.trunk is None:

@@ -116,9 +116,9 @@ def register(sub: Any) -> None:
 
 
 def _now(args: argparse.Namespace) -> datetime:
-    from antifraud_common.cli._lists import _when
+    from antifraud_common.cli._lists import parse_when
 
-    return _when(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
+    return parse_when(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
@@ -183,7 +183,7 @@ def _make(
 ) -> int:
     from antifraud_common.cases import BODY_TYPES, CaseMessage, MessageType
     from antifraud_common.cli._keys import load_signer
-    from antifraud_common.cli._lists import _when
+    from antifraud_common.cli._lists import parse_when
 
     now = _now(args)
     try:
@@ -206,7 +206,7 @@ def _make(
                 sender=args.me,
                 recipient=to(book),
                 issued_at=now,
-                expires=_when(args.expires, base=now),
+                expires=parse_when(args.expires, base=now),
                 in_reply_to=reply(book),
                 body=body,
             )
@@ -406,12 +406,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_enc_keygen(args: argparse.Namespace) -> int:
-    from antifraud_common.cli._keys import _new_passphrase
+    from antifraud_common.cli._keys import new_passphrase
     from antifraud_common.format.jwe import EncryptionCurve, EncryptionPrivateKey
 
     curve = EncryptionCurve.X25519 if args.curve == "x25519" else EncryptionCurve.P256
     key = EncryptionPrivateKey.generate(curve)
-    passphrase = None if args.unencrypted else _new_passphrase()
+    passphrase = None if args.unencrypted else new_passphrase()
     for path in (args.out, args.public_out):
         if path.exists():
             raise UsageError(f"{path} exists; choose another name")

@@ -71,7 +71,7 @@ def register(sub: Any) -> None:
     e.set_defaults(func=run_export)
 
 
-def _defaults(pairs: list[str]) -> dict[str, str]:
+def parse_defaults(pairs: list[str]) -> dict[str, str]:
     out_: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -83,7 +83,7 @@ def _defaults(pairs: list[str]) -> dict[str, str]:
 
 def run_import(args: argparse.Namespace) -> int:
     try:
-        result = import_csv(args.csv, defaults=_defaults(args.default) or None)
+        result = import_csv(args.csv, defaults=parse_defaults(args.default) or None)
     except AntifraudError as e:
         if args.json:
             emit_json("import-csv", False, {"error": e.to_dict()})
@@ -132,7 +132,7 @@ def run_import(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
-def _read_entries(path: Path) -> list[Entry]:
+def read_entries(path: Path) -> list[Entry]:
     entries: list[Entry] = []
     for lineno, line in iter_lines(path):
         try:
@@ -147,7 +147,7 @@ def run_export(args: argparse.Namespace) -> int:
     if args.json and args.out is None:
         raise UsageError("--json needs --out (the CSV itself goes to stdout otherwise)")
     try:
-        entries = _read_entries(args.entries)
+        entries = read_entries(args.entries)
         # Terminal output never shows a full card number; only a file can hold one.
         mask = args.mask_cards or args.out is None
         rows = export_csv(

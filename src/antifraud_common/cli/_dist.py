@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
-from antifraud_common.cli._screen import _columns, _time
+from antifraud_common.cli._screen import parse_columns, parse_now
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
 
 
@@ -77,15 +77,15 @@ def _paths(specs: list[str]) -> list[str]:
 
 
 def run_screen_dist(args: argparse.Namespace) -> int:
-    from antifraud_common.index.distributed import _require_dask, screen_partitions_to_dir
+    from antifraud_common.index.distributed import require_dask, screen_partitions_to_dir
 
-    names, kinds = _columns(args.column)
-    now = _time(args.now)
+    names, kinds = parse_columns(args.column)
+    now = parse_now(args.now)
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     paths = _paths(args.records)
     try:
-        distributed = _require_dask()
+        distributed = require_dask()
     except ConfigurationError as e:
         raise UsageError(f"{e.code}: {e}") from e
     try:

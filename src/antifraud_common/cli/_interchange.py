@@ -10,7 +10,7 @@ from typing import Any
 
 from antifraud_common._files import write_output
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
-from antifraud_common.cli._csv import _defaults, _read_entries
+from antifraud_common.cli._csv import parse_defaults, read_entries
 from antifraud_common.exchange.entries import write_entries
 from antifraud_common.interchange import ImportResult, misp, stix, xlsx
 from antifraud_common.models import Entry
@@ -120,12 +120,12 @@ def register(sub: Any) -> None:
 def _entries(paths: list[Path]) -> list[Entry]:
     items: list[Entry] = []
     for path in paths:
-        items.extend(_read_entries(path))
+        items.extend(read_entries(path))
     return items
 
 
 def _typed_defaults(pairs: list[str]) -> dict[str, Any]:
-    values: dict[str, Any] = dict(_defaults(pairs))
+    values: dict[str, Any] = dict(parse_defaults(pairs))
     if "confidence" in values:
         text = values["confidence"]
         if not text.isdigit() or int(text) > 100:
@@ -157,7 +157,7 @@ def run_export_misp(args: argparse.Namespace) -> int:
         name = path.name.removesuffix(".jsonl")
         if name in lists:
             raise UsageError(f"two entries files are named {name!r}")
-        lists[name] = _read_entries(path)
+        lists[name] = read_entries(path)
     events = misp.export_feed(lists, args.out)
     return _finish_export(args, {"events": events}, f"wrote {events} events to {args.out}")
 
@@ -172,7 +172,7 @@ def run_warninglist(args: argparse.Namespace) -> int:
 
 
 def run_export_xlsx(args: argparse.Namespace) -> int:
-    rows = xlsx.export_xlsx(_read_entries(args.entries), args.out, mask_cards=args.mask_cards)
+    rows = xlsx.export_xlsx(read_entries(args.entries), args.out, mask_cards=args.mask_cards)
     return _finish_export(
         args, {"rows": rows, "masked_cards": args.mask_cards}, f"wrote {rows} rows to {args.out}"
     )

@@ -65,7 +65,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _new_passphrase() -> bytes:
+def new_passphrase() -> bytes:
     env = passphrase_from_env()
     if env is not None:
         return env
@@ -77,7 +77,7 @@ def _new_passphrase() -> bytes:
 def run(args: argparse.Namespace) -> int:
     alg = Algorithm(args.alg)
     key = generate_private_key(alg)
-    passphrase = None if args.unencrypted else _new_passphrase()
+    passphrase = None if args.unencrypted else new_passphrase()
     try:
         save_private_key(
             args.out,

@@ -35,9 +35,9 @@ from antifraud_common.exchange.delta import sign_delta
 from antifraud_common.exchange.entries import validate_entries_file
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
-    _sign_list,
     co_sign,
     read_manifest,
+    sign_list_with_manifest,
     verify_list_report,
 )
 from antifraud_common.exchange.trust import TrustBundle, load_trust
@@ -144,7 +144,7 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=total)
 
 
-def _when(text: str, *, base: datetime | None = None) -> datetime:
+def parse_when(text: str, *, base: datetime | None = None) -> datetime:
     if text[:1].isdigit() and "T" in text:
         try:
             return parse_timestamp(text)
@@ -158,7 +158,7 @@ def _when(text: str, *, base: datetime | None = None) -> datetime:
         raise UsageError(f"bad time {text!r}: beyond the year 9999") from None
 
 
-def _allow(items: list[str]) -> list[tuple[str, str]]:
+def parse_allowed(items: list[str]) -> list[tuple[str, str]]:
     out_: list[tuple[str, str]] = []
     for item in items:
         kind, sep, value = item.partition(":")
@@ -206,8 +206,8 @@ def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
 
 def run_sign(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
-    issued = _when(args.issued_at) if args.issued_at else now
-    expires = _when(args.expires, base=issued)
+    issued = parse_when(args.issued_at) if args.issued_at else now
+    expires = parse_when(args.expires, base=issued)
     signers = [load_signer(p) for p in args.key]
     minisign_key = None
     if args.minisign is not None:
@@ -221,7 +221,7 @@ def run_sign(args: argparse.Namespace) -> int:
     if args.base_version is not None or args.delta_out is not None:
         raise UsageError("--base-version and --delta-out go with --delta-from")
     try:
-        sig, manifest = _sign_list(
+        sig, manifest = sign_list_with_manifest(
             args.entries,
             signers=signers,
             issuer=args.issuer,
@@ -231,7 +231,7 @@ def run_sign(args: argparse.Namespace) -> int:
             expires=expires,
             issued_at=issued,
             out=args.out,
-            allow_protected=_allow(args.allow_protected),
+            allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             minisign_key=minisign_key,
         )
@@ -276,7 +276,7 @@ def _sign_delta(
             base_version=args.base_version,
             issued_at=issued,
             expires=expires,
-            allow_protected=_allow(args.allow_protected),
+            allow_protected=parse_allowed(args.allow_protected),
         )
     except AntifraudError as e:
         return _fail(args, "sign", e)
@@ -322,7 +322,7 @@ def run_co_sign(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    now = _when(args.now) if args.now else datetime.now(UTC)
+    now = parse_when(args.now) if args.now else datetime.now(UTC)
     grace = parse_duration(args.grace) if args.grace else None
     sig = args.sig or Path(f"{args.entries}.sig")
     trust_sig = args.trust_sig or Path(f"{args.trust}.sig")

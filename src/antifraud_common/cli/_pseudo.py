@@ -35,7 +35,7 @@ from antifraud_common.cli._common import (
     read_trust,
 )
 from antifraud_common.cli._keys import load_signer
-from antifraud_common.cli._lists import CHECK_FAILED, _allow, _when
+from antifraud_common.cli._lists import CHECK_FAILED, parse_allowed, parse_when
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
 
 _INDEX_KIND = {
@@ -173,7 +173,7 @@ def run_convert(args: argparse.Namespace) -> int:
     key = _load_key(args.key)
     try:
         summary = convert_entries_file(
-            args.entries, args.out, key, allow_protected=_allow(args.allow_protected)
+            args.entries, args.out, key, allow_protected=parse_allowed(args.allow_protected)
         )
     except AntifraudError as e:
         return _fail(args, "pseudo convert", e)
@@ -192,17 +192,17 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from antifraud_common.exchange.signing import _sign_list
+    from antifraud_common.exchange.signing import sign_list_with_manifest
     from antifraud_common.exchange.trust import TrustBundle
 
     key = _load_key(args.domain_key)
     now = datetime.now(UTC)
-    issued = _when(args.issued_at) if args.issued_at else now
-    expires = _when(args.expires, base=issued)
+    issued = parse_when(args.issued_at) if args.issued_at else now
+    expires = parse_when(args.expires, base=issued)
     signers = [load_signer(p) for p in args.key]
     trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
     try:
-        sig, manifest = _sign_list(
+        sig, manifest = sign_list_with_manifest(
             args.entries,
             signers=signers,
             issuer=args.issuer,
@@ -212,7 +212,7 @@ def run_sign(args: argparse.Namespace) -> int:
             expires=expires,
             issued_at=issued,
             out=args.out,
-            allow_protected=_allow(args.allow_protected),
+            allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             pseudonym=key.pseudonym,
         )
@@ -276,7 +276,7 @@ def run_check(args: argparse.Namespace) -> int:
     from antifraud_common.index.pseudonym import PseudonymIndex
 
     key = _load_key(args.key)
-    now = _when(args.now) if args.now else datetime.now(UTC)
+    now = parse_when(args.now) if args.now else datetime.now(UTC)
     verified_info: dict[str, Any] = {"verified": False}
     try:
         if args.trust is not None:

@@ -99,7 +99,7 @@ def register(sub: Any) -> None:
     b.set_defaults(func=run_index_build)
 
 
-def _columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind | None]]:
+def parse_columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind | None]]:
     names: list[str] = []
     kinds: dict[str, IdentifierKind | None] = {}
     for spec in specs:
@@ -115,7 +115,7 @@ def _columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind | No
     return names, kinds
 
 
-def _time(text: str | None) -> datetime | None:
+def parse_now(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:
@@ -124,7 +124,7 @@ def _time(text: str | None) -> datetime | None:
         raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ") from e
 
 
-def _load_index(args: argparse.Namespace) -> Any:
+def load_index(args: argparse.Namespace) -> Any:
     from antifraud_common.index import Index
 
     if args.index is not None:
@@ -140,12 +140,12 @@ def _load_index(args: argparse.Namespace) -> Any:
 def run_screen(args: argparse.Namespace) -> int:
     from antifraud_common.index.screen import screen
 
-    names, kinds = _columns(args.column)
-    now = _time(args.now)
+    names, kinds = parse_columns(args.column)
+    now = parse_now(args.now)
     if args.json and args.out is None:
         raise UsageError("--json needs --out FILE (stdout carries the matches otherwise)")
     try:
-        index = _load_index(args)
+        index = load_index(args)
         run = screen(
             args.records,
             names,
@@ -264,7 +264,7 @@ def _entries(path: Path, issuer: str, expires: datetime | None) -> Iterator[tupl
 def run_index_build(args: argparse.Namespace) -> int:
     from antifraud_common.index import Index
 
-    expires = _time(args.expires)
+    expires = parse_now(args.expires)
     for path in args.sources:
         if not path.exists():  # a FIFO or device is refused, typed, by the reader
             raise UsageError(f"no such file {path}")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
-from antifraud_common.cli._lists import _when, parse_duration
+from antifraud_common.cli._lists import parse_duration, parse_when
 from antifraud_common.errors import AntifraudError, StateError
 from antifraud_common.exchange.trust import TrustBundle, load_trust
 
@@ -168,7 +168,7 @@ def run_diff(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.signing import verify_list
 
-    now = _when(args.now) if args.now else datetime.now(UTC)
+    now = parse_when(args.now) if args.now else datetime.now(UTC)
     grace = parse_duration(args.grace) if args.grace else None
     sig = args.sig or Path(f"{args.entries}.sig")
     _need(args.entries, sig, args.trust)
@@ -228,7 +228,7 @@ def run_apply(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.sync import sync
 
-    now = _when(args.now) if args.now else datetime.now(UTC)
+    now = parse_when(args.now) if args.now else datetime.now(UTC)
     grace = parse_duration(args.grace) if args.grace else None
     if not args.folder.is_dir():
         raise UsageError(f"no such folder: {args.folder}")

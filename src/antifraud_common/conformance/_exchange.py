@@ -87,12 +87,12 @@ def apply_delta(
     from antifraud_common.errors import BlacklistFormatError, DeltaMismatchError
     from antifraud_common.exchange import delta as deltas
     from antifraud_common.exchange.entries import EntriesScope
-    from antifraud_common.exchange.signing import _read_sig, verify_list, verify_manifest
+    from antifraud_common.exchange.signing import read_signature_file, verify_list, verify_manifest
 
     # A snapshot manifest is refused once its signatures, manifest, scope, validity
     # and state are checked, before the file is read (docs/spec/deltas.md).
     head = verify_manifest(
-        _read_sig(sig), trust=bundle, state=_state(state_version, state_sha256), now=now
+        read_signature_file(sig), trust=bundle, state=_state(state_version, state_sha256), now=now
     )
     if not head.manifest.is_delta:
         raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")

@@ -204,11 +204,11 @@ def iter_delta_ops(
     ``not_sorted``, ``duplicate_key`` ...) naming the line. Entries are not
     validated here (see :func:`check_delta`).
     """
-    for op, key, _body, _lineno in _iter_ops(source, limits=limits, digest=digest):
+    for op, key, _body, _lineno in iter_ops(source, limits=limits, digest=digest):
         yield op, key
 
 
-def _iter_ops(
+def iter_ops(
     source: str | os.PathLike[str] | BinaryIO,
     *,
     limits: Limits = DEFAULT_LIMITS,
@@ -328,7 +328,7 @@ def make_delta(
                 ok, oline, _ = next(old_it, (_SENTINEL, b"", 0))
                 nk, nline, _ = next(new_it, (_SENTINEL, b"", 0))
 
-    out = _write_lines(out_path, ops(), limits=_op_limits(limits))
+    out = _write_lines(out_path, ops(), limits=op_limits(limits))
     return DeltaInfo(
         adds=counts[OP_ADD],
         replaces=counts[OP_REPLACE],
@@ -342,7 +342,7 @@ def make_delta(
     )
 
 
-def _op_limits(limits: Limits) -> Limits:
+def op_limits(limits: Limits) -> Limits:
     # An op line wraps an entry line in 21 more bytes.
     return attrs.evolve(limits, max_line_bytes=limits.max_line_bytes + 32)
 
@@ -372,7 +372,7 @@ def apply_delta(
         out_path,
         _merge_lines(
             _iter_entries_keyed(base_entries_path, limits=limits, digest=base_digest),
-            _iter_ops(delta_path, limits=_op_limits(limits)),
+            iter_ops(delta_path, limits=op_limits(limits)),
             on_done=lambda: _check_base(base_digest, base_sha256),
             expected_sha256=result_sha256,
         ),
@@ -413,13 +413,13 @@ def _merge_lines(
         if op == OP_ADD:
             if exists:
                 raise DeltaMismatchError(
-                    f"add of a key the base already has ({_shown(key)})",
+                    f"add of a key the base already has ({shown_key(key)})",
                     code="delta_add_existing",
                     line=lineno,
                 )
         elif not exists:
             raise DeltaMismatchError(
-                f"{op} of a key the base does not have ({_shown(key)})",
+                f"{op} of a key the base does not have ({shown_key(key)})",
                 code="delta_key_missing",
                 line=lineno,
             )
@@ -439,7 +439,7 @@ def _merge_lines(
         raise DeltaMismatchError("the result does not hash to the expected state hash")
 
 
-def _shown(key: Key) -> str:
+def shown_key(key: Key) -> str:
     kind = key[0].decode("utf-8", "replace")
     value = key[1].decode("utf-8", "replace")
     try:
@@ -474,7 +474,7 @@ def check_delta(
     ``allow_protected`` (removing one is always allowed). ``entry_count`` counts
     operations. ``protected=None`` uses the packaged default list.
     """
-    lim = _op_limits(limits or DEFAULT_LIMITS)
+    lim = op_limits(limits or DEFAULT_LIMITS)
     matcher = _default_matcher() if protected is None else protected
     kinds_ok = None if scope is None else frozenset(k.value for k in scope.kinds)
     digest = StreamDigest()

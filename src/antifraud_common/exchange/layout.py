@@ -50,7 +50,7 @@ import attrs
 from antifraud_common.errors import BlacklistFormatError, ModelError, ValidationError
 from antifraud_common.format import canonical
 from antifraud_common.models import (
-    _MAX_CASE_REF,  # the model's rule, decided on bytes
+    MAX_CASE_REF,  # the model's rule, decided on bytes
     TLP,
     Action,
     Entry,
@@ -291,7 +291,7 @@ def case_ref_ok(raw: bytes) -> bool:
         # What is left of the rule for such ASCII text: the length, DEL, and outer spaces
         # (the only ASCII whitespace the pattern lets through).
         return (
-            len(raw) <= _MAX_CASE_REF and raw[0] != 0x20 and raw[-1] != 0x20 and b"\x7f" not in raw
+            len(raw) <= MAX_CASE_REF and raw[0] != 0x20 and raw[-1] != 0x20 and b"\x7f" not in raw
         )
     try:
         text = raw.decode("utf-8")

@@ -91,7 +91,7 @@ from antifraud_common.exchange.trust import TrustBundle
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits
 from antifraud_common.format.jsonl import write_lines as _write_lines
-from antifraud_common.format.keys import _write_secret_file
+from antifraud_common.format.keys import write_secret_file
 from antifraud_common.models import (
     PSEUDONYM_ALG,
     TLP,
@@ -278,7 +278,7 @@ class DomainKey:
         Same procedure as private signing keys: a new temporary file created with
         ``O_CREAT | O_EXCL`` and mode 0600, fsynced, then linked into place.
         """
-        _write_secret_file(path, self.to_bytes(), overwrite=overwrite)
+        write_secret_file(path, self.to_bytes(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> DomainKey:

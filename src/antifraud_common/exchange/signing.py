@@ -232,7 +232,7 @@ def sign_list(
     (protected identifiers were checked when it was converted) and the
     manifest names the domain key.
     """
-    return _sign_list(
+    return sign_list_with_manifest(
         entries_path,
         signers=signers,
         issuer=issuer,
@@ -251,7 +251,7 @@ def sign_list(
     )[0]
 
 
-def _sign_list(
+def sign_list_with_manifest(
     entries_path: str | os.PathLike[str],
     *,
     signers: Sequence[Signer],
@@ -318,7 +318,7 @@ def co_sign(
     The co-signer should first check the list (:func:`verify_list_report`); a
     key that already signed is refused (``jws_duplicate_kid``).
     """
-    data = _read_sig(sig_path)
+    data = read_signature_file(sig_path)
     target = Path(out) if out is not None else Path(sig_path)
     write_atomic(target, jws.add_signature(data, signer, typ=MANIFEST_TYP))
     return target
@@ -351,7 +351,7 @@ class VerifiedManifest:
         return m.result_sha256 if m.is_delta and m.result_sha256 else m.sha256
 
 
-def _read_sig(path: str | os.PathLike[str]) -> bytes:
+def read_signature_file(path: str | os.PathLike[str]) -> bytes:
     p = Path(path)
     try:
         with open_input(p) as f:
@@ -797,7 +797,7 @@ def _verify(
     moment = now_utc(now)  # the clock, read once
     lim = limits or DEFAULT_LIMITS
     try:
-        sig_bytes = sig_path if isinstance(sig_path, bytes) else _read_sig(sig_path)
+        sig_bytes = sig_path if isinstance(sig_path, bytes) else read_signature_file(sig_path)
     except BlacklistFormatError as e:
         problems.add(e)
         return None, None, None

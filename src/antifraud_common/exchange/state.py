@@ -74,10 +74,10 @@ from antifraud_common.exchange.delta import (
     OP_ADD,
     OP_REMOVE,
     OP_REPLACE,
-    _iter_ops,
-    _op_limits,
-    _shown,
     check_delta,
+    iter_ops,
+    op_limits,
+    shown_key,
 )
 from antifraud_common.exchange.entries import EntriesScope, ProtectedMatcher
 from antifraud_common.exchange.layout import (
@@ -1347,7 +1347,7 @@ _line_key: Final = stored_line_key
 
 def _missing(op: str, k: Key, lineno: int) -> DeltaMismatchError:
     return DeltaMismatchError(
-        f"{op} of a key the state does not have ({_shown(k)})",
+        f"{op} of a key the state does not have ({shown_key(k)})",
         code="delta_key_missing",
         line=lineno,
     )
@@ -1438,7 +1438,7 @@ def _merge_chunk(
         exists = lo < end and _line_key(lines[lo]) == k
         if op == OP_ADD and exists:
             raise DeltaMismatchError(
-                f"add of a key the state already has ({_shown(k)})",
+                f"add of a key the state already has ({shown_key(k)})",
                 code="delta_add_existing",
                 line=lineno,
             )
@@ -1483,7 +1483,7 @@ def _apply_delta(
     removes: list[tuple[str, str, str, str]] = []
     ops: list[Op] = []
     blobs: list[bytes] = []
-    parsed = _iter_ops(stream, limits=_op_limits(DEFAULT_LIMITS))
+    parsed = iter_ops(stream, limits=op_limits(DEFAULT_LIMITS))
     exhausted = False
 
     def pull(upto: bytes | None) -> None:

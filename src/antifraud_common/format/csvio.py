@@ -449,7 +449,7 @@ def _import_row(
         raise _RowError(e.code, field, e.message) from None
 
 
-def _escape(cell: str) -> str:
+def escape_cell(cell: str) -> str:
     if cell and (cell[0] in FORMULA_TRIGGERS or cell[0] == _ESCAPE):
         return _ESCAPE + cell
     return cell

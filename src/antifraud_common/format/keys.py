@@ -747,16 +747,16 @@ def save_private_key(
                 f"unknown key file format {key_format!r}", code="key_unsupported"
             ) from None
         if chosen is KeyFileFormat.SCRYPT:
-            _write_secret_file(path, _seal(key, passphrase), overwrite=overwrite)
+            write_secret_file(path, _seal(key, passphrase), overwrite=overwrite)
             return
         encryption = serialization.BestAvailableEncryption(passphrase)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
-    _write_secret_file(path, pem, overwrite=overwrite)
+    write_secret_file(path, pem, overwrite=overwrite)
 
 
-def _write_secret_file(path: str | os.PathLike[str], data: bytes, *, overwrite: bool) -> None:
+def write_secret_file(path: str | os.PathLike[str], data: bytes, *, overwrite: bool) -> None:
     """Write a secret (a private or domain key) with mode 0600, atomically.
 
     A new temporary file in the same directory, created with ``O_CREAT |

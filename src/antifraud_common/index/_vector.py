@@ -700,7 +700,7 @@ def screen_batch(
 
         at, keys = decide(strings)
         for j, r in probe_numbers(index, kind, keys, now_ts):
-            found.append((int(at[j]), str(r._value), r))
+            found.append((int(at[j]), str(r.value), r))
         todo = np.ones(n, dtype=bool)
         todo[at] = False
         empty_mask = _bools(
@@ -746,7 +746,7 @@ def write_matches(matches: Iterator[Any], out: Path | IO[str], fmt: str) -> int:
                 sink.close()
         return count
     if fmt == "csv":
-        from antifraud_common.format.csvio import _escape
+        from antifraud_common.format.csvio import escape_cell
 
         sink = out if not isinstance(out, Path) else out.open("w", encoding="utf-8", newline="")
         try:
@@ -755,7 +755,7 @@ def write_matches(matches: Iterator[Any], out: Path | IO[str], fmt: str) -> int:
             for m in matches:
                 row = _flat(m)
                 w.writerow(
-                    [_escape_cell(k, v, _escape) for k, v in zip(_COLUMNS, row, strict=True)]
+                    [_escape_cell(k, v, escape_cell) for k, v in zip(_COLUMNS, row, strict=True)]
                 )
                 count += 1
         finally:

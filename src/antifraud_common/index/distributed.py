@@ -83,7 +83,7 @@ INSTALL_HINT: Final = "pip install 'antifraud-common[dask]'"
 _KEEP_OPEN: Final = 2
 
 
-def _require_dask() -> Any:
+def require_dask() -> Any:
     """Import ``dask.distributed`` or raise ``ConfigurationError(code="missing_extra")``."""
     try:
         import dask  # noqa: F401
@@ -427,7 +427,7 @@ def _run(
     out_dir: str | os.PathLike[str] | None,
     cache_dir: str | None,
 ) -> DistributedScreenResult:
-    distributed = _require_dask()
+    distributed = require_dask()
     parts = expand_paths(paths)
     if now is None:
         now = datetime.now(UTC)
