@@ -897,10 +897,11 @@ def validate(raw: object, *, region: str = "CN", plan: NumberPlan | None = None)
     >>> validate("tel:95588;phone-context=+86")
     'tel:95588;phone-context=+86'
     """
-    other = _other_plan(plan)
-    if other is not None:
-        with numberplan.use(other):
-            return _analyse(raw, _check_region(region)).value
+    if plan is not None or _current_plan() is not None:
+        other = _other_plan(plan)
+        if other is not None:
+            with numberplan.use(other):
+                return _analyse(raw, _check_region(region)).value
     if type(raw) is str and raw[:3] == "+86" and _fast_valid(raw):
         return raw
     return _validate_checked(raw, _check_region(region))
