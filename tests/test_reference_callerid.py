@@ -228,3 +228,37 @@ def test_cli_apply_json_names_the_reference_list(
         "snapshot",
         3,
     )
+
+
+def test_sync_keeps_reference_lists_beside_the_state(tmp_path: Path, trust: Any) -> None:
+    import shutil
+
+    from antifraud_common.exchange import sync
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for name in ("number-plan.jsonl", "number-plan-v3.delta.jsonl", "dno.jsonl"):
+        shutil.copy(GOLDEN / name, drop / name)
+        shutil.copy(GOLDEN / f"{name}.sig", drop / f"{name}.sig")
+    d = tmp_path / "state"
+    _receiver_state(d, trust)
+    later = datetime(2026, 12, 15, 1, tzinfo=UTC)
+    with ReceiverState.open(d) as state:
+        report = sync(drop, state, trust, now=later)
+        outcomes = {(i.list_id, i.version): i.outcome for i in report.items}
+        assert report.ok, report.to_dict()
+        assert outcomes == {
+            ("cn-number-plan", 2): "snapshot",
+            ("cn-number-plan", 3): "delta",
+            ("dno", 1): "snapshot",
+        }
+        assert [r.list_id for r in state.lists()] == ["fraud"]  # no reference list in it
+        again = sync(drop, state, trust, now=later)
+        assert {(i.list_id, i.version): i.outcome for i in again.items} == {
+            ("cn-number-plan", 2): "old",
+            ("cn-number-plan", 3): "unchanged",
+            ("dno", 1): "unchanged",
+        }
+    with ReferenceStore.open(d, create=False) as store:
+        assert store.number_plan().version == 3
+        assert len(store.do_not_originate()) == 3

@@ -46,6 +46,7 @@ from antifraud_common.errors import (
     HashMismatchError,
 )
 from antifraud_common.exchange.entries import ProtectedMatcher
+from antifraud_common.exchange.reference import REFERENCE_TYPES, ReferenceStore
 from antifraud_common.exchange.signing import (
     MAX_SIGNATURE_FILE_BYTES,
     verify_list,
@@ -261,48 +262,120 @@ def sync(
             )
         )
     found.sort(key=lambda f: f[0])
-    for _key, entries, sig, m in found:
-        last = state.get(m.issuer, m.list_id)
-        if last is not None and m.version < last.version:
-            items.append(_item(entries, m, "old"))
-            continue
-        if last is not None and m.version == last.version:
-            result = m.result_sha256 if m.is_delta else m.sha256
-            if result == last.state_sha256:
-                # A copy of an accepted signature file proves nothing about the
-                # bytes beside it: they must be the signed ones.
-                try:
-                    _same_bytes(entries, m)
-                except AntifraudError as e:
-                    items.append(_item(entries, m, "error", error=e))
-                    continue
-                items.append(_item(entries, m, "unchanged", state_sha256=last.state_sha256))
-            else:
-                err = ForkError(f"version {m.version} was accepted with other content")
-                items.append(_item(entries, m, "error", error=err))
-            continue
-        try:
-            with verify_list(
-                entries,
-                sig,
-                trust=trust,
-                state=state,
-                now=moment,
-                grace=grace,
-                protected=protected,
-                tmp_dir=state.directory,
-            ) as verified:
-                if verified.manifest != m:
-                    raise BlacklistFormatError(
-                        "the signature file changed during the sync", code="sig_changed"
+    store: ReferenceStore | None = None
+    try:
+        for _key, entries, sig, m in found:
+            if m.list_type in REFERENCE_TYPES:
+                # A number plan, DNO or presenters list: kept beside the state, never in it.
+                store = store or ReferenceStore.open(state.directory)
+                items.append(
+                    _reference_item(
+                        store,
+                        entries,
+                        sig,
+                        m,
+                        trust=trust,
+                        moment=moment,
+                        grace=grace,
+                        protected=protected,
                     )
-                accepted = state.accept(verified, now=moment, protected=protected)
-        except AntifraudError as e:
-            items.append(_item(entries, m, "error", error=e))
-            continue
-        except OSError as e:
-            # Disk full while copying, a file swapped or removed: this file only.
-            items.append(_item(entries, m, "error", error=file_error(e, entries)))
-            continue
-        items.append(_item(entries, m, accepted.action, state_sha256=accepted.state_sha256))
+                )
+            else:
+                items.append(
+                    _list_item(
+                        state,
+                        entries,
+                        sig,
+                        m,
+                        trust=trust,
+                        moment=moment,
+                        grace=grace,
+                        protected=protected,
+                    )
+                )
+    finally:
+        if store is not None:
+            store.close()
     return SyncReport(items=tuple(items), checked_at=moment)
+
+
+def _reference_item(
+    store: ReferenceStore,
+    entries: Path,
+    sig: Path,
+    m: Manifest,
+    *,
+    trust: TrustBundle,
+    moment: datetime,
+    grace: timedelta | None,
+    protected: ProtectedMatcher | None,
+) -> SyncItem:
+    last = store.get(m.issuer, m.list_id)
+    if last is not None and m.version < last.version:
+        return _item(entries, m, "old")
+    try:
+        verified, action = store.apply(
+            entries,
+            sig,
+            trust=trust,
+            list_type=m.list_type,
+            now=moment,
+            grace=grace,
+            protected=protected,
+        )
+    except AntifraudError as e:
+        return _item(entries, m, "error", error=e)
+    except OSError as e:
+        return _item(entries, m, "error", error=file_error(e, entries))
+    return _item(entries, m, action, state_sha256=verified.state_sha256)
+
+
+def _list_item(
+    state: ReceiverState,
+    entries: Path,
+    sig: Path,
+    m: Manifest,
+    *,
+    trust: TrustBundle,
+    moment: datetime,
+    grace: timedelta | None,
+    protected: ProtectedMatcher | None,
+) -> SyncItem:
+    """Verify and accept one blacklist file of the folder (or say why not)."""
+    last = state.get(m.issuer, m.list_id)
+    if last is not None and m.version < last.version:
+        return _item(entries, m, "old")
+    if last is not None and m.version == last.version:
+        result = m.result_sha256 if m.is_delta else m.sha256
+        if result != last.state_sha256:
+            err = ForkError(f"version {m.version} was accepted with other content")
+            return _item(entries, m, "error", error=err)
+        # A copy of an accepted signature file proves nothing about the
+        # bytes beside it: they must be the signed ones.
+        try:
+            _same_bytes(entries, m)
+        except AntifraudError as e:
+            return _item(entries, m, "error", error=e)
+        return _item(entries, m, "unchanged", state_sha256=last.state_sha256)
+    try:
+        with verify_list(
+            entries,
+            sig,
+            trust=trust,
+            state=state,
+            now=moment,
+            grace=grace,
+            protected=protected,
+            tmp_dir=state.directory,
+        ) as verified:
+            if verified.manifest != m:
+                raise BlacklistFormatError(
+                    "the signature file changed during the sync", code="sig_changed"
+                )
+            accepted = state.accept(verified, now=moment, protected=protected)
+    except AntifraudError as e:
+        return _item(entries, m, "error", error=e)
+    except OSError as e:
+        # Disk full while copying, a file swapped or removed: this file only.
+        return _item(entries, m, "error", error=file_error(e, entries))
+    return _item(entries, m, accepted.action, state_sha256=accepted.state_sha256)
