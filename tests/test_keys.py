@@ -282,6 +282,28 @@ def test_key_file_errors(tmp_path: Path) -> None:
     assert isinstance(load_private_key(path, passphrase=b"pw2"), ec.EllipticCurvePrivateKey)
 
 
+@pytest.mark.parametrize("key_format", ["scrypt", "pkcs8"])
+def test_str_passphrase_is_a_type_error_not_a_wrong_passphrase(
+    tmp_path: Path, key_format: str
+) -> None:
+    path = tmp_path / "k.pem"
+    save_private_key(
+        path, generate_private_key(Algorithm.ED25519), passphrase=b"pw", key_format=key_format
+    )
+    for bad in ("pw", 42, ["pw"]):
+        with pytest.raises(TypeError, match=f"not {type(bad).__name__}"):
+            LocalSigner.from_file(path, passphrase=bad)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            load_private_key(path, passphrase=bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"encode it"):
+        LocalSigner.from_file(path, passphrase="pw")  # type: ignore[arg-type]
+    # The type is checked before the file is read: a missing file is not the first error.
+    with pytest.raises(TypeError):
+        LocalSigner.from_file(tmp_path / "missing.pem", passphrase="pw")  # type: ignore[arg-type]
+    # The same passphrase as bytes opens the key.
+    assert LocalSigner.from_file(path, passphrase=b"pw").key_id
+
+
 def test_unencrypted_only_when_allowed(tmp_path: Path) -> None:
     key = generate_private_key(Algorithm.ED25519)
     path = tmp_path / "clear.pem"

@@ -512,7 +512,11 @@ class LocalSigner:
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, passphrase: bytes | None) -> LocalSigner:
-        """Return a signer for the key in a PEM file (see :func:`load_private_key`)."""
+        """Return a signer for the key in a key file (see :func:`load_private_key`).
+
+        ``passphrase`` is ``bytes`` (or ``None`` for a clear key); a ``str`` raises
+        :class:`TypeError`, never a misleading ``key_wrong_passphrase``.
+        """
         return cls(load_private_key(path, passphrase=passphrase))
 
     @property
@@ -829,6 +833,14 @@ def _is_public_key(data: bytes) -> bool:
     return isinstance(doc, dict) and "kty" in doc and not set(doc) & _PRIVATE_MEMBERS
 
 
+def _check_passphrase_type(passphrase: object) -> None:
+    if passphrase is not None and not isinstance(passphrase, bytes):
+        hint = ' (encode it: "secret".encode())' if isinstance(passphrase, str) else ""
+        raise TypeError(
+            f"passphrase must be bytes or None, not {type(passphrase).__name__}{hint}"
+        )
+
+
 def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) -> PrivateKey:
     """Read a private key file written by :func:`save_private_key` (or OpenSSL).
 
@@ -843,7 +855,16 @@ def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) 
     (a passphrase was given for a clear key: it should be encrypted),
     ``key_unsupported``. Messages never include
     key material, and the underlying exception is not chained.
+
+    A passphrase that is not ``bytes`` (a ``str`` in particular) raises
+    :class:`TypeError` before the file is read: it is a programming error, not a
+    wrong passphrase.
+
+    >>> load_private_key("mps.pem", passphrase="secret")
+    Traceback (most recent call last):
+    TypeError: passphrase must be bytes or None, not str (encode it: "secret".encode())
     """
+    _check_passphrase_type(passphrase)
     data = _read_key_file(path)
     sealed = _sealed_doc(data)
     if sealed is not None:
