@@ -836,9 +836,7 @@ def _is_public_key(data: bytes) -> bool:
 def _check_passphrase_type(passphrase: object) -> None:
     if passphrase is not None and not isinstance(passphrase, bytes):
         hint = ' (encode it: "secret".encode())' if isinstance(passphrase, str) else ""
-        raise TypeError(
-            f"passphrase must be bytes or None, not {type(passphrase).__name__}{hint}"
-        )
+        raise TypeError(f"passphrase must be bytes or None, not {type(passphrase).__name__}{hint}")
 
 
 def load_private_key(path: str | os.PathLike[str], *, passphrase: bytes | None) -> PrivateKey:
