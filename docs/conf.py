@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from sphinx import addnodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
@@ -67,8 +68,8 @@ nitpick_ignore: list[tuple[str, str]] = [
     ("py:mod", "stdnum.cn.uscc"),
     ("py:mod", "stdnum.iban"),
     ("py:mod", "stdnum.imei"),
-    # attrs, named where the models say how to change a frozen instance.
-    ("py:func", "attrs.evolve"),
+    # attrs.evolve (defined as attr.evolve), named where a frozen instance is changed.
+    ("py:func", "attr.evolve"),
 ]
 
 _PYTHON_DOCS = "https://docs.python.org/3/library/"
@@ -257,19 +258,37 @@ def _resolve(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     return None
 
 
+def _pin_references(app: Any, doctree: Any) -> None:
+    """Point each Python reference at the object its module binds the name to.
+
+    Runs before references are resolved, so that a short name in a type hint
+    (``NumberPlan``) is not looked up by Sphinx's fuzzy search, which finds every
+    documented object of that name and cannot choose between them.
+    """
+    for node in doctree.findall(addnodes.pending_xref):
+        if node.get("refdomain") != "py":
+            continue
+        names = [name for name in _candidates(node) if not _private(name)]
+        if names and names[0] != node["reftarget"]:
+            node["reftarget"] = names[0]
+            node["refspecific"] = False
+
+
 def _skip_reexport(  # noqa: PLR0917 - the signature of the Sphinx event
     app: Any, what: str, name: str, obj: Any, skip: bool, options: Any
 ) -> Any:
-    """Document a re-exported name only where it is defined, not again in its package."""
+    """Document a re-exported name only where it is defined, not again where it is imported."""
     if what != "module" or skip:
         return None
     package = sys.modules.get(getattr(app.env, "temp_data", {}).get("autodoc:module", ""))
-    if package is None or not hasattr(package, "__path__"):
+    if package is None:
         return None
     defined_in = getattr(obj, "__module__", None) or ""
     if inspect.isclass(obj) or inspect.isroutine(obj):
         if defined_in != package.__name__ and not _private(defined_in):
             return True
+        return None
+    if not hasattr(package, "__path__"):
         return None
     for sub in list(sys.modules.values()):
         sub_name = getattr(sub, "__name__", "")
@@ -297,6 +316,7 @@ def _readable_signature(  # noqa: PLR0917 - the signature of the Sphinx event
 
 
 def setup(app: Any) -> None:
+    app.connect("doctree-read", _pin_references)
     app.connect("missing-reference", _resolve)
     app.connect("autodoc-skip-member", _skip_reexport)
     app.connect("autodoc-process-signature", _readable_signature)
