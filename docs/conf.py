@@ -106,6 +106,17 @@ def _public_alias(obj: Any) -> str | None:
             is (getattr(sys.modules.get(obj.__module__), head, _MISSING))
         ):
             return f"{prefix}.{obj.__qualname__}"
+    # Else a public module that lists it in __all__ (where the API reference has it).
+    exporters = sorted(
+        name
+        for name, module in list(sys.modules.items())
+        if name.startswith("antifraud_common")
+        and not _private(name)
+        and head in getattr(module, "__all__", ())
+        and getattr(module, head, None) is getattr(sys.modules.get(obj.__module__), head, _MISSING)
+    )
+    if exporters:
+        return f"{min(exporters, key=len)}.{obj.__qualname__}"
     return None
 
 
