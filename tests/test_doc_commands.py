@@ -62,6 +62,10 @@ SKIP = re.compile(r"<!--[ \t]*doc-test:[ \t]*skip\b(?P<reason>[^>]*)-->\s*\Z")
 EXITS = re.compile(r"\bexits (\d+)\b")
 OPERATORS = {"&&", "||", "|", ";", ">", ">>", "<", "&", "(", ")"}
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+#: An absolute path in a block that is run: it would reach outside the temporary folder.
+ABSOLUTE = re.compile(
+    r"""(?:^|[\s"'(=])(/(?:var|srv|data|etc|home|opt|usr|tmp|root|mnt)/[^\s"')]*)"""
+)
 
 FEDERATION_FILES = """
 from pathlib import Path
@@ -240,6 +244,13 @@ class Session:
         self.namespace: dict[str, Any] = {"__name__": "__doc_example__"}
 
     def run(self, block: Block) -> None:
+        outside = ABSOLUTE.search(block.body)
+        if outside:
+            pytest.fail(
+                f"{block.where}: {outside[1]} is outside the page's temporary folder; "
+                "use a relative path, or mark the block '<!-- doc-test: skip REASON -->'",
+                pytrace=False,
+            )
         if block.lang == "python":
             self.python(block)
         else:
@@ -344,6 +355,12 @@ def test_the_pages_that_must_be_tested_have_runnable_examples() -> None:
         python = [b for b in found if b.lang == "python" and not b.skip]
         assert shell, f"{name}: no shell example is run"
         assert python, f"{name}: no Python example is run"
+
+
+def test_absolute_paths_are_refused_before_anything_runs() -> None:
+    assert ABSOLUTE.search('ReceiverState.open("/var/lib/antifraud")')
+    assert ABSOLUTE.search("antifraud sync --from /srv/drop --state state/")
+    assert not ABSOLUTE.search('ReceiverState.open("state/")  # 1/2 of a/b')
 
 
 def test_the_block_reader(tmp_path: Path) -> None:

@@ -823,9 +823,9 @@ class ReceiverState:
         """Replace a list with a verified snapshot, in one transaction.
 
         Inside the transaction: a lower version than the accepted one raises
-        :class:`RollbackError`, the same version with another hash
-        :class:`ForkError`, the same version and hash changes nothing
-        (``action == "unchanged"``). The stored lines are hashed while they are
+        :class:`~antifraud_common.errors.RollbackError`, the same version with another
+        hash :class:`~antifraud_common.errors.ForkError`, the same version and hash
+        changes nothing (``action == "unchanged"``). The stored lines are hashed while they are
         written and must match the manifest (:class:`HashMismatchError`).
         """
         manifest = verified.manifest
@@ -903,10 +903,11 @@ class ReceiverState:
         with ``scope`` -- by default the publish rule the delta was verified
         under -- and ``protected``). Then, inside the transaction: the accepted
         version must be the delta's ``base_version`` with state hash
-        ``base_sha256`` (else :class:`DeltaBaseMismatchError`; an older delta
-        version raises :class:`RollbackError`; the delta's own version already
-        accepted with its result hash is ``unchanged``, with another hash a
-        :class:`ForkError`). The operations are applied strictly, the result is
+        ``base_sha256`` (else :class:`~antifraud_common.errors.DeltaBaseMismatchError`;
+        an older delta version raises :class:`~antifraud_common.errors.RollbackError`;
+        the delta's own version already accepted with its result hash is ``unchanged``,
+        with another hash a :class:`~antifraud_common.errors.ForkError`). The
+        operations are applied strictly, the result is
         hashed from the stored chunks and must equal ``result_sha256`` and
         ``result_count``, else :class:`DeltaMismatchError` and the old state is
         kept.
