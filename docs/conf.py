@@ -124,7 +124,13 @@ def _name_of(obj: Any, accessed: str, part: str) -> str:
     """The name a reference to ``obj``, reached as ``accessed``, should resolve to."""
     if isinstance(obj, types.ModuleType):
         return obj.__name__
-    if (inspect.isclass(obj) or inspect.isroutine(obj)) and hasattr(obj, "__qualname__"):
+    defined_in = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if (
+        (inspect.isclass(obj) or inspect.isroutine(obj))
+        and hasattr(obj, "__qualname__")
+        and hasattr(defined_in, obj.__qualname__.partition(".")[0])
+    ):
+        # (A bound builtin such as a ContextVar's get has no home module: keep its path.)
         real = f"{obj.__module__}.{obj.__qualname__}"
         if not _private(real):
             return real
@@ -296,7 +302,13 @@ def _skip_reexport(  # noqa: PLR0917 - the signature of the Sphinx event
         return None
     defined_in = getattr(obj, "__module__", None) or ""
     if inspect.isclass(obj) or inspect.isroutine(obj):
-        if defined_in != package.__name__ and not _private(defined_in):
+        home = sys.modules.get(defined_in)
+        if (
+            defined_in != package.__name__
+            and not _private(defined_in)
+            and home is not None
+            and getattr(home, getattr(obj, "__name__", ""), None) is obj
+        ):
             return True
         return None
     if not hasattr(package, "__path__"):
