@@ -260,7 +260,7 @@ def test_cli_data_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 @pytest.mark.parametrize(
     "extra",
     [
-        ["--json"],  # needs --out
+        ["--stat", "x"],  # an abbreviation of --state: refused
         ["--ranges", "r.csv"],  # needs --trunk
         ["--calling", "nope"],
         ["--dno", "missing.txt"],

@@ -95,7 +95,7 @@ def test_check_state_masks_the_case_reference(
     state: tuple[Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     st, value = state
-    assert cli.main(["check", "--state", str(st), value, "--json"]) == 0
+    assert cli.main(["check", "--state", str(st), value, "--json"]) == 1  # 1: listed
     out = capsys.readouterr().out
     assert CARD not in out
     match = json.loads(out)["results"][0]["lookup"]["matches"][0]

@@ -43,7 +43,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, 
     status = main([*argv, "--json"])
     text = capsys.readouterr().out
     doc = json.loads(text)
-    assert doc["output_version"] == 1 and doc["ok"] is (status == 0)
+    assert doc["output_version"] == 2 and doc["ok"] is (status == 0)
     return status, doc
 
 

@@ -30,13 +30,13 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
         ("89860012345678901203", "iccid", None),
         ("354178036859789", "imei", "354178036859789"),
         ("11010519491231002X", "idcard", "110105********002X"),  # ID numbers shown masked
-        ("DE89 3704 0044 0532 0130 00", "account", "DE89370400440532013000"),
+        ("DE89 3704 0044 0532 0130 00", "bank_account", "DE89370400440532013000"),
     ],
 )
 def test_auto_detects_every_kind(value: str, kind: str, canonical: str | None) -> None:
     r = describe(value, "auto")
     if canonical is None:  # ICCID check digit: accept whichever verdict, but the kind must fit
-        assert r["kind"] in {"iccid", "account"}
+        assert r["kind"] in {"iccid", "bank_account"}
         return
     assert r["valid"], r
     assert r["kind"] == kind
@@ -51,18 +51,21 @@ def test_explicit_kind_for_each_identifier(capsys: pytest.CaptureFixture[str]) -
         "imei": "354178036859789",
         "idcard": "11010519491231002X",
     }
+    # The old spellings card and account are accepted; output names the entries-file kind.
+    canonical = {"card": "bank_card", "account": "bank_account"}
     for kind, value in cases.items():
-        status, out, _ = run(capsys, "check", "--kind", kind, "--json", value)
-        doc = json.loads(out)
-        assert status == 0, doc
-        assert doc["results"][0]["kind"] == kind
+        for spelling in {kind, canonical.get(kind, kind)}:
+            status, out, _ = run(capsys, "check", "--kind", spelling, "--json", value)
+            doc = json.loads(out)
+            assert status == 0, doc
+            assert doc["results"][0]["kind"] == canonical.get(kind, kind)
 
 
 def test_json_document_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run(capsys, "check", "--json", "13800138000", "138O0138OOO")
     assert status == 1
     doc = json.loads(out)
-    assert doc["output_version"] == 1
+    assert doc["output_version"] == 2
     assert doc["command"] == "check"
     assert doc["ok"] is False
     good, bad = doc["results"]
@@ -91,7 +94,7 @@ def test_card_is_masked_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
         assert bad not in out + err
     _, out, _ = run(capsys, "check", "--json", bad)
     result = json.loads(out)["results"][0]
-    assert result["kind"] == "card"
+    assert result["kind"] == "bank_card"
     assert result["error"]["code"] == "invalid_checksum"
 
 
@@ -146,7 +149,7 @@ def test_check_against_a_receiver_state(tmp_path: Path, capsys: pytest.CaptureFi
     messy = f"{listed[:3]} {listed[3:6]} {listed[6:10]} {listed[10:]}"
     state = str(tmp_path / "state")
     status, out, _ = run(capsys, "check", "--state", state, "--json", messy, "13800138000")
-    assert status == 0
+    assert status == 1 and json.loads(out)["error"]["code"] == "listed"  # one rule with screen
     hit, miss = (r["lookup"] for r in json.loads(out)["results"])
     assert hit["listed"] and hit["value"] == listed
     assert hit["matches"][0]["issuer"] == "mps"

@@ -50,7 +50,7 @@ def test_import_reports_every_bad_row_and_writes_nothing(
     status, out, _ = run(capsys, "import-csv", str(src), "--out", str(out_path), "--json")
     doc = json.loads(out)
     assert status == 1 and not doc["ok"]
-    assert [(e["line"], e["code"]) for e in doc["errors"]] == [
+    assert [(e["line"], e["code"]) for e in doc["problems"]] == [
         (4, "letters_not_allowed"),
         (5, "formula_injection"),
     ]
@@ -107,7 +107,11 @@ def test_export_round_trip_and_masking(tmp_path: Path, capsys: pytest.CaptureFix
     status, out, _ = run(capsys, "export-csv", str(entries))
     assert status == 0
     assert CARD not in out and "622202*********0128" in out
-    assert run(capsys, "export-csv", str(entries), "--json")[0] == 2
+    # With --json and no --out the (masked) CSV is in the one JSON document.
+    status, out, _ = run(capsys, "export-csv", str(entries), "--json")
+    doc = json.loads(out)
+    assert status == 0 and doc["masked_cards"] and "622202*********0128" in doc["csv"]
+    assert CARD not in out
 
 
 def test_export_refuses_bad_entries_file(

@@ -64,7 +64,7 @@ def test_export_then_import_gives_back_the_same_file(
     assert status == 0 and doc["ok"] and doc["command"] == export
     back = tmp_path / "back.jsonl"
     status, doc, _ = run(capsys, imp, str(target), "--out", str(back), "--json")
-    assert status == 0 and doc["ok"] and doc["imported"] == 8 and doc["errors"] == []
+    assert status == 0 and doc["ok"] and doc["imported"] == 8 and doc["problems"] == []
     assert back.read_bytes() == entries_file.read_bytes()
     assert K.CARD not in json.dumps(doc)
 
@@ -81,7 +81,7 @@ def test_import_with_bad_records_writes_nothing_and_reports_each(
     out = tmp_path / "o.jsonl"
     status, result, _ = run(capsys, "import-stix", str(bundle), "--out", str(out), "--json")
     assert status == 1 and not result["ok"] and result["written"] is None
-    codes = [e["code"] for e in result["errors"]]  # type: ignore[union-attr]
+    codes = [e["code"] for e in result["problems"]]  # type: ignore[union-attr]
     assert codes == ["invalid_timestamp", "inconsistent_value"]
     assert not out.exists()
     status, _, err = run(capsys, "import-stix", str(bundle), "--out", str(out))

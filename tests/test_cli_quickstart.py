@@ -16,11 +16,11 @@ CSV = (
 )
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, object]:
-    status = main([*argv, "--json"])
+def cli(capsys: pytest.CaptureFixture[str], *argv: str, status: int = 0) -> dict[str, object]:
+    got = main([*argv, "--json"])
     doc = json.loads(capsys.readouterr().out)
-    assert status == 0, doc
-    assert doc["ok"] is True
+    assert got == status, doc
+    assert doc["ok"] is (status == 0)
     return doc
 
 
@@ -43,18 +43,19 @@ def test_quickstart_flow(
     cli(capsys, "validate", "v1.jsonl")
     common = ["--key", "mps.pem", "--issuer", "mps", "--list-id", "fraud-phones",
               "--list-type", "fraud_numbers", "--expires", "7d"]  # fmt: skip
-    cli(capsys, "sign", "v1.jsonl", *common, "--version", "1", "--trust", "trust.json")
+    cli(capsys, "sign", "v1.jsonl", *common, "--list-version", "1", "--trust", "trust.json")
     cli(capsys, "verify", "v1.jsonl", "--trust", "trust.json")
     cli(capsys, "apply", "v1.jsonl", "--trust", "trust.json", "--state", "state")
 
     # Version 2 drops one entry and is published as a signed delta.
     Path("v2.jsonl").write_bytes(Path("v1.jsonl").read_bytes().splitlines(keepends=True)[0])
-    doc = cli(capsys, "sign", "v2.jsonl", *common, "--version", "2", "--delta-from", "v1.jsonl",
-              "--base-version", "1")  # fmt: skip
+    doc = cli(capsys, "sign", "v2.jsonl", *common, "--list-version", "2",
+              "--delta-from", "v1.jsonl", "--base-version", "1")  # fmt: skip
     assert (doc["adds"], doc["replaces"], doc["removes"]) == (0, 0, 1)
     cli(capsys, "apply", "v2.delta.jsonl", "--trust", "trust.json", "--state", "state")
 
-    doc = cli(capsys, "check", "--state", "state", "+86 138-0013-8000", "139 1234 5678")
+    # A listed value fails the check: exit 1, error.code "listed".
+    doc = cli(capsys, "check", "--state", "state", "+86 138-0013-8000", "139 1234 5678", status=1)
     hit, gone = (r["lookup"] for r in doc["results"])  # type: ignore[attr-defined]
     assert hit["listed"] and hit["action"] == "block"
     assert not gone["listed"]

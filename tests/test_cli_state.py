@@ -78,9 +78,9 @@ def test_apply_snapshot_delta_and_show(
     st = str(tmp_path / "st")
     trust = str(pub / "trust.json")
     code, doc = run(capsys, "apply", str(pub / "l-v1.jsonl"), "--trust", trust, "--state", st)
-    assert (code, doc["action"], doc["version"]) == (0, "snapshot", 1)
+    assert (code, doc["outcome"], doc["content"], doc["version"]) == (0, "applied", "snapshot", 1)
     code, doc = run(capsys, "apply", str(pub / "l-v2.delta.jsonl"), "--trust", trust, "--state", st)
-    assert (code, doc["action"], doc["version"]) == (0, "delta", 2)
+    assert (code, doc["outcome"], doc["content"], doc["version"]) == (0, "applied", "delta", 2)
     assert doc["state_sha256"] == K.sha_file(pub / "l-v2.jsonl")
     # Rollback: exit 1 with the typed code.
     code, doc = run(capsys, "apply", str(pub / "l-v1.jsonl"), "--trust", trust, "--state", st)
@@ -111,13 +111,13 @@ def test_sync(tmp_path: Path, pub: Path, capsys: pytest.CaptureFixture[str]) -> 
     st = str(tmp_path / "st")
     trust = str(pub / "trust.json")
     code, doc = run(capsys, "sync", "--from", str(pub), "--trust", trust, "--state", st)
-    assert code == 0 and doc["applied"] == 2 and doc["errors"] == 0
+    assert code == 0 and doc["applied"] == 2 and doc["refused"] == 0
     (pub / "junk.jsonl").write_bytes(b"")
     try:
         code, doc = run(capsys, "sync", "--from", str(pub), "--trust", trust, "--state", st)
     finally:
         (pub / "junk.jsonl").unlink()
-    assert code == 1 and doc["applied"] == 0 and doc["errors"] == 1
+    assert code == 1 and doc["applied"] == 0 and doc["refused"] == 1
     assert (
         cli.main(["sync", "--from", str(tmp_path / "nope"), "--trust", trust, "--state", st]) == 2
     )
@@ -157,7 +157,7 @@ def test_apply_keeps_the_state_index_in_step(
     # `check --state` answers from it.
     code = cli.main(["check", "--state", str(st), "--json", v2[0]])
     doc = json.loads(capsys.readouterr().out)
-    assert code == 0
+    assert code == 1  # listed
     assert doc["results"][0]["lookup"]["listed"] is True, doc
 
 

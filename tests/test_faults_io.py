@@ -538,7 +538,7 @@ def test_sync_json_with_a_non_utf8_name_is_valid_utf8_under_a_strict_stdout(
             doc = json.loads(text)
             names = [i["path"] for i in doc["items"]]
             assert any(n.endswith("caf\\xe9.jsonl") for n in names), names
-            assert doc["errors"] == 1
+            assert doc["refused"] == 1
 
 
 # -------------------------------------------------------------------------- full disk
@@ -579,6 +579,11 @@ DISK_WRITERS = {
 }
 
 
+def _replace(name: str) -> tuple[str, ...]:
+    """Replacing an existing output takes --force (trust sign edits its .sig in place)."""
+    return () if name == "trust sign" else ("--force",)
+
+
 @pytest.mark.parametrize("name", sorted(DISK_WRITERS))
 def test_writer_on_a_full_disk_is_a_typed_error_and_keeps_the_old_file(
     work: Path, capsys: pytest.CaptureFixture[str], name: str
@@ -587,7 +592,7 @@ def test_writer_on_a_full_disk_is_a_typed_error_and_keeps_the_old_file(
         target = disk / "out"
         target.write_bytes(b"old contents\n")
         _fill(disk)
-        code, doc = cli(capsys, *DISK_WRITERS[name], str(target))
+        code, doc = cli(capsys, *DISK_WRITERS[name], str(target), *_replace(name))
         assert code == 1, doc
         assert error_code(doc) == "disk_full"
         assert target.read_bytes() == b"old contents\n"
@@ -607,7 +612,7 @@ def test_writer_when_fsync_reports_enospc_is_a_typed_error_and_keeps_the_old_fil
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(os, "fsync", full)
-    code, doc = cli(capsys, *DISK_WRITERS[name], str(target))
+    code, doc = cli(capsys, *DISK_WRITERS[name], str(target), *_replace(name))
     assert code == 1, doc
     assert error_code(doc) == "disk_full"
     assert target.read_bytes() == b"old contents\n"

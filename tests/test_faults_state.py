@@ -213,7 +213,7 @@ def test_a_lost_database_is_not_recreated_empty(
     # The documented deliberate reset: remove the marker as well.
     (loaded / MARKER_NAME).unlink()
     code, doc = run(capsys, "apply", str(pub / "l-v1.jsonl"), *_trust(pub), "--state", str(loaded))
-    assert code == 0 and doc["action"] == "snapshot", doc
+    assert code == 0 and doc["outcome"] == "applied" and doc["content"] == "snapshot", doc
 
 
 def test_the_marker_is_written_for_a_state_from_before_it(
@@ -361,7 +361,9 @@ def test_a_direct_edit_of_the_state_is_refused_not_answered(
 ) -> None:
     value = _listed_value(pub)
     code, doc = run(capsys, "check", "--state", str(loaded), value)
-    assert code == 0 and doc["results"][0]["lookup"]["action"] == "block", doc
+    # A listed value fails the check (exit 1, error.code "listed").
+    assert code == 1 and doc["results"][0]["lookup"]["action"] == "block", doc
+    assert code_of(doc) == "listed", doc
     # BLOCK turned into WATCH by editing the stored bytes (same length, valid JSON).
     _edit(
         loaded / DB_NAME,
@@ -439,7 +441,7 @@ def test_a_read_only_state(loaded: Path, pub: Path, tmp_path: Path, what: str) -
     value = _listed_value(pub)
     (loaded / INDEX_FILE).unlink()  # and rebuild their index in memory
     done = _cli(["check", "--state", str(loaded), value], paths)
-    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert done.returncode == 1, (done.stdout, done.stderr)  # 1: the value is listed
     assert json.loads(done.stdout)["results"][0]["lookup"]["listed"] is True
     done = _cli(["state", "show", "--state", str(loaded), "--check"], paths)
     assert done.returncode == 0, (done.stdout, done.stderr)

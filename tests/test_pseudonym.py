@@ -784,10 +784,10 @@ def test_cli_keygen_convert_sign_check_verify(
         (True, False, None),
         (False, False, None),
     ]
-    assert cli_main([*check, "--trust", str(trust), "13800138000"]) == 0
+    assert cli_main([*check, "--trust", str(trust), "13800138000"]) == 1  # listed
     assert json.loads(capsys.readouterr().out)["results"][0]["listed"]
     # Without --trust: answers, but says it did not verify.
-    assert cli_main([*check, "13800138000"]) == 0
+    assert cli_main([*check, "13800138000"]) == 1  # listed
     captured = capsys.readouterr()
     assert json.loads(captured.out)["verified"] is False
     assert "NOT verified" in captured.err
@@ -974,10 +974,10 @@ def test_cli_check_without_signature_file_warns(
     out = tmp_path / "bare.jsonl"
     write_pseudonymised(out, pseudonymise_list([_entry("13800138000")], KEY))
     args = ["pseudo", "check", "--key", str(keyfile), "--list", str(out), "--json"]
-    assert cli_main([*args, "13800138000"]) == 0
+    assert cli_main([*args, "13800138000"]) == 1  # 1: the value is listed
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
-    assert doc["verified"] is False
+    assert doc["verified"] is False and doc["error"]["code"] == "listed"
     assert doc["results"][0]["listed"] is True
     assert doc["results"][0]["matches"][0]["issuer"] == "unknown"
     assert "cannot be checked" in captured.err

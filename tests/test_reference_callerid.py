@@ -179,7 +179,7 @@ def test_screen_calls_with_state_uses_the_held_data(
     # without the held data, the 154 caller is a reserved range and nothing is on a DNO list
     empty = tmp_path / "empty-state"
     _receiver_state(empty, trust)
-    assert cli.main([*args, "--state", str(empty)]) == 1
+    assert cli.main([*args, "--state", str(empty), "--force"]) == 1  # replaces the findings
     found = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [f["line"] for f in found] == [2]
     assert "cli_reserved_range" in json.dumps(found[0])
@@ -222,9 +222,11 @@ def test_cli_apply_json_names_the_reference_list(
     args += ["--state", str(tmp_path / "s"), "--now", "2026-12-01T01:00:00Z", "--json"]
     assert cli.main(args) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert (doc["ok"], doc["list_type"], doc["action"], doc["record_count"]) == (
+    # apply's one payload (docs/cli.md): outcome applied/unchanged, content snapshot/delta.
+    assert (doc["ok"], doc["list_type"], doc["outcome"], doc["content"], doc["record_count"]) == (
         True,
         DO_NOT_ORIGINATE,
+        "applied",
         "snapshot",
         3,
     )

@@ -150,7 +150,7 @@ def _state(tmp_path: Path) -> Path:
 
 
 SCREENING = {
-    "output_version": 1,
+    "output_version": 2,
     "command": "screen",
     "ok": False,
     "summary": {
@@ -273,7 +273,17 @@ def test_cli_json_and_a_bad_screening_summary(
     bad = tmp_path / "bad.json"
     bad.write_text('{"summary": {"matches_by_action": {"block": -1}}}', encoding="utf-8")
     status = main(
-        ["report", "--state", str(d), "--out", str(out), "--screening", str(bad), "--json"]
+        [
+            "report",
+            "--state",
+            str(d),
+            "--out",
+            str(out),
+            "--screening",
+            str(bad),
+            "--json",
+            "--force",
+        ]
     )
     doc = json.loads(capsys.readouterr().out)
     assert status == 2 and doc["error"]["code"] == "invalid_screening_summary"

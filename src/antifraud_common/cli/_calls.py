@@ -2,12 +2,12 @@
 
 One JSON line per call whose action is not ``allow`` (its line, action, fired
 rules and values) goes to ``--out`` or stdout; the summary by action and rule
-goes to stderr, or is the single JSON document on stdout with ``--json`` when
-``--out`` names a file. A progress line is drawn on stderr when it is a
-terminal. Exit status, as for ``screen``: 0 every call allowed and every row
-read, 1 a call was flagged, withheld or blocked, or a row could not be checked,
-2 usage (a bad option, a missing column, an unreadable DNO or presenters file),
-3 internal error.
+goes to stderr, or is the single JSON document on stdout with ``--json`` (the
+findings under ``findings`` when there is no ``--out``). A progress line is
+drawn on stderr when it is a terminal. Exit status, as for ``screen``: 0 every
+call allowed and every row read, 1 a call was flagged, withheld or blocked, or
+a row could not be checked, 2 usage (a bad option, a missing column, an
+unreadable DNO or presenters file), 3 internal error.
 """
 
 from __future__ import annotations
@@ -23,10 +23,19 @@ from pathlib import Path
 from typing import IO, Any
 
 from antifraud_common._files import file_error, read_input
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    fail,
+    progress_for,
+    state_option,
+)
 from antifraud_common.errors import AntifraudError, ConfigurationError, ValidationError
 
-_PROGRESS_EVERY = 50_000
 _MAX_DATA_BYTES = 64 * 1024 * 1024
 
 
@@ -37,8 +46,11 @@ def register(sub: Any) -> None:
         description=(
             "Check every call in RECORDS with the caller-ID rules (docs/callerid.md): "
             "one JSON line per call that is not allowed, a summary by rule. Exit 1 if any "
-            "call is flagged, withheld or blocked, or any row could not be checked."
+            "call is flagged, withheld or blocked (error.code call_not_allowed), or any "
+            "row could not be checked (bad_rows)."
         ),
+        epilog="example: antifraud screen-calls cdr.csv --calling caller --called callee "
+        "--ingress via --state /srv/state --out findings.jsonl",
     )
     s.add_argument("records", type=Path, metavar="RECORDS", help="a CSV or JSON Lines file")
     s.add_argument("--calling", required=True, metavar="COL", help="column of the caller ID")
@@ -51,10 +63,9 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--trunk", metavar="COL", help="column of the trunk / operator id")
     lists = s.add_mutually_exclusive_group()
-    lists.add_argument(
-        "--state",
-        type=Path,
-        metavar="DIR",
+    state_option(
+        lists,
+        required=False,
         help="the lists a receiver accepted: blacklists, and its signed number plan, "
         "Do-Not-Originate and presenters lists",
     )
@@ -68,7 +79,9 @@ def register(sub: Any) -> None:
         metavar="FILE",
         help="CSV number,trunk: the trunks authorised to present each protected number",
     )
-    s.add_argument("--format", choices=("auto", "csv", "jsonl"), default="auto")
+    s.add_argument(
+        "--format", choices=("auto", "csv", "jsonl"), default="auto", help="default: by suffix"
+    )
     s.add_argument("--now", help="check listings as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
     s.add_argument(
         "--ranges",
@@ -77,12 +90,7 @@ def register(sub: Any) -> None:
         help="CSV trunk,range: the numbers each private line / VoIP trunk may present "
         "(E.164 prefixes); needs --trunk",
     )
-    s.add_argument(
-        "--out", type=Path, metavar="FILE", help="findings as JSON Lines (default stdout)"
-    )
-    s.add_argument(
-        "--json", action="store_true", help="with --out FILE: the summary as JSON on stdout"
-    )
+    add_output(s, "--out", metavar="FILE", help="findings as JSON Lines (default stdout)")
     s.set_defaults(func=run_screen_calls)
 
 
@@ -182,8 +190,6 @@ def run_screen_calls(args: argparse.Namespace) -> int:
     from antifraud_common.callerid.screen import screen_calls
     from antifraud_common.cli._screen import parse_now
 
-    if args.json and args.out is None:
-        raise UsageError("--json needs --out FILE (stdout carries the findings otherwise)")
     now = parse_now(args.now)
     dno = None if args.dno is None else load_dno(args.dno)
     presenters = None if args.presenters is None else load_presenters(args.presenters)
@@ -207,40 +213,53 @@ def run_screen_calls(args: argparse.Namespace) -> int:
                 format=args.format,
             )
         except ConfigurationError as e:
-            raise UsageError(f"{e.code}: {e}") from e
+            raise UsageError(f"{e.code}: {e}", code=e.code) from e
         except AntifraudError as e:
             return _fail(args, e)
         stack.callback(run.close)
         sink: IO[str] = sys.stdout
-        if args.out is not None:
+        findings: list[dict[str, Any]] | None = None
+        if args.out is None and args.json:
+            from antifraud_common.cli._screen import MatchCollector
+
+            findings = []
+            sink = MatchCollector(findings)
+        elif args.out is not None:
             try:
                 # Streamed (findings may be many), never renamed: a FIFO stays one.
                 sink = stack.enter_context(args.out.open("w", encoding="utf-8", newline="\n"))
             except OSError as e:
                 raise file_error(e, args.out, writing=True) from e
-        progress = sys.stderr.isatty()
-        shown = 0
+        progress = progress_for(args, "screen-calls", unit="calls")
         write = sink.write
-        for finding in run:
-            write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
-            if progress and run.records - shown >= _PROGRESS_EVERY:
-                shown = _progress(run)
-        if progress and run.records >= _PROGRESS_EVERY:
-            _progress(run)
-            sys.stderr.write("\n")
+        try:
+            with progress.watch(lambda: int(run.records)):
+                for finding in run:
+                    write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
+        finally:
+            progress.close()
         sink.flush()
-    return _report(args, run.summary)
+    return _report(args, run.summary, findings)
 
 
-def _progress(run: Any) -> int:
-    sys.stderr.write(f"\rchecked {run.records:,} calls, {run.summary.flagged:,} not allowed")
-    sys.stderr.flush()
-    return int(run.records)
-
-
-def _report(args: argparse.Namespace, summary: Any) -> int:
+def _report(
+    args: argparse.Namespace, summary: Any, findings: list[dict[str, Any]] | None = None
+) -> int:
     if args.json:
-        emit_json("screen-calls", summary.ok, {"summary": summary.to_dict()})
+        payload: dict[str, Any] = {"summary": summary.to_dict()}
+        if args.out is not None:
+            payload["out"] = str(args.out)
+        if findings is not None:
+            payload["findings"] = findings
+        if not summary.ok:
+            a = summary.by_action
+            stopped = a["block"] + a["withhold"] + a["flag"]
+            payload["error"] = (
+                {"code": "call_not_allowed", "message": f"{stopped} call(s) not allowed"}
+                if stopped
+                else {"code": "bad_rows", "message": f"{summary.bad_rows} bad row(s)"}
+            )
+        emit_json("screen-calls", summary.ok, payload)
     else:
         a = summary.by_action
         err(
@@ -259,8 +278,4 @@ def _report(args: argparse.Namespace, summary: Any) -> int:
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(args.command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {args.command}: {e.code}: {e}")
-    return EXIT_FAILED
+    return fail(args, e, status=EXIT_FAILED)

@@ -23,7 +23,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    fail,
+    need_input,
+    out,
+)
 from antifraud_common.errors import AntifraudError, CaseError, DecryptionError, StateError
 
 _BOOK_HELP = "the case book directory (created if needed, mode 0700)"
@@ -46,8 +56,7 @@ def register(sub: Any) -> None:
         if trust:
             v.add_argument("--trust", required=True, type=Path, metavar="trust.json")
             v.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
-        v.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
-        v.add_argument("--json", action="store_true", help="one JSON document on stdout")
+        v.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
 
     def making(v: argparse.ArgumentParser) -> None:
         v.add_argument("--body", required=True, type=Path, metavar="BODY.json")
@@ -55,12 +64,20 @@ def register(sub: Any) -> None:
                        help="signing key (repeat for k-of-n)")  # fmt: skip
         v.add_argument("--message-id", help="default: a random id")
         v.add_argument("--expires", default="24h", help="lifetime or time (default 24h)")
-        v.add_argument("--out", required=True, type=Path, metavar="FILE")
+        add_output(v, "--out", required=True, metavar="FILE", help="the message file to write")
         v.add_argument("--encrypt", action="store_true",
                        help="encrypt to the recipient's encryption key (JWE)")  # fmt: skip
         common(v, trust=True)
 
-    new = verbs.add_parser("new", help="create, sign and record a message")
+    new = verbs.add_parser(
+        "new",
+        help="create, sign and record a message",
+        description="Build a case message, sign it, check it as its recipient will, record "
+        "it as sent and write it (a JWS, or with --encrypt a JWE).",
+        epilog="example: antifraud case new stop_payment_order --case-id mps:2026-0001 --to "
+        "icbc --body order.json --key mps.pem --out order.jws --book cases --me mps "
+        "--trust trust.json",
+    )
     new.add_argument("type", metavar="TYPE", help="message type, e.g. stop_payment_order")
     new.add_argument("--case-id", required=True)
     new.add_argument("--to", required=True, metavar="MEMBER", help="the recipient member")
@@ -68,13 +85,26 @@ def register(sub: Any) -> None:
     making(new)
     new.set_defaults(func=run_new)
 
-    reply = verbs.add_parser("reply", help="answer a recorded message (by its hash)")
+    reply = verbs.add_parser(
+        "reply",
+        help="answer a recorded message (by its hash)",
+        description="As `case new`, answering the recorded message HASH.",
+        epilog="example: antifraud case reply 3f1c... stop_payment_result --body result.json "
+        "--key icbc.pem --out result.jws --book cases --me icbc --trust trust.json",
+    )
     reply.add_argument("hash", metavar="HASH", help="hash of the message answered")
     reply.add_argument("type", metavar="TYPE")
     making(reply)
     reply.set_defaults(func=run_reply)
 
-    rec = verbs.add_parser("receive", help="verify a message in the fixed order and record it")
+    rec = verbs.add_parser(
+        "receive",
+        help="verify a message in the fixed order and record it",
+        description="Verify a case message in the fixed order and record it; with --state "
+        "also update the local HOLD/FREEZE list.",
+        epilog="example: antifraud case receive order.jwe --book cases --me icbc --trust "
+        "trust.json --decryption-key icbc-enc.pem",
+    )
     rec.add_argument("message", type=Path, metavar="FILE", help="a JWS or JWE file")
     rec.add_argument("--decryption-key", type=Path, metavar="KEY.pem")
     rec.add_argument("--require-encryption", action="store_true")
@@ -83,32 +113,57 @@ def register(sub: Any) -> None:
     common(rec, trust=True)
     rec.set_defaults(func=run_receive)
 
-    show = verbs.add_parser("show", help="a case's state and its messages (no bodies)")
+    show = verbs.add_parser(
+        "show",
+        help="a case's state and its messages (no bodies)",
+        description="Show a case's state, its messages and what is due.",
+        epilog="example: antifraud case show mps:2026-0001 --book cases",
+    )
     show.add_argument("case_id", metavar="CASE")
     common(show, trust=False, me=False)
     show.set_defaults(func=run_show)
 
-    due = verbs.add_parser("due", help="what is due or overdue (exit 1 when overdue)")
+    due = verbs.add_parser(
+        "due",
+        help="what is due or overdue (exit 1 when overdue)",
+        description="Unanswered requests and ending stops and freezes; exit 1 when overdue.",
+        epilog="example: antifraud case due --book cases --within 3d --json",
+    )
     due.add_argument("--within", default="0s", help="also list stops/freezes ending within")
     common(due, trust=False, me=False)
     due.set_defaults(func=run_due)
 
-    exp = verbs.add_parser("export", help="the messages and their hashes as JSON Lines")
+    exp = verbs.add_parser(
+        "export",
+        help="the messages and their hashes as JSON Lines",
+        description="Write the messages with their signed envelopes and chained hashes.",
+        epilog="example: antifraud case export mps:2026-0001 --book cases --out audit.jsonl",
+    )
     exp.add_argument("case_id", nargs="?", metavar="CASE", help="default: every case")
-    exp.add_argument("--out", required=True, type=Path, metavar="FILE.jsonl")
+    add_output(exp, "--out", required=True, metavar="FILE.jsonl", help="the file to write")
     common(exp, trust=False, me=False)
     exp.set_defaults(func=run_export)
 
-    kg = verbs.add_parser("enc-keygen", help="new encryption key (X25519 or P-256)")
-    kg.add_argument("--out", required=True, type=Path, metavar="KEY.pem")
-    kg.add_argument("--public-out", required=True, type=Path, metavar="KEY.jwk")
-    kg.add_argument("--curve", choices=("x25519", "p256"), default="x25519")
-    kg.add_argument("--unencrypted", action="store_true")
-    kg.add_argument("--json", action="store_true")
+    kg = verbs.add_parser(
+        "enc-keygen",
+        help="new encryption key (X25519 or P-256)",
+        description="A new encryption key for the trust bundle's encryption_keys.",
+        epilog="example: antifraud case enc-keygen --out icbc-enc.pem --public-out icbc-enc.jwk",
+    )
+    add_output(kg, "--out", required=True, metavar="KEY.pem", help="the private key file")
+    add_output(kg, "--public-out", required=True, metavar="KEY.jwk", help="the public JWK")
+    kg.add_argument("--curve", choices=("x25519", "p256"), default="x25519",
+                    help="x25519 (default) or p256")  # fmt: skip
+    kg.add_argument("--unencrypted", action="store_true",
+                    help="store the key without a passphrase")  # fmt: skip
     kg.set_defaults(func=run_enc_keygen)
 
-    demo = verbs.add_parser("demo", help="a whole fraud case between police and a bank")
-    demo.add_argument("--json", action="store_true")
+    demo = verbs.add_parser(
+        "demo",
+        help="a whole fraud case between police and a bank",
+        description="A whole fraud case, with a forged and a replayed message refused.",
+        epilog="example: antifraud case demo",
+    )
     demo.set_defaults(func=run_demo)
 
 
@@ -122,18 +177,10 @@ def _now(args: argparse.Namespace) -> datetime:
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    command = f"case {args.verb}"
-    if args.json:
-        emit_json(command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {command}: {e.code}: {e}")
-    if isinstance(e, CaseError | StateError | DecryptionError):
-        return EXIT_FAILED
     from antifraud_common.cli._lists import CHECK_FAILED
 
-    if isinstance(e, CHECK_FAILED):
-        return EXIT_FAILED
-    raise UsageError(str(e)) from e
+    failed = isinstance(e, (CaseError, StateError, DecryptionError, *CHECK_FAILED))
+    return fail(args, e, status=EXIT_FAILED if failed else None)
 
 
 @contextlib.contextmanager
@@ -151,19 +198,17 @@ def _trust(args: argparse.Namespace, now: datetime) -> Any:
 
 
 def _read_json(path: Path) -> Any:
+    need_input(path, "JSON file")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise UsageError(f"cannot read {path}: {e}") from e
 
 
-def _write(path: Path, data: bytes) -> None:
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror}") from e
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
+def _write(path: Path, data: bytes, *, force: bool = False) -> None:
+    from antifraud_common._files import write_output
+
+    write_output(path, [data], mode=0o600, streams=False, exclusive=not force)
 
 
 def _print_message(summary: dict[str, Any]) -> None:
@@ -191,8 +236,6 @@ def _make(
     except ValueError:
         names = ", ".join(t.value for t in MessageType)
         raise UsageError(f"unknown message type {type_!r}; one of: {names}") from None
-    if args.out.exists():
-        raise UsageError(f"{args.out} exists; choose another --out")
     signers = [load_signer(p) for p in args.key]
     raw_body = _read_json(args.body)
     try:
@@ -215,7 +258,7 @@ def _make(
             view = book.get(message.case_id)
     except AntifraudError as e:
         return _fail(args, e)
-    _write(args.out, data)
+    _write(args.out, data, force=args.force)
     summary = {**message.summary(), "hash": message.hash}
     if args.json:
         emit_json(
@@ -364,7 +407,9 @@ def run_due(args: argparse.Namespace) -> int:
         return _fail(args, e)
     overdue = sum(1 for d in items if d.overdue)
     if args.json:
+        failure = {"code": "case_overdue", "message": f"{overdue} item(s) overdue"}
         emit_json("case due", overdue == 0, {"now": _ts(now), "overdue": overdue,
+                                             "error": failure if overdue else None,
                                              "items": [d.to_dict() for d in items]})  # fmt: skip
     else:
         for d in items:
@@ -382,11 +427,12 @@ def _ts(moment: datetime) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    if args.out.exists():
-        raise UsageError(f"{args.out} exists; choose another --out")
     try:
         with _book(args) as book:
             problems = book.check()
+            if args.force:
+                with contextlib.suppress(FileNotFoundError):
+                    args.out.unlink()
             fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 count = book.export(f, args.case_id)
@@ -397,7 +443,10 @@ def run_export(args: argparse.Namespace) -> int:
     ok = not problems
     if args.json:
         emit_json("case export", ok, {"out": str(args.out), "messages": count,
-                                      "problems": problems})  # fmt: skip
+                                      "problems": problems,
+                                      "error": None if ok else {
+                                          "code": "case_book_damaged",
+                                          "message": f"{len(problems)} problem(s)"}})  # fmt: skip
     else:
         out(f"{count} message(s) written to {args.out}")
         for p in problems:
@@ -412,11 +461,12 @@ def run_enc_keygen(args: argparse.Namespace) -> int:
     curve = EncryptionCurve.X25519 if args.curve == "x25519" else EncryptionCurve.P256
     key = EncryptionPrivateKey.generate(curve)
     passphrase = None if args.unencrypted else new_passphrase()
-    for path in (args.out, args.public_out):
-        if path.exists():
-            raise UsageError(f"{path} exists; choose another name")
-    _write(args.out, key.to_pem(passphrase=passphrase))
-    _write(args.public_out, (json.dumps(key.public_key.to_jwk(), sort_keys=True) + "\n").encode())
+    _write(args.out, key.to_pem(passphrase=passphrase), force=args.force)
+    _write(
+        args.public_out,
+        (json.dumps(key.public_key.to_jwk(), sort_keys=True) + "\n").encode(),
+        force=args.force,
+    )
     if args.json:
         emit_json("case enc-keygen", True, {"key_id": key.key_id, "out": str(args.out),
                                             "public_out": str(args.public_out),

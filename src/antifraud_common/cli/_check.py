@@ -10,7 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    KIND_ALIASES,
+    emit_json,
+    fail,
+    kind_type,
+    out,
+    state_option,
+)
 from antifraud_common.errors import (
     AntifraudError,
     InvalidChecksumError,
@@ -18,9 +27,13 @@ from antifraud_common.errors import (
     ValidationError,
 )
 
-KINDS = ("auto", "phone", "card", "account", "iccid", "imei", "idcard")
+#: The kinds ``check`` validates: the entries-file kind names, and ``idcard``.
+CHECK_KINDS = ("phone", "bank_card", "bank_account", "iccid", "imei", "idcard")
+KINDS = ("auto", *CHECK_KINDS)
 #: The order ``--kind auto`` tries; the first kind that accepts the value wins.
-AUTO_ORDER = ("phone", "card", "iccid", "imei", "idcard", "account")
+AUTO_ORDER = ("phone", "bank_card", "iccid", "imei", "idcard", "bank_account")
+#: The module holding each kind's ``info``.
+_MODULES = {"bank_card": "card", "bank_account": "account"}
 
 _DIGIT_RUN = re.compile(r"\d")
 
@@ -30,19 +43,33 @@ def register(sub: Any) -> None:
         "check",
         help="validate and classify phone numbers, cards, accounts, ICCIDs, IMEIs, IDs",
         description=(
-            "Validate each VALUE, print its canonical form and classification. "
-            "Exit 0 when all are valid, 1 when any is invalid."
+            "Validate each VALUE, print its canonical form and classification. With "
+            "--state or --index also say whether each value is listed.\n"
+            "Exit 0 when all are valid (and none is listed), 1 when any is invalid or "
+            "listed (error.code invalid_value or listed)."
+        ),
+        epilog=(
+            'example: antifraud check "138 0013 8000" 6222021234567890128 --json\n'
+            "example: antifraud check --state /var/lib/antifraud 13800138000"
         ),
     )
-    p.add_argument("values", nargs="+", metavar="VALUE")
-    p.add_argument("--kind", choices=KINDS, default="auto", help="identifier kind (default auto)")
+    p.add_argument("values", nargs="+", metavar="VALUE", help="the identifiers to check")
+    p.add_argument(
+        "--kind",
+        type=kind_type(KINDS),
+        default="auto",
+        metavar="KIND",
+        help=(
+            f"identifier kind: {', '.join(KINDS)} (default auto; "
+            + ", ".join(f"{a} = {k}" for a, k in KIND_ALIASES.items())
+            + " accepted)"
+        ),
+    )
     p.add_argument("--region", default="CN", help="default region for national phone numbers")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     source = p.add_mutually_exclusive_group()
-    source.add_argument(
-        "--state",
-        type=Path,
-        metavar="DIR",
+    state_option(
+        source,
+        required=False,
         help="also look each value up in the verified lists of this receiver state",
     )
     source.add_argument(
@@ -71,7 +98,7 @@ def _describer(kind: str, region: str) -> Callable[[str], Any]:
         from antifraud_common import phone
 
         return lambda raw: phone.classify(raw, region=region)
-    module = importlib.import_module(f"antifraud_common.{kind}")
+    module = importlib.import_module(f"antifraud_common.{_MODULES.get(kind, kind)}")
     info: Callable[[str], Any] = module.info
     return info
 
@@ -116,13 +143,9 @@ def _lookup(args: argparse.Namespace) -> list[dict[str, Any]] | None:
 
         with open_for_lookup(args.state) as state, StateIndex.follow(state) as followed:
             index = followed.index
-    kind = None if args.kind == "auto" else _INDEX_KIND.get(args.kind)
+    kind = None if args.kind in {"auto", "idcard"} else args.kind
     now = datetime.now(UTC)
     return [index.check(v, kind=kind, region=args.region, now=now).to_dict() for v in args.values]
-
-
-#: ``--kind`` names that are identifier kinds of list entries.
-_INDEX_KIND = {"phone": "phone", "card": "bank_card", "iccid": "iccid", "imei": "imei"}
 
 
 def _listing(found: dict[str, Any]) -> str:
@@ -139,16 +162,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         lookups = _lookup(args)
     except AntifraudError as e:
-        if args.json:
-            emit_json("check", False, {"results": results, "error": e.to_dict()})
-        else:
-            err(f"antifraud check: {e.code}: {e}")
-        return EXIT_FAILED
+        emit_json("check", False, {"results": results})
+        return fail(args, e, status=EXIT_FAILED)
+    listed = 0
     if lookups is not None:
         for r, found in zip(results, lookups, strict=True):
             r["lookup"] = found
+            listed += bool(found.get("listed"))
+    invalid = sum(not r["valid"] for r in results)
+    error = None
+    if invalid:
+        error = {"code": "invalid_value", "message": f"{invalid} of {len(results)} not valid"}
+    elif listed:
+        error = {"code": "listed", "message": f"{listed} of {len(results)} listed"}
     if args.json:
-        emit_json("check", ok, {"results": results})
+        emit_json("check", ok, {"results": results, "error": error})
     else:
         for r in results:
             if r["valid"]:
@@ -161,4 +189,4 @@ def run(args: argparse.Namespace) -> int:
             else:
                 problem = r["error"]
                 out(f"invalid  {r['input']}  [{problem['code']}] {problem['message']}")
-    return EXIT_OK if ok else EXIT_FAILED
+    return EXIT_OK if error is None else EXIT_FAILED

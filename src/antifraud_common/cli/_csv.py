@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,17 @@ from typing import Any
 from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
+    CountingReader,
+    Progress,
     UsageError,
+    add_output,
     emit_json,
     err,
-    exit_status,
+    fail,
+    file_size,
+    need_input,
     out,
+    progress_for,
 )
 from antifraud_common.errors import AntifraudError
 from antifraud_common.exchange.entries import write_entries
@@ -31,19 +38,23 @@ def register(sub: Any) -> None:
         description=(
             "Read CSV rows (header: Entry field names), validate and canonicalise every row. "
             "Every bad row is reported with its line number; the entries file is written only "
-            "when all rows are good, so no row is ever dropped silently."
+            "when all rows are good, so no row is ever dropped silently. Dates are "
+            "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
+        ),
+        epilog=(
+            "example: antifraud import-csv fraud.csv --out fraud.jsonl "
+            "--default reason=telecom_fraud --default action=block"
         ),
     )
-    i.add_argument("csv", type=Path, metavar="FILE.csv")
-    i.add_argument("--out", required=True, type=Path, metavar="ENTRIES.jsonl")
+    i.add_argument("csv", type=Path, metavar="FILE.csv", help="the spreadsheet (UTF-8 CSV)")
+    add_output(i, "--out", required=True, metavar="ENTRIES.jsonl", help="the entries file")
     i.add_argument(
         "--default",
         action="append",
         default=[],
         metavar="FIELD=VALUE",
-        help="value for a column the CSV lacks or leaves empty (repeatable)",
+        help=f"value for a column the CSV lacks or leaves empty (repeatable); {_vocab()}",
     )
-    i.add_argument("--json", action="store_true", help="one JSON document on stdout")
     i.set_defaults(func=run_import)
 
     e = sub.add_parser(
@@ -57,8 +68,9 @@ def register(sub: Any) -> None:
             "written to stdout is always masked. A masked CSV cannot be imported back."
         ),
     )
-    e.add_argument("entries", type=Path, metavar="ENTRIES.jsonl")
-    e.add_argument("--out", type=Path, metavar="FILE.csv", help="default: stdout")
+    e.add_argument("entries", type=Path, metavar="ENTRIES.jsonl", help="the entries file")
+    add_output(e, "--out", metavar="FILE.csv",
+               help="default: stdout (masked; in the JSON document with --json)")  # fmt: skip
     e.add_argument(
         "--mask-cards",
         action="store_true",
@@ -67,8 +79,30 @@ def register(sub: Any) -> None:
             "(import-csv then refuses the file)"
         ),
     )
-    e.add_argument("--json", action="store_true", help="summary as JSON on stdout (needs --out)")
+    e.epilog = "example: antifraud export-csv fraud.jsonl --out fraud.csv"
     e.set_defaults(func=run_export)
+
+
+def _vocab() -> str:
+    from antifraud_common.models import Action, Reason
+
+    return (
+        f"reasons: {', '.join(r.value for r in Reason)}; "
+        f"actions: {', '.join(a.value for a in Action)}"
+    )
+
+
+def _source(path: Path, progress: Progress) -> Any:
+    """``path``, or with a progress display the same text stream counting bytes read."""
+    if not progress.enabled:
+        return path
+    from antifraud_common._files import open_input
+
+    raw = CountingReader(open_input(path), progress)
+    # As import_csv opens a path: UTF-8 with an optional BOM, strict, no newline mapping.
+    return io.TextIOWrapper(
+        io.BufferedReader(raw), encoding="utf-8-sig", errors="strict", newline=""
+    )
 
 
 def parse_defaults(pairs: list[str]) -> dict[str, str]:
@@ -82,26 +116,24 @@ def parse_defaults(pairs: list[str]) -> dict[str, str]:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    need_input(args.csv, "CSV file")
+    progress = progress_for(args, "import-csv", total=file_size(args.csv))
     try:
-        result = import_csv(args.csv, defaults=parse_defaults(args.default) or None)
+        result = import_csv(
+            _source(args.csv, progress), defaults=parse_defaults(args.default) or None
+        )
     except AntifraudError as e:
-        if args.json:
-            emit_json("import-csv", False, {"error": e.to_dict()})
-        else:
-            err(f"antifraud import-csv: {e}")
-        return exit_status(e)
+        return fail(args, e)
+    finally:
+        progress.close()
     written = None
     if result.ok:
         try:
             summary = write_entries(args.out, result.entries)
         except AntifraudError as e:
-            if args.json:
-                emit_json("import-csv", False, {"error": e.to_dict()})
-            else:
-                err(f"antifraud import-csv: {e}")
-            return exit_status(e)
+            return fail(args, e)
         written = {
-            "path": str(args.out),
+            "out": str(args.out),
             "entry_count": summary.entry_count,
             "byte_length": summary.byte_length,
             "sha256": summary.sha256,
@@ -115,8 +147,14 @@ def run_import(args: argparse.Namespace) -> int:
                 "rows": result.rows,
                 "blank_rows": result.blank_rows,
                 "imported": len(result.entries),
-                "errors": errors,
+                "problems": errors,
                 "written": written,
+                "error": None
+                if result.ok
+                else {
+                    "code": errors[0]["code"] if errors else "check_failed",
+                    "message": f"{len(errors)} bad row(s) of {result.rows}; nothing written",
+                },
             },
         )
     else:
@@ -144,27 +182,25 @@ def read_entries(path: Path) -> list[Entry]:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    if args.json and args.out is None:
-        raise UsageError("--json needs --out (the CSV itself goes to stdout otherwise)")
+    need_input(args.entries, "entries file")
+    text = io.StringIO() if args.json and args.out is None else None
     try:
         entries = read_entries(args.entries)
         # Terminal output never shows a full card number; only a file can hold one.
         mask = args.mask_cards or args.out is None
-        rows = export_csv(
-            entries, args.out if args.out else sys.stdout, mask_cards=mask, bom=bool(args.out)
-        )
+        sink = args.out if args.out else (text if text is not None else sys.stdout)
+        rows = export_csv(entries, sink, mask_cards=mask, bom=bool(args.out))
     except AntifraudError as e:
-        if args.json:
-            emit_json("export-csv", False, {"error": e.to_dict()})
-        else:
-            err(f"antifraud export-csv: {e}")
-        return exit_status(e)
+        return fail(args, e)
     if args.json:
-        emit_json(
-            "export-csv",
-            True,
-            {"rows": rows, "path": str(args.out), "masked_cards": mask},
-        )
+        payload: dict[str, Any] = {
+            "rows": rows,
+            "out": None if args.out is None else str(args.out),
+            "masked_cards": mask,
+        }
+        if text is not None:
+            payload["csv"] = text.getvalue()
+        emit_json("export-csv", True, payload)
     elif args.out:
         err(f"wrote {rows} rows to {args.out}")
     return EXIT_OK

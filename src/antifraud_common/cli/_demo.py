@@ -21,7 +21,7 @@ from typing import Any
 
 from stdnum import luhn
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, emit_json, err, out
+from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, add_output, emit_json, err, out
 from antifraud_common.errors import AntifraudError
 from antifraud_common.exchange import (
     Member,
@@ -56,8 +56,14 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("--entries", type=int, default=10_000, help="size of the list (default 10000)")
-    p.add_argument("--dir", type=Path, help="keep the files in DIR instead of a temporary folder")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    add_output(
+        p,
+        "--dir",
+        metavar="DIR",
+        folder=True,
+        help="keep the files in DIR (new or empty) instead of a temporary folder",
+    )
+    p.epilog = "example: antifraud demo --entries 1000"
     p.set_defaults(func=run)
 
 

@@ -23,7 +23,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_json,
+    add_output,
+    emit_json,
+    err,
+    fail,
+)
 from antifraud_common.cli._screen import parse_columns, parse_now
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
 
@@ -39,6 +48,8 @@ def register(sub: Any) -> None:
             "Lines file per partition, with summary.json. Exit 1 if any value is listed "
             "or any row could not be read."
         ),
+        epilog="example: antifraud screen-dist 'calls-*.csv' --index fraud.afi --column "
+        "caller:phone --out hits/ --workers 4",
     )
     s.add_argument("records", nargs="+", metavar="RECORDS", help="files or quoted glob patterns")
     s.add_argument("--index", type=Path, required=True, metavar="FILE", help="a saved index")
@@ -49,7 +60,8 @@ def register(sub: Any) -> None:
         metavar="NAME[:KIND]",
         help="a column holding identifiers, optionally with its kind; repeatable",
     )
-    s.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    add_output(s, "--out", required=True, metavar="DIR", folder=True,
+               help="output directory (new, or empty without --force)")  # fmt: skip
     where = s.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="e.g. tcp://10.0.0.5:8786")
     where.add_argument(
@@ -58,7 +70,7 @@ def register(sub: Any) -> None:
     s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
-    s.add_argument("--json", action="store_true", help="the summary as JSON on stdout")
+    add_json(s)
     s.set_defaults(func=run_screen_dist)
 
 
@@ -70,7 +82,7 @@ def _paths(specs: list[str]) -> list[str]:
         try:
             found += expand_paths(spec)
         except ConfigurationError as e:
-            raise UsageError(f"{e.code}: {e}") from e
+            raise UsageError(f"{e.code}: {e}", code=e.code) from e
     if len(set(found)) != len(found):
         raise UsageError("a partition is named twice")
     return found
@@ -87,7 +99,7 @@ def run_screen_dist(args: argparse.Namespace) -> int:
     try:
         distributed = require_dask()
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}") from e
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     try:
         if args.scheduler is not None:
             client = distributed.Client(args.scheduler)
@@ -114,7 +126,7 @@ def run_screen_dist(args: argparse.Namespace) -> int:
     except BlacklistFormatError as e:
         return _fail(args, e)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}") from e
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     except AntifraudError as e:
         return _fail(args, e)
     finally:
@@ -126,7 +138,17 @@ def run_screen_dist(args: argparse.Namespace) -> int:
         emit_json(
             "screen-dist",
             summary.ok,
-            {"out": str(args.out), "index_sha256": result.index_digest, **summary.to_dict()},
+            {
+                "out": str(args.out),
+                "index_sha256": result.index_digest,
+                **summary.to_dict(),
+                "error": None
+                if summary.ok
+                else {
+                    "code": "listed" if summary.listed_values else "bad_rows",
+                    "message": f"{summary.listed_values} listed, {summary.bad_rows} bad rows",
+                },
+            },
         )
     else:
         invalid = sum(summary.invalid.values())
@@ -141,8 +163,4 @@ def run_screen_dist(args: argparse.Namespace) -> int:
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(args.command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {args.command}: {e.code}: {e}")
-    return EXIT_FAILED
+    return fail(args, e, status=EXIT_FAILED)

@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common._files import write_output
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    need_input,
+    out,
+)
 from antifraud_common.cli._csv import parse_defaults, read_entries
 from antifraud_common.exchange.entries import write_entries
 from antifraud_common.interchange import ImportResult, misp, stix, xlsx
@@ -23,11 +32,11 @@ _FULL_CARDS = (
 
 
 def _json_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    del p  # every command gets --json from build_parser
 
 
 def _import_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, type=Path, metavar="ENTRIES.jsonl")
+    add_output(p, "--out", required=True, metavar="ENTRIES.jsonl", help="the entries file")
     p.add_argument(
         "--default",
         action="append",
@@ -45,8 +54,9 @@ def register(sub: Any) -> None:
         description="Write one STIX 2.1 bundle: an indicator per entry with its TLP 2.0 "
         "marking, validity window and issuing agency as created_by_ref. " + _FULL_CARDS,
     )
-    p.add_argument("entries", nargs="+", type=Path, metavar="ENTRIES.jsonl")
-    p.add_argument("--out", required=True, type=Path, metavar="BUNDLE.json")
+    p.epilog = "example: antifraud export-stix fraud.jsonl --out bundle.json"
+    p.add_argument("entries", nargs="+", type=Path, metavar="ENTRIES.jsonl", help="entries files")
+    add_output(p, "--out", required=True, metavar="BUNDLE.json", help="the STIX bundle")
     _json_flag(p)
     p.set_defaults(func=run_export_stix)
 
@@ -57,7 +67,8 @@ def register(sub: Any) -> None:
         "reported with its position in the bundle and a code; the entries file is written "
         "only when all are good.",
     )
-    p.add_argument("bundle", type=Path, metavar="BUNDLE.json")
+    p.epilog = "example: antifraud import-stix bundle.json --out fraud.jsonl"
+    p.add_argument("bundle", type=Path, metavar="BUNDLE.json", help="a STIX 2.1 bundle")
     _import_options(p)
     p.set_defaults(func=run_import_stix)
 
@@ -67,8 +78,10 @@ def register(sub: Any) -> None:
         description="Write a MISP feed folder a MISP instance can subscribe to. Each entries "
         "file is one list, named after the file. " + _FULL_CARDS,
     )
-    p.add_argument("entries", nargs="+", type=Path, metavar="ENTRIES.jsonl")
-    p.add_argument("--out", required=True, type=Path, metavar="FOLDER")
+    p.epilog = "example: antifraud export-misp fraud.jsonl --out feed/"
+    p.add_argument("entries", nargs="+", type=Path, metavar="ENTRIES.jsonl", help="entries files")
+    add_output(p, "--out", required=True, metavar="FOLDER", folder=True,
+               help="the feed folder (new, or empty without --force)")  # fmt: skip
     _json_flag(p)
     p.set_defaults(func=run_export_misp)
 
@@ -79,7 +92,8 @@ def register(sub: Any) -> None:
         "attribute is reported with its number and a code; the entries file is written only "
         "when all are good.",
     )
-    p.add_argument("feed", type=Path, metavar="FOLDER")
+    p.epilog = "example: antifraud import-misp feed/ --out fraud.jsonl"
+    p.add_argument("feed", type=Path, metavar="FOLDER", help="a MISP feed folder")
     _import_options(p)
     p.set_defaults(func=run_import_misp)
 
@@ -89,7 +103,8 @@ def register(sub: Any) -> None:
         description="Write the protected-numbers table (the packaged one, or --protected) as "
         "a MISP warninglist, so MISP warns when one of them is added as an indicator.",
     )
-    p.add_argument("--out", required=True, type=Path, metavar="list.json")
+    p.epilog = "example: antifraud export-warninglist --out list.json"
+    add_output(p, "--out", required=True, metavar="list.json", help="the warninglist")
     p.add_argument("--protected", type=Path, metavar="FILE.csv", help="another table to use")
     _json_flag(p)
     p.set_defaults(func=run_warninglist)
@@ -100,8 +115,9 @@ def register(sub: Any) -> None:
         description="Write an .xlsx workbook whose cells are text, so identifiers stay exact. "
         "Holds full card numbers unless --mask-cards.",
     )
-    p.add_argument("entries", type=Path, metavar="ENTRIES.jsonl")
-    p.add_argument("--out", required=True, type=Path, metavar="FILE.xlsx")
+    p.epilog = "example: antifraud export-xlsx fraud.jsonl --out fraud.xlsx"
+    p.add_argument("entries", type=Path, metavar="ENTRIES.jsonl", help="the entries file")
+    add_output(p, "--out", required=True, metavar="FILE.xlsx", help="the workbook")
     p.add_argument("--mask-cards", action="store_true", help="first 6 + last 4 (not importable)")
     _json_flag(p)
     p.set_defaults(func=run_export_xlsx)
@@ -112,13 +128,16 @@ def register(sub: Any) -> None:
         description="Read the first sheet of an .xlsx workbook with import-csv's rules. Every "
         "bad row is reported with its row number; formula and number cells are refused.",
     )
-    p.add_argument("workbook", type=Path, metavar="FILE.xlsx")
+    p.epilog = "example: antifraud import-xlsx fraud.xlsx --out fraud.jsonl"
+    p.add_argument("workbook", type=Path, metavar="FILE.xlsx", help="the workbook")
     _import_options(p)
     p.set_defaults(func=run_import_xlsx)
 
 
 def _entries(paths: list[Path]) -> list[Entry]:
     items: list[Entry] = []
+    for path in paths:
+        need_input(path, "entries file")
     for path in paths:
         items.extend(read_entries(path))
     return items
@@ -140,7 +159,7 @@ def _typed_defaults(pairs: list[str]) -> dict[str, Any]:
 
 def _finish_export(args: argparse.Namespace, payload: dict[str, Any], text: str) -> int:
     if args.json:
-        emit_json(args.command, True, {"path": str(args.out), **payload})
+        emit_json(args.command, True, {"out": str(args.out), **payload})
     else:
         err(text)
     return EXIT_OK
@@ -157,6 +176,7 @@ def run_export_misp(args: argparse.Namespace) -> int:
         name = path.name.removesuffix(".jsonl")
         if name in lists:
             raise UsageError(f"two entries files are named {name!r}")
+        need_input(path, "entries file")
         lists[name] = read_entries(path)
     events = misp.export_feed(lists, args.out)
     return _finish_export(args, {"events": events}, f"wrote {events} events to {args.out}")
@@ -172,6 +192,7 @@ def run_warninglist(args: argparse.Namespace) -> int:
 
 
 def run_export_xlsx(args: argparse.Namespace) -> int:
+    need_input(args.entries, "entries file")
     rows = xlsx.export_xlsx(read_entries(args.entries), args.out, mask_cards=args.mask_cards)
     return _finish_export(
         args, {"rows": rows, "masked_cards": args.mask_cards}, f"wrote {rows} rows to {args.out}"
@@ -183,7 +204,7 @@ def _finish_import(args: argparse.Namespace, result: ImportResult) -> int:
     if result.ok:
         summary = write_entries(args.out, result.entries)
         written = {
-            "path": str(args.out),
+            "out": str(args.out),
             "entry_count": summary.entry_count,
             "byte_length": summary.byte_length,
             "sha256": summary.sha256,
@@ -195,9 +216,16 @@ def _finish_import(args: argparse.Namespace, result: ImportResult) -> int:
             {
                 "records": result.records,
                 "imported": len(result.entries),
-                "errors": [e.to_dict() for e in result.errors],
+                "problems": [e.to_dict() for e in result.errors],
                 "ignored": dict(result.ignored),
                 "written": written,
+                "error": None
+                if result.ok
+                else {
+                    "code": result.errors[0].code if result.errors else "check_failed",
+                    "message": f"{len(result.errors)} bad record(s) of {result.records}; "
+                    "nothing written",
+                },
             },
         )
     else:
@@ -216,14 +244,17 @@ def _finish_import(args: argparse.Namespace, result: ImportResult) -> int:
 
 def run_import_stix(args: argparse.Namespace) -> int:
     defaults = _typed_defaults(args.default)
+    need_input(args.bundle, "STIX bundle")
     return _finish_import(args, stix.import_stix(args.bundle, defaults=defaults))
 
 
 def run_import_misp(args: argparse.Namespace) -> int:
     defaults = _typed_defaults(args.default)
+    need_input(args.feed, "MISP feed folder")
     return _finish_import(args, misp.import_feed(args.feed, defaults=defaults))
 
 
 def run_import_xlsx(args: argparse.Namespace) -> int:
     defaults = _typed_defaults(args.default)
+    need_input(args.workbook, "workbook")
     return _finish_import(args, xlsx.import_xlsx(args.workbook, defaults=defaults))

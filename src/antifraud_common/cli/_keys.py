@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common._files import read_input
-from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, out
+from antifraud_common.cli._common import EXIT_OK, UsageError, add_output, emit_json, out
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import (
@@ -44,10 +44,14 @@ def register(sub: Any) -> None:
             "$ANTIFRAUD_PASSPHRASE or a prompt: scrypt and AES-256-GCM by default) and "
             "print its key id (RFC 7638)."
         ),
+        epilog="example: ANTIFRAUD_PASSPHRASE=... antifraud keygen --out mps.pem "
+        "--public-out mps.jwk",
     )
-    p.add_argument("--alg", choices=("ed25519", "es256"), default="ed25519")
-    p.add_argument("--out", required=True, type=Path, metavar="KEY.pem")
-    p.add_argument("--public-out", type=Path, metavar="KEY.jwk", help="also write the public JWK")
+    p.add_argument(
+        "--alg", choices=("ed25519", "es256"), default="ed25519", help="algorithm (default ed25519)"
+    )
+    add_output(p, "--out", required=True, metavar="KEY.pem", help="the private key file to write")
+    add_output(p, "--public-out", metavar="KEY.jwk", help="also write the public JWK")
     p.add_argument("--unencrypted", action="store_true", help="store the key without a passphrase")
     p.add_argument(
         "--format",
@@ -60,8 +64,6 @@ def register(sub: Any) -> None:
             "OpenSSL, PBKDF2 with 2,048 iterations)"
         ),
     )
-    p.add_argument("--force", action="store_true", help="overwrite an existing key file")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(func=run)
 
 
@@ -70,8 +72,16 @@ def new_passphrase() -> bytes:
     if env is not None:
         return env
     if not sys.stdin.isatty():
-        raise UsageError("set ANTIFRAUD_PASSPHRASE or use a terminal (or --unencrypted)")
-    return prompt_passphrase("New key passphrase: ", confirm=True)
+        raise UsageError(
+            "set ANTIFRAUD_PASSPHRASE or use a terminal (or --unencrypted)",
+            code="key_passphrase_required",
+        )
+    try:
+        return prompt_passphrase("New key passphrase: ", confirm=True)
+    except ConfigurationError as e:
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+    except EOFError:
+        raise UsageError("no passphrase typed", code="key_passphrase_required") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             key_format=args.key_format,
         )
     except ConfigurationError as e:
-        raise UsageError(str(e)) from e
+        raise UsageError(str(e), code=e.code) from e
     signer = LocalSigner(key)
     jwk = signer.public_key.to_jwk()
     if args.public_out is not None:
@@ -100,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
             {
                 "key_id": signer.key_id,
                 "alg": alg.jws_name,
-                "key_file": str(args.out),
+                "out": str(args.out),
+                "public_out": None if args.public_out is None else str(args.public_out),
                 "public_jwk": jwk,
                 "encrypted": passphrase is not None,
                 "key_format": args.key_format if passphrase is not None else "pkcs8",
@@ -128,7 +139,12 @@ def load_signer(path: Path) -> LocalSigner:
             return LocalSigner(load_private_key(path, passphrase=passphrase))
         except ConfigurationError as e:
             if e.code == "key_passphrase_required" and sys.stdin.isatty():
-                typed = prompt_passphrase(f"Passphrase for {path}: ")
+                try:
+                    typed = prompt_passphrase(f"Passphrase for {path}: ")
+                except EOFError:
+                    raise ConfigurationError(
+                        "no passphrase typed", code="key_passphrase_required"
+                    ) from None
                 return LocalSigner(load_private_key(path, passphrase=typed))
             raise
     except ConfigurationError as e:
@@ -137,7 +153,7 @@ def load_signer(path: Path) -> LocalSigner:
             if e.code == "key_not_encrypted"
             else ""
         )
-        raise UsageError(f"{e.code}: {e}{hint}") from e
+        raise UsageError(f"{e.code}: {e}{hint}", code=e.code) from e
 
 
 def load_public_key(path: Path) -> PublicKey:
@@ -151,7 +167,8 @@ def load_public_key(path: Path) -> PublicKey:
         # A regular file of at most 64 KiB: a FIFO or an endless device is refused.
         doc = json.loads(read_input(path, limit=MAX_KEY_FILE_BYTES, what="public key file"))
     except (OSError, ValueError) as e:
-        raise UsageError(f"cannot read public key {path}: {e}") from e
+        code = getattr(e, "code", None) or "public_key_unreadable"
+        raise UsageError(f"cannot read public key {path}: {e}", code=code) from e
     if isinstance(doc, dict) and isinstance(doc.get("keys"), list) and len(doc["keys"]) == 1:
         doc = doc["keys"][0]
     try:
@@ -159,4 +176,4 @@ def load_public_key(path: Path) -> PublicKey:
     except WeakKeyError as e:
         raise WeakKeyError(f"{path}: {e.message}", code=e.code) from e
     except BlacklistFormatError as e:
-        raise UsageError(f"{path}: {e.message}") from e
+        raise UsageError(f"{path}: {e.message}", code=e.code) from e

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,21 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_output,
+    check_output,
     emit_json,
     err,
-    exit_status,
+    fail,
+    file_size,
+    need_input,
     out,
+    parse_kind,
+    progress_for,
     read_sig,
     read_trust,
+    state_option,
+    trust_option,
+    warn_deprecated,
 )
 from antifraud_common.cli._keys import load_signer
 from antifraud_common.errors import (
@@ -53,72 +61,127 @@ _MAX_DURATION_SECONDS = 10_000 * 366 * 86400
 CHECK_FAILED = (UntrustedBlacklistError, BlacklistFormatError, ValidationError, StateError)
 
 
+_TIME_HELP = "YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (midnight UTC)"
+ALLOW_HELP = (
+    "KIND:VALUE of a protected number (an emergency or bank service line) this list "
+    "names on purpose; repeatable"
+)
+
+
+def signing_options(s: argparse.ArgumentParser) -> None:
+    """The options ``sign`` and ``pseudo sign`` share."""
+    from antifraud_common.cli._common import list_types_help
+
+    s.add_argument(
+        "--key", action="append", required=True, type=Path, metavar="KEY.pem",
+        help="private signing key (repeat for k-of-n)",
+    )  # fmt: skip
+    s.add_argument("--issuer", required=True, help="the publishing member's agency id")
+    s.add_argument("--list-id", required=True, help="the list's id, e.g. fraud-phones")
+    s.add_argument("--list-type", required=True, help=f"the list type ({list_types_help()})")
+    version = s.add_mutually_exclusive_group(required=True)
+    version.add_argument(
+        "--list-version", type=int, metavar="N", help="the list's version (1, 2, ...)"
+    )
+    version.add_argument(
+        "--version", dest="old_version", type=int, metavar="N",
+        help="deprecated spelling of --list-version",
+    )  # fmt: skip
+    s.add_argument("--expires", required=True, help=f"{_TIME_HELP}, or a duration like 12h, 7d")
+    s.add_argument("--issued-at", help=f"{_TIME_HELP} (default now)")
+    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
+                   help=ALLOW_HELP)  # fmt: skip
+    s.add_argument("--trust", type=Path, metavar="trust.json",
+                   help="also check the issuer's scope in this bundle")  # fmt: skip
+
+
+def list_version(args: argparse.Namespace) -> int:
+    """``--list-version``, or the deprecated ``--version`` with a warning."""
+    if args.list_version is not None:
+        return int(args.list_version)
+    warn_deprecated("sign --version N", "--list-version N")
+    return int(args.old_version)
+
+
 def register(sub: Any) -> None:
     s = sub.add_parser(
         "sign",
         help="check an entries file and write its signature file (NAME.jsonl.sig)",
-        description="Check ENTRIES as a receiver would, then sign its manifest (JWS).",
+        description=(
+            "Check ENTRIES as a receiver would, then sign its manifest (JWS). With "
+            "--delta-from, write and sign the delta from the previous snapshot instead. "
+            "An existing signature file is replaced only with --force."
+        ),
+        epilog=(
+            "example: antifraud sign fraud.jsonl --key mps.pem --issuer mps --list-id "
+            "fraud-phones --list-type fraud_numbers --list-version 1 --expires 7d"
+        ),
     )
-    s.add_argument("entries", type=Path, metavar="ENTRIES")
-    s.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
-    s.add_argument("--issuer", required=True)
-    s.add_argument("--list-id", required=True)
-    s.add_argument("--list-type", required=True)
-    s.add_argument("--version", required=True, type=int)
-    s.add_argument(
-        "--expires", required=True, help="YYYY-MM-DDTHH:MM:SSZ or a duration like 12h, 7d"
-    )
-    s.add_argument("--issued-at", help="YYYY-MM-DDTHH:MM:SSZ (default now)")
-    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
-    s.add_argument("--trust", type=Path, help="also check the issuer's scope in this bundle")
-    s.add_argument("--minisign", type=Path, metavar="KEY.pem", help="also write a .minisig")
-    s.add_argument("--out", type=Path, help="default: ENTRIES.sig")
+    s.add_argument("entries", type=Path, metavar="ENTRIES", help="the entries file (JSON Lines)")
+    signing_options(s)
+    s.add_argument("--minisign", type=Path, metavar="KEY.pem",
+                   help="also write ENTRIES.minisig with this Ed25519 key")  # fmt: skip
+    add_output(s, "--out", metavar="FILE.sig", help="the signature file (default: ENTRIES.sig)")
     s.add_argument(
         "--delta-from",
         type=Path,
         metavar="OLD.jsonl",
         help="sign a delta from this previous snapshot to ENTRIES instead of the snapshot",
     )
-    s.add_argument("--base-version", type=int, help="the version of --delta-from")
-    s.add_argument(
-        "--delta-out", type=Path, metavar="DELTA.jsonl", help="default: ENTRIES.delta.jsonl"
-    )
-    s.add_argument("--json", action="store_true")
+    s.add_argument("--base-version", type=int, metavar="N", help="the version of --delta-from")
+    add_output(s, "--delta-out", metavar="DELTA.jsonl", help="default: ENTRIES.delta.jsonl")
     s.set_defaults(func=run_sign)
 
-    c = sub.add_parser("co-sign", help="add a signature to a list's signature file")
-    c.add_argument("sig", type=Path, metavar="SIG")
-    c.add_argument("--key", required=True, type=Path, metavar="KEY.pem")
-    c.add_argument("--json", action="store_true")
+    c = sub.add_parser(
+        "co-sign",
+        help="add a signature to a list's signature file",
+        description="Add this key's signature to SIG (k-of-n co-signing); SIG is edited in place.",
+        epilog="example: antifraud co-sign stop-payment.jsonl.sig --key pbc.pem",
+    )
+    c.add_argument("sig", type=Path, metavar="SIG", help="the signature file to add to")
+    c.add_argument("--key", required=True, type=Path, metavar="KEY.pem", help="private key")
     c.set_defaults(func=run_co_sign)
 
     v = sub.add_parser(
         "verify",
         help="verify a signed list against a trust bundle",
-        description="Run every check (signatures, scope, expiry, state, hash, lines).",
+        description=(
+            "Run every check (signatures, scope, expiry, state, hash, lines) in the "
+            "documented order and report every problem."
+        ),
+        epilog="example: antifraud verify fraud.jsonl --trust trust.json --state /srv/state",
     )
-    v.add_argument("entries", type=Path, metavar="ENTRIES")
-    v.add_argument("--sig", type=Path, help="default: ENTRIES.sig")
-    v.add_argument("--trust", required=True, type=Path, metavar="trust.json")
-    v.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
-    v.add_argument("--state", type=Path, metavar="DIR", help="check rollback/fork against it")
-    v.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+    v.add_argument("entries", type=Path, metavar="ENTRIES", help="the entries file")
+    v.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
+    trust_option(v)
+    v.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
+    state_option(v, required=False, help="check rollback and fork against this receiver state")
+    v.add_argument("--now", help=f"verify as of {_TIME_HELP} (default: the clock)")
     v.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
-    v.add_argument("--max-problems", type=int, default=100)
-    v.add_argument("--json", action="store_true")
+    v.add_argument("--max-problems", type=int, default=100, metavar="N",
+                   help="stop after N problems (default 100)")  # fmt: skip
     v.set_defaults(func=run_verify)
 
     a = sub.add_parser(
-        "validate", help="check entries files (format, identifiers, order) without signatures"
+        "validate",
+        help="check entries files (format, identifiers, order) without signatures",
+        description="Check entries files as `sign` would, without signing: for CI hooks.",
+        epilog="example: antifraud validate lists/*.jsonl --allow-protected phone:+86110",
     )
-    a.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    a.add_argument("--max-problems", type=int, default=100)
-    a.add_argument("--json", action="store_true")
+    a.add_argument("files", nargs="+", type=Path, metavar="FILE", help="entries files")
+    a.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
+                   help=ALLOW_HELP)  # fmt: skip
+    a.add_argument("--max-problems", type=int, default=100, metavar="N",
+                   help="stop after N problems per file (default 100)")  # fmt: skip
     a.set_defaults(func=run_validate)
 
-    i = sub.add_parser("inspect", help="show a signature file's manifest and signers (unverified)")
-    i.add_argument("sig", type=Path, metavar="FILE.sig")
-    i.add_argument("--json", action="store_true")
+    i = sub.add_parser(
+        "inspect",
+        help="show a signature file's manifest and signers (unverified)",
+        description="Show the manifest and signers of FILE.sig, marked NOT VERIFIED.",
+        epilog="example: antifraud inspect fraud.jsonl.sig --json",
+    )
+    i.add_argument("sig", type=Path, metavar="FILE.sig", help="the signature file")
     i.set_defaults(func=run_inspect)
 
 
@@ -144,14 +207,22 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(seconds=total)
 
 
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def parse_when(text: str, *, base: datetime | None = None) -> datetime:
+    if _DATE.fullmatch(text):
+        try:
+            return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise UsageError(f"bad date {text!r}: expected YYYY-MM-DD") from None
     if text[:1].isdigit() and "T" in text:
         try:
             return parse_timestamp(text)
         except ModelError as e:
             raise UsageError(f"bad time {text!r}: {e.message}") from e
     if base is None:
-        raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ")
+        raise UsageError(f"bad time {text!r}: expected YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD")
     try:
         return base + parse_duration(text)
     except OverflowError:
@@ -164,41 +235,13 @@ def parse_allowed(items: list[str]) -> list[tuple[str, str]]:
         kind, sep, value = item.partition(":")
         if not sep or not value:
             raise UsageError(f"bad --allow-protected {item!r}: KIND:VALUE")
-        out_.append((kind, value))
+        out_.append((parse_kind(kind, option="--allow-protected"), value))
     return out_
 
 
-class Progress:
-    """A one-line progress indicator on stderr, only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.last = -1
-
-    def __call__(self, phase: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        pct = min(100, done * 100 // total)
-        if pct != self.last:
-            self.last = pct
-            bar = "#" * (pct // 5)
-            sys.stderr.write(f"\r{phase:5s} [{bar:<20s}] {pct:3d}%")
-            sys.stderr.flush()
-
-    def end(self) -> None:
-        if self.enabled and self.last >= 0:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {command}: {e.code}: {e}")
-    if isinstance(e, CHECK_FAILED):
-        return EXIT_FAILED
-    return exit_status(e)
+    del command
+    return fail(args, e, status=EXIT_FAILED if isinstance(e, CHECK_FAILED) else None)
 
 
 # ------------------------------------------------------------------ commands
@@ -216,10 +259,16 @@ def run_sign(args: argparse.Namespace) -> int:
             raise UsageError("a minisign key must be an Ed25519 key")
         minisign_key = key
     trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
+    args.version = list_version(args)
+    need_input(args.entries, "entries file")
     if args.delta_from is not None:
         return _sign_delta(args, signers, issued, expires)
     if args.base_version is not None or args.delta_out is not None:
         raise UsageError("--base-version and --delta-out go with --delta-from")
+    check_output(args.out or Path(f"{args.entries}.sig"), args)
+    if minisign_key is not None:
+        check_output(args.entries.with_name(f"{args.entries.name}.minisig"), args)
+    progress = progress_for(args, "sign: checking", total=file_size(args.entries))
     try:
         sig, manifest = sign_list_with_manifest(
             args.entries,
@@ -234,15 +283,18 @@ def run_sign(args: argparse.Namespace) -> int:
             allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             minisign_key=minisign_key,
+            progress=progress.update,
         )
     except AntifraudError as e:
         return _fail(args, "sign", e)
+    finally:
+        progress.close()
     if args.json:
         emit_json(
             "sign",
             True,
             {
-                "sig": str(sig),
+                "out": str(sig),
                 "manifest": manifest.to_dict(),
                 "key_ids": [s.key_id for s in signers],
             },
@@ -263,6 +315,9 @@ def _sign_delta(
     if args.minisign is not None or args.out is not None:
         raise UsageError("--minisign and --out are for snapshots; a delta's sig is DELTA.sig")
     delta_path = args.delta_out or args.entries.with_name(f"{args.entries.stem}.delta.jsonl")
+    need_input(args.delta_from, "snapshot")
+    check_output(delta_path, args)
+    check_output(Path(f"{delta_path}.sig"), args)
     try:
         info, manifest = sign_delta(
             args.delta_from,
@@ -286,8 +341,8 @@ def _sign_delta(
             "sign",
             True,
             {
+                "out": str(sig),
                 "delta": str(delta_path),
-                "sig": str(sig),
                 "manifest": manifest.to_dict(),
                 "adds": info.adds,
                 "replaces": info.replaces,
@@ -304,8 +359,7 @@ def _sign_delta(
 
 
 def run_co_sign(args: argparse.Namespace) -> int:
-    if not args.sig.exists():
-        raise UsageError(f"no such file: {args.sig}")
+    need_input(args.sig, "signature file")
     signer = load_signer(args.key)
     try:
         co_sign(args.sig, signer)
@@ -314,7 +368,7 @@ def run_co_sign(args: argparse.Namespace) -> int:
     count = len(jws.parse(read_sig(args.sig), typ=MANIFEST_TYP).signatures)
     if args.json:
         emit_json(
-            "co-sign", True, {"sig": str(args.sig), "key_id": signer.key_id, "signatures": count}
+            "co-sign", True, {"out": str(args.sig), "key_id": signer.key_id, "signatures": count}
         )
     else:
         out(f"{args.sig}: signed by {signer.key_id} ({count} signatures)")
@@ -326,11 +380,12 @@ def run_verify(args: argparse.Namespace) -> int:
     grace = parse_duration(args.grace) if args.grace else None
     sig = args.sig or Path(f"{args.entries}.sig")
     trust_sig = args.trust_sig or Path(f"{args.trust}.sig")
+    need_input(args.entries, "entries file")
     try:
         trust = load_trust(args.trust, trust_sig, now=now, grace=grace)
     except AntifraudError as e:
         return _fail(args, "verify", e)
-    progress = Progress()
+    progress = progress_for(args, "verify", total=file_size(args.entries))
     state = None
     if args.state is not None:
         from antifraud_common.exchange.state import ReceiverState
@@ -349,16 +404,23 @@ def run_verify(args: argparse.Namespace) -> int:
             now=now,
             grace=grace,
             max_problems=args.max_problems,
-            progress=progress,
+            progress=progress.phase,
         )
     except StateError as e:  # the state could not be read: no rollback check was made
         return _fail(args, "verify", e)
     finally:
-        progress.end()
+        progress.close()
         if state is not None:
             state.close()
     if args.json:
-        emit_json("verify", report.ok, report.to_dict())
+        payload = report.to_dict()
+        if not report.ok and report.problems:
+            first = report.problems[0]
+            payload["error"] = {
+                "code": first.code,
+                "message": f"{len(report.problems)} problem(s), the first: {first}",
+            }
+        emit_json("verify", report.ok, payload)
     else:
         m = report.manifest
         if report.ok and m is not None:
@@ -379,17 +441,37 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_validate(args: argparse.Namespace) -> int:
     results = []
     ok = True
+    allow = parse_allowed(args.allow_protected)
+    first: Any = None
     for path in args.files:
-        summary = validate_entries_file(path, max_problems=args.max_problems)
+        need_input(path, "entries file")
+    for path in args.files:
+        progress = progress_for(args, f"validate {path.name}", total=file_size(path))
+        try:
+            summary = validate_entries_file(
+                path,
+                max_problems=args.max_problems,
+                allow_protected=allow,
+                progress=progress.update,
+            )
+        finally:
+            progress.close()
         ok = ok and summary.ok
-        results.append({"file": str(path), **summary.to_dict()})
+        if first is None and summary.problems:
+            first = summary.problems[0]
+        results.append({"path": str(path), **summary.to_dict()})
         if not args.json:
             status = "OK" if summary.ok else "FAILED"
             out(f"{status} {path}: {summary.entry_count} entries, sha256 {summary.sha256}")
             for p in summary.problems:
                 err(f"{path}: {p.code}: {p}")
     if args.json:
-        emit_json("validate", ok, {"files": results})
+        error = None
+        if first is not None:
+            error = {"code": first.code, "message": f"the first problem: {first}"}
+        elif not ok:
+            error = {"code": "check_failed", "message": "a file is not valid"}
+        emit_json("validate", ok, {"files": results, "error": error})
     return EXIT_OK if ok else EXIT_FAILED
 
 

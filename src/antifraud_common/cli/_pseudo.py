@@ -26,28 +26,33 @@ from antifraud_common.cli._check import mask_input
 from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
+    KINDS,
     UsageError,
+    add_output,
+    check_output,
     emit_json,
     err,
-    exit_status,
+    fail,
+    file_size,
+    kind_type,
+    need_input,
     out,
+    progress_for,
     read_sig,
     read_trust,
 )
 from antifraud_common.cli._keys import load_signer
-from antifraud_common.cli._lists import CHECK_FAILED, parse_allowed, parse_when
+from antifraud_common.cli._lists import (
+    ALLOW_HELP,
+    CHECK_FAILED,
+    list_version,
+    parse_allowed,
+    parse_when,
+    signing_options,
+)
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
 
-_INDEX_KIND = {
-    "auto": None,
-    "phone": "phone",
-    "card": "bank_card",
-    "bank_card": "bank_card",
-    "bank_account": "bank_account",
-    "payment_account": "payment_account",
-    "iccid": "iccid",
-    "imei": "imei",
-}
+_KINDS = ("auto", *KINDS)
 
 
 def register(sub: Any) -> None:
@@ -62,12 +67,15 @@ def register(sub: Any) -> None:
     )
     ps = p.add_subparsers(dest="pseudo_command", metavar="ACTION", required=True)
 
-    k = ps.add_parser("keygen", help="write a new secret domain key (mode 0600)")
+    k = ps.add_parser(
+        "keygen",
+        help="write a new secret domain key (mode 0600)",
+        description="Write a new secret domain key for a sharing domain (mode 0600).",
+        epilog="example: antifraud pseudo keygen --domain cn-banks-2026 --out domain.key",
+    )
     k.add_argument("--domain", required=True, help="sharing domain, e.g. cn-banks-2026")
     k.add_argument("--key-id", help="key id (default: 16 hex digits of the key check value)")
-    k.add_argument("--out", required=True, type=Path, metavar="FILE")
-    k.add_argument("--force", action="store_true", help="replace an existing file")
-    k.add_argument("--json", action="store_true")
+    add_output(k, "--out", required=True, metavar="FILE", help="the key file to write")
     k.set_defaults(func=run_keygen)
 
     c = ps.add_parser(
@@ -79,11 +87,14 @@ def register(sub: Any) -> None:
             "value replaced by its HMAC under the domain key."
         ),
     )
-    c.add_argument("entries", type=Path, metavar="LIST.jsonl")
+    c.epilog = (
+        "example: antifraud pseudo convert fraud.jsonl --key domain.key --out fraud.pseudo.jsonl"
+    )
+    c.add_argument("entries", type=Path, metavar="LIST.jsonl", help="the plain entries file")
     c.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
-    c.add_argument("--out", required=True, type=Path, metavar="OUT.jsonl")
-    c.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
-    c.add_argument("--json", action="store_true")
+    add_output(c, "--out", required=True, metavar="OUT.jsonl", help="the file to write")
+    c.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
+                   help=ALLOW_HELP)  # fmt: skip
     c.set_defaults(func=run_convert)
 
     s = ps.add_parser(
@@ -91,21 +102,16 @@ def register(sub: Any) -> None:
         help="sign a pseudonymised entries file (like `antifraud sign`)",
         description="Check OUT.jsonl, then sign its manifest naming the domain key.",
     )
-    s.add_argument("entries", type=Path, metavar="OUT.jsonl")
-    s.add_argument("--domain-key", required=True, type=Path, metavar="FILE")
-    s.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
-    s.add_argument("--issuer", required=True)
-    s.add_argument("--list-id", required=True)
-    s.add_argument("--list-type", required=True)
-    s.add_argument("--version", required=True, type=int)
-    s.add_argument(
-        "--expires", required=True, help="YYYY-MM-DDTHH:MM:SSZ or a duration like 12h, 7d"
+    s.epilog = (
+        "example: antifraud pseudo sign fraud.pseudo.jsonl --domain-key domain.key --key "
+        "mps.pem --issuer mps --list-id fraud-phones --list-type fraud_numbers "
+        "--list-version 1 --expires 7d"
     )
-    s.add_argument("--issued-at", help="YYYY-MM-DDTHH:MM:SSZ (default now)")
-    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE")
-    s.add_argument("--trust", type=Path, help="also check the issuer's scope in this bundle")
-    s.add_argument("--out", type=Path, help="default: OUT.jsonl.sig")
-    s.add_argument("--json", action="store_true")
+    s.add_argument("entries", type=Path, metavar="OUT.jsonl", help="the pseudonymised file")
+    s.add_argument("--domain-key", required=True, type=Path, metavar="FILE",
+                   help="the domain key file")  # fmt: skip
+    signing_options(s)
+    add_output(s, "--out", metavar="FILE.sig", help="default: OUT.jsonl.sig")
     s.set_defaults(func=run_sign)
 
     q = ps.add_parser(
@@ -116,36 +122,38 @@ def register(sub: Any) -> None:
             "key and look it up. With --trust the list is verified first."
         ),
     )
-    q.add_argument("values", nargs="+", metavar="VALUE")
+    q.epilog = (
+        "example: antifraud pseudo check --key domain.key --list fraud.pseudo.jsonl "
+        "--trust trust.json 13800138000"
+    )
+    q.add_argument("values", nargs="+", metavar="VALUE", help="the identifiers to look up")
     q.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
-    q.add_argument("--list", required=True, type=Path, metavar="OUT.jsonl")
-    q.add_argument("--sig", type=Path, help="default: LIST.sig")
+    q.add_argument("--list", required=True, type=Path, metavar="OUT.jsonl",
+                   help="the pseudonymised list")  # fmt: skip
+    q.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: LIST.sig")
     q.add_argument("--trust", type=Path, metavar="trust.json", help="verify the list first")
-    q.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
-    q.add_argument("--kind", choices=tuple(_INDEX_KIND), default="auto")
+    q.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
+    q.add_argument("--kind", type=kind_type(_KINDS), default="auto", metavar="KIND",
+                   help=f"identifier kind: {', '.join(_KINDS)} (default auto; card = "
+                   "bank_card)")  # fmt: skip
     q.add_argument("--region", default="CN", help="default region for national phone numbers")
-    q.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
     q.set_defaults(func=run_check)
 
 
 def _load_key(path: Path) -> Any:
     from antifraud_common.exchange.pseudonym import DomainKey
 
+    need_input(path, "domain key file")
     try:
         return DomainKey.load(path)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e.message}") from e
+        raise UsageError(f"{e.code}: {e.message}", code=e.code) from e
 
 
 def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {command}: {e.code}: {e}")
-    if isinstance(e, CHECK_FAILED):
-        return EXIT_FAILED
-    return exit_status(e)
+    del command
+    return fail(args, e, status=EXIT_FAILED if isinstance(e, CHECK_FAILED) else None)
 
 
 def run_keygen(args: argparse.Namespace) -> int:
@@ -155,7 +163,7 @@ def run_keygen(args: argparse.Namespace) -> int:
         key = DomainKey.generate(domain=args.domain, key_id=args.key_id)
         key.save(args.out, overwrite=args.force)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e.message}") from e
+        raise UsageError(f"{e.code}: {e.message}", code=e.code) from e
     info = {"out": str(args.out), **key.pseudonym.to_dict()}
     if args.json:
         emit_json("pseudo keygen", True, info)
@@ -171,12 +179,20 @@ def run_convert(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.pseudonym import convert_entries_file
 
     key = _load_key(args.key)
+    need_input(args.entries, "entries file")
+    progress = progress_for(args, "pseudo convert: checking", total=file_size(args.entries))
     try:
         summary = convert_entries_file(
-            args.entries, args.out, key, allow_protected=parse_allowed(args.allow_protected)
+            args.entries,
+            args.out,
+            key,
+            allow_protected=parse_allowed(args.allow_protected),
+            progress=progress.update,
         )
     except AntifraudError as e:
         return _fail(args, "pseudo convert", e)
+    finally:
+        progress.close()
     if args.json:
         emit_json(
             "pseudo convert",
@@ -201,6 +217,10 @@ def run_sign(args: argparse.Namespace) -> int:
     expires = parse_when(args.expires, base=issued)
     signers = [load_signer(p) for p in args.key]
     trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
+    args.version = list_version(args)
+    need_input(args.entries, "entries file")
+    check_output(args.out or Path(f"{args.entries}.sig"), args)
+    progress = progress_for(args, "pseudo sign: checking", total=file_size(args.entries))
     try:
         sig, manifest = sign_list_with_manifest(
             args.entries,
@@ -215,15 +235,18 @@ def run_sign(args: argparse.Namespace) -> int:
             allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             pseudonym=key.pseudonym,
+            progress=progress.update,
         )
     except AntifraudError as e:
         return _fail(args, "pseudo sign", e)
+    finally:
+        progress.close()
     if args.json:
         emit_json(
             "pseudo sign",
             True,
             {
-                "sig": str(sig),
+                "out": str(sig),
                 "manifest": manifest.to_dict(),
                 "key_ids": [s.key_id for s in signers],
             },
@@ -276,6 +299,7 @@ def run_check(args: argparse.Namespace) -> int:
     from antifraud_common.index.pseudonym import PseudonymIndex
 
     key = _load_key(args.key)
+    need_input(args.list, "list file")
     now = parse_when(args.now) if args.now else datetime.now(UTC)
     verified_info: dict[str, Any] = {"verified": False}
     try:
@@ -293,22 +317,26 @@ def run_check(args: argparse.Namespace) -> int:
         else:
             index = _unverified_index(args, key)
     except ConfigurationError as e:
-        if args.json:
-            emit_json("pseudo check", False, {"error": e.to_dict()})
-        else:
-            err(f"antifraud pseudo check: {e.code}: {e}")
-        return EXIT_FAILED
+        return fail(args, e, status=EXIT_FAILED)
     except AntifraudError as e:
         return _fail(args, "pseudo check", e)
     if not verified_info["verified"]:
         err("warning: the list's signature was NOT verified (give --trust to verify it)")
     results: list[dict[str, Any]] = []
     for raw in args.values:
-        found = index.check(raw, kind=_INDEX_KIND[args.kind], region=args.region, now=now)
+        kind = None if args.kind == "auto" else args.kind
+        found = index.check(raw, kind=kind, region=args.region, now=now)
         results.append({"input": mask_input(raw), **found.to_dict()})
     ok = all(r["valid"] for r in results)
+    listed = sum(bool(r.get("listed")) for r in results)
+    error = None
+    if not ok:
+        bad = sum(not r["valid"] for r in results)
+        error = {"code": "invalid_value", "message": f"{bad} of {len(results)} not valid"}
+    elif listed:
+        error = {"code": "listed", "message": f"{listed} of {len(results)} listed"}
     if args.json:
-        emit_json("pseudo check", ok, {**verified_info, "results": results})
+        emit_json("pseudo check", ok, {**verified_info, "results": results, "error": error})
     else:
         for r in results:
             if not r["valid"]:
@@ -318,4 +346,4 @@ def run_check(args: argparse.Namespace) -> int:
                 out(f"LISTED   {r['value']}: {r['action'].upper()} ({who})")
             else:
                 out(f"not listed {r['value']}")
-    return EXIT_OK if ok else EXIT_FAILED
+    return EXIT_OK if error is None else EXIT_FAILED

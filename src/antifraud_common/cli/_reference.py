@@ -73,7 +73,9 @@ def apply_reference(
                 "issuer": m.issuer,
                 "list_id": m.list_id,
                 "list_type": list_type,
-                "action": action,
+                # As for a blacklist: outcome applied/unchanged, content snapshot/delta.
+                "outcome": "unchanged" if action == "unchanged" else "applied",
+                "content": m.content.value,
                 "version": m.version,
                 "record_count": len(verified.records),
                 "state_sha256": verified.state_sha256,

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common._files import read_input
-from antifraud_common.cli._common import EXIT_OK, UsageError, emit_json, err
+from antifraud_common.cli._common import (
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    state_option,
+)
 from antifraud_common.exchange.state import ReceiverState
 from antifraud_common.interchange._records import loads_json
 from antifraud_common.models import parse_timestamp
@@ -29,8 +36,8 @@ def register(sub: Any) -> None:
         epilog="example: antifraud report --state /var/lib/antifraud --out report.html "
         "--screening summary.json",
     )
-    p.add_argument("--state", required=True, type=Path, metavar="DIR", help="receiver state")
-    p.add_argument("--out", required=True, type=Path, metavar="report.html")
+    state_option(p, help="the receiver state")
+    add_output(p, "--out", required=True, metavar="report.html", help="the HTML page to write")
     p.add_argument(
         "--screening",
         type=Path,
@@ -45,7 +52,6 @@ def register(sub: Any) -> None:
         help="entries whose validity ends within N days are listed (default 30)",
     )
     p.add_argument("--now", metavar="YYYY-MM-DDTHH:MM:SSZ", help="the report's clock")
-    p.add_argument("--json", action="store_true", help="one JSON document on stdout")
     p.set_defaults(func=run)
 
 
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             "report",
             True,
             {
-                "path": str(args.out),
+                "out": str(args.out),
                 "lists": len(data_.lists),
                 "entries": total,
                 "expiring": data_.expiring_count,

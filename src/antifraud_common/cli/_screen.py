@@ -14,6 +14,7 @@ Use ``--state`` with ``screen`` to screen against the lists a receiver accepted.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,22 @@ from pathlib import Path
 from typing import IO, Any
 
 from antifraud_common._files import file_error
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    KIND_ALIASES,
+    KINDS,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    fail,
+    file_size,
+    need_input,
+    parse_kind,
+    progress_for,
+    state_option,
+)
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -31,8 +47,9 @@ from antifraud_common.errors import (
 )
 from antifraud_common.models import Entry, IdentifierKind, parse_timestamp
 
-KIND_NAMES = {k.value: k for k in IdentifierKind} | {"card": IdentifierKind.BANK_CARD}
-_PROGRESS_EVERY = 50_000
+KIND_NAMES = {k.value: k for k in IdentifierKind} | {
+    a: IdentifierKind(k) for a, k in KIND_ALIASES.items()
+}
 
 
 def register(sub: Any) -> None:
@@ -42,22 +59,27 @@ def register(sub: Any) -> None:
         description=(
             "Check the identifiers in the named columns of RECORDS against a saved index "
             "(--index) or the lists a receiver accepted (--state). One JSON line per "
-            "listed value; exit 1 if any value is listed or any row could not be read."
+            "listed value (in the JSON document with --json and no --out); exit 1 if any "
+            "value is listed (error.code listed) or any row could not be read (bad_rows)."
+        ),
+        epilog=(
+            "example: antifraud screen calls.csv --column caller:phone --column "
+            "card:bank_card --state /var/lib/antifraud --out hits.jsonl"
         ),
     )
     s.add_argument(
         "records", type=Path, metavar="RECORDS", help="a file, or a folder of Parquet files"
     )
-    src = s.add_mutually_exclusive_group(required=True)
+    src = s.add_mutually_exclusive_group()
     src.add_argument("--index", type=Path, metavar="FILE", help="a saved index (index build)")
-    src.add_argument("--state", type=Path, metavar="DIR", help="a receiver state directory")
+    state_option(src, required=False, help="a receiver state directory")
     s.add_argument(
         "--column",
         action="append",
         required=True,
         metavar="NAME[:KIND]",
-        help="a column holding identifiers, optionally with its kind "
-        "(phone, card, bank_account, payment_account, iccid, imei); repeatable",
+        help=f"a column holding identifiers, optionally with its kind ({', '.join(KINDS)}; "
+        "card = bank_card); repeatable",
     )
     s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
     s.add_argument(
@@ -68,20 +90,17 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
-    s.add_argument(
-        "--out", type=Path, metavar="FILE", help="matches as JSON Lines (default stdout)"
-    )
+    add_output(s, "--out", metavar="FILE", help="matches as JSON Lines (default stdout)")
     s.add_argument(
         "--out-format",
         choices=("jsonl", "csv", "parquet"),
         help="format of --out (default: by its suffix, else jsonl); parquet needs a file",
     )
-    s.add_argument(
-        "--json", action="store_true", help="with --out FILE: the summary as JSON on stdout"
-    )
     s.set_defaults(func=run_screen)
 
-    ix = sub.add_parser("index", help="build a saved lookup index")
+    ix = sub.add_parser(
+        "index", help="build a saved lookup index", description="Build a saved lookup index."
+    )
     ixs = ix.add_subparsers(dest="index_command", metavar="ACTION", required=True)
     b = ixs.add_parser(
         "build",
@@ -90,12 +109,13 @@ def register(sub: Any) -> None:
             "Build a memory-mapped index file from entries files (JSON Lines). The files' "
             "signatures are not verified: use it only on files you have verified."
         ),
+        epilog="example: antifraud index build --from fraud.jsonl --out fraud.afi",
     )
-    b.add_argument("--from", dest="sources", nargs="+", type=Path, required=True, metavar="JSONL")
+    b.add_argument("--from", dest="sources", nargs="+", type=Path, required=True,
+                   metavar="JSONL", help="entries files")  # fmt: skip
     b.add_argument("--issuer", default="local", help="issuer id recorded for every file")
     b.add_argument("--expires", help="list expiry YYYY-MM-DDTHH:MM:SSZ (default: none)")
-    b.add_argument("--out", type=Path, required=True, metavar="FILE")
-    b.add_argument("--json", action="store_true")
+    add_output(b, "--out", required=True, metavar="FILE", help="the index file to write")
     b.set_defaults(func=run_index_build)
 
 
@@ -106,8 +126,8 @@ def parse_columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind
         name, _, kind = spec.rpartition(":") if ":" in spec else (spec, "", "")
         if not name:
             raise UsageError(f"bad --column {spec!r}: NAME or NAME:KIND")
-        if kind and kind not in KIND_NAMES:
-            raise UsageError(f"bad kind {kind!r} in --column {spec!r}")
+        if kind:
+            kind = parse_kind(kind, option=f"--column {spec}")
         if name in kinds:
             raise UsageError(f"column {name!r} given twice")
         names.append(name)
@@ -142,8 +162,9 @@ def run_screen(args: argparse.Namespace) -> int:
 
     names, kinds = parse_columns(args.column)
     now = parse_now(args.now)
-    if args.json and args.out is None:
-        raise UsageError("--json needs --out FILE (stdout carries the matches otherwise)")
+    if args.index is None and args.state is None:
+        raise UsageError("give --index FILE or --state DIR (or set $ANTIFRAUD_STATE)")
+    need_input(args.records, "records file")
     try:
         index = load_index(args)
         run = screen(
@@ -159,16 +180,20 @@ def run_screen(args: argparse.Namespace) -> int:
     except BlacklistFormatError as e:
         return _fail(args, e)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}") from e
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     except AntifraudError as e:
         return _fail(args, e)
-    progress = sys.stderr.isatty()
+    progress = progress_for(args, "screen", unit="records")
     out_format = args.out_format or _out_format(args.out)
     if out_format != "jsonl":
         return _write_other(args, run, out_format)
     sink: IO[str]
     close = False
-    if args.out is None:
+    collected: list[dict[str, Any]] | None = None
+    if args.out is None and args.json:
+        collected = []
+        sink = MatchCollector(collected)
+    elif args.out is None:
         sink = sys.stdout
     else:
         try:
@@ -177,32 +202,49 @@ def run_screen(args: argparse.Namespace) -> int:
         except OSError as e:
             raise file_error(e, args.out, writing=True) from e
         close = True
-    shown = 0
     try:
-        for m in run:
-            sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
-            if progress and run.records - shown >= _PROGRESS_EVERY:
-                shown = run.records
-                sys.stderr.write(
-                    f"\rscreened {run.records:,} records, {run.listed_values:,} listed"
-                )
-                sys.stderr.flush()
+        with progress.watch(lambda: int(run.records)):
+            for m in run:
+                sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
     finally:
+        progress.close()
         run.close()
         if close:
             sink.close()
         else:
             sink.flush()
-    if progress and shown:
-        sys.stderr.write("\n")
-    return _report(args, run)
+    return _report(args, run, collected)
 
 
-def _report(args: argparse.Namespace, run: Any) -> int:
+class MatchCollector(io.StringIO):
+    """A text sink keeping each JSON line as an object (``--json`` without ``--out``)."""
+
+    def __init__(self, into: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.into = into
+
+    def write(self, text: str, /) -> int:
+        self.into.append(json.loads(text))
+        return len(text)
+
+
+def _report(args: argparse.Namespace, run: Any, matches: list[dict[str, Any]] | None = None) -> int:
     summary = run.summary
     ok = summary.listed_values == 0 and summary.bad_rows == 0
     if args.json:
-        emit_json("screen", ok, {"summary": summary.to_dict()})
+        payload: dict[str, Any] = {"summary": summary.to_dict()}
+        if args.out is not None:
+            payload["out"] = str(args.out)
+        if matches is not None:
+            payload["matches"] = matches
+        if summary.listed_values:
+            payload["error"] = {
+                "code": "listed",
+                "message": f"{summary.listed_values} listed value(s)",
+            }
+        elif summary.bad_rows:
+            payload["error"] = {"code": "bad_rows", "message": f"{summary.bad_rows} bad row(s)"}
+        emit_json("screen", ok, payload)
     else:
         invalid = sum(summary.invalid.values())
         err(
@@ -227,26 +269,27 @@ def _write_other(args: argparse.Namespace, run: Any, fmt: str) -> int:
     if fmt == "parquet" and args.out is None:
         run.close()
         raise UsageError("--out-format parquet needs --out FILE")
+    if args.json and args.out is None:
+        run.close()
+        raise UsageError(f"--json with --out-format {fmt} needs --out FILE")
     try:
         write_matches(run, sys.stdout if args.out is None else args.out, fmt)
     except OSError as e:
-        raise UsageError(f"cannot write {args.out}: {e.strerror}") from e
+        raise file_error(e, args.out or "stdout", writing=True) from e
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}") from e
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     finally:
         run.close()
     return _report(args, run)
 
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(args.command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {args.command}: {e.code}: {e}")
-    return EXIT_FAILED
+    return fail(args, e, status=EXIT_FAILED)
 
 
-def _entries(path: Path, issuer: str, expires: datetime | None) -> Iterator[tuple[Any, ...]]:
+def _entries(
+    path: Path, issuer: str, expires: datetime | None
+) -> Iterator[tuple[tuple[Any, ...], int]]:
     from antifraud_common.format.jsonl import iter_lines
 
     list_id = path.name.removesuffix(".jsonl").lower()
@@ -258,7 +301,7 @@ def _entries(path: Path, issuer: str, expires: datetime | None) -> Iterator[tupl
                 e.line = lineno
                 raise
             raise BlacklistFormatError(f"not JSON: {e}", code="not_json", line=lineno) from e
-        yield issuer, list_id, expires, entry
+        yield (issuer, list_id, expires, entry), len(line) + 1
 
 
 def run_index_build(args: argparse.Namespace) -> int:
@@ -266,12 +309,17 @@ def run_index_build(args: argparse.Namespace) -> int:
 
     expires = parse_now(args.expires)
     for path in args.sources:
-        if not path.exists():  # a FIFO or device is refused, typed, by the reader
-            raise UsageError(f"no such file {path}")
+        need_input(path, "entries file")  # a FIFO or device is refused, typed, by the reader
+
+    sizes = [file_size(p) for p in args.sources]
+    total = None if None in sizes else sum(s or 0 for s in sizes)
+    progress = progress_for(args, "index build", total=total, unit="B")
 
     def records() -> Iterator[tuple[Any, ...]]:
         for path in args.sources:
-            yield from _entries(path, args.issuer, expires)
+            for record, size in _entries(path, args.issuer, expires):
+                progress.advance(size)
+                yield record
 
     try:
         index = Index.build(records())
@@ -279,7 +327,9 @@ def run_index_build(args: argparse.Namespace) -> int:
     except (BlacklistFormatError, ModelError) as e:
         return _fail(args, e)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}") from e
+        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+    finally:
+        progress.close()
     stats = index.stats()
     if args.json:
         emit_json("index build", True, {"out": str(args.out), "stats": stats})

@@ -8,7 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    err,
+    fail,
+    file_size,
+    need_input,
+    out,
+    progress_for,
+    state_option,
+    trust_option,
+)
 from antifraud_common.cli._lists import parse_duration, parse_when
 from antifraud_common.errors import AntifraudError, StateError
 from antifraud_common.exchange.trust import TrustBundle, load_trust
@@ -22,20 +36,24 @@ def register(sub: Any) -> None:
             "Compare two sorted entries files and write the delta (add / replace / remove "
             "by value). Sign it with `antifraud sign` and the delta options."
         ),
+        epilog="example: antifraud diff v1.jsonl v2.jsonl --out v2.delta.jsonl",
     )
-    d.add_argument("old", type=Path, metavar="OLD.jsonl")
-    d.add_argument("new", type=Path, metavar="NEW.jsonl")
-    d.add_argument("--out", required=True, type=Path, metavar="DELTA.jsonl")
-    d.add_argument("--json", action="store_true")
+    d.add_argument("old", type=Path, metavar="OLD.jsonl", help="the previous snapshot")
+    d.add_argument("new", type=Path, metavar="NEW.jsonl", help="the new snapshot")
+    add_output(d, "--out", required=True, metavar="DELTA.jsonl", help="the delta file to write")
     d.set_defaults(func=run_diff)
 
     a = sub.add_parser(
         "apply",
         help="verify a signed snapshot or delta and apply it to the receiver state",
-        description="Verify ENTRIES with its signature file, then apply it in one transaction.",
+        description=(
+            "Verify ENTRIES with its signature file, then apply it in one transaction, "
+            "creating the state if there is none (and saying so)."
+        ),
+        epilog="example: antifraud apply fraud.jsonl --trust trust.json --state /var/lib/antifraud",
     )
-    a.add_argument("entries", type=Path, metavar="ENTRIES")
-    a.add_argument("--sig", type=Path, help="default: ENTRIES.sig")
+    a.add_argument("entries", type=Path, metavar="ENTRIES", help="a snapshot or delta file")
+    a.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
     _state_args(a)
     a.set_defaults(func=run_apply)
 
@@ -46,25 +64,31 @@ def register(sub: Any) -> None:
             "Verify and apply each NAME.jsonl + NAME.jsonl.sig pair in FOLDER; a bad file is "
             "reported and skipped. Exit 1 if any file was refused."
         ),
+        epilog="example: antifraud sync --from /srv/drop --trust trust.json --state /srv/state",
     )
-    s.add_argument("--from", dest="folder", required=True, type=Path, metavar="FOLDER")
+    s.add_argument("--from", dest="folder", required=True, type=Path, metavar="FOLDER",
+                   help="the drop folder")  # fmt: skip
     _state_args(s)
     s.set_defaults(func=run_sync)
 
     st = sub.add_parser("state", help="inspect the receiver state")
     ssub = st.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
-    show = ssub.add_parser("show", help="list the accepted lists (version, hash, expiry)")
-    show.add_argument("--state", required=True, type=Path, metavar="DIR")
+    show = ssub.add_parser(
+        "show",
+        help="list the accepted lists (version, hash, expiry)",
+        description="List the lists a receiver state holds; --check recomputes every hash.",
+        epilog="example: antifraud state show --state /var/lib/antifraud --check --json",
+    )
+    state_option(show)
     show.add_argument("--check", action="store_true", help="also recompute every state hash")
-    show.add_argument("--json", action="store_true")
     show.set_defaults(func=run_show)
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trust", required=True, type=Path, metavar="trust.json")
-    p.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
-    p.add_argument("--state", required=True, type=Path, metavar="DIR")
-    p.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ (default: the clock)")
+    trust_option(p)
+    p.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
+    state_option(p, help="the receiver state directory (created if missing)")
+    p.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
     p.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
     p.add_argument(
         "--no-index",
@@ -74,7 +98,6 @@ def _state_args(p: argparse.ArgumentParser) -> None:
             "`check --state` and `screen --state` rebuild it when they find it stale"
         ),
     )
-    p.add_argument("--json", action="store_true")
 
 
 def _follow(args: argparse.Namespace, state: Any) -> Any:
@@ -87,11 +110,8 @@ def _follow(args: argparse.Namespace, state: Any) -> Any:
 
 
 def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(command, False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud {command}: {e.code}: {e}")
-    return EXIT_FAILED
+    del command
+    return fail(args, e, status=EXIT_FAILED)
 
 
 def _trust(args: argparse.Namespace, now: datetime) -> TrustBundle:
@@ -143,8 +163,7 @@ def open_for_lookup(path: Path) -> Any:
 
 def _need(*paths: Path) -> None:
     for p in paths:
-        if not p.exists():  # a FIFO or device is refused, typed, by the reader
-            raise UsageError(f"no such file: {p}")
+        need_input(p)  # a FIFO or device is refused, typed, by the reader
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -187,6 +206,7 @@ def run_apply(args: argparse.Namespace) -> int:
         state = _open_state(args, create=True)
     except StateError as e:
         return _fail(args, "apply", e)
+    progress = progress_for(args, "apply", total=file_size(args.entries))
     try:
         with (
             _follow(args, state),
@@ -198,19 +218,28 @@ def run_apply(args: argparse.Namespace) -> int:
                 now=now,
                 grace=grace,
                 tmp_dir=args.state,
+                progress=progress.phase,
             ) as verified,
         ):
             result = state.accept(verified, now=now)
             grace_used = verified.grace_used
+            content = verified.manifest.content.value
     except AntifraudError as e:
         return _fail(args, "apply", e)
     finally:
+        progress.close()
         state.close()
     if args.json:
         emit_json(
             "apply",
             True,
-            {**result.to_dict(), "grace_used": grace_used, "state_created": args.state_created},
+            {
+                **{k: v for k, v in result.to_dict().items() if k != "action"},
+                "outcome": "unchanged" if result.action == "unchanged" else "applied",
+                "content": content,
+                "grace_used": grace_used,
+                "state_created": args.state_created,
+            },
         )
     else:
         what = {"snapshot": "snapshot loaded", "delta": "delta applied"}.get(
@@ -231,7 +260,7 @@ def run_sync(args: argparse.Namespace) -> int:
     now = parse_when(args.now) if args.now else datetime.now(UTC)
     grace = parse_duration(args.grace) if args.grace else None
     if not args.folder.is_dir():
-        raise UsageError(f"no such folder: {args.folder}")
+        raise UsageError(f"no such folder: {args.folder}", code="file_not_found")
     _need(args.trust)
     try:
         trust = _trust(args, now)
@@ -241,17 +270,27 @@ def run_sync(args: argparse.Namespace) -> int:
         state = _open_state(args, create=True)
     except StateError as e:
         return _fail(args, "sync", e)
+    progress = progress_for(args, "sync", unit="files")
     try:
         # The index is built (and each list's state hash checked) inside the
         # error handling: a damaged state is a typed failure, not a crash.
         with _follow(args, state):
-            report = sync(args.folder, state, trust, now=now, grace=grace)
+            report = sync(args.folder, state, trust, now=now, grace=grace, progress=progress.update)
     except AntifraudError as e:
         return _fail(args, "sync", e)
     finally:
+        progress.close()
         state.close()
     if args.json:
-        emit_json("sync", report.ok, {**report.to_dict(), "state_created": args.state_created})
+        doc = report.to_dict()
+        doc["refused"] = doc.pop("errors")
+        first = next((i.error for i in report.items if i.error is not None), None)
+        if first is not None:
+            doc["error"] = {
+                "code": first.code,
+                "message": f"{len(report.errors)} file(s) refused, the first: {first}",
+            }
+        emit_json("sync", report.ok, {**doc, "state_created": args.state_created})
     else:
         for item in report.items:
             where = (

@@ -10,10 +10,14 @@ from typing import Any
 from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
+    KINDS,
     UsageError,
+    add_output,
     emit_json,
-    err,
+    fail,
+    need_input,
     out,
+    parse_kind,
     read_sig,
     read_trust,
 )
@@ -48,53 +52,95 @@ def register(sub: Any) -> None:
     )
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
 
-    init = tsub.add_parser("init", help="create bundle version 1")
-    init.add_argument("--bundle-id", required=True)
-    init.add_argument("--root-key", action="append", required=True, type=Path, metavar="JWK")
+    init = tsub.add_parser(
+        "init",
+        help="create bundle version 1",
+        description="Create trust bundle version 1 with its root keys (sign it next).",
+        epilog="example: antifraud trust init --bundle-id cn-fraud --root-key root.jwk "
+        "--threshold 1 --out trust.json",
+    )
+    init.add_argument("--bundle-id", required=True, help="the bundle's id")
+    init.add_argument("--root-key", action="append", required=True, type=Path, metavar="JWK",
+                      help="a root public key (repeatable)")  # fmt: skip
     init.add_argument("--threshold", type=int, required=True, help="root keys needed to sign")
-    init.add_argument("--valid-days", type=int, default=365)
-    init.add_argument("--out", type=Path, default=Path("trust.json"))
-    init.add_argument("--json", action="store_true")
+    init.add_argument("--valid-days", type=int, default=365, metavar="N",
+                      help="days until the bundle expires (default 365)")  # fmt: skip
+    add_output(init, "--out", default=Path("trust.json"), metavar="trust.json",
+               help="the bundle to write (default trust.json)")  # fmt: skip
     init.set_defaults(func=run_init)
 
-    add = tsub.add_parser("add-member", help="add a member (writes the next version)")
-    add.add_argument("bundle", type=Path)
-    add.add_argument("--agency", required=True)
-    add.add_argument("--name", required=True)
-    add.add_argument("--key", action="append", required=True, type=Path, metavar="JWK")
+    edit = " BUNDLE is edited in place (the next version) unless --out names another file."
+    add = tsub.add_parser(
+        "add-member",
+        help="add a member (writes the next version)",
+        description="Add a member with its keys and what it may publish." + edit,
+        epilog="example: antifraud trust add-member trust.json --agency mps --name MPS "
+        "--key mps.jwk --publish fraud_numbers:phone:block,watch",
+    )
+    add.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
+    add.add_argument("--agency", required=True, help="the member's agency id")
+    add.add_argument("--name", required=True, help="the member's display name")
+    add.add_argument("--key", action="append", required=True, type=Path, metavar="JWK",
+                     help="a public key of the member (repeatable)")  # fmt: skip
     add.add_argument(
         "--publish",
         action="append",
         default=[],
         metavar="SPEC",
-        help="LIST_TYPE:KINDS:ACTIONS[:THRESHOLD[:SIGNERS]] (comma-separated lists)",
+        help=(
+            "LIST_TYPE:KINDS:ACTIONS[:THRESHOLD[:SIGNERS]] (comma-separated lists); kinds: "
+            f"{', '.join(KINDS)}; actions: {_actions()}; repeatable"
+        ),
     )
-    add.add_argument("--out", type=Path, help="default: overwrite BUNDLE")
-    add.add_argument("--json", action="store_true")
+    add_output(add, "--out", metavar="FILE", help="write here instead of editing BUNDLE")
     add.set_defaults(func=run_add)
 
-    rm = tsub.add_parser("remove-member", help="remove a member (writes the next version)")
-    rm.add_argument("bundle", type=Path)
-    rm.add_argument("--agency", required=True)
-    rm.add_argument("--out", type=Path, help="default: overwrite BUNDLE")
-    rm.add_argument("--json", action="store_true")
+    rm = tsub.add_parser(
+        "remove-member",
+        help="remove a member (writes the next version)",
+        description="Remove a member." + edit,
+        epilog="example: antifraud trust remove-member trust.json --agency bank1",
+    )
+    rm.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
+    rm.add_argument("--agency", required=True, help="the member's agency id")
+    add_output(rm, "--out", metavar="FILE", help="write here instead of editing BUNDLE")
     rm.set_defaults(func=run_remove)
 
-    sign = tsub.add_parser("sign", help="sign (or co-sign) trust.json with root keys")
-    sign.add_argument("bundle", type=Path)
-    sign.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem")
-    sign.add_argument("--sig", type=Path, help="default: BUNDLE.sig")
-    sign.add_argument("--json", action="store_true")
+    sign = tsub.add_parser(
+        "sign",
+        help="sign (or co-sign) trust.json with root keys",
+        description=(
+            "Sign BUNDLE with root keys. BUNDLE.sig is edited: signatures are added to it "
+            "when it signs the same bytes, and it is replaced when the bundle changed."
+        ),
+        epilog="example: antifraud trust sign trust.json --key root.pem",
+    )
+    sign.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
+    sign.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem",
+                      help="a root private key (repeatable)")  # fmt: skip
+    sign.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: BUNDLE.sig")
     sign.set_defaults(func=run_sign)
 
-    show = tsub.add_parser("show", help="show a bundle (and check its own root signatures)")
-    show.add_argument("bundle", type=Path)
-    show.add_argument("--sig", type=Path, help="check this signature file (default BUNDLE.sig)")
-    show.add_argument("--json", action="store_true")
+    show = tsub.add_parser(
+        "show",
+        help="show a bundle (and check its own root signatures)",
+        description="Show a bundle's root keys and members; check BUNDLE.sig if present.",
+        epilog="example: antifraud trust show trust.json --json",
+    )
+    show.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
+    show.add_argument("--sig", type=Path, metavar="FILE.sig",
+                      help="check this signature file (default BUNDLE.sig)")  # fmt: skip
     show.set_defaults(func=run_show)
 
 
+def _actions() -> str:
+    from antifraud_common.models import Action
+
+    return ", ".join(a.value for a in Action)
+
+
 def _read_bundle(path: Path) -> TrustBundle:
+    need_input(path, "trust bundle")
     return TrustBundle.from_bytes(read_trust(path))
 
 
@@ -107,7 +153,7 @@ def _finish(args: argparse.Namespace, action: str, bundle: TrustBundle, path: Pa
         emit_json(
             f"trust {action}",
             True,
-            {"bundle": str(path), "version": bundle.version, "bundle_id": bundle.bundle_id},
+            {"out": str(path), "version": bundle.version, "bundle_id": bundle.bundle_id},
         )
     else:
         out(f"{path}: bundle {bundle.bundle_id} version {bundle.version} (sign it next)")
@@ -115,11 +161,8 @@ def _finish(args: argparse.Namespace, action: str, bundle: TrustBundle, path: Pa
 
 
 def _failed(args: argparse.Namespace, action: str, e: AntifraudError) -> int:
-    if args.json:
-        emit_json(f"trust {action}", False, {"error": e.to_dict()})
-    else:
-        err(f"antifraud trust {action}: {e.code}: {e}")
-    return EXIT_FAILED
+    del action
+    return fail(args, e, status=EXIT_FAILED)
 
 
 def _days_after(now: datetime, days: int) -> datetime:
@@ -163,7 +206,7 @@ def parse_publish(spec: str) -> PublishRule:
     try:
         return PublishRule(
             list_type=parts[0],
-            kinds=[k for k in parts[1].split(",") if k],
+            kinds=[parse_kind(k, option="--publish") for k in parts[1].split(",") if k],
             actions=[a for a in parts[2].split(",") if a],
             threshold=threshold,
             signers=[s for s in parts[4].split(",") if s] if len(parts) > 4 else [],
@@ -203,6 +246,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
+    need_input(args.bundle, "trust bundle")
     data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
     sig_path = args.sig or Path(f"{args.bundle}.sig")
@@ -237,18 +281,20 @@ def run_sign(args: argparse.Namespace) -> int:
     write_atomic(sig_path, sig)
     count = len(jws.parse(sig, typ=TRUST_TYP).signatures)
     if args.json:
-        emit_json("trust sign", True, {"sig": str(sig_path), "signatures": count})
+        emit_json("trust sign", True, {"out": str(sig_path), "signatures": count})
     else:
         out(f"{sig_path}: {count} signature(s)")
     return EXIT_OK
 
 
 def run_show(args: argparse.Namespace) -> int:
+    need_input(args.bundle, "trust bundle")
     data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
     sig_path = args.sig or Path(f"{args.bundle}.sig")
     verdict: dict[str, Any] = {"checked": False}
     ok = True
+    failure = None
     if sig_path.exists():
         verdict["checked"] = True
         try:
@@ -257,13 +303,19 @@ def run_show(args: argparse.Namespace) -> int:
         except AntifraudError as e:
             ok = False
             verdict.update(self_signed=False, error=e.to_dict())
+            failure = e.to_dict()
     now = datetime.now(UTC)
     doc = bundle.to_dict()
     if args.json:
         emit_json(
             "trust show",
             ok,
-            {"bundle": doc, "expired": bundle.is_expired(now), "signature": verdict},
+            {
+                "bundle": doc,
+                "expired": bundle.is_expired(now),
+                "signature": verdict,
+                "error": failure,
+            },
         )
     else:
         out(f"bundle {bundle.bundle_id} version {bundle.version}")

@@ -18,7 +18,16 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from antifraud_common._console import EXIT_FAILED, EXIT_OK, UsageError, emit_json, err, out
+from antifraud_common._console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    CliParser,
+    UsageError,
+    emit_json,
+    err,
+    out,
+)
+from antifraud_common._console import run as run_command
 
 __all__ = ["main", "register"]
 
@@ -29,9 +38,15 @@ def register(sub: Any) -> None:
         "conformance",
         help="run the language-neutral conformance suite against an implementation",
         description="Run the conformance suite (docs/conformance.md) against an implementation.",
+        epilog='example: antifraud conformance run --implementation "node verifier.js"',
     )
     csub = p.add_subparsers(dest="conformance_command", metavar="SUBCOMMAND", required=True)
-    r = csub.add_parser("run", help="run the cases against an implementation command")
+    r = csub.add_parser(
+        "run",
+        help="run the cases against an implementation command",
+        description="Run every case against CMD; exit 1 if a case failed unexpectedly.",
+        epilog='example: antifraud conformance run --implementation "antifraud conformance impl"',
+    )
     r.add_argument(
         "--implementation",
         required=True,
@@ -45,11 +60,17 @@ def register(sub: Any) -> None:
     )
     r.add_argument("--list", action="store_true", help="list the selected cases and exit")
     r.add_argument("--verbose", "-v", action="store_true", help="print every case's outcome")
-    r.add_argument("--json", action="store_true", help="print the summary as one JSON document")
+    r.add_argument(
+        "--json",
+        action="store_true",
+        help="write exactly one JSON document (the envelope of docs/cli.md) to stdout",
+    )
     r.set_defaults(func=run)
     i = csub.add_parser(
         "impl",
         help="this library as an implementation under test (protocol commands)",
+        description="Speak the conformance protocol (docs/conformance.md): one JSON line.",
+        epilog="example: antifraud conformance impl canonicalize --in record.json",
         add_help=False,
     )
     i.add_argument("rest", nargs=argparse.REMAINDER)
@@ -72,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         cases = runner.load_cases(args.cases, families=args.family)
         xfails = runner.load_xfails(args.xfail) if args.xfail else frozenset()
     except (ConfigurationError, OSError, ValueError) as e:
-        raise UsageError(str(e)) from e
+        raise UsageError(str(e), code=getattr(e, "code", None) or "usage_error") from e
     if args.family and not cases:
         raise UsageError(f"no cases in the families {', '.join(args.family)}")
     if args.list:
@@ -109,14 +130,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str]) -> int:
-    """Run ``conformance <argv>`` without the rest of the CLI (``python -m ...conformance``)."""
-    parser = argparse.ArgumentParser(prog="python -m antifraud_common.conformance")
-    sub = parser.add_subparsers(dest="command", required=True)
+    """Run ``conformance <argv>`` without the rest of the CLI (``python -m ...conformance``).
+
+    The same contract as ``antifraud conformance``: one JSON document with ``--json``,
+    usage errors included, and the same exit statuses.
+    """
+    if argv[:1] == ["impl"]:
+        from antifraud_common.conformance import impl as implementation
+
+        return implementation.main(argv[1:])
+    parser = CliParser(prog="python -m antifraud_common.conformance")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     register(sub)
-    args = parser.parse_args(["conformance", *argv])
-    try:
-        status: int = args.func(args)
-    except UsageError as e:
-        err(f"conformance: error: {e}")
-        return 2
-    return status
+    return run_command(parser, ["conformance", *argv])

@@ -606,6 +606,7 @@ def convert_entries_file(
     allow_protected: Collection[tuple[str, str]] = (),
     scope: EntriesScope | None = None,
     limits: Limits | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> EntriesSummary:
     """Check a plain entries file as a receiver would, then write its pseudonymised form.
 
@@ -613,6 +614,7 @@ def convert_entries_file(
     (canonical, sorted, valid, no protected identifier outside
     ``allow_protected``; with ``scope``, kinds and actions): those checks need
     the values, so they are made here, before the values are gone.
+    ``progress(bytes_checked)`` is called during the check.
     """
     with open_input(source) as f:
         check_entries(
@@ -621,6 +623,7 @@ def convert_entries_file(
             protected=protected,
             allow_protected=allow_protected,
             limits=limits,
+            progress=progress,
         )
         f.seek(0)
         pseudo = list(pseudonymise_list(iter_verified_entries(f), key))

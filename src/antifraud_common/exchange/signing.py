@@ -268,8 +268,12 @@ def sign_list_with_manifest(
     limits: Limits | None = None,
     minisign_key: Ed25519PrivateKey | None = None,
     pseudonym: Pseudonym | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[Path, Manifest]:
-    """:func:`sign_list`, also returning the manifest signed (the output may be a stream)."""
+    """:func:`sign_list`, also returning the manifest signed (the output may be a stream).
+
+    ``progress(bytes_checked)`` is called while the entries file is checked.
+    """
     allow = tuple(sorted(set(allow_protected)))
     scope = None
     if trust is not None:
@@ -277,10 +281,17 @@ def sign_list_with_manifest(
     if pseudonym is not None:
         from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
 
-        summary = check_pseudonymised_entries(entries_path, scope=scope, limits=limits)
+        summary = check_pseudonymised_entries(
+            entries_path, scope=scope, limits=limits, progress=progress
+        )
     else:
         summary = check_entries(
-            entries_path, scope=scope, protected=protected, allow_protected=allow, limits=limits
+            entries_path,
+            scope=scope,
+            protected=protected,
+            allow_protected=allow,
+            limits=limits,
+            progress=progress,
         )
     manifest = make_manifest(
         summary,

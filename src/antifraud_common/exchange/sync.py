@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -232,8 +233,11 @@ def sync(
     now: datetime | None = None,
     grace: timedelta | None = None,
     protected: ProtectedMatcher | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> SyncReport:
     """Apply every new snapshot and delta in ``folder`` to ``state``, in version order.
+
+    ``progress(files_done, files_total)`` is called as each signed file is handled.
 
     Never raises for a bad file: each refusal is an ``error`` item with its
     typed error (``signature_invalid``, ``expired``, ``delta_base_mismatch``,
@@ -264,7 +268,9 @@ def sync(
     found.sort(key=lambda f: f[0])
     store: ReferenceStore | None = None
     try:
-        for _key, entries, sig, m in found:
+        for done, (_key, entries, sig, m) in enumerate(found):
+            if progress is not None:
+                progress(done, len(found))
             if m.list_type in REFERENCE_TYPES:
                 # A number plan, DNO or presenters list: kept beside the state, never in it.
                 store = store or ReferenceStore.open(state.directory)
@@ -296,6 +302,8 @@ def sync(
     finally:
         if store is not None:
             store.close()
+    if progress is not None:
+        progress(len(found), len(found))
     return SyncReport(items=tuple(items), checked_at=moment)
 
 

@@ -64,6 +64,7 @@ from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     ConfigurationError,
+    ModelError,
 )
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.models import (
@@ -295,7 +296,13 @@ def _unescape(name: str, cell: str) -> str:
 def _timestamp(text: str, name: str) -> datetime:
     if _DATE_RE.fullmatch(text):
         text += "T00:00:00Z"
-    return parse_timestamp(text, field=name)
+    try:
+        return parse_timestamp(text, field=name)
+    except ModelError as e:
+        # A spreadsheet cell may hold a bare date too: say so.
+        e.message = f"{e.message} or YYYY-MM-DD"
+        e.args = (e.message,)
+        raise
 
 
 def _build_entry(cells: Mapping[str, str], defaults: Mapping[str, str]) -> Entry:

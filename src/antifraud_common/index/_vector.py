@@ -441,7 +441,11 @@ def table_batches(data: Any, columns: Sequence[str]) -> Iterator[Batch]:
     names = data.schema.names
     for c in columns:
         if c not in names:
-            raise ConfigurationError(f"the table has no column {c!r}", code="no_such_column")
+            raise ConfigurationError(
+                f"the table has no column {c!r}; its columns: "
+                + ", ".join(repr(n) for n in names[:50]),
+                code="no_such_column",
+            )
     batches = data if isinstance(data, pa.RecordBatchReader) else data.to_batches(BATCH_ROWS)
     return _numbered(iter(batches), columns)
 
@@ -493,7 +497,11 @@ def parquet_batches(path: Path, columns: Sequence[str]) -> Iterator[Batch]:
     names = dataset.schema.names
     for c in columns:
         if c not in names:
-            raise ConfigurationError(f"the Parquet data has no column {c!r}", code="no_such_column")
+            raise ConfigurationError(
+                f"the Parquet data has no column {c!r}; its columns: "
+                + ", ".join(repr(n) for n in names[:50]),
+                code="no_such_column",
+            )
     reader = dataset.scanner(columns=list(columns), batch_size=BATCH_ROWS, use_threads=False)
     return _checked(table_batches(reader.to_reader(), columns), path)
 
@@ -560,7 +568,11 @@ def csv_header(path: Path, columns: Sequence[str]) -> list[str]:
         header[0] = header[0][1:]
     for c in columns:
         if c not in header:
-            raise ConfigurationError(f"the CSV header has no column {c!r}", code="no_such_column")
+            raise ConfigurationError(
+                f"the CSV header has no column {c!r}; its columns: "
+                + ", ".join(repr(h) for h in header[:50]),
+                code="no_such_column",
+            )
     return header
 
 

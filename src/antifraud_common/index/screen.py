@@ -248,7 +248,9 @@ def _csv_source(lines: Iterator[str], columns: Sequence[str]) -> _CsvSource | _I
     for name in columns:
         if name not in header:
             raise ConfigurationError(
-                f"the CSV header has no column {name!r}", code="no_such_column"
+                f"the CSV header has no column {name!r}; its columns: "
+                + ", ".join(repr(h) for h in header[:50]),
+                code="no_such_column",
             )
         positions[name] = header.index(name)
     return _CsvSource(lines, columns, [positions[c] for c in columns], reader.line_num, len(header))
