@@ -577,6 +577,7 @@ def cases(r: Path, info: dict[str, str]) -> dict[str, Case]:
             "file_exists",
         ),
         "case demo": Case([], ["--no-such-option"], 2, "usage_error"),
+        "completion": Case(["bash"], ["fish"], 2, "usage_error"),
     }
 
 

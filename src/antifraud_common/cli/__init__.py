@@ -32,6 +32,7 @@ from antifraud_common.cli._common import (
     add_quiet,
     check_outputs,
     leaf_commands,
+    vocabularies_epilog,
 )
 
 __all__ = ["build_parser", "leaf_commands", "main"]
@@ -54,6 +55,7 @@ _COMMAND_MODULES = (
     "_conformance",
     "_demo",
     "_case",
+    "_docgen",
 )
 
 #: Leaves that speak another protocol than the envelope (docs/conformance.md).
@@ -67,7 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Validate identifiers and sign, verify and screen shared fraud blacklists.",
         epilog=(
             "exit status: 0 ok, 1 a check failed (or a value is listed), 2 usage error, "
-            "3 internal error.\nexample: antifraud check --json 13800138000"
+            "3 internal error.\nenvironment: ANTIFRAUD_TRUST (--trust), ANTIFRAUD_STATE "
+            "(--state), ANTIFRAUD_PASSPHRASE (key files)\n"
+            + vocabularies_epilog()
+            + "\nexample: antifraud check --json 13800138000"
         ),
     )
     parser.add_argument(

@@ -33,6 +33,7 @@ from antifraud_common.cli._common import (
     fail,
     need_input,
     out,
+    trust_option,
 )
 from antifraud_common.errors import AntifraudError, CaseError, DecryptionError, StateError
 
@@ -54,12 +55,13 @@ def register(sub: Any) -> None:
         v.add_argument("--book", required=True, type=Path, metavar="DIR", help=_BOOK_HELP)
         v.add_argument("--me", required=me, default="-", help="this member's id")
         if trust:
-            v.add_argument("--trust", required=True, type=Path, metavar="trust.json")
+            trust_option(v, help="the trust bundle with the members' message rules")
             v.add_argument("--trust-sig", type=Path, help="default: TRUST.sig")
         v.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
 
     def making(v: argparse.ArgumentParser) -> None:
-        v.add_argument("--body", required=True, type=Path, metavar="BODY.json")
+        v.add_argument("--body", required=True, type=Path, metavar="BODY.json",
+                       help="the message's body object (docs/spec/cases.md)")  # fmt: skip
         v.add_argument("--key", required=True, action="append", type=Path, metavar="KEY.pem",
                        help="signing key (repeat for k-of-n)")  # fmt: skip
         v.add_argument("--message-id", help="default: a random id")
@@ -79,7 +81,7 @@ def register(sub: Any) -> None:
         "--trust trust.json",
     )
     new.add_argument("type", metavar="TYPE", help="message type, e.g. stop_payment_order")
-    new.add_argument("--case-id", required=True)
+    new.add_argument("--case-id", required=True, help="the case id, e.g. mps:2026-0001")
     new.add_argument("--to", required=True, metavar="MEMBER", help="the recipient member")
     new.add_argument("--reply-to", metavar="HASH", help="hash of the message answered")
     making(new)
@@ -93,7 +95,7 @@ def register(sub: Any) -> None:
         "--key icbc.pem --out result.jws --book cases --me icbc --trust trust.json",
     )
     reply.add_argument("hash", metavar="HASH", help="hash of the message answered")
-    reply.add_argument("type", metavar="TYPE")
+    reply.add_argument("type", metavar="TYPE", help="message type of the answer")
     making(reply)
     reply.set_defaults(func=run_reply)
 
@@ -106,8 +108,10 @@ def register(sub: Any) -> None:
         "trust.json --decryption-key icbc-enc.pem",
     )
     rec.add_argument("message", type=Path, metavar="FILE", help="a JWS or JWE file")
-    rec.add_argument("--decryption-key", type=Path, metavar="KEY.pem")
-    rec.add_argument("--require-encryption", action="store_true")
+    rec.add_argument("--decryption-key", type=Path, metavar="KEY.pem",
+                     help="this member's encryption key, for a JWE")  # fmt: skip
+    rec.add_argument("--require-encryption", action="store_true",
+                     help="refuse a message that is not encrypted")  # fmt: skip
     rec.add_argument("--state", type=Path, metavar="DIR",
                      help="update this receiver state's local HOLD/FREEZE list")  # fmt: skip
     common(rec, trust=True)
@@ -119,7 +123,7 @@ def register(sub: Any) -> None:
         description="Show a case's state, its messages and what is due.",
         epilog="example: antifraud case show mps:2026-0001 --book cases",
     )
-    show.add_argument("case_id", metavar="CASE")
+    show.add_argument("case_id", metavar="CASE", help="the case id")
     common(show, trust=False, me=False)
     show.set_defaults(func=run_show)
 

@@ -57,6 +57,7 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--kind",
         type=kind_type(KINDS),
+        choices=KINDS,
         default="auto",
         metavar="KIND",
         help=(

@@ -67,7 +67,12 @@ def register(sub: Any) -> None:
     where.add_argument(
         "--workers", type=int, default=None, metavar="N", help="local worker processes"
     )
-    s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
+    s.add_argument(
+        "--format",
+        choices=("auto", "csv", "jsonl", "parquet"),
+        default="auto",
+        help="format of RECORDS: auto (by suffix, default), csv, jsonl or parquet",
+    )
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
     add_json(s)

@@ -133,7 +133,7 @@ def register(sub: Any) -> None:
     q.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: LIST.sig")
     q.add_argument("--trust", type=Path, metavar="trust.json", help="verify the list first")
     q.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
-    q.add_argument("--kind", type=kind_type(_KINDS), default="auto", metavar="KIND",
+    q.add_argument("--kind", type=kind_type(_KINDS), choices=_KINDS, default="auto", metavar="KIND",
                    help=f"identifier kind: {', '.join(_KINDS)} (default auto; card = "
                    "bank_card)")  # fmt: skip
     q.add_argument("--region", default="CN", help="default region for national phone numbers")

@@ -81,7 +81,12 @@ def register(sub: Any) -> None:
         help=f"a column holding identifiers, optionally with its kind ({', '.join(KINDS)}; "
         "card = bank_card); repeatable",
     )
-    s.add_argument("--format", choices=("auto", "csv", "jsonl", "parquet"), default="auto")
+    s.add_argument(
+        "--format",
+        choices=("auto", "csv", "jsonl", "parquet"),
+        default="auto",
+        help="format of RECORDS: auto (by suffix, default), csv, jsonl or parquet",
+    )
     s.add_argument(
         "--engine",
         choices=("auto", "python", "vector"),
