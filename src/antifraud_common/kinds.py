@@ -11,7 +11,8 @@ This module is the one place that knows, for every :class:`IdentifierKind`,
   the shape of that kind;
 * which bulk path validates a whole column of one kind at once
   (:func:`validate_many`; :attr:`KindSpec.bulk` names it), with the verdicts
-  of the single-value validator.
+  of the single-value validator, and which block decision the validator's fast
+  path and screening's bulk paths share (:func:`fast_path`).
 
 The models (:func:`antifraud_common.models.canonical_value`), the index
 (:meth:`antifraud_common.index.Index.check`), screening and the pseudonymised
@@ -48,6 +49,7 @@ __all__ = [
     "Verdict",
     "candidate_kinds",
     "detect",
+    "fast_path",
     "find_kind",
     "parse_kind",
     "spec",
@@ -80,7 +82,9 @@ class KindSpec:
     without a country code depend on it). ``bulk`` names the function of the
     same module that validates many values at once with the same verdicts
     (``function(values, region=...)`` yielding :data:`Verdict` pairs), or is
-    None when values are validated one by one.
+    None when values are validated one by one. ``fast_path`` names the block
+    decision the validator's own fast path takes and screening's bulk paths
+    reuse (:func:`fast_path`), or is None.
     """
 
     kind: IdentifierKind
@@ -88,6 +92,7 @@ class KindSpec:
     function: str
     regional: bool = False
     bulk: str | None = None
+    fast_path: str | None = None
 
 
 _PKG: Final = "antifraud_common"
@@ -95,7 +100,14 @@ _PKG: Final = "antifraud_common"
 _SPECS: Final = {
     s.kind: s
     for s in (
-        KindSpec(IdentifierKind.PHONE, f"{_PKG}.phone", "validate", True, "validate_many"),
+        KindSpec(
+            IdentifierKind.PHONE,
+            f"{_PKG}.phone",
+            "validate",
+            regional=True,
+            bulk="validate_many",
+            fast_path="prefix_all_valid",
+        ),
         KindSpec(IdentifierKind.BANK_CARD, f"{_PKG}.card", "validate"),
         KindSpec(IdentifierKind.BANK_ACCOUNT, f"{_PKG}.account", "validate"),
         KindSpec(IdentifierKind.PAYMENT_ACCOUNT, f"{_PKG}.account", "validate_payment_account"),
@@ -227,6 +239,27 @@ def validate_many(
         except ValidationError as e:
             out.append((None, e.with_traceback(None)))
     return out
+
+
+def fast_path(kind: IdentifierKind) -> Callable[[int, str], bool] | None:
+    """The block decision of ``kind``'s fast path, shared by the validator and screening.
+
+    For phones, ``decide(nsn_length, prefix)`` says whether every ``+86`` number
+    of that many national digits starting with the five digits ``prefix`` is
+    valid and its own canonical value
+    (:func:`antifraud_common.phone.prefix_all_valid`); the bulk screening paths
+    accept a whole block of numbers on that answer. None for kinds without one.
+
+    >>> fast_path(IdentifierKind.PHONE)(11, "13800"), fast_path(IdentifierKind.IMEI)
+    (True, None)
+    """
+    name = _SPECS[kind].fast_path
+    if name is None:
+        return None
+    decide: Callable[[int, str], bool] = getattr(
+        importlib.import_module(_SPECS[kind].module), name
+    )
+    return decide
 
 
 class Detection(NamedTuple):

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from antifraud_common import kinds
 from antifraud_common._text import DEFAULT_SEPARATORS
 from antifraud_common.errors import ValidationError
 from antifraud_common.models import IdentifierKind, canonical_value
@@ -77,16 +78,17 @@ _MOBILE_OK: dict[str, bool] = {}
 
 def _mobile_prefix_ok(nsn: str) -> bool:
     """Whether every 11-digit national number with ``nsn``'s first five digits is valid."""
-    from antifraud_common import phone
-
     prefix = nsn[:5]
     ok = _MOBILE_OK.get(prefix)
     if ok is None:
         if prefix[:1] == "0" or prefix[:3] == "106":
             ok = False  # a trunk prefix or an SMS port: not the "+86" + digits candidate
         else:
-            # The decision phone's fast path takes for "+86" + 11 digits with this prefix.
-            ok = phone.prefix_all_valid(11, prefix)
+            # The decision phone's fast path takes for "+86" + 11 digits with this prefix
+            # (the registry's fast-path slot for phones).
+            decide = kinds.fast_path(IdentifierKind.PHONE)
+            assert decide is not None
+            ok = decide(11, prefix)
         _MOBILE_OK[prefix] = ok  # keys are five ASCII digits: at most 100,000
     return ok
 
