@@ -36,8 +36,6 @@ from antifraud_common.index._results import (
 )
 from antifraud_common.index._table import (
     OPEN_Q,
-    PARTS_SHIFT,
-    Part,
     Table,
     TableBuilder,
     nbytes,
@@ -241,7 +239,7 @@ class Index:
         """
         index = cls()
         b = TableBuilder()
-        parts = b.parts
+        add = b.add
         slots: dict[tuple[object, object], tuple[object, int]] = {}
         provs = index._prov_by_id
         case_ids = index._case_ids
@@ -297,16 +295,7 @@ class Index:
                 h = (int(value) * MIX) & MASK64
             else:
                 tid, h = table_and_key(kind, value)
-            part = parts.get((tid, h >> PARTS_SHIFT))
-            if part is None:
-                part = parts[(tid, h >> PARTS_SHIFT)] = Part(bool(tid & 1))
-            part.keys.append(h)
-            part.prov.append(prov)
-            part.case.append(case)
-            part.vf.append(vf)
-            part.vu.append(vu)
-            if part.values is not None:
-                part.values.append(value)
+            add(tid, h, prov, case, vf, vu, value)
         index._tables = b.finish()
         return index
 
