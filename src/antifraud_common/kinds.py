@@ -84,7 +84,7 @@ class KindSpec:
     (``function(values, region=...)`` yielding :data:`Verdict` pairs), or is
     None when values are validated one by one. ``fast_path`` names the block
     decision the validator's own fast path takes and screening's bulk paths
-    reuse (:func:`fast_path`), or is None.
+    reuse (:func:`~antifraud_common.kinds.fast_path`), or is None.
     """
 
     kind: IdentifierKind
