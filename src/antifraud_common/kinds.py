@@ -256,9 +256,7 @@ def fast_path(kind: IdentifierKind) -> Callable[[int, str], bool] | None:
     name = _SPECS[kind].fast_path
     if name is None:
         return None
-    decide: Callable[[int, str], bool] = getattr(
-        importlib.import_module(_SPECS[kind].module), name
-    )
+    decide: Callable[[int, str], bool] = getattr(importlib.import_module(_SPECS[kind].module), name)
     return decide
 
 
