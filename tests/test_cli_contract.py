@@ -807,3 +807,52 @@ def test_env_defaults_for_trust_and_state(
     # An explicit option wins over the environment.
     assert main(["state", "show", "--state", str(root / "nostate"), "--json"]) == 1
     capsys.readouterr()
+
+
+def test_a_wrong_passphrase_typed_at_the_prompt_is_a_usage_error(
+    world: tuple[Path, dict[str, str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    root, _ = world
+    key = tmp_path / "k.pem"
+    monkeypatch.setenv("ANTIFRAUD_PASSPHRASE", "the right one")
+    assert main(["keygen", "--out", str(key), "--json"]) == 0
+    capsys.readouterr()
+    monkeypatch.delenv("ANTIFRAUD_PASSPHRASE")
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    monkeypatch.setattr("antifraud_common.cli._keys.prompt_passphrase", lambda *_a, **_k: b"not it")
+    entries = tmp_path / "l.jsonl"
+    shutil.copy(root / "fraud.jsonl", entries)
+    argv = [
+        "sign",
+        str(entries),
+        "--key",
+        str(key),
+        "--issuer",
+        "mps",
+        "--list-id",
+        "x",
+        "--list-type",
+        "fraud_numbers",
+        "--list-version",
+        "1",
+        "--expires",
+        "1d",
+        "--json",
+    ]
+    assert main(argv) == 2  # before: an internal error (exit 3)
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "key_wrong_passphrase"
+
+    def gone(*_a: object, **_k: object) -> bytes:
+        raise EOFError
+
+    monkeypatch.setattr("antifraud_common.cli._keys.prompt_passphrase", gone)
+    assert main(argv) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "key_passphrase_required"
