@@ -324,3 +324,17 @@ def test_ranges() -> None:
     assert not r.covers("tel:95588;phone-context=+86")
     assert CallerRanges.of([]).prefixes == ()
     assert not CallerRanges.of([]).covers("+861062345678")
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789", min_size=3, max_size=13).map("+86".__add__),
+        st.sampled_from([n.value for n in ProtectedList.load_default()]),
+        st.sampled_from(["+861095588", "+8657196110", "+8675512345", "+8610955880"]),
+    )
+)
+@settings(max_examples=300, deadline=None)
+def test_protected_prefilter_never_hides_a_match(value: str) -> None:
+    checker = CallChecker()
+    if ProtectedList.load_default().match("phone", value) is not None:
+        assert checker._may_be_protected(value)

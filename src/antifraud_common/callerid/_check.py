@@ -21,7 +21,7 @@ from antifraud_common import _cn_plan, numberplan, phone
 from antifraud_common._clock import aware_utc
 from antifraud_common.callerid._rules import RULES_BY_ID, CallAction, Rule
 from antifraud_common.errors import ConfigurationError, ValidationError
-from antifraud_common.protected import ProtectedList
+from antifraud_common.protected import ProtectedList, ProtectedNumber
 
 __all__ = [
     "CallChecker",
@@ -54,6 +54,12 @@ _KIND_RULE: Final = {
 _MOBILE_KINDS: Final = frozenset({"mobile", "satellite"})
 
 
+#: Distinct cells whose facts a checker keeps (then it starts over): bounded memory.
+_CACHE_LIMIT: Final = 1 << 17
+#: (value, plan kind, error code, protected record, short code in international form)
+_CallingInfo = tuple[str | None, str | None, str, ProtectedNumber | None, bool]
+
+
 class Ingress(enum.Enum):
     """Where a call entered the carrier's network."""
 
@@ -70,7 +76,12 @@ class Ingress(enum.Enum):
 
 
 INGRESS_BY_VALUE: Final = {i.value: i for i in Ingress}
-_TRUNK_INGRESS: Final = frozenset({Ingress.PRIVATE_LINE, Ingress.VOIP})
+# Module constants: comparing with these avoids the enum class's attribute look-up.
+_INTERNATIONAL: Final = Ingress.INTERNATIONAL
+_SUBSCRIBER: Final = Ingress.SUBSCRIBER
+_PRIVATE_LINE: Final = Ingress.PRIVATE_LINE
+_VOIP: Final = Ingress.VOIP
+_ALLOW: Final = CallAction.ALLOW
 
 
 class NumberPlan(Protocol):
@@ -223,6 +234,37 @@ def _ingress(value: object) -> Ingress:
     return found
 
 
+#: (no DNO list, no index) -> the rules skipped for lack of data.
+_SKIPPED: Final = {
+    (False, False): (),
+    (True, False): ("dno_listed",),
+    (False, True): ("blacklisted",),
+    (True, True): ("dno_listed", "blacklisted"),
+}
+_PREFILTERS: dict[int, tuple[ProtectedList, frozenset[str], frozenset[str]]] = {}
+
+
+def _prefilter(protected: ProtectedList) -> tuple[frozenset[str], frozenset[str]]:
+    """The phone values of ``protected`` and its short codes of five or more digits.
+
+    Kept for the last few tables (the table itself is kept with them, so its id
+    is not reused while cached): check_call builds a checker per call.
+    """
+    cached = _PREFILTERS.get(id(protected))
+    if cached is not None and cached[0] is protected:
+        return cached[1], cached[2]
+    values = frozenset(n.value for n in protected if n.kind.value == "phone")
+    short = frozenset(
+        v[4 : -len(_CONTEXT)]
+        for v in values
+        if v[:4] == "tel:" and v.endswith(_CONTEXT) and len(v) - 4 - len(_CONTEXT) >= 5
+    )
+    if len(_PREFILTERS) >= 8:
+        _PREFILTERS.clear()
+    _PREFILTERS[id(protected)] = (protected, values, short)
+    return values, short
+
+
 @functools.cache
 def _default_protected() -> ProtectedList:
     return ProtectedList.load_default()
@@ -313,16 +355,30 @@ def _is_emergency(called: object, value: str | None) -> bool:
     return False
 
 
-def _blacklist_hit(
-    index: _Lookup, value: str, now: datetime | None
-) -> tuple[CallAction, str] | None:
-    result = index.check_key("phone", value, now=now)
+def _listed_rule(result: Any) -> FiredRule | None:
+    """The ``blacklisted`` rule for an index answer, or None when not listed."""
     if not result.listed:
         return None
     issuers = sorted({m.issuer for m in result.matches})
     listed = result.action.value
     action = CallAction.FLAG if listed == "watch" else CallAction.BLOCK
-    return action, f"{listed} ({', '.join(issuers)})"
+    return FiredRule(rule=_BLACKLISTED, action=action, detail=f"{listed} ({', '.join(issuers)})")
+
+
+_BLACKLISTED: Final = RULES_BY_ID["blacklisted"]
+_POSITION: Final = {rule_id: n for n, rule_id in enumerate(RULES_BY_ID)}
+
+
+def with_rule(
+    fired: list[FiredRule], rule: FiredRule, emergency: bool
+) -> tuple[CallAction, list[FiredRule]]:
+    """Insert ``rule`` at its table position; return the new action and the rules."""
+    at = _POSITION[rule.rule.id]
+    n = 0
+    while n < len(fired) and _POSITION[fired[n].rule.id] < at:
+        n += 1
+    fired.insert(n, rule)
+    return _verdict_action(fired, emergency), fired
 
 
 def _typed(name: str, value: object, kinds: type | tuple[type, ...]) -> None:
@@ -343,6 +399,8 @@ class CallChecker:
     """
 
     __slots__ = (
+        "_called",
+        "_calling",
         "_dno",
         "_index",
         "_now",
@@ -350,6 +408,8 @@ class CallChecker:
         "_plan",
         "_presenters",
         "_protected",
+        "_protected_short",
+        "_protected_values",
         "_skipped",
     )
 
@@ -380,11 +440,10 @@ class CallChecker:
         self._dno = dno
         self._index = index
         self._now = now
-        self._skipped = tuple(
-            rule_id
-            for rule_id, data in (("dno_listed", dno), ("blacklisted", index))
-            if data is None
-        )
+        self._protected_values, self._protected_short = _prefilter(self._protected)
+        self._calling: dict[str, _CallingInfo] = {}
+        self._called: dict[str, tuple[str | None, bool]] = {}
+        self._skipped = _SKIPPED[dno is None, index is None]
 
     @property
     def plan_version(self) -> int:
@@ -429,16 +488,23 @@ class CallChecker:
         authenticated: bool | None,
         roaming: bool,
         ranges: CallerRanges | None,
+        probe: bool = True,
     ) -> tuple[CallAction, list[FiredRule], str | None, str | None, bool, tuple[str, ...]]:
-        """(action, fired rules, calling value, called value, emergency, skipped)."""
+        """(action, fired rules, calling value, called value, emergency, skipped).
+
+        ``probe=False`` leaves the blacklist to the caller (:meth:`_listed_many`).
+        """
         fired: list[FiredRule] = []
         skipped: tuple[str, ...] = ()
-        value, kind, error = _canonical(calling, self._plan, self._packaged)
-        called_value: str | None
-        try:
-            called_value = phone.validate(called)
-        except ValidationError:
-            called_value = None
+        # Both numbers' facts depend only on their text: decided once per distinct cell.
+        info = self._calling.get(calling) if type(calling) is str else None
+        if info is None:
+            info = self._calling_info(calling)
+        value, kind, error, hit, international_form = info
+        called_info = self._called.get(called) if type(called) is str else None
+        if called_info is None:
+            called_info = self._called_info(called)
+        called_value, emergency = called_info
         if value is None:
             _fire(fired, _ERROR_RULE.get(error, "cli_malformed"), error)
         else:
@@ -446,7 +512,7 @@ class CallChecker:
             if kind == "iot":
                 _fire(fired, "cli_not_dialable", "iot")
             if (
-                where is Ingress.INTERNATIONAL
+                where is _INTERNATIONAL
                 and kind != "foreign"
                 and not (roaming and kind in _MOBILE_KINDS)
             ):
@@ -454,23 +520,86 @@ class CallChecker:
             rule_id = _KIND_RULE.get(kind or "")
             if rule_id is not None and rule_id != "cli_not_dialable":
                 _fire(fired, rule_id, kind or "")
-            hit = self._protected.match("phone", value)
             if hit is not None and not self._may_present(hit.value, value, trunk_id, authenticated):
                 _fire(fired, "protected_unauthorised", f"{hit.category.value}: {hit.name}")
             if self._dno is not None and value in self._dno:
                 _fire(fired, "dno_listed")
-            if self._index is not None:
-                listed = _blacklist_hit(self._index, value, self._now)
+            if probe and self._index is not None:
+                listed = _listed_rule(self._index.check_key("phone", value, now=self._now))
                 if listed is not None:
-                    _fire(fired, "blacklisted", listed[1], listed[0])
-            if where in _TRUNK_INGRESS:
+                    fired.append(listed)
+            # Identity, not set membership: an enum's hash is a Python-level call.
+            if where is _PRIVATE_LINE or where is _VOIP:
                 skipped = _trunk_rules(fired, skipped, value, ranges, authenticated)
-            if where is not Ingress.SUBSCRIBER and value == called_value:
+            if where is not _SUBSCRIBER and value == called_value:
                 _fire(fired, "cli_equals_called")
-            if value[:4] == "tel:" and _written_international(calling):
+            if international_form:
                 _fire(fired, "cli_international_short_code")
-        emergency = _is_emergency(called, called_value)
-        return _verdict_action(fired, emergency), fired, value, called_value, emergency, skipped
+        action = _verdict_action(fired, emergency) if fired else _ALLOW
+        return action, fired, value, called_value, emergency, skipped
+
+    def _listed_many(self, values: list[str]) -> dict[int, FiredRule]:
+        """The ``blacklisted`` rule of each listed value, by position (one bulk probe)."""
+        index = self._index
+        out: dict[int, FiredRule] = {}
+        if index is None:
+            return out
+        probe = getattr(index, "probe_keys", None)
+        keys: list[int] = []
+        where: list[int] = []
+        for n, value in enumerate(values):
+            if probe is not None and value[:1] == "+":
+                keys.append(int(value))
+                where.append(n)
+            else:
+                hit = _listed_rule(index.check_key("phone", value, now=self._now))
+                if hit is not None:
+                    out[n] = hit
+        if keys and probe is not None:
+            for pos, result in probe("phone", keys, now=self._now):
+                hit = _listed_rule(result)
+                if hit is not None:
+                    out[where[pos]] = hit
+        return out
+
+    def _calling_info(self, calling: object) -> _CallingInfo:
+        value, kind, error = _canonical(calling, self._plan, self._packaged)
+        hit = None
+        if value is not None and self._may_be_protected(value):
+            hit = self._protected.match("phone", value)
+        international = (
+            value is not None and value[:4] == "tel:" and _written_international(calling)
+        )
+        info = (value, kind, error, hit, international)
+        if type(calling) is str:
+            if len(self._calling) >= _CACHE_LIMIT:
+                self._calling.clear()
+            self._calling[calling] = info
+        return info
+
+    def _may_be_protected(self, value: str) -> bool:
+        """A necessary condition for ``protected.match``: the value itself, or an area
+        code followed by a protected short code of five or more digits (the one
+        widening of docs/spec/protected-numbers.md). Cheaper than the match."""
+        if value in self._protected_values:
+            return True
+        if value[:3] != "+86":
+            return False
+        short = self._protected_short
+        return value[5:] in short or value[6:] in short
+
+    def _called_info(self, called: object) -> tuple[str | None, bool]:
+        called_value: str | None
+        try:
+            called_value = phone.validate(called)
+        except ValidationError:
+            called_value = None
+        info = (called_value, _is_emergency(called, called_value))
+        if type(called) is str:
+            if len(self._called) >= _CACHE_LIMIT:
+                self._called.clear()
+            self._called[called] = info
+        return info
 
     def _may_present(
         self, protected_value: str, value: str, trunk_id: str | None, authenticated: bool | None

@@ -34,8 +34,10 @@ from a bounded cache, so memory does not grow with the input.
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -50,7 +52,9 @@ from antifraud_common.callerid._check import (
     CallChecker,
     CallerRanges,
     CallVerdict,
+    FiredRule,
     Ingress,
+    with_rule,
 )
 from antifraud_common.callerid._rules import RULES, CallAction
 from antifraud_common.errors import ConfigurationError
@@ -64,11 +68,13 @@ __all__ = [
     "screen_calls",
 ]
 
-#: Longest record line read, in bytes (a longer one is a bad row, never held whole).
+#: Longest record line read, in characters (a longer one is a bad row, never held whole).
 MAX_LINE_BYTES: Final = 1 << 16
 #: At most this many bad rows are kept as samples (all are counted).
 SAMPLE_LIMIT: Final = 1000
 _NO_RANGES: Final = CallerRanges.of(())
+#: Rows checked together (one bulk probe of the blacklist per batch).
+_BATCH: Final = 1024
 _BAD_REASONS: Final = (
     "wrong_cell_count",
     "unparseable",
@@ -190,23 +196,20 @@ class CallSummary:
         )
 
 
-class _TooLong(str):
-    __slots__ = ()
+#: Stands for a line longer than MAX_LINE_BYTES: one cell no number or ingress can be.
+_TOO_LONG: Final = "\ufffe\uffff too long\n"
 
 
-def _bounded_lines(f: IO[bytes]) -> Iterator[str]:
-    """The lines of ``f``; a line over :data:`MAX_LINE_BYTES` is skipped in pieces.
-
-    Undecodable bytes become U+FFFD (the number then fails validation, counted).
-    """
-    readline = f.readline
+def _bounded_lines(text: IO[str]) -> Iterator[str]:
+    """The lines of ``text``; a line over :data:`MAX_LINE_BYTES` characters is skipped in pieces."""
+    readline = text.readline
     while line := readline(MAX_LINE_BYTES + 1):
-        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-            while (rest := readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+        if len(line) > MAX_LINE_BYTES and line[-1] != "\n":
+            while (rest := readline(MAX_LINE_BYTES)) and rest[-1] != "\n":
                 pass
-            yield _TooLong()
+            yield _TOO_LONG
             continue
-        yield line.decode("utf-8", "replace")
+        yield line
 
 
 def _detect(first: str, name: str) -> str:
@@ -224,13 +227,15 @@ _Row = tuple[int, object, object, object, object]
 def _csv_rows(
     lines: Iterator[str], fields: tuple[str, ...], bad: list[tuple[int, str, str]]
 ) -> Iterator[_Row]:
-    """Rows of a CSV input; bad rows are appended to ``bad`` (and yield nothing)."""
-    numbered = _LineCounter(lines)
-    reader = csv.reader(numbered, strict=True)
+    """Read the CSV header (a missing column fails here) and return the rows.
+
+    Bad rows are appended to ``bad`` and yield nothing.
+    """
+    reader = csv.reader(lines, strict=True)
     try:
         header = next(reader)
     except StopIteration:
-        return
+        return iter(())
     except csv.Error as e:
         raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
     if header and header[0].startswith("\ufeff"):
@@ -242,57 +247,40 @@ def _csv_rows(
                 f"the CSV header has no column {name!r}", code="no_such_column"
             )
         positions.append(header.index(name))
-    width = len(header)
+    return _csv_body(reader, positions, len(header), bad)
+
+
+def _csv_body(
+    reader: Any, positions: list[int], width: int, bad: list[tuple[int, str, str]]
+) -> Iterator[_Row]:
     a, b, c = positions[0], positions[1], positions[2]
     t = positions[3] if len(positions) > 3 else -1
+    too_long = _TOO_LONG[:-1]
+    start = reader.line_num + 1
     while True:
-        start = numbered.n + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as e:
             bad.append((start, "unparseable", str(e)))
+            start = reader.line_num + 1
             continue
-        if numbered.too_long:
-            numbered.too_long = False
-            bad.append((start, "unparseable", f"a line longer than {MAX_LINE_BYTES} bytes"))
-            continue
-        if len(row) != width:
-            if row:  # a blank line is not a record
-                bad.append((start, "wrong_cell_count", f"{len(row)} cells, the header has {width}"))
-            continue
-        yield start, row[a], row[b], row[c], row[t] if t >= 0 else None
-
-
-class _LineCounter:
-    """Counts the lines a csv.reader takes; a too-long line becomes an empty record."""
-
-    __slots__ = ("_it", "n", "too_long")
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._it = lines
-        self.n = 0
-        self.too_long = False
-
-    def __iter__(self) -> _LineCounter:
-        return self
-
-    def __next__(self) -> str:
-        line = next(self._it)
-        self.n += 1
-        if line.__class__ is _TooLong:
-            self.too_long = True
-            return "\n"
-        return line
+        line, start = start, reader.line_num + 1
+        if len(row) == width:
+            yield line, row[a], row[b], row[c], row[t] if t >= 0 else None
+        elif row and row[-1] == too_long:
+            bad.append((line, "unparseable", f"a line longer than {MAX_LINE_BYTES} characters"))
+        elif row:  # a blank line is not a record
+            bad.append((line, "wrong_cell_count", f"{len(row)} cells, the header has {width}"))
 
 
 def _jsonl_rows(
     lines: Iterator[str], fields: tuple[str, ...], bad: list[tuple[int, str, str]]
 ) -> Iterator[_Row]:
     for n, text in enumerate(lines, start=1):
-        if text.__class__ is _TooLong:
-            bad.append((n, "unparseable", f"a line longer than {MAX_LINE_BYTES} bytes"))
+        if text is _TOO_LONG:
+            bad.append((n, "unparseable", f"a line longer than {MAX_LINE_BYTES} characters"))
             continue
         if n == 1:
             text = text.lstrip("\ufeff")  # noqa: PLW2901
@@ -357,6 +345,10 @@ class CallScreening(Iterator[CallFinding]):
         self._by_action = {a.value: 0 for a in CallAction}
         self._by_rule = {r.id: 0 for r in RULES}
         self._emergency = 0
+        self._allowed = 0  # counted apart: the common case costs no enum look-up
+        self._out: collections.deque[CallFinding] = collections.deque()
+        self._exhausted = False
+        self._seen_skipped: tuple[str, ...] | None = None
         self._bad_count = 0
         self._bad_reasons = dict.fromkeys(_BAD_REASONS, 0)
         self._samples: list[BadCallRow] = []
@@ -379,10 +371,22 @@ class CallScreening(Iterator[CallFinding]):
             self._samples.append(BadCallRow(line=line, reason=reason, detail=detail[:200]))
 
     def __next__(self) -> CallFinding:
-        decide = self._checker._decide
-        by_action = self._by_action
-        by_rule = self._by_rule
-        allow = CallAction.ALLOW
+        while not self._out:
+            if self._exhausted:
+                self._drain_bad()
+                self._finish()
+                raise StopIteration
+            self._fill()
+        return self._out.popleft()
+
+    def _fill(self) -> None:
+        """Check the next batch of rows; queue their findings in order."""
+        checker = self._checker
+        decide = checker._decide
+        bulk = checker._index is not None
+        ranges = self._ranges
+        ingress_get = _INGRESS_BY_VALUE.get
+        batch: list[tuple[int, Ingress, Any]] = []
         for line, calling, called, ingress, trunk in self._rows:
             if self._bad:
                 self._drain_bad()
@@ -392,27 +396,49 @@ class CallScreening(Iterator[CallFinding]):
             if not calling or not called or not ingress:
                 self._bad_row(line, "missing_cell", _first_bad(calling, called, ingress, False))
                 continue
-            where = _ingress_of(ingress)
+            where = ingress_get(ingress) or _ingress_of(ingress)
             if where is None:
                 self._bad_row(line, "bad_ingress", repr(ingress[:40]))
                 continue
-            self._records += 1
             trunk_id = trunk if type(trunk) is str and trunk else None
-            trunk_ranges = None
-            if self._ranges is not None:
-                trunk_ranges = self._ranges.get(trunk_id or "", _NO_RANGES)
-            action, fired, value, called_value, emergency, skipped = decide(
-                calling, called, where, trunk_id, None, False, trunk_ranges
+            trunk_ranges = None if ranges is None else ranges.get(trunk_id or "", _NO_RANGES)
+            batch.append(
+                (
+                    line,
+                    where,
+                    decide(calling, called, where, trunk_id, None, False, trunk_ranges, not bulk),
+                )
             )
-            self._checked += 1
-            by_action[action.value] += 1
+            if len(batch) >= _BATCH:
+                break
+        else:
+            self._exhausted = True
+        listed: dict[int, FiredRule] = {}
+        if bulk:
+            values = [d[2] for _, _, d in batch]
+            present = [n for n, v in enumerate(values) if v is not None]
+            hits = checker._listed_many([values[n] for n in present])
+            listed = {present[k]: rule for k, rule in hits.items()}
+        self._records += len(batch)
+        self._checked += len(batch)
+        by_action = self._by_action
+        by_rule = self._by_rule
+        allow = CallAction.ALLOW
+        plan_version = checker.plan_version
+        for n, (line, where, decision) in enumerate(batch):
+            action, fired, value, called_value, emergency, skipped = decision
             if emergency:
                 self._emergency += 1
-            for r in skipped:
-                if r not in self._skipped:
-                    self._skipped[r] = None
+            if skipped is not self._seen_skipped:
+                self._seen_skipped = skipped
+                for r in skipped:
+                    self._skipped.setdefault(r, None)
+            if listed and n in listed:
+                action, fired = with_rule(fired, listed[n], emergency)
             if action is allow:
+                self._allowed += 1
                 continue
+            by_action[action.value] += 1
             for f in fired:
                 by_rule[f.rule.id] += 1
             verdict = CallVerdict(
@@ -422,13 +448,10 @@ class CallScreening(Iterator[CallFinding]):
                 calling=value,
                 called=called_value,
                 emergency=emergency,
-                plan_version=self._checker.plan_version,
+                plan_version=plan_version,
                 skipped=skipped,
             )
-            return CallFinding(line=line, verdict=verdict)
-        self._drain_bad()
-        self._finish()
-        raise StopIteration
+            self._out.append(CallFinding(line=line, verdict=verdict))
 
     def _finish(self) -> None:
         if not self._done:
@@ -453,7 +476,7 @@ class CallScreening(Iterator[CallFinding]):
             format=self._format,
             records=self._records,
             checked=self._checked,
-            by_action=dict(self._by_action),
+            by_action={**self._by_action, "allow": self._allowed},
             by_rule=dict(self._by_rule),
             emergency_calls=self._emergency,
             bad_rows=self._bad_count,
@@ -515,9 +538,11 @@ def screen_calls(
         path = Path(records)
         name = path.name.lower()
         try:
-            closer = open_input(path, buffering=1 << 20)
+            raw = open_input(path, buffering=1 << 20)
         except OSError as e:
             raise ConfigurationError(f"cannot read {path}: {e}", code="unreadable") from e
+        # Undecodable bytes become U+FFFD: the number then fails validation, counted.
+        closer = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
         lines = _bounded_lines(closer)
     elif isinstance(records, io.TextIOBase) or hasattr(records, "__iter__"):
         lines = iter(records)
@@ -526,33 +551,12 @@ def screen_calls(
     first = next(lines, None)
     if format == "auto":
         format = _detect(first if isinstance(first, str) else "", name)
-    body: Iterator[str] = iter(()) if first is None else _chain(first, lines)
+    body: Iterator[str] = iter(()) if first is None else itertools.chain((first,), lines)
     bad: list[tuple[int, str, str]] = []
     try:
         rows = _csv_rows(body, fields, bad) if format == "csv" else _jsonl_rows(body, fields, bad)
-        if format == "csv":
-            rows = _primed(rows)
     except BaseException:
         if closer is not None:
             closer.close()
         raise
     return CallScreening(rows, bad, checker, format, closer, ranges)
-
-
-def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
-    yield first
-    yield from rest
-
-
-def _primed(rows: Iterator[_Row]) -> Iterator[_Row]:
-    """Read the CSV header now, so a missing column fails at the call."""
-    try:
-        head = next(rows)
-    except StopIteration:
-        return iter(())
-    return _chain_rows(head, rows)
-
-
-def _chain_rows(head: _Row, rest: Iterator[_Row]) -> Iterator[_Row]:
-    yield head
-    yield from rest
