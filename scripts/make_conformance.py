@@ -6487,6 +6487,155 @@ def family_reference() -> None:
     )
 
 
+# ------------------------------------------------------- family: callerid
+
+CALLERID_NOW = "2026-06-01T00:00:00Z"
+#: Cases beyond tests/vectors/callerid.json: the blacklist, skipped rules, bad ingress.
+CALLERID_EXTRA: list[dict[str, Any]] = [
+    {
+        "name": "blacklisted_block",
+        "calling": "138 0013 8000",
+        "called": "+8613900139000",
+        "ingress": "subscriber",
+        "dno": [],
+        "listed": [["+8613800138000", "block", "mps"]],
+        "action": "block",
+        "rules": ["blacklisted"],
+        "source": "shared fraud-number lists",
+    },
+    {
+        "name": "blacklisted_watch_flags",
+        "calling": "+8613800138000",
+        "called": "+8613900139000",
+        "ingress": "interconnect",
+        "dno": [],
+        "listed": [["+8613800138000", "watch", "cbirc"]],
+        "action": "flag",
+        "rules": ["blacklisted"],
+        "source": "a watch entry only flags",
+    },
+    {
+        "name": "blacklisted_and_dno_in_table_order",
+        "calling": "+8613800138000",
+        "called": "+8613900139000",
+        "ingress": "private_line",
+        "ranges": ["+86138"],
+        "dno": ["+8613800138000"],
+        "listed": [["+8613800138000", "block", "mps"]],
+        "action": "block",
+        "rules": ["dno_listed", "blacklisted"],
+        "source": "rule order",
+    },
+    {
+        "name": "other_number_not_blacklisted",
+        "calling": "+8613800138001",
+        "called": "+8613900139000",
+        "ingress": "interconnect",
+        "dno": [],
+        "listed": [["+8613800138000", "block", "mps"]],
+        "action": "allow",
+        "rules": [],
+        "source": "exact match only",
+    },
+    {
+        "name": "blacklisted_emergency_call_flags",
+        "calling": "+8613800138000",
+        "called": "110",
+        "ingress": "interconnect",
+        "listed": [["+8613800138000", "block", "mps"]],
+        "action": "flag",
+        "rules": ["blacklisted"],
+        "source": "emergency calls are never blocked",
+    },
+    {
+        "name": "block_outranks_withhold",
+        "calling": "+8613900139000",
+        "called": "+8613900139000",
+        "ingress": "international",
+        "action": "block",
+        "rules": ["international_domestic_cli", "cli_equals_called"],
+        "source": "precedence: block > withhold",
+    },
+    {
+        "name": "bad_ingress_is_refused",
+        "calling": "+8613800138000",
+        "called": "+8613900139000",
+        "ingress": "satellite",
+        "code": "invalid_ingress",
+        "source": "closed vocabulary",
+    },
+    {
+        "name": "bad_range_is_refused",
+        "calling": "+8613800138000",
+        "called": "+8613900139000",
+        "ingress": "voip",
+        "ranges": ["86138"],
+        "code": "invalid_ranges",
+        "source": "ranges",
+    },
+]
+
+
+def family_callerid() -> None:
+    FAMILY_TEXT["callerid"] = (
+        "Caller-ID verdicts (docs/spec/callerid.md): the action, the fired rule ids in table "
+        "order, the canonical numbers, the emergency flag and the rules skipped for lack of "
+        "data, for named calls. Library-only: the Node.js verifier does not implement it."
+    )
+    from antifraud_common.callerid import check_call
+    from antifraud_common.errors import AntifraudError
+    from antifraud_common.index import Index
+    from antifraud_common.models import Entry, parse_timestamp
+
+    now = parse_timestamp(CALLERID_NOW, field="now")
+    vectors = json.loads((ROOT_DIR / "tests" / "vectors" / "callerid.json").read_text("utf-8"))
+    for v in [*vectors["cases"], *CALLERID_EXTRA]:
+        index = None
+        if "listed" in v:
+            index = Index.build(
+                (issuer, "calls", None, Entry(
+                    kind="phone", value=value, reason="telecom_fraud", action=action,
+                    source=issuer, case_ref="conformance", confidence=90, tlp="amber",
+                    listed_at=datetime(2026, 5, 31, tzinfo=UTC),
+                    valid_from=datetime(2026, 5, 31, tzinfo=UTC)))
+                for value, action, issuer in v["listed"]
+            )  # fmt: skip
+        try:
+            got = check_call(
+                v["calling"], v["called"], ingress=v["ingress"], now=now,
+                trunk_id=v.get("trunk_id"), authenticated=v.get("authenticated"),
+                roaming=v.get("roaming", False), ranges=v.get("ranges"),
+                presenters=v.get("presenters"),
+                dno=frozenset(v["dno"]) if "dno" in v else None, index=index,
+            )  # fmt: skip
+        except AntifraudError as e:
+            if e.code != v.get("code"):
+                raise SystemExit(f"callerid/{v['name']}: refused with {e.code}") from e
+            expect = fail(e.code)
+        else:
+            if got.action.value != v.get("action") or list(got.rule_ids) != v.get("rules"):
+                raise SystemExit(
+                    f"callerid/{v['name']}: library gives {got.action.value} "
+                    f"{list(got.rule_ids)}; check the docs and the vector"
+                )
+            expect = ok(
+                action=got.action.value,
+                rules=list(got.rule_ids),
+                calling=got.calling,
+                called=got.called,
+                emergency=got.emergency,
+                skipped=list(got.skipped),
+            )
+        fields = {
+            k: v[k]
+            for k in ("calling", "called", "ingress", "trunk_id", "authenticated", "roaming",
+                      "ranges", "dno", "presenters", "listed")
+            if k in v
+        }  # fmt: skip
+        add("callerid", v["name"].replace("_", "-"), f"{v['source']}.", "validate-call",
+            expect, now=CALLERID_NOW, **fields)  # fmt: skip
+
+
 FAMILIES: list[Callable[[], Any]] = [
     family_list,
     family_integrity,
@@ -6518,6 +6667,7 @@ FAMILIES: list[Callable[[], Any]] = [
     family_cases,
     family_number_plan,
     family_reference,
+    family_callerid,
 ]
 
 

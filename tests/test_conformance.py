@@ -208,6 +208,7 @@ def test_build_argv_for_every_command():
         assert all(isinstance(a, str) for a in argv)
     assert len(seen) == len(COMMANDS) >= 10  # every command has cases
     assert "verify-reference" in seen
+    assert "validate-call" in seen
 
 
 def test_parts_files_expand():

@@ -232,6 +232,55 @@ def _case_receive(args: argparse.Namespace) -> dict[str, Any]:
         return {"hash": got.hash, "state": got.case.effective(now).value}
 
 
+def _validate_call(args: argparse.Namespace) -> dict[str, Any]:
+    from antifraud_common.callerid import check_call
+
+    now = _now(args.now)
+    index = None
+    if args.with_index:
+        from antifraud_common.index import Index
+        from antifraud_common.models import Entry
+
+        def rows() -> Any:
+            for value, action, issuer in args.listed or []:
+                entry = Entry(
+                    kind="phone", value=value, reason="telecom_fraud", action=action,
+                    source=issuer, case_ref="conformance", confidence=90, tlp="amber",
+                    listed_at=now - timedelta(days=1), valid_from=now - timedelta(days=1),
+                )  # fmt: skip
+                yield issuer, "calls", None, entry
+
+        index = Index.build(rows())
+    presenters: dict[str, set[str]] | None = None
+    if args.with_presenters:
+        presenters = {}
+        for value, trunk in args.presenter or []:
+            presenters.setdefault(value, set()).add(trunk)
+    authenticated = {"true": True, "false": False, None: None}[args.authenticated]
+    verdict = check_call(
+        args.calling,
+        args.called,
+        ingress=args.ingress,
+        now=now,
+        trunk_id=args.trunk,
+        authenticated=authenticated,
+        roaming=args.roaming,
+        ranges=(args.range or []) if args.with_ranges else None,
+        presenters=presenters,
+        dno=frozenset(args.dno or []) if args.with_dno else None,
+        index=index,
+    )
+    return {
+        "action": verdict.action.value,
+        "rules": list(verdict.rule_ids),
+        "calling": verdict.calling,
+        "called": verdict.called,
+        "emergency": verdict.emergency,
+        "skipped": list(verdict.skipped),
+        "plan_version": verdict.plan_version,
+    }
+
+
 # --------------------------------------------------------------------- parser
 
 
@@ -293,6 +342,18 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("--trust", "--trust-sig", "--me", "--now", "--message"):
         p.add_argument(name, required=True)
     p.add_argument("--history", action="append", help="DIRECTION,TIME,FILE (in order)")
+    p = cmd("validate-call", _validate_call)
+    for name in ("--calling", "--called", "--ingress", "--now"):
+        p.add_argument(name, required=True)
+    p.add_argument("--trunk")
+    p.add_argument("--authenticated", choices=("true", "false"))
+    p.add_argument("--roaming", action="store_true")
+    for name in ("ranges", "dno", "presenters", "index"):
+        p.add_argument(f"--with-{name}", action="store_true", help=f"{name} are given")
+    p.add_argument("--range", action="append", help="an authorised range (repeatable)")
+    p.add_argument("--dno", action="append", help="a number on the DNO list (repeatable)")
+    p.add_argument("--presenter", nargs=2, action="append", metavar=("VALUE", "TRUNK"))
+    p.add_argument("--listed", nargs=3, action="append", metavar=("VALUE", "ACTION", "ISSUER"))
     return parser
 
 

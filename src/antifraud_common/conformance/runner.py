@@ -71,6 +71,7 @@ COMMANDS = (
     "minisign-verify",
     "case-receive",
     "verify-reference",
+    "validate-call",
 )
 #: An implementation called in-process: ``argv -> (exit status, stdout text)``.
 Implementation: TypeAlias = Callable[[Sequence[str]], tuple[int, str]]
@@ -289,10 +290,37 @@ def build_argv(case: Case, paths: Mapping[str, str]) -> list[str]:
         for direction, at, name in d.get("history", []):
             argv += ["--history", f"{direction},{at},{paths[name]}"]
         return [*argv, "--message", paths["message"]]
+    if case.command == "validate-call":
+        return _validate_call_argv(d, now)
     argv = ["minisign-verify", "--file", paths["file"], "--sig", paths["sig"]]
     argv += ["--pub", paths["pub"]]
     if d.get("allow_legacy"):
         argv.append("--allow-legacy")
+    return argv
+
+
+def _validate_call_argv(d: Mapping[str, Any], now: str) -> list[str]:
+    argv = ["validate-call", f"--calling={d['calling']}", f"--called={d['called']}"]
+    argv += [f"--ingress={d['ingress']}", "--now", now]
+    if d.get("trunk_id") is not None:
+        argv.append(f"--trunk={d['trunk_id']}")
+    if d.get("authenticated") is not None:
+        argv += ["--authenticated", "true" if d["authenticated"] else "false"]
+    if d.get("roaming"):
+        argv.append("--roaming")
+    if "ranges" in d:
+        argv += ["--with-ranges", *(f"--range={r}" for r in d["ranges"])]
+    if "dno" in d:
+        argv += ["--with-dno", *(f"--dno={v}" for v in d["dno"])]
+    if "presenters" in d:
+        argv.append("--with-presenters")
+        for value, trunks in d["presenters"].items():
+            for trunk in trunks:
+                argv += ["--presenter", value, trunk]
+    if "listed" in d:
+        argv.append("--with-index")
+        for value, action, issuer in d["listed"]:
+            argv += ["--listed", value, action, issuer]
     return argv
 
 
