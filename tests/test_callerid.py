@@ -338,3 +338,18 @@ def test_protected_prefilter_never_hides_a_match(value: str) -> None:
     checker = CallChecker()
     if ProtectedList.load_default().match("phone", value) is not None:
         assert checker._may_be_protected(value)
+
+
+def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from antifraud_common.callerid import _check
+
+    monkeypatch.setattr(_check, "_CACHE_LIMIT", 8)
+    checker = CallChecker(dno=set())
+    for n in range(50):
+        v = checker.check(f"+861380013{n:04d}", f"+861390013{n:04d}", ingress="interconnect")
+        assert v.allowed
+    assert len(checker._calling) <= 8 and len(checker._called) <= 8
+    # What stays cached is still right.
+    assert checker.check("+8613800130049", "110", ingress="international").rule_ids == (
+        "international_domestic_cli",
+    )

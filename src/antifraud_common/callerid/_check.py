@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import itertools
 from collections.abc import Collection, Container, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -55,7 +56,7 @@ _MOBILE_KINDS: Final = frozenset({"mobile", "satellite"})
 
 
 #: Distinct cells whose facts a checker keeps (then it starts over): bounded memory.
-_CACHE_LIMIT: Final = 1 << 17
+_CACHE_LIMIT: Final = 1 << 18
 #: (value, plan kind, error code, protected record, short code in international form)
 _CallingInfo = tuple[str | None, str | None, str, ProtectedNumber | None, bool]
 
@@ -573,7 +574,7 @@ class CallChecker:
         info = (value, kind, error, hit, international)
         if type(calling) is str:
             if len(self._calling) >= _CACHE_LIMIT:
-                self._calling.clear()
+                _evict(self._calling)
             self._calling[calling] = info
         return info
 
@@ -597,7 +598,7 @@ class CallChecker:
         info = (called_value, _is_emergency(called, called_value))
         if type(called) is str:
             if len(self._called) >= _CACHE_LIMIT:
-                self._called.clear()
+                _evict(self._called)
             self._called[called] = info
         return info
 
@@ -640,6 +641,15 @@ def _verdict_action(fired: list[FiredRule], emergency: bool) -> CallAction:
     if emergency and action.rank > CallAction.FLAG.rank:
         action = CallAction.FLAG
     return action
+
+
+def _evict(cache: dict[str, Any]) -> None:
+    """Drop the oldest quarter of a full cache (insertion order), keeping the rest.
+
+    Clearing it whole would make every frequent number pay its decision again.
+    """
+    for key in list(itertools.islice(cache, len(cache) // 4)):
+        del cache[key]
 
 
 def _written_international(raw: object) -> bool:
