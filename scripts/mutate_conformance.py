@@ -926,10 +926,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="callerid-emergency-never-blocked",
         file="callerid/_check.py",
-        find="            if emergency and action.rank > CallAction.FLAG.rank:\n"
-        "                action = CallAction.FLAG\n        return action, fired, value",
-        replace="            if False:\n"
-        "                action = CallAction.FLAG\n        return action, fired, value",
+        find="    if emergency and action.rank > CallAction.FLAG.rank:\n"
+        "        action = CallAction.FLAG\n    return action\n",
+        replace="    if False:\n        action = CallAction.FLAG\n    return action\n",
         reason="a call to an emergency number is never blocked and keeps its caller ID",
         families=("callerid",),
     ),
