@@ -385,7 +385,7 @@ class CallScreening(Iterator[CallFinding]):
         decide = checker._decide
         bulk = checker._index is not None
         ranges = self._ranges
-        ingress_get = _INGRESS_BY_VALUE.get
+        ingress_get = INGRESS_BY_VALUE.get
         batch: list[tuple[int, Ingress, Any]] = []
         for line, calling, called, ingress, trunk in self._rows:
             if self._bad:
