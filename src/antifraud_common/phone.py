@@ -70,18 +70,25 @@ if TYPE_CHECKING:  # pragma: no cover
     from antifraud_common.numberplan import NumberPlan
 
 __all__ = [
+    "MAX_DIGITS",
     "MAX_INPUT_LENGTH",
     "PLAN_VERSION",
+    "CountryRules",
     "PhoneFlag",
     "PhoneInfo",
     "PhoneKind",
+    "ShapePatterns",
     "classify",
     "compact",
+    "country_calling_codes",
+    "country_rules",
     "decide_many",
+    "dialled_refusal",
     "display",
     "info",
     "is_valid",
     "prefix_all_valid",
+    "shape_patterns",
     "validate",
     "validate_many",
 ]
@@ -91,7 +98,8 @@ PLAN_VERSION = 1
 #: Inputs longer than this many characters are rejected before any parsing.
 MAX_INPUT_LENGTH = 64
 #: The most digits (after cleaning, without ``+``) any accepted form can have.
-_MAX_DIGITS = 20
+MAX_DIGITS = 20
+_MAX_DIGITS = MAX_DIGITS
 #: The longest regular (non-SMS-port) Chinese national number: 13-digit IoT numbers.
 _MAX_CN_REGULAR = 13
 _CONTEXT = ";phone-context=+86"
@@ -695,38 +703,113 @@ def _keep_patterns() -> None:
         enable()
 
 
+class CountryRules(NamedTuple):
+    """What phonenumbers' metadata says of one country calling code, for bulk refusals.
+
+    The first tests :func:`validate` makes of ``"+" + code + rest`` before parsing
+    (see ``docs/phone.md``, "Speed"), given as patterns so that a bulk engine (the
+    columnar screening path) can apply them to a whole column: when
+    ``national_prefix`` does not match at the start of ``rest`` and no region's
+    ``general`` pattern fully matches ``rest`` at one of its lengths, the number is
+    refused with ``invalid_number``; so it is when the prefix does not match and no
+    pattern of ``types`` fully matches ``rest``, and when it does match (and is not
+    ``transform``-ed) and no pattern of ``types`` fully matches ``rest`` or what
+    follows the prefix (at least two digits). Anything else is for :func:`validate`
+    to decide.
+    """
+
+    #: the country calling code
+    code: int
+    #: the national prefix phonenumbers may strip while parsing, as a pattern matched
+    #: at the start of the national digits, or None
+    national_prefix: str | None
+    #: per region of the code: (the national-number lengths it allows, the pattern of
+    #: its general description)
+    general: tuple[tuple[tuple[int, ...], str], ...]
+    #: the patterns of every number type of every region of the code: a valid number
+    #: fully matches one of them
+    types: tuple[str, ...]
+    #: phonenumbers may transform the national prefix rather than strip it
+    transform: bool
+
+
+def country_calling_codes() -> frozenset[int]:
+    """Every country calling code phonenumbers' metadata knows.
+
+    >>> 1 in country_calling_codes(), 86 in country_calling_codes(), 999 in country_calling_codes()
+    (True, True, False)
+    """
+    return _country_codes()
+
+
+@functools.cache
+def country_rules(code: int) -> CountryRules:
+    """The :class:`CountryRules` of a country calling code (``ValueError`` if unknown).
+
+    >>> r = country_rules(44)
+    >>> r.code, bool(r.national_prefix), all(lengths for lengths, _ in r.general)
+    (44, True, True)
+    """
+    import phonenumbers
+
+    if code not in _country_codes():
+        raise ValueError(f"unknown country calling code: {code!r}")
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
+    md = metadata(code, phonenumbers.region_code_for_country_code(code))
+    npp = md.national_prefix_for_parsing if md is not None else None
+    general = []
+    types: list[str] = []
+    for region in phonenumbers.COUNTRY_CODE_TO_REGION_CODE[code]:
+        m = metadata(code, region)
+        desc = m.general_desc if m is not None else None
+        if m is None or desc is None or not desc.national_number_pattern:
+            continue  # phonenumbers: such a description matches nothing
+        # An empty length list means "any length" to phonenumbers; NSNs have 2-17 digits.
+        lengths = tuple(desc.possible_length or range(2, 18))
+        general.append((lengths, desc.national_number_pattern))
+        for t in _region_types(m):
+            if t.national_number_pattern not in types:
+                types.append(t.national_number_pattern)
+    transform = bool(md is not None and md.national_prefix_transform_rule)
+    return CountryRules(code, npp or None, tuple(general), tuple(types), transform)
+
+
+def _region_types(m: Any) -> list[Any]:
+    """The number-type descriptions phonenumbers' type test tries for one region."""
+    types = [getattr(m, t, None) for t in _PN_TYPES]
+    if not m.same_mobile_and_fixed_line_pattern:
+        types.append(m.mobile)
+    return [t for t in types if t is not None and t.national_number_pattern]
+
+
 @functools.cache
 def _country(cc: int) -> _Country:
     import phonenumbers
 
+    rules = country_rules(cc)
     metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code
-    md = metadata(cc, phonenumbers.region_code_for_country_code(cc))
-    npp = md.national_prefix_for_parsing if md is not None else None
     regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE[cc]
     by_length: dict[int, list[str]] = {}
+    for lengths, pattern in rules.general:
+        for n in lengths:
+            by_length.setdefault(n, []).append(pattern)
     valid: dict[int, list[str]] = {}
     for region in regions:
         m = metadata(cc, region)
         desc = m.general_desc if m is not None else None
         if m is None or desc is None or not desc.national_number_pattern:
-            continue  # phonenumbers: such a description matches nothing
-        types = [getattr(m, t, None) for t in _PN_TYPES]
-        if not m.same_mobile_and_fixed_line_pattern:
-            types.append(m.mobile)
-        # An empty length list means "any length" to phonenumbers; NSNs have 2-17 digits.
+            continue  # as in country_rules
+        types = _region_types(m)
         for n in desc.possible_length or range(2, 18):
-            by_length.setdefault(n, []).append(desc.national_number_pattern)
             for t in types:
-                if t is None or not t.national_number_pattern:
-                    continue
                 if t.possible_length and n not in t.possible_length:
                     continue
                 valid.setdefault(n, []).append(
                     f"(?=(?:{desc.national_number_pattern})\\Z)(?:{t.national_number_pattern})"
                 )
     return _Country(
-        re.compile(npp) if npp else None,
-        bool(md is not None and md.national_prefix_transform_rule),
+        re.compile(rules.national_prefix) if rules.national_prefix else None,
+        rules.transform,
         {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in by_length.items()},
         {n: re.compile("|".join(f"(?:{p})" for p in ps)) for n, ps in valid.items()},
         len(regions) == 1,
@@ -1074,6 +1157,8 @@ def decide_many(
                         verdict = _foreign_verdict(text[1:])
                 else:
                     verdict = _decide_text(raw, text, region)
+                    if verdict is _UNDECIDED and region == "CN":
+                        verdict = _block_verdict(text)
             else:
                 verdict = _decide(raw, region)
             if verdict is _UNDECIDED:
@@ -1082,6 +1167,39 @@ def decide_many(
             verdict = (None, e.code)
         append(verdict)
     return out
+
+
+#: (after +86, length, head) -> dialled_refusal, for :func:`_block_verdict`.
+_BLOCK_REFUSALS: dict[tuple[bool, int, str], str | None] = {}
+
+
+def _block_verdict(text: str) -> tuple[str | None, str | None]:
+    """The refusal of cleaned ASCII ``text`` (region CN, the packaged plan) that
+    :func:`dialled_refusal` knows from its +86 block, else :data:`_UNDECIDED`.
+
+    Only for text :func:`_decide_text` left undecided (so no shape refusal applies),
+    and only for more than six national digits (shorter numbers are decided whole by
+    the strict path, which :func:`dialled_refusal` itself asks for them).
+    """
+    if text[:3] == "+86" and text[3:].isdigit():
+        after_86, digits = True, text[3:]
+    elif text.isdigit():
+        after_86, digits = False, text
+    else:
+        return _UNDECIDED
+    n = len(digits)
+    if n <= 6:
+        return _UNDECIDED
+    head = digits[:6] if digits[0] == "0" else digits[:5]
+    key = (after_86, n, head)
+    if key in _BLOCK_REFUSALS:
+        code = _BLOCK_REFUSALS[key]
+    else:
+        code = dialled_refusal(n, head, after_86=after_86)
+        if len(_BLOCK_REFUSALS) >= CACHE_LIMIT:
+            _BLOCK_REFUSALS.clear()
+        _BLOCK_REFUSALS[key] = code
+    return _UNDECIDED if code is None else (None, code)
 
 
 def prefix_all_valid(nsn_length: int, prefix: str) -> bool:
@@ -1109,6 +1227,89 @@ def prefix_all_valid(nsn_length: int, prefix: str) -> bool:
         return False
     probe = "+86" + prefix + "0" * (nsn_length - 5)
     return (_FAST[len(probe)].get(prefix) or _fast_decision(probe)) == "v"
+
+
+def dialled_refusal(length: int, head: str, *, after_86: bool = False) -> str | None:
+    """The error code :func:`validate` (region CN, the packaged plan) gives every value
+    of ``length`` ASCII digits, written without ``+`` or separators, that starts with
+    ``head``; None when the verdict is not a refusal or depends on more digits.
+
+    ``after_86``: the digits are the national number after ``+86`` (the value is
+    ``"+86"`` and them), not digits dialled in China. ``head`` is the whole number
+    when it has at most six digits; else its first six digits when it starts with
+    ``0``, its first five when it does not (all the verdict can depend on).
+
+    The refusing counterpart of :func:`prefix_all_valid`: what :func:`validate`
+    decides from the plan's rows for the block, worked out once per (length, head)
+    by bulk callers. Dialled values starting ``00`` (international) or ``86`` (a
+    bare country code is tried) give None; any other argument gives None.
+
+    >>> dialled_refusal(11, "15400"), dialled_refusal(11, "13800"), dialled_refusal(2, "12")
+    ('unknown_range', None, 'too_short')
+    >>> dialled_refusal(11, "15400", after_86=True)
+    'unknown_range'
+    """
+    if not (
+        type(head) is str
+        and type(length) is int
+        and 1 <= length <= MAX_INPUT_LENGTH
+        and head.isascii()
+        and head.isdigit()
+        and len(head) == (length if length <= 6 else 6 if head[:1] == "0" else 5)
+    ):
+        return None
+    if length <= 6:
+        value = "+86" + head if after_86 else head
+        return decide_many([value], plan=numberplan.NumberPlan.packaged())[0][1]
+    if length > _MAX_DIGITS - (2 if after_86 else 0):
+        return "too_long"
+    if not after_86 and head[:2] in ("00", "86"):
+        return None
+    plan = _packaged()
+    trunk = head[0] == "0"
+    n, prefix = (length - 1, head[1:6]) if trunk else (length, head[:5])
+    special = plan.decide_prefix("local", n, prefix)
+    if special == _cn_plan.UNDECIDED:
+        return None
+    if trunk or not after_86:
+        if special != _cn_plan.INVALID and not trunk:
+            return None  # a special number, dialled locally: valid
+        if n > _MAX_CN_REGULAR:
+            return "too_long"
+    elif n > _MAX_CN_REGULAR and special != "sms_port":
+        return "too_long"
+    regular = plan.decide_prefix("regular", n, prefix)
+    if regular == _cn_plan.UNDECIDED or regular not in (_cn_plan.INVALID, "unknown"):
+        return None
+    if special != _cn_plan.INVALID:
+        # After a trunk 0 a special number is refused; after +86 it is valid.
+        return "invalid_number" if trunk else None
+    return "unknown_range" if regular == "unknown" else "invalid_number"
+
+
+class ShapePatterns(NamedTuple):
+    """The patterns of the checks :func:`validate` makes on a value's shape, before
+    any number plan (Python :mod:`re` syntax, each also valid in RE2 on ASCII text).
+    """
+
+    #: searched in the cleaned text: an extension (refused: ``extension_not_allowed``)
+    extension: str
+    #: fully matched against the raw value: ``spreadsheet_number``
+    spreadsheet: str
+    #: fully matched against the raw value: ``scientific_notation``
+    scientific: str
+
+
+def shape_patterns() -> ShapePatterns:
+    """The :class:`ShapePatterns` of the shape checks, for bulk engines that apply them.
+
+    >>> import re
+    >>> bool(re.fullmatch(shape_patterns().scientific, "1.38E+10"))
+    True
+    """
+    return ShapePatterns(
+        _EXTENSION_RE.pattern, _SPREADSHEET_FLOAT_RE.pattern, _SCIENTIFIC_RE.pattern
+    )
 
 
 def _validate_many_with(

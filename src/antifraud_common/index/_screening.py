@@ -283,6 +283,18 @@ class Screening(Iterator[ScreenMatch]):
             if probed is not None and probed.listed:
                 found.append(self._match(lines[i], column, k, value, probed))
 
+    def _invalid_many(
+        self, lines: Sequence[int], column: str, invalid: Sequence[tuple[int, str]]
+    ) -> None:
+        """:meth:`_invalid` for each ``(i, code)``, the value at ``lines[i]``."""
+        self.invalid[column] += len(invalid)
+        room = SAMPLE_LIMIT - len(self.invalid_samples)
+        if room > 0:
+            self.invalid_samples.extend(
+                InvalidValue(line=lines[i], column=column, code=code or "invalid")
+                for i, code in invalid[:room]
+            )
+
     def _invalid(self, line: int, column: str, code: str | None) -> None:
         self.invalid[column] += 1
         if len(self.invalid_samples) < SAMPLE_LIMIT:

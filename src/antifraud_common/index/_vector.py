@@ -41,7 +41,7 @@ import csv
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 
 from antifraud_common import kinds
 from antifraud_common.errors import ConfigurationError
@@ -315,6 +315,385 @@ def _phone_keys(text: Any, raw: Any) -> tuple[Any, Any]:
     return ok & verdict, key
 
 
+# ------------------------------------------------------------ phone refusals in bulk
+#
+# The refusals phone.decide_many reaches on a value's shape, its country calling code or
+# its +86 block alone, applied to a whole column with phone's own patterns, tables and
+# codes (phone.shape_patterns, phone.country_rules, phone.dialled_refusal). Taken are
+# printable-ASCII values (cleaning is then deleting the ASCII separators, and Python's
+# and RE2's patterns agree on every such text) and values cleaning turns into printable
+# ASCII and CJK ideographs; never a tel: URI. A value is refused here only where phone
+# refuses it before any other check could apply, with its code; everything else goes
+# to the validator.
+
+_ASCII_SEP_CLASS: Final = r"[ .\-/()]"  # _text.DEFAULT_SEPARATORS within ASCII
+_TEL: Final = r"(?i)^tel:"  # what phone takes for an RFC 3966 URI (after cleaning)
+#: Error codes by id (id 0: no refusal decided here); ids index this list + 1.
+_CODE_NAMES: list[str] = []
+
+
+def _code_id(code: str) -> int:
+    if code not in _CODE_NAMES:
+        _CODE_NAMES.append(code)
+    return _CODE_NAMES.index(code) + 1
+
+
+class _ForeignPatterns(NamedTuple):
+    #: a code and its national prefix
+    prefix: str
+    #: a code and a national number some region's general pattern fully matches
+    general: str
+    #: a code and a national number some number type's pattern fully matches
+    types: str
+    #: the codes the patterns cover
+    covered: frozenset[int]
+    #: the covered codes whose national prefix is stripped, not transformed
+    stripped: frozenset[int]
+
+
+_FOREIGN_RE: list[_ForeignPatterns] = []
+
+
+def _foreign_patterns() -> _ForeignPatterns:
+    """The RE2 patterns of :class:`phone.CountryRules` of every calling code, joined.
+
+    Calling codes are prefix-free, so at most one branch of each pattern applies to a
+    number. A code with a pattern RE2 does not take is left out (the validator
+    decides its numbers).
+    """
+    if _FOREIGN_RE:
+        return _FOREIGN_RE[0]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    probe = pa.array(["0"])
+    prefixes: list[str] = []
+    generals: list[str] = []
+    typed: list[str] = []
+    covered: set[int] = set()
+    stripped: set[int] = set()
+    for cc in sorted(phone.country_calling_codes()):
+        rules = phone.country_rules(cc)
+        prefix = f"{cc}(?:{rules.national_prefix})" if rules.national_prefix else None
+        general = "|".join(f"(?:{pattern})" for _, pattern in rules.general)
+        general = f"{cc}(?:{general})$" if general else None
+        types = "|".join(f"(?:{pattern})" for pattern in rules.types)
+        types = f"{cc}(?:{types})$" if types else None
+        try:
+            for pattern in (prefix, general, types):
+                if pattern is not None:
+                    pc.match_substring_regex(probe, f"^(?:{pattern})")
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        covered.add(cc)
+        if not rules.transform:
+            stripped.add(cc)
+        for found, pattern in ((prefixes, prefix), (generals, general), (typed, types)):
+            if pattern is not None:
+                found.append(pattern)
+    out = _ForeignPatterns(
+        f"^(?:{'|'.join(prefixes)})" if prefixes else "$^",
+        *(f"^(?:{'|'.join(ps)})" if ps else "$^" for ps in (generals, typed)),
+        frozenset(covered),
+        frozenset(stripped),
+    )
+    _FOREIGN_RE.append(out)
+    return out
+
+
+def _foreign_refusals(intl: Any) -> Any:
+    """Code ids of phone's verdicts on ``"+" + d`` for ASCII digit strings ``d`` (not
+    86..., at most phone.MAX_DIGITS long) where they need no parsing, else 0.
+
+    phone's foreign shortcut: no country calling code, too short; or refused when no
+    national prefix is there to strip and neither a region's general pattern nor a
+    number type's pattern of the code fully matches the national number.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    out = np.zeros(len(intl), dtype=np.int16)
+    length = _ints(pc.binary_length(intl))
+    known = np.array(sorted(phone.country_calling_codes()), dtype=np.int64)
+    head = pc.utf8_slice_codeunits(intl, 0, 3)
+    c3 = np.asarray(pc.cast(pc.if_else(pc.equal(head, ""), "0", head), pa.int64()), dtype=np.int64)
+    c3 = np.where(length >= 3, c3, 0)
+    c1, c2 = c3 // 100, c3 // 10
+    in1 = np.isin(c1, known)
+    in2 = ~in1 & np.isin(c2, known)
+    in3 = ~in1 & ~in2 & np.isin(c3, known)
+    width = np.where(in1, 1, np.where(in2, 2, 3))
+    cc = np.where(in1, c1, np.where(in2, c2, c3))
+    rest_len = length - width
+    out[length < 3] = _code_id("too_short")
+    coded = (length >= 3) & (c1 != 0) & (in1 | in2 | in3)
+    out[(length >= 3) & ~coded] = _code_id("unknown_country_code")
+    out[coded & (rest_len < 2)] = _code_id("too_short")
+    patterns = _foreign_patterns()
+    todo = np.flatnonzero(coded & (rest_len >= 2) & np.isin(cc, np.array(sorted(patterns.covered))))
+    if not todo.size:
+        return out
+    sub = intl.take(pa.array(todo))
+    free = ~_bools(pc.match_substring_regex(sub, patterns.prefix))
+    long_ = rest_len[todo] > 17
+    out[todo[free & long_]] = _code_id("too_long")
+    # No prefix: refused unless a general pattern and a type pattern both match. A
+    # prefix phonenumbers strips: refused unless a type pattern matches the national
+    # number with or without it (at least two digits after it). The type pattern is
+    # asked once for all of them.
+    fits = _bools(pc.match_substring_regex(sub, patterns.general))
+    maybe = np.flatnonzero(fits & free & ~long_)
+    pre = np.flatnonzero(~free & ~long_ & np.isin(cc[todo], np.array(sorted(patterns.stripped))))
+    asked = [sub.take(pa.array(maybe)), sub.take(pa.array(pre))]
+    enough = np.zeros(0, dtype=bool)
+    if pre.size:
+        # What follows the prefix (its first match, as phonenumbers takes it).
+        after = pc.replace_substring_regex(asked[1], patterns.prefix, "", max_replacements=1)
+        enough = _ints(pc.binary_length(after)) >= 2
+        code = pc.cast(pa.array(cc[todo[pre]]), pa.string())
+        asked.append(pc.binary_join_element_wise(code, after, ""))
+    typed = _bools(pc.match_substring_regex(pa.concat_arrays(asked), patterns.types))
+    fits[maybe] = typed[: maybe.size]
+    out[todo[free & ~long_ & ~fits]] = _code_id("invalid_number")
+    if pre.size:
+        typed = typed[maybe.size : maybe.size + pre.size] | typed[maybe.size + pre.size :]
+        out[todo[pre[enough & ~typed]]] = _code_id("invalid_number")
+    return out
+
+
+#: (after +86, length, starts with 0) -> code ids by head (see phone.dialled_refusal):
+#: -1 not yet asked, 0 no refusal. At most 10^6 entries each.
+_DIALLED: dict[tuple[bool, int, bool], Any] = {}
+
+
+def _dialled_refusals(digits: Any, after_86: bool) -> Any:
+    """Code ids of phone.dialled_refusal of ASCII digit strings (CN, packaged plan)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    out = np.zeros(len(digits), dtype=np.int16)
+    length = _ints(pc.binary_length(digits))
+    head = pc.utf8_slice_codeunits(digits, 0, 6)
+    first6 = np.asarray(
+        pc.cast(pc.if_else(pc.equal(head, ""), "0", head), pa.int64()), dtype=np.int64
+    )
+    trunk = _bools(pc.starts_with(digits, "0"))
+    longest = phone.MAX_DIGITS - (2 if after_86 else 0)
+    out[length > longest] = _code_id("too_long")
+    for size in np.unique(length[(length <= longest) & (length > 0)]).tolist():
+        for zero in (False, True) if size > 6 else (False,):
+            rows = np.flatnonzero((length == size) & ((trunk == zero) | (size <= 6)))
+            if not rows.size:
+                continue
+            if size <= 6:
+                key, width = first6[rows], size  # the whole value
+            elif zero:
+                key, width = first6[rows], 6  # "0" and five digits
+            else:
+                key, width = first6[rows] // 10, 5
+            table = _DIALLED.get((after_86, size, zero))
+            if table is None:
+                table = np.full(10**width, -1, dtype=np.int16)
+                _DIALLED[(after_86, size, zero)] = table
+            for k in np.unique(key[table[key] < 0]).tolist():
+                code = phone.dialled_refusal(size, f"{k:0{width}d}", after_86=after_86)
+                table[k] = 0 if code is None else _code_id(code)
+            out[rows] = table[key]
+    return out
+
+
+def phone_refusals(raw: Any) -> tuple[Any, list[str]]:
+    """(row positions, error codes) of the values of a string array that phone
+    (region CN) refuses on their shape, their country calling code or their +86
+    block alone (the last only while the packaged number plan is in effect)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import numberplan, phone
+
+    ids = np.zeros(len(raw), dtype=np.int16)
+    size = _ints(pc.binary_length(raw))
+    ok = _bools(pc.ascii_is_printable(raw)) & (size > 0) & (size <= phone.MAX_INPUT_LENGTH)
+    at = np.flatnonzero(ok)
+    if at.size:
+        sub = raw.take(pa.array(at))
+        text = pc.replace_substring_regex(sub, _ASCII_SEP_CLASS, "")
+        tel = np.flatnonzero(~_bools(pc.match_substring_regex(text, _TEL)))
+        if tel.size < at.size:  # a tel: URI is phone's to parse
+            at, sub, text = at[tel], sub.take(pa.array(tel)), text.take(pa.array(tel))
+        plus = _bools(pc.starts_with(text, "+"))
+        digits = pc.if_else(pa.array(plus), pc.utf8_slice_codeunits(text, 1), text)
+        numeric = _bools(pc.ascii_is_decimal(digits))
+        numeric &= _ints(pc.binary_length(digits)) > 0
+        odd = np.flatnonzero(~numeric & (_ints(pc.binary_length(digits)) > 0))
+        if odd.size:
+            ids[at[odd]] = _odd_refusals(
+                sub.take(pa.array(odd)), text.take(pa.array(odd)), digits.take(pa.array(odd))
+            )
+        # No "." (a spreadsheet float is phone's to judge first).
+        num = np.flatnonzero(numeric & ~_bools(pc.match_substring(sub, ".")))
+        if num.size:
+            ids[at[num]] = _numeric_refusals(
+                digits.take(pa.array(num)), plus[num], numberplan.in_effect().is_packaged
+            )
+    wide = np.flatnonzero(
+        ~_bools(pc.string_is_ascii(raw))
+        & _bools(pc.less_equal(pc.utf8_length(raw), phone.MAX_INPUT_LENGTH))
+    )
+    if wide.size:
+        ids[wide] = _wide_refusals(raw.take(pa.array(wide)))
+    decided = np.flatnonzero(ids)
+    return decided, [_CODE_NAMES[i - 1] for i in ids[decided].tolist()]
+
+
+#: Characters cleaning keeps as they are (tests check it): the CJK ideographs of the
+#: basic block and extension A, the letters a Chinese file may hold in a phone column.
+_KEPT_WIDE: Final = r"\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}"
+
+
+_WIDE_FOLD: list[dict[int, int | None]] = []
+
+
+def _wide_fold() -> dict[int, int | None]:
+    """``str.translate`` table of cleaning on the characters of :func:`char_table`'s
+    alphabet (kept characters are left out of it)."""
+    if not _WIDE_FOLD:
+        import numpy as np
+
+        table = char_table(IdentifierKind.PHONE)
+        fold: dict[int, int | None] = {}
+        for c in np.flatnonzero(table != _OTHER).tolist():
+            to = int(table[c])
+            if to == _DELETED:
+                fold[c] = None
+            elif to != c:
+                fold[c] = to
+        _WIDE_FOLD.append(fold)
+    return _WIDE_FOLD[0]
+
+
+def _wide_refusals(raw: Any) -> Any:
+    """Code ids for non-ASCII values that cleaning (the per-character table: full-width
+    forms folded, invisible characters and spaces deleted) turns into printable ASCII
+    and CJK ideographs only, not a ``tel:`` URI: ``extension_not_allowed`` for an
+    extension, else the code of the first character of the digits that is no digit;
+    unless the value is a spreadsheet float or in scientific notation (left to phone).
+    """
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    out = np.zeros(len(raw), dtype=np.int16)
+    fold = _wide_fold()
+    raws = raw.to_pylist()
+    text = pa.array([r.translate(fold) for r in raws], type=pa.string())
+    ok = _bools(pc.match_substring_regex(text, f"^[\\x20-\\x7e{_KEPT_WIDE}]*$"))
+    ok &= ~_bools(pc.match_substring_regex(text, _TEL))
+    shapes = phone.shape_patterns()
+    # Without an ideograph the raw value may be a spreadsheet float or scientific
+    # notation written with Unicode spaces (Python's \s): phone checks those first.
+    plain = np.flatnonzero(ok & ~_bools(pc.match_substring_regex(text, f"[{_KEPT_WIDE}]")))
+    if plain.size:
+        spreadsheet, scientific = re.compile(shapes.spreadsheet), re.compile(shapes.scientific)
+        for i in plain.tolist():
+            if spreadsheet.fullmatch(raws[i]) or scientific.fullmatch(raws[i]):
+                ok[i] = False
+    at = np.flatnonzero(ok)
+    if not at.size:
+        return out
+    text = text.take(pa.array(at))
+    plus = _bools(pc.starts_with(text, "+"))
+    digits = pc.if_else(pa.array(plus), pc.utf8_slice_codeunits(text, 1), text)
+    codes = _first_odd_codes(digits)
+    codes[_bools(pc.match_substring_regex(text, shapes.extension))] = _code_id(
+        "extension_not_allowed"
+    )
+    out[at] = codes
+    return out
+
+
+def _first_odd_codes(digits: Any) -> Any:
+    """Code ids of the first character of each string that is no ASCII digit (0: none)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from antifraud_common import _text
+
+    first = pc.utf8_slice_codeunits(pc.replace_substring_regex(digits, "^[0-9]+", ""), 0, 1)
+    encoded = pc.dictionary_encode(first)
+    lut = np.zeros(len(encoded.dictionary) + 1, dtype=np.int16)
+    for k, ch in enumerate(encoded.dictionary.to_pylist()):
+        code = _text.unexpected_code(ch) if ch else None
+        lut[k] = 0 if code is None else _code_id(code)
+    index = np.asarray(pc.fill_null(encoded.indices, len(lut) - 1), dtype=np.int64)
+    return lut[index]
+
+
+def _odd_refusals(raw: Any, text: Any, digits: Any) -> Any:
+    """Code ids for values whose digits (after cleaning and a "+") hold another
+    character: its code, or ``extension_not_allowed`` for an extension, unless the
+    value is a spreadsheet float or in scientific notation (both checked first by
+    phone: left to it)."""
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    shapes = phone.shape_patterns()
+    out = _first_odd_codes(digits)
+    out[_bools(pc.match_substring_regex(text, shapes.extension))] = _code_id(
+        "extension_not_allowed"
+    )
+    shaped = _bools(pc.match_substring_regex(raw, f"^(?:{shapes.scientific})$"))
+    shaped |= _bools(pc.match_substring_regex(raw, f"^(?:{shapes.spreadsheet})$"))
+    out[shaped] = 0
+    return out
+
+
+def _numeric_refusals(digits: Any, plus: Any, packaged: bool) -> Any:
+    """Code ids for values that are ASCII digits after cleaning and an optional "+"."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    out = np.zeros(len(digits), dtype=np.int16)
+    # "+" or "00" and the digits of another country: phone's foreign shortcut.
+    idd = ~plus & _bools(pc.starts_with(digits, "00")) & ~_bools(pc.starts_with(digits, "0086"))
+    foreign = (plus & ~_bools(pc.starts_with(digits, "86"))) | idd
+    too_long = foreign & (_ints(pc.binary_length(digits)) > phone.MAX_DIGITS)
+    out[too_long] = _code_id("too_long")
+    f = np.flatnonzero(foreign & ~too_long)
+    if f.size:
+        intl = digits.take(pa.array(f))
+        intl = pc.if_else(pa.array(idd[f]), pc.utf8_slice_codeunits(intl, 2), intl)
+        out[f] = _foreign_refusals(intl)
+    if packaged:
+        # "+86" and digits, and digits dialled in China, in a block the packaged plan
+        # refuses as a whole.
+        for rows, after_86 in ((plus & ~foreign, True), (~plus & ~idd, False)):
+            d = np.flatnonzero(rows)
+            if d.size:
+                values = digits.take(pa.array(d))
+                if after_86:
+                    values = pc.utf8_slice_codeunits(values, 2)
+                out[d] = _dialled_refusals(values, after_86)
+    return out
+
+
 def decide_phones(arr: Any) -> tuple[Any, Any]:
     """(decided row positions, E.164 digits as uint64) for a string array, region CN."""
     return _decide(arr, IdentifierKind.PHONE, _phone_keys)
@@ -396,6 +775,7 @@ def reset_caches() -> None:
     """Forget the per-prefix decisions (benchmarks use it to measure cold runs)."""
     _PHONE_OK.clear()
     _CARD_OK.clear()
+    _DIALLED.clear()
     _TABLES.clear()
 
 
@@ -721,13 +1101,25 @@ def screen_batch(
         )
         empties = int(empty_mask.sum())
         rest = np.flatnonzero(todo & ~empty_mask)
+        refused: list[tuple[int, str]] = []
+        if rest.size and kind is IdentifierKind.PHONE:
+            # The refusals phone reaches on shape, country code or block alone, in bulk.
+            gone, codes = phone_refusals(strings.take(pa.array(rest)))
+            if gone.size:
+                refused = list(zip(rest[gone].tolist(), codes, strict=True))
+                keep = np.ones(rest.size, dtype=bool)
+                keep[gone] = False
+                rest = rest[keep]
         raws = strings.take(pa.array(rest)).to_pylist() if rest.size else []
         rest_at = rest.tolist()
         # The shortcuts of scan() take nothing decide() left (the same rules, in bulk).
         good_at, good, bad, _ = scan(kind, raws, region=region, shortcut=False)
         for j, r in index.probe_many(kind, good, now_ts):
             found.append((rest_at[good_at[j]], good[j], r))
-        return found, [(rest_at[i], code) for i, code in bad], n - empties, empties
+        invalid = [(rest_at[i], code) for i, code in bad]
+        if refused:
+            invalid = sorted(invalid + refused) if invalid else refused
+        return found, invalid, n - empties, empties
     raws = strings.to_pylist()
     rest_at = list(range(n))
     good_at, good, bad, empty = scan(kind, raws, region=region)
@@ -874,8 +1266,7 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
                 hits, invalid, checked, empty = screen_batch(index, kind, col, region, now_ts)
                 self.empty[column] += empty
                 self.values_checked += checked
-                for i, code in invalid:
-                    self._invalid(at[i], column, code)
+                self._invalid_many(at, column, invalid)
                 for i, value, r in hits:
                     if r.listed:
                         found.append(self._match(at[i], column, kind, value, r))
