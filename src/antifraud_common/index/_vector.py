@@ -560,24 +560,23 @@ def phone_refusals(raw: Any) -> tuple[Any, list[str]]:
 _KEPT_WIDE: Final = r"\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}"
 
 
-_WIDE_FOLD: list[dict[int, int | None]] = []
+_WIDE_FOLD: list[tuple[str, dict[int, int]]] = []
 
 
-def _wide_fold() -> dict[int, int | None]:
-    """``str.translate`` table of cleaning on the characters of :func:`char_table`'s
-    alphabet (kept characters are left out of it)."""
+def _wide_fold() -> tuple[str, dict[int, int]]:
+    """(RE2 class of the characters cleaning folds to another one, ``str.translate``
+    table of those folds), from :func:`char_table` (the deletions are :func:`_rules`)."""
     if not _WIDE_FOLD:
         import numpy as np
 
         table = char_table(IdentifierKind.PHONE)
-        fold: dict[int, int | None] = {}
-        for c in np.flatnonzero(table != _OTHER).tolist():
-            to = int(table[c])
-            if to == _DELETED:
-                fold[c] = None
-            elif to != c:
-                fold[c] = to
-        _WIDE_FOLD.append(fold)
+        fold = {
+            c: int(table[c])
+            for c in np.flatnonzero((table != _OTHER) & (table != _DELETED)).tolist()
+            if int(table[c]) != c
+        }
+        klass = "[" + "".join(f"\\x{{{c:04X}}}" for c in sorted(fold)) + "]"
+        _WIDE_FOLD.append((klass, fold))
     return _WIDE_FOLD[0]
 
 
@@ -597,9 +596,15 @@ def _wide_refusals(raw: Any) -> Any:
     from antifraud_common import phone
 
     out = np.zeros(len(raw), dtype=np.int16)
-    fold = _wide_fold()
-    raws = raw.to_pylist()
-    text = pa.array([r.translate(fold) for r in raws], type=pa.string())
+    deleted, _ = _rules(IdentifierKind.PHONE)
+    folds, fold = _wide_fold()
+    text = pc.replace_substring_regex(raw, deleted, "")
+    wide = np.flatnonzero(_bools(pc.match_substring_regex(text, folds)))
+    if wide.size:  # full-width forms: folded one character at a time, as cleaning does
+        folded = [t.translate(fold) for t in text.take(pa.array(wide)).to_pylist()]
+        same = np.flatnonzero(~np.isin(np.arange(len(text)), wide))
+        joined = pa.concat_arrays([text.take(pa.array(same)), pa.array(folded, pa.string())])
+        text = joined.take(pa.array(np.argsort(np.concatenate([same, wide]), kind="stable")))
     ok = _bools(pc.match_substring_regex(text, f"^[\\x20-\\x7e{_KEPT_WIDE}]*$"))
     ok &= ~_bools(pc.match_substring_regex(text, _TEL))
     shapes = phone.shape_patterns()
@@ -608,6 +613,7 @@ def _wide_refusals(raw: Any) -> Any:
     plain = np.flatnonzero(ok & ~_bools(pc.match_substring_regex(text, f"[{_KEPT_WIDE}]")))
     if plain.size:
         spreadsheet, scientific = re.compile(shapes.spreadsheet), re.compile(shapes.scientific)
+        raws = raw.to_pylist()
         for i in plain.tolist():
             if spreadsheet.fullmatch(raws[i]) or scientific.fullmatch(raws[i]):
                 ok[i] = False
@@ -625,6 +631,10 @@ def _wide_refusals(raw: Any) -> Any:
     return out
 
 
+#: character -> code id of _text.unexpected_code (0: none), at most 2^16 kept.
+_FIRST_CODES: dict[str, int] = {}
+
+
 def _first_odd_codes(digits: Any) -> Any:
     """Code ids of the first character of each string that is no ASCII digit (0: none)."""
     import numpy as np
@@ -636,8 +646,14 @@ def _first_odd_codes(digits: Any) -> Any:
     encoded = pc.dictionary_encode(first)
     lut = np.zeros(len(encoded.dictionary) + 1, dtype=np.int16)
     for k, ch in enumerate(encoded.dictionary.to_pylist()):
-        code = _text.unexpected_code(ch) if ch else None
-        lut[k] = 0 if code is None else _code_id(code)
+        got = _FIRST_CODES.get(ch)
+        if got is None:
+            code = _text.unexpected_code(ch) if ch else None
+            got = 0 if code is None else _code_id(code)
+            if len(_FIRST_CODES) >= 1 << 16:
+                _FIRST_CODES.clear()
+            _FIRST_CODES[ch] = got
+        lut[k] = got
     index = np.asarray(pc.fill_null(encoded.indices, len(lut) - 1), dtype=np.int64)
     return lut[index]
 
