@@ -30,9 +30,13 @@ columnar path"):
    (memory-mapped) key array through its directory, for all keys at once. Rows
    found are decided by the index's own per-row evaluation.
 
-Everything not decided in steps 1-2 (a third of a messy file, say) goes through
-the validators themselves, exactly as on the record-by-record path, so every
-verdict is the validator's by construction.
+4. **Refusals (phones).** A value steps 1-2 did not accept is refused in bulk
+   where phone refuses it on its shape, its country calling code or its +86
+   block alone (:func:`phone_refusals`), with phone's own patterns, tables and
+   codes; differential tests hold each such refusal to the strict path's code.
+
+Everything not decided in steps 1-2 and 4 (a third of a messy file, say) goes
+through the validators themselves, exactly as on the record-by-record path.
 """
 
 from __future__ import annotations
