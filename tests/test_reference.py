@@ -978,3 +978,39 @@ def test_reference_delta_round_trip(a: set[int], b: set[int]) -> None:
         )
     assert result == new and count == info.result_count
     assert changes == (info.adds, info.replaces, info.removes)
+
+
+def test_the_store_decides_with_the_receiver_state_rules(trust: Any, tmp_path: Path) -> None:
+    # accept() repeats the state checks inside its transaction; they are the policy's
+    # (exchange.policy), with the same messages as the blacklist state's.
+    plan = tmp_path / "p.jsonl"
+    ranges = GEN.plan_v2()
+    ranges[0] = attrs.evolve(ranges[0], date="2026-11-30")
+    write_records(plan, ranges)
+    other = verify_reference(
+        plan, _sign(plan, NUMBER_PLAN), trust=trust, list_type=NUMBER_PLAN, now=NOW
+    )
+    held = verify_reference(
+        *_golden("number-plan.jsonl"), trust=trust, list_type=NUMBER_PLAN, now=NOW
+    )
+    delta = verify_reference(
+        *_golden("number-plan-v3.delta.jsonl"),
+        trust=trust,
+        list_type=NUMBER_PLAN,
+        now=LATER,
+        base=held,
+    )
+    with ReferenceStore.open(tmp_path / "s") as store:
+        with pytest.raises(DeltaBaseMismatchError) as base:
+            store.accept(delta, now=NOW)
+        assert str(base.value) == "the delta applies to version 2, the receiver has nothing"
+        assert store.accept(held, now=NOW) == "snapshot"
+        assert store.accept(held, now=NOW) == "unchanged"
+        with pytest.raises(ForkError) as fork:
+            store.accept(other, now=NOW)
+        assert str(fork.value) == "version 2 was accepted with other content"
+        assert store.accept(delta, now=LATER) == "delta"
+        assert store.accept(delta, now=LATER) == "unchanged"
+        with pytest.raises(RollbackError) as older:
+            store.accept(held, now=LATER)
+        assert str(older.value) == "version 2 is older than the accepted 3"

@@ -64,13 +64,14 @@ import re
 import sqlite3
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeAlias
 
 import attrs
 
 from antifraud_common import numberplan
+from antifraud_common._clock import now_utc
 from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
@@ -78,11 +79,9 @@ from antifraud_common.errors import (
     ConfigurationError,
     DeltaBaseMismatchError,
     DeltaMismatchError,
-    ForkError,
     HashMismatchError,
     ModelError,
     ProtectedIdentifierError,
-    RollbackError,
     ScopeError,
     StateError,
     ValidationError,
@@ -94,6 +93,7 @@ from antifraud_common.exchange.entries import (
     entry_error_code,
     plan_hint,
 )
+from antifraud_common.exchange.policy import delta_verdict, publish_rule, snapshot_verdict
 from antifraud_common.exchange.signing import (
     MAX_SIGNATURE_FILE_BYTES,
     StateLike,
@@ -672,12 +672,7 @@ def _check_rule(rule: PublishRule, list_type: str) -> None:
 
 
 def _trusted_rule(trust: TrustBundle, issuer: str, list_type: str) -> PublishRule:
-    member = trust.member(issuer)
-    if member is None:
-        raise ScopeError(f"issuer {issuer!r} is not a member of the trust bundle", field="issuer")
-    rule = member.rule_for(list_type)
-    if rule is None:
-        raise ScopeError(f"{issuer!r} may not publish list type {list_type!r}", field="list_type")
+    rule = publish_rule(trust, issuer, list_type)  # the one scope rule (exchange.policy)
     _check_rule(rule, list_type)
     return rule
 
@@ -838,14 +833,6 @@ def _plan_of(
     return NumberPlan.from_ranges(ranges, version=version, source=source)
 
 
-def _now(now: datetime | None) -> datetime:
-    if now is None:
-        return datetime.now(UTC)
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ConfigurationError("now must be an aware datetime", code="naive_datetime")
-    return now.astimezone(UTC)
-
-
 def _read_sig(sig: str | os.PathLike[str] | bytes) -> bytes:
     if isinstance(sig, bytes):
         return sig
@@ -926,7 +913,7 @@ def verify_reference(
     (``delta_result_mismatch``).
     """
     spec = _spec(list_type)
-    moment = _now(now)
+    moment = now_utc(now)
     vm = verify_manifest(_read_sig(sig), trust=trust, state=state, now=moment, grace=grace)
     manifest = vm.manifest
     if manifest.list_type != list_type:
@@ -1186,22 +1173,21 @@ _SCHEMA: Final = """CREATE TABLE IF NOT EXISTS reference (
 
 
 def _unchanged(last: StoredReference | None, verified: VerifiedReference) -> bool:
-    """The state checks of accepting ``verified`` over ``last``: raise, or say "unchanged"."""
+    """The state checks of accepting ``verified`` over ``last``: raise, or say "unchanged".
+
+    The receiver state's rules (:mod:`~antifraud_common.exchange.policy`): older is a
+    rollback, the same version with another state hash a fork, and a delta must apply
+    to exactly the held version and state hash. The hash compared with the held one is
+    that of the bytes to be kept (:attr:`VerifiedReference.state_sha256`).
+    """
     m = verified.manifest
-    if last is not None and m.version < last.version:
-        raise RollbackError(f"version {m.version} is older than the accepted {last.version}")
-    if last is not None and m.version == last.version:
-        if verified.state_sha256 != last.state_sha256:
-            raise ForkError(f"version {m.version} was accepted with other content")
-        return True
-    if m.is_delta and (
-        last is None or last.version != m.base_version or last.state_sha256 != m.base_sha256
-    ):
-        have = "nothing" if last is None else f"version {last.version}"
-        raise DeltaBaseMismatchError(
-            f"the delta applies to version {m.base_version}, the receiver has {have}"
-        )
-    return False
+    if m.is_delta:
+        verdict = delta_verdict(attrs.evolve(m, result_sha256=verified.state_sha256), last)
+    else:
+        verdict = snapshot_verdict(attrs.evolve(m, sha256=verified.state_sha256), last)
+    if verdict.problem is not None:
+        raise verdict.problem
+    return verdict.unchanged
 
 
 _SELECT: Final = "SELECT manifest, data, accepted_at, state_sha256 FROM reference"
@@ -1327,7 +1313,7 @@ class ReferenceStore:
             raise StateError("the reference store was opened read-only", code="state_read_only")
         m = verified.manifest
         _spec(m.list_type)
-        moment = _now(now)
+        moment = now_utc(now)
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")

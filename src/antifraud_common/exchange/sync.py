@@ -34,19 +34,27 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import attrs
 
+from antifraud_common._clock import now_utc
 from antifraud_common._files import file_error, open_input, printable_name
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
     ForkError,
     HashMismatchError,
+    RollbackError,
 )
 from antifraud_common.exchange.entries import ProtectedMatcher
+from antifraud_common.exchange.policy import (
+    AcceptedRecord,
+    StateVerdict,
+    delta_verdict,
+    snapshot_verdict,
+)
 from antifraud_common.exchange.reference import REFERENCE_TYPES, ReferenceStore
 from antifraud_common.exchange.signing import (
     MAX_SIGNATURE_FILE_BYTES,
@@ -245,7 +253,7 @@ def sync(
     when the folder cannot be listed or the state is unusable
     (:class:`~antifraud_common.errors.StateError`).
     """
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = now_utc(now)
     pairs, items = _find_pairs(Path(folder))
     found: list[tuple[tuple[str, str, int, int, str], Path, Path, Manifest]] = []
     for entries, sig in pairs:
@@ -307,6 +315,12 @@ def sync(
     return SyncReport(items=tuple(items), checked_at=moment)
 
 
+def _state_verdict(m: Manifest, last: AcceptedRecord | None) -> StateVerdict:
+    """The policy's verdict on ``m`` against what is held: a rollback is skipped as
+    ``old``, a fork is an error, the held version itself is ``unchanged``."""
+    return delta_verdict(m, last) if m.is_delta else snapshot_verdict(m, last)
+
+
 def _reference_item(
     store: ReferenceStore,
     entries: Path,
@@ -318,8 +332,7 @@ def _reference_item(
     grace: timedelta | None,
     protected: ProtectedMatcher | None,
 ) -> SyncItem:
-    last = store.get(m.issuer, m.list_id)
-    if last is not None and m.version < last.version:
+    if isinstance(_state_verdict(m, store.get(m.issuer, m.list_id)).problem, RollbackError):
         return _item(entries, m, "old")
     try:
         verified, action = store.apply(
@@ -351,13 +364,12 @@ def _list_item(
 ) -> SyncItem:
     """Verify and accept one blacklist file of the folder (or say why not)."""
     last = state.get(m.issuer, m.list_id)
-    if last is not None and m.version < last.version:
+    verdict = _state_verdict(m, last)
+    if isinstance(verdict.problem, RollbackError):
         return _item(entries, m, "old")
-    if last is not None and m.version == last.version:
-        result = m.result_sha256 if m.is_delta else m.sha256
-        if result != last.state_sha256:
-            err = ForkError(f"version {m.version} was accepted with other content")
-            return _item(entries, m, "error", error=err)
+    if isinstance(verdict.problem, ForkError):
+        return _item(entries, m, "error", error=verdict.problem)
+    if verdict.unchanged and last is not None:
         # A copy of an accepted signature file proves nothing about the
         # bytes beside it: they must be the signed ones.
         try:
