@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,49 @@ def test_public_apis_raise_it_with_their_old_type(
         call()
     assert isinstance(e.value, old_type)
     assert e.value.code == "naive_datetime"
+
+
+def test_receiver_side_clocks_refuse_a_naive_now(tmp_path: Path) -> None:
+    # A naive "now" names no instant: the drop-folder sync and the report used to read it
+    # as local time, a state record's expiry check failed comparing it, and the reference
+    # lists had a clock check of their own. Each asks the one check now.
+    from antifraud_common import report
+    from antifraud_common.exchange.reference import NUMBER_PLAN, verify_reference
+    from antifraud_common.exchange.state import ReceiverState, StateRecord
+    from antifraud_common.exchange.sync import sync
+
+    record = StateRecord(
+        issuer="mps",
+        list_id="l",
+        list_type="fraud_numbers",
+        version=1,
+        state_sha256="0" * 64,
+        entry_count=0,
+        expires=AWARE,
+        manifest_json="{}",
+        accepted_at=AWARE,
+    )
+    assert record.is_expired(AWARE + timedelta(seconds=1))
+    assert not record.is_expired(AWARE - timedelta(seconds=1))
+    (tmp_path / "drop").mkdir()
+    with ReceiverState.open(tmp_path / "state") as state:
+        calls: list[Callable[[], object]] = [
+            lambda: record.is_expired(NAIVE),
+            lambda: sync(tmp_path / "drop", state, None, now=NAIVE),  # type: ignore[arg-type]
+            lambda: report.collect(state, now=NAIVE),
+            lambda: verify_reference(
+                tmp_path / "none.jsonl",
+                b"",
+                trust=None,  # type: ignore[arg-type]
+                list_type=NUMBER_PLAN,
+                now=NAIVE,
+            ),
+        ]
+        for call in calls:
+            with pytest.raises(errors.NaiveDatetimeError) as e:
+                call()
+            assert e.value.code == "naive_datetime"
+            # The types these raised before, where they raised one.
+            assert isinstance(e.value, (errors.ConfigurationError, errors.StateError))
+        # An aware now in another zone is the same instant in UTC.
+        assert report.collect(state, now=AWARE).generated_at == datetime(2026, 1, 1, tzinfo=UTC)

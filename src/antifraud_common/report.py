@@ -25,11 +25,12 @@ import html
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import attrs
 
+from antifraud_common._clock import now_utc
 from antifraud_common._files import write_output
 from antifraud_common.card import mask_in_text
 from antifraud_common.errors import ConfigurationError
@@ -113,7 +114,7 @@ def collect(
     expiring_days: int = 30,
 ) -> ReportData:
     """Read the figures of ``state`` (one pass over its entries) at ``now``."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    moment = now_utc(now)
     horizon = moment + timedelta(days=expiring_days)
     lists = tuple(state.lists())
     by_list: Counter[str] = Counter()

@@ -25,13 +25,13 @@ import os
 import tempfile
 import threading
 from collections.abc import Collection, Container, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 import attrs
 
-from antifraud_common._clock import aware_utc
+from antifraud_common._clock import now_utc
 from antifraud_common.callerid._check import CallChecker, CallerRanges
 from antifraud_common.callerid.screen import CallSummary, screen_calls
 from antifraud_common.errors import AntifraudError, ConfigurationError
@@ -193,7 +193,7 @@ def screen_call_partitions(
     """
     distributed = _require_dask()
     parts = expand_paths(paths)
-    now = datetime.now(UTC) if now is None else aware_utc(now)
+    now = now_utc(now)
     # Check every option on the client, with the same code, before anything is sent.
     CallChecker(protected=protected, presenters=presenters, dno=dno, now=now)
     screen_calls(

@@ -57,7 +57,7 @@ import sqlite3
 import stat
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Concatenate, Final, ParamSpec, Protocol, TypeVar
 
@@ -247,8 +247,8 @@ class StateRecord:
         return Manifest.from_dict(json.loads(self.manifest_json))
 
     def is_expired(self, now: datetime | None = None) -> bool:
-        """Whether the list's ``expires`` has passed."""
-        return (now or datetime.now(UTC)) >= self.expires
+        """Whether the list's ``expires`` has passed (``now``: aware, default the clock)."""
+        return now_utc(now) >= self.expires
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON shape used by the CLI."""
