@@ -12,7 +12,8 @@ writes lines by their bytes uses this module:
 * :func:`entry_key` and :func:`stored_line_key` read the identifier key
   ``(kind, value)`` of a canonical line without parsing it, and
   :func:`find_line` finds the line of a key in a run of stored lines (the
-  receiver state's chunks);
+  receiver state's chunks); :func:`pseudonymised_key` reads the key
+  ``(kind, hmac)`` of a pseudonymised line;
 * :func:`scan_entry_lines` and :func:`scan_pseudonymised_lines` are the fast
   line parsers of the streaming checker: one precompiled pattern of the
   canonical shape per form, timestamps and case references decided on the
@@ -73,6 +74,7 @@ __all__ = [
     "needs_escape",
     "parse_line",
     "plan_hint",
+    "pseudonymised_key",
     "record_line",
     "scan_entry_lines",
     "scan_pseudonymised_lines",
@@ -166,6 +168,25 @@ def stored_line_key(line: bytes) -> Key:
         return entry_key(line)
     k = line.find(KIND_MEMBER) + 8
     return line[k : line.find(b'"', k)], value
+
+
+# The members of a pseudonymised line that make its key: "hmac" stands right before
+# "kind" (canonical order), and neither a HMAC nor a kind has anything to escape.
+_PSEUDONYMISED_KEY: Final = re.compile(rb'"hmac":"([0-9a-f]{64})",' + KIND_MEMBER + rb'([a-z_]+)"')
+
+
+def pseudonymised_key(line: bytes) -> Key | None:
+    """Key ``(kind, hmac)`` (UTF-8 bytes) of a canonical pseudonymised line, or None.
+
+    One search, no parse; only for lines that passed the checker (None when the
+    line has no ``hmac`` member followed by ``kind``).
+
+    >>> pseudonymised_key(b'{"action":"block","case_ref":"A-1","confidence":90,"hmac":"'
+    ...                   + b"ab" * 32 + b'","kind":"phone","listed_at":"2026-01-01T00:00:00Z"}')
+    (b'phone', b'abababababababababababababababababababababababababababababababab')
+    """
+    m = _PSEUDONYMISED_KEY.search(line)
+    return None if m is None else (m[2], m[1])
 
 
 # Bytes a canonical JSON string escapes (so a value holding one is not stored verbatim).

@@ -83,7 +83,9 @@ from antifraud_common.exchange.entries import (
 )
 from antifraud_common.exchange.layout import (
     Fields,
+    Key,
     parse_line,
+    pseudonymised_key,
     record_line,
     scan_pseudonymised_lines,
 )
@@ -746,16 +748,15 @@ def verify_pseudonymised_list(
     return verified
 
 
-def _protected_macs(key: DomainKey, protected: ProtectedMatcher | None) -> dict[bytes, str]:
+def _protected_macs(key: DomainKey, protected: ProtectedMatcher | None) -> dict[Key, str]:
     if protected is None:
         from antifraud_common.protected import ProtectedList
 
         protected = ProtectedList.load_default()
-    out: dict[bytes, str] = {}
+    out: dict[Key, str] = {}
     for record in getattr(protected, "numbers", ()):
         kind, value = record.key
-        mac = key.digest(value)
-        out[b'"hmac":"' + mac.encode() + b'","kind":"' + kind.encode() + b'"'] = value
+        out[kind.encode(), key.digest(value).encode()] = value
     return out
 
 
@@ -766,12 +767,11 @@ def _check_protected(
     if not macs or verified.manifest.entry_count == 0:
         return
     allowed = set(verified.manifest.allow_protected)
-    pattern = re.compile(rb'"hmac":"[0-9a-f]{64}","kind":"[a-z_]+"')
     for lineno, line in enumerate(verified.open_verified(), 1):
-        m = pattern.search(line)
-        if m is not None and m.group(0) in macs:
-            kind = m.group(0).rsplit(b'"kind":"', 1)[1][:-1].decode()
-            if (kind, macs[m.group(0)]) not in allowed:
+        line_key = pseudonymised_key(line)
+        if line_key is not None and line_key in macs:
+            kind = line_key[0].decode()
+            if (kind, macs[line_key]) not in allowed:
                 raise ProtectedIdentifierError(
                     f"line {lineno} is the pseudonym of a protected {kind} identifier not in "
                     "the manifest's allow_protected",
