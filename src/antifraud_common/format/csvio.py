@@ -178,7 +178,12 @@ class CsvImportResult:
             )
 
 
-class _RowError(Exception):
+class RowRefusedError(Exception):
+    """Why one row was refused: an error ``code``, the column (``field``) and a message.
+
+    Raised by :func:`import_row`; the CSV and spreadsheet importers report it per row.
+    """
+
     def __init__(self, code: str, field: str | None, message: str) -> None:
         super().__init__(message)
         self.code = code
@@ -230,7 +235,9 @@ def _physical_lines(
         yield line
 
 
-def _normalise_defaults(defaults: Mapping[str, object] | None) -> dict[str, str]:
+def normalise_defaults(defaults: Mapping[str, object] | None) -> dict[str, str]:
+    """The column defaults as cell text; a default for an unknown column, for ``value``
+    or of an unusable type is a :class:`~antifraud_common.errors.ConfigurationError`."""
     out: dict[str, str] = {}
     for name, value in (defaults or {}).items():
         if name not in COLUMNS or name == "value":
@@ -252,7 +259,9 @@ def _normalise_defaults(defaults: Mapping[str, object] | None) -> dict[str, str]
     return out
 
 
-def _check_header(header: list[str], defaults: Mapping[str, str], line: int) -> None:
+def check_header(header: list[str], defaults: Mapping[str, str], line: int) -> None:
+    """Refuse a header with an unknown or repeated column, or without a required column
+    that no default fills (:class:`CsvFormatError`)."""
     seen: set[str] = set()
     for name in header:
         if name not in COLUMNS:
@@ -285,7 +294,7 @@ def _unescape(name: str, cell: str) -> str:
     if cell.startswith(_ESCAPE):
         return cell[1:]
     if cell and cell[0] in FORMULA_TRIGGERS and not (name == "value" and cell[0] == "+"):
-        raise _RowError(
+        raise RowRefusedError(
             "formula_injection",
             name,
             "a cell starting with = + - @ TAB or CR is refused (prefix it with ' to keep it)",
@@ -314,12 +323,12 @@ def _build_entry(cells: Mapping[str, str], defaults: Mapping[str, str]) -> Entry
         if text == "":
             if name == "valid_until":
                 continue
-            raise _RowError("missing_value", name, f"{name} is empty")
+            raise RowRefusedError("missing_value", name, f"{name} is empty")
         if name in _TIMESTAMP_COLUMNS:
             fields[name] = _timestamp(text, name)
         elif name == "confidence":
             if not _CONFIDENCE_RE.fullmatch(text):
-                raise _RowError(
+                raise RowRefusedError(
                     "invalid_confidence", name, "confidence is an integer from 0 to 100"
                 )
             fields[name] = int(text)
@@ -363,7 +372,7 @@ def import_csv(
     :class:`~antifraud_common.models.Entry` (``invalid_enum``,
     ``invalid_timestamp``, ``invalid_case_ref`` ...).
     """
-    norm_defaults = _normalise_defaults(defaults)
+    norm_defaults = normalise_defaults(defaults)
     if isinstance(source, str | os.PathLike):
         with _open_text(source) as f:
             return _import(f, norm_defaults, max_rows, max_field_size, max_line_length)
@@ -386,7 +395,7 @@ def _import(
         header = next(reader, None)
         if header is None or not any(header):
             raise CsvFormatError("the file is empty (no header row)", code="csv_empty", line=1)
-        _check_header(header, defaults, reader.line_num)
+        check_header(header, defaults, reader.line_num)
         start = reader.line_num + 1
         for row in reader:
             line, start = start, reader.line_num + 1
@@ -399,8 +408,8 @@ def _import(
                     f"more than {max_rows} rows", code="csv_too_many_rows", line=line
                 )
             try:
-                entry = _import_row(row, header, defaults, max_field_size)
-            except _RowError as p:
+                entry = import_row(row, header, defaults, max_field_size)
+            except RowRefusedError as p:
                 errors.append(CsvRowError(line=line, code=p.code, field=p.field, message=p.message))
                 continue
             if entry.key in first_seen:
@@ -428,21 +437,25 @@ def _import(
 _MASKED: Final = re.compile(r"\d[ \-]?\*|\*[ \-]?\d")
 
 
-def _import_row(
+def import_row(
     row: list[str], header: list[str], defaults: Mapping[str, str], max_field_size: int
 ) -> Entry:
+    """The entry of one row of cells under ``header`` (the rules of :func:`import_csv`);
+    a refused row raises :class:`RowRefusedError`."""
     if len(row) != len(header):
-        raise _RowError("wrong_cell_count", None, f"expected {len(header)} cells, found {len(row)}")
+        raise RowRefusedError(
+            "wrong_cell_count", None, f"expected {len(header)} cells, found {len(row)}"
+        )
     cells: dict[str, str] = {}
     for name, cell in zip(header, row, strict=True):
         if len(cell) > max_field_size:
-            raise _RowError(
+            raise RowRefusedError(
                 "field_too_large", name, f"a cell is longer than {max_field_size} characters"
             )
         cells[name] = _unescape(name, cell)
     if _MASKED.search(cells.get("case_ref", "")):
         # A masked export read back would change the case reference silently.
-        raise _RowError(
+        raise RowRefusedError(
             "masked_value",
             "case_ref",
             "the case reference holds a masked card number (a masked export cannot be "
@@ -453,7 +466,7 @@ def _import_row(
     except AntifraudError as e:
         # Validator errors carry no field: they are about the identifier value.
         field = e.field or "value"
-        raise _RowError(e.code, field, e.message) from None
+        raise RowRefusedError(e.code, field, e.message) from None
 
 
 def escape_cell(cell: str) -> str:

@@ -148,7 +148,7 @@ def import_xlsx(
         raise InterchangeFormatError(
             f"not an XLSX workbook: {type(e).__name__}", code="not_a_workbook"
         ) from e
-    norm = csvio._normalise_defaults(defaults)
+    norm = csvio.normalise_defaults(defaults)
     collector = Collector()
     try:
         sheet = workbook.worksheets[0]
@@ -160,7 +160,7 @@ def import_xlsx(
         while header and header[-1] == "":
             header.pop()
         try:
-            csvio._check_header(header, norm, 1)
+            csvio.check_header(header, norm, 1)
         except csvio.CsvFormatError as e:
             raise InterchangeFormatError(e.message, code=e.code, field=e.field) from None
         for number, cells in enumerate(rows, start=2):
@@ -186,6 +186,6 @@ def _row_entry(
     cells = [_as_text(v, name, t) for (v, t), name in zip(values, header, strict=False)]
     cells += [""] * (len(header) - len(cells))
     try:
-        return csvio._import_row(cells, header, defaults, csvio.DEFAULT_MAX_FIELD_SIZE)
-    except csvio._RowError as p:
+        return csvio.import_row(cells, header, defaults, csvio.DEFAULT_MAX_FIELD_SIZE)
+    except csvio.RowRefusedError as p:
         raise RecordRefusedError(p.code, p.field, p.message) from None
