@@ -1304,10 +1304,12 @@ class ReferenceStore:
     def accept(self, verified: VerifiedReference, *, now: datetime | None = None) -> str:
         """Keep a verified reference list; return ``"snapshot"``, ``"delta"`` or ``"unchanged"``.
 
-        Inside the transaction: an older version than the held one raises
-        :class:`RollbackError`, the same version with another state hash
-        :class:`ForkError`; a delta must have been applied to exactly the held
-        version and hash (:class:`DeltaBaseMismatchError`).
+        Inside the transaction, with the receiver state's rules
+        (:mod:`~antifraud_common.exchange.policy`): an older version than the held
+        one raises :class:`~antifraud_common.errors.RollbackError`, the same version
+        with another state hash :class:`~antifraud_common.errors.ForkError`; a delta
+        must have been applied to exactly the held version and hash
+        (:class:`DeltaBaseMismatchError`).
         """
         if self._conn is None:
             raise StateError("the reference store was opened read-only", code="state_read_only")
