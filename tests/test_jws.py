@@ -384,3 +384,18 @@ def test_golden_envelope_with_rfc8037_key() -> None:
     assert sig.signature.hex() == vec["signature_hex"]
     assert b64url_encode(sig.signature) == vec["signature_b64"]
     assert verify(env, [PublicKey.from_jwk(vec["public_jwk"])]) == vec["payload"].encode()
+
+
+def test_the_format_package_offers_no_verification_lookalikes() -> None:
+    # format is fenced like a hazmat layer: sign, parse and verify check signatures only,
+    # so they are offered by format.jws, not beside the package's other names. The old
+    # names still resolve, with a warning that says what they do not check.
+    import antifraud_common.format as fmt
+    from antifraud_common.format import jws as jws_module
+
+    for name in ("sign", "parse", "verify"):
+        assert name not in fmt.__all__
+        with pytest.warns(DeprecationWarning, match="signatures only"):
+            assert getattr(fmt, name) is getattr(jws_module, name)
+    with pytest.raises(AttributeError):
+        _ = fmt.no_such_name
