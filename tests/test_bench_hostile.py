@@ -13,7 +13,6 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 from _hostile_data import shapes  # noqa: E402
-
 from antifraud_common.index import Index, _vector  # noqa: E402
 from antifraud_common.index.screen import screen  # noqa: E402
 
