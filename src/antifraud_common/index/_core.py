@@ -742,9 +742,16 @@ class Index:
         """:meth:`probe_keys` for a numpy array of keys already in range, and a clock read.
 
         The keys are searched all at once (:meth:`Table.find_many`); pending
-        updates are matched with ``numpy.isin``. Columnar screening calls it
-        once per batch.
+        updates are matched with ``numpy.isin``.
         """
+        positions, results = self.probe_columns(k, numbers, now_ts)
+        return list(zip(positions, results, strict=True))
+
+    def probe_columns(
+        self, k: IdentifierKind, numbers: Any, now_ts: int
+    ) -> tuple[list[int], list[CheckResult]]:
+        """:meth:`probe_array` as two parallel lists (positions, results), without a
+        tuple per hit: columnar screening calls it once per batch and column."""
         import numpy as np
 
         tid = INT_KEY_TABLE[k]
@@ -760,13 +767,57 @@ class Index:
             )
             if pending.size:
                 found |= np.isin(h, pending)
-        out: list[tuple[int, CheckResult]] = []
+        results: list[CheckResult] = []
+        append = results.append
         evaluate = self._evaluate
-        phone = k is IdentifierKind.PHONE
-        for j in np.flatnonzero(found).tolist():
-            value = f"+{int(x[j])}" if phone else f"{int(x[j])}"
-            out.append((j, evaluate(k, value, tid, int(h[j]), int(rows[j]), now_ts)))
-        return out
+        prefix = "+" if k is IdentifierKind.PHONE else ""
+        at = np.flatnonzero(found)
+        positions: list[int] = at.tolist()
+        common = self._common_hits(t, h[at], rows[at], now_ts) if t is not None else None
+        if common is None:
+            for key, hj, i in zip(x[at].tolist(), h[at].tolist(), rows[at].tolist(), strict=True):
+                append(evaluate(k, f"{prefix}{key}", tid, hj, i, now_ts))
+            return positions, results
+        pinfo, cases = self._pinfo, self._cases
+        for key, simple, hj, i, p in zip(
+            x[at].tolist(),
+            common.tolist(),
+            h[at].tolist(),
+            rows[at].tolist(),
+            np.asarray(t.prov)[rows[at]].tolist(),
+            strict=True,
+        ):
+            if simple:
+                # check_key's common hit, decided for the whole batch.
+                plan = (_build_matches, t, pinfo, cases, (i,), None)
+                append(_deferred(k, f"{prefix}{key}", True, pinfo[p >> 1][4], plan))
+            else:
+                append(evaluate(k, f"{prefix}{key}", tid, hj, i, now_ts))
+        return positions, results
+
+    def _common_hits(self, t: Table, h: Any, rows: Any, now_ts: int) -> Any:
+        """Which found rows are :meth:`check_key`'s common hit (one row, in force, its
+        list not expired, no pending updates), as a numpy mask; None when the index
+        has pending updates (every row then takes the general path)."""
+        import numpy as np
+
+        if self._dirty or not len(rows):
+            return None
+        pinfo = self._pinfo  # kept complete by _intern_prov
+        keys = np.asarray(t.keys)
+        n = len(keys)
+        nxt = keys[np.minimum(rows + 1, n - 1)]
+        unique = (rows + 1 == n) | (nxt != h)
+        p = np.asarray(t.prov)[rows].astype(np.int64)
+        vf = np.asarray(t.vf)[rows].astype(np.int64)
+        vu = np.asarray(t.vu)[rows].astype(np.int64)
+        in_force = ((p & 1) == 1) & (now_ts >= t.settled)
+        in_force |= (vf <= now_ts) & ~((now_ts >= vu) & (vu != t.open))
+        never = np.iinfo(np.int64).max
+        expires = np.array(
+            [never if info[9][2] is None else info[9][2] for info in pinfo], dtype=np.int64
+        )
+        return unique & in_force & (now_ts < expires[p >> 1])
 
     def check_many(
         self,

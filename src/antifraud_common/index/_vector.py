@@ -1095,25 +1095,25 @@ def screen_batch(
     col: Any,
     region: str,
     now_ts: int,
-) -> tuple[list[tuple[int, str, CheckResult]], list[tuple[int, str]], int, int]:
+) -> tuple[tuple[list[int], list[str], list[CheckResult]], list[tuple[int, str]], int, int]:
     """Screen one column of one batch.
 
-    Returns (found: (row, canonical, result) for rows some entry names, invalid:
-    (row, code), values checked, empty).
+    Returns (found: parallel lists of the row, canonical value and result of every
+    value some entry names; invalid: (row, code); values checked; empty).
     """
     import numpy as np
 
     strings, text = _as_strings(col)
     n = len(strings)
     decide = _DECIDERS.get(kind) if text else None
-    found: list[tuple[int, str, CheckResult]] = []
     if decide is not None and not (kind is IdentifierKind.PHONE and region != "CN"):
         import pyarrow as pa
         import pyarrow.compute as pc
 
         at, keys = decide(strings)
-        for j, r in probe_numbers(index, kind, keys, now_ts):
-            found.append((int(at[j]), str(r.value), r))
+        positions, results = index.probe_columns(kind, keys, now_ts)
+        rows = at[positions].tolist() if positions else []
+        values = [r.value for r in results]
         todo = np.ones(n, dtype=bool)
         todo[at] = False
         empty_mask = _bools(
@@ -1135,18 +1135,21 @@ def screen_batch(
         # The shortcuts of scan() take nothing decide() left (the same rules, in bulk).
         good_at, good, bad, _ = scan(kind, raws, region=region, shortcut=False)
         for j, r in index.probe_many(kind, good, now_ts):
-            found.append((rest_at[good_at[j]], good[j], r))
+            rows.append(rest_at[good_at[j]])
+            values.append(good[j])
+            results.append(r)
         invalid = [(rest_at[i], code) for i, code in bad]
         if refused:
             invalid = sorted(invalid + refused) if invalid else refused
-        return found, invalid, n - empties, empties
+        return (rows, values, results), invalid, n - empties, empties
     raws = strings.to_pylist()
-    rest_at = list(range(n))
     good_at, good, bad, empty = scan(kind, raws, region=region)
+    rows, values, results = [], [], []
     for j, r in index.probe_many(kind, good, now_ts):
-        found.append((rest_at[good_at[j]], good[j], r))
-    invalid = [(rest_at[i], code) for i, code in bad]
-    return found, invalid, n - empty, empty
+        rows.append(good_at[j])
+        values.append(good[j])
+        results.append(r)
+    return (rows, values, results), bad, n - empty, empty
 
 
 def write_matches(matches: Iterator[Any], out: Path | IO[str], fmt: str) -> int:
@@ -1265,6 +1268,8 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
     """A :class:`~antifraud_common.index.screen.Screening` over Arrow batches."""
     from antifraud_common.index._screening import Screening, ScreenMatch
 
+    new_match = ScreenMatch
+
     class ColumnarScreening(Screening):
         def _fill(self) -> None:
             try:
@@ -1287,12 +1292,27 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
                 self.empty[column] += empty
                 self.values_checked += checked
                 self._invalid_many(at, column, invalid)
-                for i, value, r in hits:
+                counts: dict[Any, int] = {}
+                for i, value, r in zip(*hits, strict=True):
                     if r.listed:
-                        found.append(self._match(at[i], column, kind, value, r))
+                        action = r.action
+                        counts[action] = counts.get(action, 0) + 1
+                        found.append(
+                            new_match(line=at[i], column=column, kind=kind, value=value, result=r)
+                        )
+                for action, count in counts.items():
+                    self.listed_values += count
+                    self.by_action[action.value] += count
             if len(found) > 1:
+                # Line order, then column order; popped from the end.
+                import numpy as np
+
                 order = {c: i for i, c in enumerate(self._columns)}
-                found.sort(key=lambda m: (m.line, order[m.column]), reverse=True)
+                lines = np.fromiter((m.line for m in found), dtype=np.int64, count=len(found))
+                cols = np.fromiter(
+                    (order[m.column] for m in found), dtype=np.int64, count=len(found)
+                )
+                found = [found[k] for k in np.lexsort((cols, lines))[::-1].tolist()]
             self._pending = found
 
         def _drain(self) -> None:
