@@ -778,6 +778,7 @@ class Index:
             for key, hj, i in zip(x[at].tolist(), h[at].tolist(), rows[at].tolist(), strict=True):
                 append(evaluate(k, f"{prefix}{key}", tid, hj, i, now_ts))
             return positions, results
+        assert t is not None  # _common_hits answered
         pinfo, cases = self._pinfo, self._cases
         for key, simple, hj, i, p in zip(
             x[at].tolist(),

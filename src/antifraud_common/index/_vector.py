@@ -381,10 +381,10 @@ def _foreign_patterns() -> _ForeignPatterns:
     for cc in sorted(phone.country_calling_codes()):
         rules = phone.country_rules(cc)
         prefix = f"{cc}(?:{rules.national_prefix})" if rules.national_prefix else None
-        general = "|".join(f"(?:{pattern})" for _, pattern in rules.general)
-        general = f"{cc}(?:{general})$" if general else None
-        types = "|".join(f"(?:{pattern})" for pattern in rules.types)
-        types = f"{cc}(?:{types})$" if types else None
+        joined = "|".join(f"(?:{pattern})" for _, pattern in rules.general)
+        general = f"{cc}(?:{joined})$" if joined else None
+        joined = "|".join(f"(?:{pattern})" for pattern in rules.types)
+        types = f"{cc}(?:{joined})$" if joined else None
         try:
             for pattern in (prefix, general, types):
                 if pattern is not None:
@@ -397,11 +397,12 @@ def _foreign_patterns() -> _ForeignPatterns:
         for found, pattern in ((prefixes, prefix), (generals, general), (typed, types)):
             if pattern is not None:
                 found.append(pattern)
+
+    def union(ps: list[str]) -> str:
+        return f"^(?:{'|'.join(ps)})" if ps else "$^"
+
     out = _ForeignPatterns(
-        f"^(?:{'|'.join(prefixes)})" if prefixes else "$^",
-        *(f"^(?:{'|'.join(ps)})" if ps else "$^" for ps in (generals, typed)),
-        frozenset(covered),
-        frozenset(stripped),
+        union(prefixes), union(generals), union(typed), frozenset(covered), frozenset(stripped)
     )
     _FOREIGN_RE.append(out)
     return out
@@ -1112,8 +1113,8 @@ def screen_batch(
 
         at, keys = decide(strings)
         positions, results = index.probe_columns(kind, keys, now_ts)
-        rows = at[positions].tolist() if positions else []
-        values = [r.value for r in results]
+        rows: list[int] = at[positions].tolist() if positions else []
+        values = [str(r.value) for r in results]
         todo = np.ones(n, dtype=bool)
         todo[at] = False
         empty_mask = _bools(
@@ -1307,12 +1308,12 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
                 # Line order, then column order; popped from the end.
                 import numpy as np
 
-                order = {c: i for i, c in enumerate(self._columns)}
+                rank = {c: i for i, c in enumerate(self._columns)}
                 lines = np.fromiter((m.line for m in found), dtype=np.int64, count=len(found))
-                cols = np.fromiter(
-                    (order[m.column] for m in found), dtype=np.int64, count=len(found)
+                ranks = np.fromiter(
+                    (rank[m.column] for m in found), dtype=np.int64, count=len(found)
                 )
-                found = [found[k] for k in np.lexsort((cols, lines))[::-1].tolist()]
+                found = [found[k] for k in np.lexsort((ranks, lines))[::-1].tolist()]
             self._pending = found
 
         def _drain(self) -> None:
