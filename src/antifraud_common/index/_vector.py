@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Final, NamedTuple
@@ -53,11 +54,13 @@ from antifraud_common.index._bulk import scan
 from antifraud_common.index._core import Index
 from antifraud_common.index._results import CheckResult
 from antifraud_common.index._table import Table
-from antifraud_common.models import IdentifierKind
+from antifraud_common.models import Action, IdentifierKind
 
 __all__ = ["INSTALL_HINT", "available", "find_rows", "probe_numbers"]
 
 INSTALL_HINT: Final = "pip install 'antifraud-common[vector]'"
+#: id(action) -> its name, for counting the actions of many matches at once.
+_ACTION_NAMES: Final = {id(a): a.value for a in Action}
 #: Rows per Arrow batch screened at once.
 BATCH_ROWS: Final = 65_536
 #: Bytes of a CSV file scanned at once for blank lines.
@@ -226,9 +229,12 @@ def _cleaned(arr: Any, kind: IdentifierKind) -> list[tuple[Any, Any, Any]]:
     if a.size:
         parts.append((other[a], text.take(pa.array(a)), raw.take(pa.array(a))))
     u = np.flatnonzero(~ascii_)
-    wide = text.take(pa.array(u))
-    for ch, to in folds:
-        wide = pc.replace_substring(wide, ch, to)
+    # The folds, one pass per value (few values need them; a kernel per folded
+    # character would copy the whole array each time).
+    table = {ord(ch): ord(to) for ch, to in folds}
+    wide = pa.array(
+        [t.translate(table) for t in text.take(pa.array(u)).to_pylist()], type=pa.string()
+    )
     parts.append((other[u], wide, raw.take(pa.array(u))))
     return parts
 
@@ -1293,27 +1299,25 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
                 self.empty[column] += empty
                 self.values_checked += checked
                 self._invalid_many(at, column, invalid)
-                counts: dict[Any, int] = {}
+                actions: list[Any] = []
+                keep = actions.append
                 for i, value, r in zip(*hits, strict=True):
                     if r.listed:
-                        action = r.action
-                        counts[action] = counts.get(action, 0) + 1
+                        keep(r.action)
                         found.append(
                             new_match(line=at[i], column=column, kind=kind, value=value, result=r)
                         )
-                for action, count in counts.items():
-                    self.listed_values += count
-                    self.by_action[action.value] += count
+                self.listed_values += len(actions)
+                for ident, count in Counter(map(id, actions)).items():  # by identity: cheap
+                    self.by_action[_ACTION_NAMES[ident]] += count
             if len(found) > 1:
                 # Line order, then column order; popped from the end.
                 import numpy as np
 
                 rank = {c: i for i, c in enumerate(self._columns)}
-                lines = np.fromiter((m.line for m in found), dtype=np.int64, count=len(found))
-                ranks = np.fromiter(
-                    (rank[m.column] for m in found), dtype=np.int64, count=len(found)
-                )
-                found = [found[k] for k in np.lexsort((ranks, lines))[::-1].tolist()]
+                width = len(rank)
+                keys = np.array([m.line * width + rank[m.column] for m in found], dtype=np.int64)
+                found = [found[k] for k in np.argsort(keys, kind="stable")[::-1].tolist()]
             self._pending = found
 
         def _drain(self) -> None:
