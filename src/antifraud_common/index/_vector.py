@@ -344,6 +344,8 @@ _CODE_NAMES: list[str] = []
 
 def _code_id(code: str) -> int:
     if code not in _CODE_NAMES:
+        if len(_CODE_NAMES) >= 120:  # pragma: no cover - phone has a few dozen codes
+            raise AssertionError("more error codes than a code id holds")
         _CODE_NAMES.append(code)
     return _CODE_NAMES.index(code) + 1
 
@@ -478,7 +480,8 @@ def _foreign_refusals(intl: Any) -> Any:
 
 
 #: (after +86, length, starts with 0) -> code ids by head (see phone.dialled_refusal):
-#: -1 not yet asked, 0 no refusal. At most 10^6 entries each.
+#: -1 not yet asked, 0 no refusal. 10^5 one-byte entries each (10^length up to six
+#: digits), so at most about 8 MB in all.
 _DIALLED: dict[tuple[bool, int, bool], Any] = {}
 
 
@@ -505,15 +508,14 @@ def _dialled_refusals(digits: Any, after_86: bool) -> Any:
             if not rows.size:
                 continue
             if size <= 6:
-                key, width = first6[rows], size  # the whole value
+                key, width, slots = first6[rows], size, 10**size  # the whole value
             elif zero:
-                key, width = first6[rows], 6  # "0" and five digits
+                key, width, slots = first6[rows], 6, 10**5  # "0" and five digits
             else:
-                key, width = first6[rows] // 10, 5
+                key, width, slots = first6[rows] // 10, 5, 10**5
             table = _DIALLED.get((after_86, size, zero))
             if table is None:
-                table = np.full(10**width, -1, dtype=np.int16)
-                _DIALLED[(after_86, size, zero)] = table
+                table = _DIALLED[(after_86, size, zero)] = np.full(slots, -1, dtype=np.int8)
             for k in np.unique(key[table[key] < 0]).tolist():
                 code = phone.dialled_refusal(size, f"{k:0{width}d}", after_86=after_86)
                 table[k] = 0 if code is None else _code_id(code)
