@@ -12,7 +12,8 @@ deterministically from a seed:
   way users type them (separators, ``+86``/``0086``, a trunk ``0``, full-width
   digits, invisible characters: :func:`_realistic.messy`), a few percent junk
   look-alikes (a digit too few or too many, a letter O for a zero, spreadsheet
-  floats, a broken Luhn digit), empty cells, and a few percent listed;
+  floats, a broken Luhn digit), empty cells, and a few percent listed (decided per
+  distinct value, so the share of listed cells stays about 3 % at any size);
 * **Parquet** (:func:`write_parquet`): a CSV file's rows as a Parquet file
   (needs pyarrow), every column a string.
 
@@ -121,10 +122,17 @@ def write_messy(
     rnd = random.Random(seed)
     phones, cards = _pools(n, seed)
     listed: dict[str, set[str]] = {"phone": set(), "bank_card": set()}
+    # Listed or not is decided once per distinct value, so about listed_share of the
+    # cells name a listed value whatever n (values repeat once n passes POOL).
+    flags = {
+        id(pool): [rnd.random() < listed_share for _ in range(len(pool))]
+        for pool in (phones, cards)
+    }
 
     def cell(kind: str, pool: list[str]) -> str:
-        value = pool[rnd.randrange(len(pool))]
-        if rnd.random() < listed_share:
+        at = rnd.randrange(len(pool))
+        value = pool[at]
+        if flags[id(pool)][at]:
             listed[kind].add(value)
         r = rnd.random()
         if r < messy_share:
