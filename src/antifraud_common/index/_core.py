@@ -143,6 +143,20 @@ def _build_matches(
     )
 
 
+#: What the results of :meth:`Index.probe_hits`'s common hits are built from:
+#: (table, provenance info, case references), as they were at the time of the lookup.
+HitPlan = tuple[Any, Sequence[tuple[Any, ...]], Sequence[str]]
+
+
+def common_hit(
+    kind: IdentifierKind, value: str, action: Action | None, plan: HitPlan, i: int
+) -> CheckResult:
+    """The result of a common hit of :meth:`Index.probe_hits`: row ``i`` of the plan's
+    table, the one row that counts (the result :meth:`Index.check_key` gives)."""
+    t, pinfo, cases = plan
+    return _deferred(kind, value, True, action, (_build_matches, t, pinfo, cases, (i,), None))
+
+
 class Index:
     """Every listed identifier of every loaded list, merged for fast lookup.
 
@@ -751,7 +765,28 @@ class Index:
         self, k: IdentifierKind, numbers: Any, now_ts: int
     ) -> tuple[list[int], list[CheckResult]]:
         """:meth:`probe_array` as two parallel lists (positions, results), without a
-        tuple per hit: columnar screening calls it once per batch and column."""
+        tuple per hit."""
+        positions, values, refs, actions, plan = self.probe_hits(k, numbers, now_ts)
+        results = [
+            ref if isinstance(ref, CheckResult) else common_hit(k, value, action, plan, ref)
+            for value, ref, action in zip(values, refs, actions, strict=True)
+        ]
+        return positions, results
+
+    def probe_hits(
+        self, k: IdentifierKind, numbers: Any, now_ts: int
+    ) -> tuple[list[int], list[str], list[int | CheckResult], list[Action | None], HitPlan]:
+        """:meth:`probe_columns` without building the results of the common hits.
+
+        Returns parallel lists: the position of every number some row or update
+        names, its canonical value, its result or, for :meth:`check_key`'s common
+        hit (one row, in force, its list not expired, no pending updates), the
+        row's number in the table, and the action of a listed result (None: not
+        listed); and the plan the results of the common hits are built with
+        (:func:`common_hit`). Columnar screening calls it once per batch and
+        column and builds each match's result when the match is taken: a batch
+        then holds integers and strings, not objects the garbage collector tracks.
+        """
         import numpy as np
 
         tid = INT_KEY_TABLE[k]
@@ -767,21 +802,25 @@ class Index:
             )
             if pending.size:
                 found |= np.isin(h, pending)
-        results: list[CheckResult] = []
-        append = results.append
-        evaluate = self._evaluate
         prefix = "+" if k is IdentifierKind.PHONE else ""
         at = np.flatnonzero(found)
         positions: list[int] = at.tolist()
+        values = [f"{prefix}{key}" for key in x[at].tolist()]
+        refs: list[int | CheckResult] = []
+        actions: list[Action | None] = []
+        plan: HitPlan = (t, self._pinfo, self._cases)
+        evaluate = self._evaluate
         common = self._common_hits(t, h[at], rows[at], now_ts) if t is not None else None
         if common is None:
-            for key, hj, i in zip(x[at].tolist(), h[at].tolist(), rows[at].tolist(), strict=True):
-                append(evaluate(k, f"{prefix}{key}", tid, hj, i, now_ts))
-            return positions, results
+            for value, hj, i in zip(values, h[at].tolist(), rows[at].tolist(), strict=True):
+                r = evaluate(k, value, tid, hj, i, now_ts)
+                refs.append(r)
+                actions.append(r.action if r.listed else None)
+            return positions, values, refs, actions, plan
         assert t is not None  # _common_hits answered
-        pinfo, cases = self._pinfo, self._cases
-        for key, simple, hj, i, p in zip(
-            x[at].tolist(),
+        pinfo = self._pinfo
+        for value, simple, hj, i, p in zip(
+            values,
             common.tolist(),
             h[at].tolist(),
             rows[at].tolist(),
@@ -790,11 +829,13 @@ class Index:
         ):
             if simple:
                 # check_key's common hit, decided for the whole batch.
-                plan = (_build_matches, t, pinfo, cases, (i,), None)
-                append(_deferred(k, f"{prefix}{key}", True, pinfo[p >> 1][4], plan))
+                refs.append(i)
+                actions.append(pinfo[p >> 1][4])
             else:
-                append(evaluate(k, f"{prefix}{key}", tid, hj, i, now_ts))
-        return positions, results
+                r = evaluate(k, value, tid, hj, i, now_ts)
+                refs.append(r)
+                actions.append(r.action if r.listed else None)
+        return positions, values, refs, actions, plan
 
     def _common_hits(self, t: Table, h: Any, rows: Any, now_ts: int) -> Any:
         """Which found rows are :meth:`check_key`'s common hit (one row, in force, its

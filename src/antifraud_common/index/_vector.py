@@ -51,7 +51,7 @@ from typing import IO, Any, Final, NamedTuple
 from antifraud_common import kinds
 from antifraud_common.errors import ConfigurationError
 from antifraud_common.index._bulk import scan
-from antifraud_common.index._core import Index
+from antifraud_common.index._core import HitPlan, Index, common_hit
 from antifraud_common.index._results import CheckResult
 from antifraud_common.index._table import Table
 from antifraud_common.models import Action, IdentifierKind
@@ -1098,17 +1098,24 @@ def _blank_shift(path: Path) -> Any:
 # --------------------------------------------------------------------------- screening
 
 
+#: Parallel lists of the hits of a column: the row, the canonical value, the
+#: result or the table row of a common hit (see :meth:`Index.probe_hits`), and
+#: the action of a listed result (None: not listed).
+Hits = tuple[list[int], list[str], list["int | CheckResult"], list["Action | None"]]
+
+
 def screen_batch(
     index: Index,
     kind: IdentifierKind,
     col: Any,
     region: str,
     now_ts: int,
-) -> tuple[tuple[list[int], list[str], list[CheckResult]], list[tuple[int, str]], int, int]:
+) -> tuple[Hits, HitPlan | None, list[tuple[int, str]], int, int]:
     """Screen one column of one batch.
 
-    Returns (found: parallel lists of the row, canonical value and result of every
-    value some entry names; invalid: (row, code); values checked; empty).
+    Returns (found: the :data:`Hits` of every value some entry names; the plan of
+    its common hits (:func:`~antifraud_common.index._core.common_hit`); invalid:
+    (row, code); values checked; empty).
     """
     import numpy as np
 
@@ -1120,9 +1127,8 @@ def screen_batch(
         import pyarrow.compute as pc
 
         at, keys = decide(strings)
-        positions, results = index.probe_columns(kind, keys, now_ts)
+        positions, values, refs, actions, plan = index.probe_hits(kind, keys, now_ts)
         rows: list[int] = at[positions].tolist() if positions else []
-        values = [str(r.value) for r in results]
         todo = np.ones(n, dtype=bool)
         todo[at] = False
         empty_mask = _bools(
@@ -1146,19 +1152,35 @@ def screen_batch(
         for j, r in index.probe_many(kind, good, now_ts):
             rows.append(rest_at[good_at[j]])
             values.append(good[j])
-            results.append(r)
+            refs.append(r)
+            actions.append(r.action if r.listed else None)
         invalid = [(rest_at[i], code) for i, code in bad]
         if refused:
             invalid = sorted(invalid + refused) if invalid else refused
-        return (rows, values, results), invalid, n - empties, empties
+        return (rows, values, refs, actions), plan, invalid, n - empties, empties
     raws = strings.to_pylist()
     good_at, good, bad, empty = scan(kind, raws, region=region)
-    rows, values, results = [], [], []
+    rows, values, refs, actions = [], [], [], []
     for j, r in index.probe_many(kind, good, now_ts):
         rows.append(good_at[j])
         values.append(good[j])
-        results.append(r)
-    return (rows, values, results), bad, n - empty, empty
+        refs.append(r)
+        actions.append(r.action if r.listed else None)
+    return (rows, values, refs, actions), None, bad, n - empty, empty
+
+
+def _listed(hits: Hits) -> Hits:
+    """The hits whose result is listed."""
+    rows, values, refs, actions = hits
+    keep = [j for j, a in enumerate(actions) if a is not None]
+    if len(keep) == len(actions):
+        return hits
+    return (
+        [rows[j] for j in keep],
+        [values[j] for j in keep],
+        [refs[j] for j in keep],
+        [actions[j] for j in keep],
+    )
 
 
 def write_matches(matches: Iterator[Any], out: Path | IO[str], fmt: str) -> int:
@@ -1280,6 +1302,42 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
     new_match = ScreenMatch
 
     class ColumnarScreening(Screening):
+        # The matches of the current batch, in order, as parallel lists (taken
+        # from position _next on): line, column number, canonical value, and the
+        # result, the table row of a common hit (its result is built from the
+        # column's plan when the match is taken) or a ready match (auto-detected
+        # columns); the action of each. Integers and strings are not tracked by
+        # the garbage collector, so a batch of matches does not trigger collections.
+        _lines: list[int]
+        _cols: list[int]
+        _values: list[str]
+        _refs: list[int | CheckResult | ScreenMatch]
+        _actions: list[Action | None]
+        _plans: list[tuple[str, IdentifierKind | None, HitPlan | None]]
+        _next = 0
+
+        def __next__(self) -> ScreenMatch:
+            j = self._next
+            refs = self._refs
+            while j >= len(refs):
+                if self._done:
+                    raise StopIteration
+                self._fill()
+                j, refs = self._next, self._refs
+            self._next = j + 1
+            ref = refs[j]
+            column, kind, plan = self._plans[self._cols[j]]
+            if type(ref) is int:
+                assert kind is not None and plan is not None
+                ref = common_hit(kind, self._values[j], self._actions[j], plan, ref)
+            elif type(ref) is not CheckResult:
+                assert isinstance(ref, ScreenMatch)
+                return ref
+            assert kind is not None
+            return new_match(
+                line=self._lines[j], column=column, kind=kind, value=self._values[j], result=ref
+            )
+
         def _fill(self) -> None:
             try:
                 lines, cols = next(batches)
@@ -1290,37 +1348,60 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
             self._drain()
             self.records += len(lines)
             at = lines.tolist()
-            found: list[ScreenMatch] = []
-            for column, kind in zip(self._columns, self._kinds, strict=True):
+            import numpy as np
+
+            plans: list[tuple[str, IdentifierKind | None, HitPlan | None]] = []
+            line_parts: list[Any] = []
+            col_parts: list[Any] = []
+            values: list[str] = []
+            refs: list[int | CheckResult | ScreenMatch] = []
+            actions: list[Action | None] = []
+            for c, (column, kind) in enumerate(zip(self._columns, self._kinds, strict=True)):
                 col = cols[column]
                 if kind is None:
+                    plans.append((column, None, None))
                     raws = _as_strings(col)[0].to_pylist()
+                    found: list[ScreenMatch] = []
                     self._fill_detected(raws, at, column, found)
+                    line_parts.append(np.array([m.line for m in found], dtype=np.int64))
+                    col_parts.append(np.full(len(found), c, dtype=np.int64))
+                    values.extend(m.value for m in found)
+                    refs.extend(found)
+                    actions.extend([None] * len(found))
                     continue
-                hits, invalid, checked, empty = screen_batch(index, kind, col, region, now_ts)
+                hits, plan, invalid, checked, empty = screen_batch(index, kind, col, region, now_ts)
+                plans.append((column, kind, plan))
                 self.empty[column] += empty
                 self.values_checked += checked
                 self._invalid_many(at, column, invalid)
-                actions: list[Any] = []
-                keep = actions.append
-                for i, value, r in zip(*hits, strict=True):
-                    if r.listed:
-                        keep(r.action)
-                        found.append(
-                            new_match(line=at[i], column=column, kind=kind, value=value, result=r)
-                        )
-                self.listed_values += len(actions)
-                for ident, count in Counter(map(id, actions)).items():  # by identity: cheap
+                rows, hit_values, hit_refs, hit_actions = _listed(hits)
+                if not rows:
+                    continue
+                self.listed_values += len(rows)
+                for ident, count in Counter(map(id, hit_actions)).items():  # by identity: cheap
                     self.by_action[_ACTION_NAMES[ident]] += count
-            if len(found) > 1:
-                # Line order, then column order; popped from the end.
-                import numpy as np
-
-                rank = {c: i for i, c in enumerate(self._columns)}
-                width = len(rank)
-                keys = np.array([m.line * width + rank[m.column] for m in found], dtype=np.int64)
-                found = [found[k] for k in np.argsort(keys, kind="stable")[::-1].tolist()]
-            self._pending = found
+                line_parts.append(lines[np.asarray(rows, dtype=np.int64)])
+                col_parts.append(np.full(len(rows), c, dtype=np.int64))
+                values.extend(hit_values)
+                refs.extend(hit_refs)
+                actions.extend(hit_actions)
+            self._lines, self._cols = [], []
+            if refs:
+                # Line order, then column order.
+                line_of = np.concatenate(line_parts).astype(np.int64)
+                col_of = np.concatenate(col_parts)
+                order = np.argsort(line_of * len(plans) + col_of, kind="stable")
+                self._lines = line_of[order].tolist()
+                self._cols = col_of[order].tolist()
+                take = order.tolist()
+                values = [values[k] for k in take]
+                refs = [refs[k] for k in take]
+                actions = [actions[k] for k in take]
+            self._plans = plans
+            self._values = values
+            self._actions = actions
+            self._refs = refs
+            self._next = 0
 
         def _drain(self) -> None:
             for line, reason, detail in bad:
@@ -1328,4 +1409,6 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
                 self._bad(line, reason, detail)
             bad.clear()
 
-    return ColumnarScreening(None, columns, kinds, index, region, now_ts, fmt, None)  # type: ignore[arg-type]
+    run = ColumnarScreening(None, columns, kinds, index, region, now_ts, fmt, None)  # type: ignore[arg-type]
+    run._lines, run._cols, run._values, run._refs, run._actions, run._plans = [], [], [], [], [], []
+    return run

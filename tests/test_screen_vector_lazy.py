@@ -1,0 +1,170 @@
+"""Columnar screening builds each match when it is taken; its matches equal the text path's.
+
+A batch keeps its matches as plain values (lines, column numbers, canonical values,
+the table rows of common hits) and builds the ScreenMatch -- and, for a common hit,
+its CheckResult -- when the match is taken. Whatever the batch size, the columns
+(named kinds and auto-detected ones) and the state of the listed rows, the matches,
+their results and the counts must be those of the record-by-record path.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pytest.importorskip("numpy")
+
+from antifraud_common.index import Index, IndexRecord, _vector  # noqa: E402
+from antifraud_common.index.screen import ScreenMatch, screen  # noqa: E402
+from antifraud_common.models import Entry  # noqa: E402
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+COLUMNS = ["phone", "card", "other", "phone2"]
+KINDS = {"phone": "phone", "card": "bank_card", "phone2": "phone"}  # "other": detected
+
+
+def _entry(kind: str, value: str, action: str, **times: datetime) -> Entry:
+    return Entry(
+        kind=kind,
+        value=value,
+        reason="telecom_fraud",
+        action=action,
+        source="mps",
+        case_ref=f"C-{value[-4:]}",
+        confidence=80,
+        tlp="amber",
+        listed_at=times.get("listed_at", T0),
+        valid_from=times.get("valid_from", T0),
+        valid_until=times.get("valid_until"),
+    )
+
+
+def _index(pending: bool) -> Index:
+    day = timedelta(days=1)
+    records = [
+        IndexRecord("mps", "p", None, _entry("phone", "+8613800000001", "block")),  # plain hit
+        IndexRecord("mps", "p", None, _entry("phone", "+8613800000002", "watch")),
+        IndexRecord(  # not yet valid: ignored
+            "mps", "p", None, _entry("phone", "+8613800000003", "block", valid_from=NOW + day)
+        ),
+        IndexRecord(  # validity ended: ignored
+            "mps", "p", None, _entry("phone", "+8613800000004", "hold", valid_until=NOW - day)
+        ),
+        IndexRecord(  # in force until tomorrow
+            "mps", "p", None, _entry("phone", "+8613800000005", "hold", valid_until=NOW + day)
+        ),
+        IndexRecord("mps", "old", NOW - day, _entry("phone", "+8613800000006", "block")),
+        IndexRecord("mps", "p", None, _entry("phone", "+8613800000007", "block")),  # two rows
+        IndexRecord("bank", "b", None, _entry("phone", "+8613800000007", "freeze")),
+        IndexRecord("pboc", "c", None, _entry("bank_card", "6222021123456789014", "freeze")),
+        IndexRecord("pboc", "c", None, _entry("bank_card", "4111111111111111", "watch")),
+    ]
+    index = Index.build(records)
+    if pending:
+        index.apply_changes(
+            "mps",
+            "p",
+            added=[_entry("phone", "+8613900000009", "hold")],
+            removed=[("phone", "+8613800000002")],
+        )
+    return index
+
+
+PHONES = [
+    "13800000001",
+    "138 0000 0002",
+    "+86 138-0000-0003",
+    "008613800000004",
+    "\uff11\uff13\uff18\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff15",  # full-width
+    "13800000006",
+    "(138)0000-0007",
+    "13900000009",
+    "13800000008",  # not listed
+    "12345",  # invalid
+    "",
+]
+CARDS = ["6222021123456789014", "4111 1111 1111 1111", "6222021123456789015", "", "x"]
+OTHER = ["13800000007", "6222021123456789014", "", "not a number", "+8613800000001"]
+
+
+def _rows(n: int) -> list[list[str]]:
+    rows = []
+    for i in range(n):
+        quiet = 30 <= i < 50  # a stretch of batches without matches
+        rows.append(
+            [
+                str(i),
+                "13800000008" if quiet else PHONES[i % len(PHONES)],
+                "" if quiet else CARDS[i % len(CARDS)],
+                "" if quiet else OTHER[(i // 2) % len(OTHER)],
+                "" if quiet else PHONES[(i * 3 + 1) % len(PHONES)],
+            ]
+        )
+    return rows
+
+
+def _write(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", *COLUMNS])
+        w.writerows(rows)
+
+
+def _counts(run: Any) -> dict[str, Any]:
+    d = run.summary.to_dict()
+    return {k: d[k] for k in ("records", "values_checked", "listed_values", "empty", "invalid")} | {
+        "by_action": d["matches_by_action"]
+    }
+
+
+@pytest.mark.parametrize("pending", [False, True])
+@pytest.mark.parametrize("batch", [1, 7, 64, 65_536])
+def test_lazy_matches_equal_the_text_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pending: bool, batch: int
+) -> None:
+    monkeypatch.setattr(_vector, "BATCH_ROWS", batch)
+    index = _index(pending)
+    rows = _rows(71)  # the last batch of 7 has one row, and a match
+    path = tmp_path / "r.csv"
+    _write(path, rows)
+    python = screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="python")
+    want = list(python)
+    assert len(want) > 40
+    assert {m.column for m in want} == set(COLUMNS)
+    assert {m.action.value for m in want} == {"block", "watch", "hold", "freeze"}
+    # Rows of an Arrow table, numbered from 1 (the CSV file's lines: from 2).
+    table = pa.table({c: [r[i + 1] for r in rows] for i, c in enumerate(COLUMNS)})
+    vector = screen(table, COLUMNS, index, kinds=KINDS, now=NOW, engine="vector")
+    got = list(vector)
+    assert got == [attrs.evolve(m, line=m.line - 1) for m in want]
+    assert [m.result.matches for m in got] == [m.result.matches for m in want]
+    assert [m.result.ignored for m in got] == [m.result.ignored for m in want]
+    assert [m.to_dict() for m in got] == [m.to_dict() | {"line": m.line - 1} for m in want]
+    assert _counts(vector) == _counts(python)
+    assert next(vector, None) is None  # exhausted stays exhausted
+    csv_run = screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="vector")
+    assert list(csv_run) == want
+    assert csv_run.summary.to_dict() == python.summary.to_dict()
+
+
+def test_a_taken_match_is_built_from_the_index_as_it_was(tmp_path: Path) -> None:
+    """Matches taken after the index changed keep the results of the time of the batch."""
+    index = _index(False)
+    rows = _rows(11)
+    path = tmp_path / "r.csv"
+    _write(path, rows)
+    want = list(screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="python"))
+    run = screen(path, COLUMNS, index, kinds=KINDS, now=NOW, engine="vector")
+    first = next(run)
+    index.apply_changes("mps", "p", removed=[("phone", "+8613800000001")])
+    index.apply_changes("mps", "p", added=[_entry("phone", "+8613800000002", "freeze")])
+    index.compact()
+    rest: list[ScreenMatch] = list(run)
+    assert [first, *rest] == want
