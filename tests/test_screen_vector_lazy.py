@@ -1,10 +1,14 @@
-"""Columnar screening builds each match when it is taken; its matches equal the text path's.
+"""Columnar screening builds each match when it is taken and cleans on the UTF-8 bytes.
 
 A batch keeps its matches as plain values (lines, column numbers, canonical values,
 the table rows of common hits) and builds the ScreenMatch -- and, for a common hit,
 its CheckResult -- when the match is taken. Whatever the batch size, the columns
 (named kinds and auto-detected ones) and the state of the listed rows, the matches,
 their results and the counts must be those of the record-by-record path.
+
+Cleaning looks each character up in the per-character table by its code point in the
+UTF-8 bytes; the cleaned text must be the shared cleaning rules' own, and a malformed
+sequence must leave its value to the validator.
 """
 
 from __future__ import annotations
@@ -16,13 +20,16 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pa = pytest.importorskip("pyarrow")
-pytest.importorskip("numpy")
+np = pytest.importorskip("numpy")
 
+from antifraud_common import _text  # noqa: E402
 from antifraud_common.index import Index, IndexRecord, _vector  # noqa: E402
 from antifraud_common.index.screen import ScreenMatch, screen  # noqa: E402
-from antifraud_common.models import Entry  # noqa: E402
+from antifraud_common.models import Entry, IdentifierKind  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
@@ -168,3 +175,63 @@ def test_a_taken_match_is_built_from_the_index_as_it_was(tmp_path: Path) -> None
     index.compact()
     rest: list[ScreenMatch] = list(run)
     assert [first, *rest] == want
+
+
+# ------------------------------------------------------------ cleaning on the UTF-8 bytes
+
+# The characters the table decides, and some it does not (CJK, an emoji, NUL, Latin-1).
+CHARS = st.sampled_from(_vector._ALPHABET + "\u4e2d\u6587\U0001f600\0\u00e9\u0101\uffff")
+
+
+def _reference(value: str, kind: IdentifierKind) -> str | None:
+    """The cleaned text by the shared cleaning rules, one character at a time."""
+    if any(ch not in _vector._ALPHABET for ch in value):
+        return None
+    out = []
+    for ch in value:
+        cleaned = _text.clean(ch, separators=_vector._separators(kind)).text
+        if len(cleaned) > 1 or not cleaned.isascii() or cleaned == "\0":
+            return None
+        out.append(cleaned)
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(CHARS, min_size=1, max_size=20), min_size=1, max_size=30))
+def test_cleaning_on_bytes_applies_the_table(values: list[str]) -> None:
+    for kind in (IdentifierKind.PHONE, IdentifierKind.BANK_CARD):
+        arr = pa.array(values, type=pa.string())
+        for sub in (arr, arr.slice(1)):  # an offset into the buffers, too
+            good, text = _vector._clean_codes(sub, _vector.char_table(kind))
+            got = text.to_pylist()
+            for j, v in enumerate(sub.to_pylist()):
+                want = _reference(v, kind)
+                assert bool(good[j]) is (want is not None), v
+                if want is not None:
+                    assert got[j] == want, v
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        b"\xc0\xb1",  # overlong "1"
+        b"\xe0\x80\xb1",  # overlong "1", three bytes
+        b"\x81",  # a lone continuation byte
+        b"\xef\xbc",  # truncated
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xf4\x90\x80\x80",  # past U+10FFFF
+        b"\xf8\x88\x80\x80",  # no such lead
+        b"1\xef\xbc\x91\xbc",  # a full-width "1", then a stray byte
+    ],
+)
+def test_malformed_utf8_is_not_decided(bad: bytes) -> None:
+    values = [b"138 0013 8000", b"1" + bad + b"38", b"\xef\xbc\x91", b"(0)"]
+    data = b"".join(values)
+    ends = np.cumsum([0] + [len(v) for v in values]).astype(np.int32)
+    arr = pa.Array.from_buffers(
+        pa.string(), len(values), [None, pa.py_buffer(ends.tobytes()), pa.py_buffer(data)]
+    )
+    good, text = _vector._clean_codes(arr, _vector.char_table(IdentifierKind.PHONE))
+    assert not good[1]
+    assert good[0] and good[3]
+    assert text[0].as_py() == "13800138000" and text[3].as_py() == "0"

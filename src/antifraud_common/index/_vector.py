@@ -219,24 +219,81 @@ def _cleaned(arr: Any, kind: IdentifierKind) -> list[tuple[Any, Any, Any]]:
     if not other.size:
         return parts
     raw = arr.take(pa.array(other))
-    klass, folds = _rules(kind)
-    text = pc.replace_substring_regex(raw, klass, "")
-    ascii_ = _bools(pc.string_is_ascii(text))
-    if ascii_.all():
-        parts.append((other, text, raw))
-        return parts
-    a = np.flatnonzero(ascii_)
-    if a.size:
-        parts.append((other[a], text.take(pa.array(a)), raw.take(pa.array(a))))
-    u = np.flatnonzero(~ascii_)
-    # The folds, one pass per value (few values need them; a kernel per folded
-    # character would copy the whole array each time).
-    table = {ord(ch): ord(to) for ch, to in folds}
-    wide = pa.array(
-        [t.translate(table) for t in text.take(pa.array(u)).to_pylist()], type=pa.string()
-    )
-    parts.append((other[u], wide, raw.take(pa.array(u))))
+    good, text = _clean_codes(raw, char_table(kind))
+    if not good.all():
+        g = np.flatnonzero(good)
+        other, text, raw = other[g], text.take(pa.array(g)), raw.take(pa.array(g))
+    parts.append((other, text, raw))
     return parts
+
+
+def _clean_codes(raw: Any, table: Any) -> tuple[Any, Any]:
+    """(decidable, cleaned text) of the non-empty strings ``raw``, by :func:`char_table`.
+
+    Works on the UTF-8 bytes: each character is looked up by its code point and
+    written as the ASCII character it cleans to, or dropped when it is deleted. A
+    string with a character outside the table, or (never in valid Arrow strings)
+    a malformed UTF-8 sequence, is not decidable (its cleaned text is then
+    meaningless). The cleaned text of a decidable string is ASCII.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    n = len(raw)
+    _, offsets, data = raw.buffers()
+    offs = np.frombuffer(offsets, dtype=np.int32)[raw.offset : raw.offset + n + 1]
+    start = int(offs[0])
+    b = np.frombuffer(data, dtype=np.uint8)[start : int(offs[-1])]
+    m = table[b]  # an ASCII byte is its own code point
+    starts = offs[:-1] - start  # every string has at least one byte
+    high = np.flatnonzero(b >= 0x80)
+    bad = np.zeros(n, dtype=bool)
+    if high.size:
+        m[high] = _DELETED  # the bytes of a non-ASCII character: written below, once
+        lead = high[b[high] >= 0xC0]
+        last = len(b) - 1
+        c0, c1, c2 = (b[np.minimum(lead + k, last)].astype(np.int32) for k in (0, 1, 2))
+        # Most are three bytes long (the full-width forms, the CJK ideographs).
+        code = ((c0 & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (c2 & 0x3F)
+        well = (lead + 2 <= last) & ((c1 & 0xC0) == 0x80) & ((c2 & 0xC0) == 0x80)
+        well &= (code >= 0x800) & ((code < 0xD800) | (code >= 0xE000))  # no overlong, surrogate
+        extra = 2 * lead.size
+        two = np.flatnonzero(c0 < 0xE0)
+        if two.size:
+            code[two] = ((c0[two] & 0x1F) << 6) | (c1[two] & 0x3F)
+            well[two] = ((c1[two] & 0xC0) == 0x80) & (code[two] >= 0x80)
+            extra -= two.size
+        four = np.flatnonzero(c0 >= 0xF0)
+        if four.size:
+            # Outside the table (all of it below U+10000): only well-formedness matters.
+            c3 = b[np.minimum(lead[four] + 3, last)].astype(np.int32)
+            full = (code[four] << 6) | (c3 & 0x3F)
+            full = ((c0[four] & 0x07) << 18) | (full & 0x3FFFF)
+            well[four] = (
+                (lead[four] + 3 <= last)
+                & ((c1[four] & 0xC0) == 0x80)
+                & ((c2[four] & 0xC0) == 0x80)
+                & ((c3 & 0xC0) == 0x80)
+                & (c0[four] < 0xF8)
+                & (full >= 0x10000)
+                & (full <= 0x10FFFF)
+            )
+            code[four] = 0x10000
+            extra += four.size
+        # Well-formed: every lead's continuation bytes are there, and are all there is.
+        if not well.all() or extra != high.size - lead.size:
+            bad[np.searchsorted(starts, high, side="right") - 1] = True
+            code[~well] = 0
+        m[lead] = table[code]
+    bad |= np.maximum.reduceat(m, starts) == _OTHER
+    kept = (m != _DELETED) & (m != _OTHER)
+    counts = np.add.reduceat(kept, starts, dtype=np.int32)
+    ends = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(counts, out=ends[1:])
+    text = pa.Array.from_buffers(
+        pa.string(), n, [None, pa.py_buffer(ends), pa.py_buffer(np.ascontiguousarray(m[kept]))]
+    )
+    return ~bad, text
 
 
 _POW10: Final = [10**i for i in range(20)]
