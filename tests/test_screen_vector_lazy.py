@@ -235,3 +235,18 @@ def test_malformed_utf8_is_not_decided(bad: bytes) -> None:
     assert not good[1]
     assert good[0] and good[3]
     assert text[0].as_py() == "13800138000" and text[3].as_py() == "0"
+
+
+def test_new_match_is_the_constructors_match() -> None:
+    from antifraud_common.index._screening import new_match
+
+    for field in attrs.fields(ScreenMatch):
+        assert field.default is attrs.NOTHING
+        assert field.validator is None and field.converter is None
+    r = _index(False).check_key("phone", "+8613800000001", now=NOW)
+    a = new_match(3, "phone", r.kind, "+8613800000001", r)
+    b = ScreenMatch(line=3, column="phone", kind=r.kind, value="+8613800000001", result=r)
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
+    assert attrs.asdict(a, recurse=False) == attrs.asdict(b, recurse=False)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        a.line = 4  # type: ignore[misc]

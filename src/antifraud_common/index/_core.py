@@ -143,9 +143,11 @@ def _build_matches(
     )
 
 
-#: What the results of :meth:`Index.probe_hits`'s common hits are built from:
-#: (table, provenance info, case references), as they were at the time of the lookup.
-HitPlan = tuple[Any, Sequence[tuple[Any, ...]], Sequence[str]]
+#: What the results of :meth:`Index.probe_hits`'s common hits are built from: the
+#: first items of a deferred result's plan (the builder, the table, the provenance
+#: info, the case references, as they were at the time of the lookup); the row and
+#: ``None`` (no ignored rows) complete it.
+HitPlan = tuple[Callable[..., Any], Any, Sequence[tuple[Any, ...]], Sequence[str]]
 
 
 def common_hit(
@@ -153,8 +155,8 @@ def common_hit(
 ) -> CheckResult:
     """The result of a common hit of :meth:`Index.probe_hits`: row ``i`` of the plan's
     table, the one row that counts (the result :meth:`Index.check_key` gives)."""
-    t, pinfo, cases = plan
-    return _deferred(kind, value, True, action, (_build_matches, t, pinfo, cases, (i,), None))
+    build, t, pinfo, cases = plan
+    return _deferred(kind, value, True, action, (build, t, pinfo, cases, (i,), None))
 
 
 class Index:
@@ -808,7 +810,7 @@ class Index:
         values = [f"{prefix}{key}" for key in x[at].tolist()]
         refs: list[int | CheckResult] = []
         actions: list[Action | None] = []
-        plan: HitPlan = (t, self._pinfo, self._cases)
+        plan: HitPlan = (_build_matches, t, self._pinfo, self._cases)
         evaluate = self._evaluate
         common = self._common_hits(t, h[at], rows[at], now_ts) if t is not None else None
         if common is None:

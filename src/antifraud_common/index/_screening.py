@@ -129,6 +129,29 @@ class ScreenMatch:
         }
 
 
+_new_object = object.__new__
+_set_line, _set_column, _set_kind, _set_value, _set_result = (
+    ScreenMatch.__dict__[name].__set__ for name in ("line", "column", "kind", "value", "result")
+)
+
+
+def new_match(
+    line: int, column: str, kind: IdentifierKind, value: str, result: CheckResult
+) -> ScreenMatch:
+    """``ScreenMatch(line=line, ...)`` without the keyword call, for many matches at once.
+
+    The same object the constructor makes: its fields have no defaults, validators
+    or converters (tests hold both).
+    """
+    m = _new_object(ScreenMatch)
+    _set_line(m, line)
+    _set_column(m, column)
+    _set_kind(m, kind)
+    _set_value(m, value)
+    _set_result(m, result)
+    return m
+
+
 @attrs.frozen(kw_only=True)
 class ScreenSummary:
     """Counts of one screening run (see the module docstring)."""

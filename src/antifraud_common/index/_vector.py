@@ -51,7 +51,7 @@ from typing import IO, Any, Final, NamedTuple
 from antifraud_common import kinds
 from antifraud_common.errors import ConfigurationError
 from antifraud_common.index._bulk import scan
-from antifraud_common.index._core import HitPlan, Index, common_hit
+from antifraud_common.index._core import HitPlan, Index
 from antifraud_common.index._results import CheckResult
 from antifraud_common.index._table import Table
 from antifraud_common.models import Action, IdentifierKind
@@ -1354,9 +1354,9 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
     fmt: str,
 ) -> Any:
     """A :class:`~antifraud_common.index.screen.Screening` over Arrow batches."""
-    from antifraud_common.index._screening import Screening, ScreenMatch
+    from antifraud_common.index._screening import Screening, ScreenMatch, new_match
 
-    new_match = ScreenMatch
+    deferred = CheckResult.deferred
 
     class ColumnarScreening(Screening):
         # The matches of the current batch, in order, as parallel lists (taken
@@ -1386,14 +1386,14 @@ def make_screening(  # noqa: PLR0917 - built only by screen()
             column, kind, plan = self._plans[self._cols[j]]
             if type(ref) is int:
                 assert kind is not None and plan is not None
-                ref = common_hit(kind, self._values[j], self._actions[j], plan, ref)
+                build, t, pinfo, cases = plan  # common_hit(), inline
+                whole = (build, t, pinfo, cases, (ref,), None)
+                ref = deferred(kind, self._values[j], True, self._actions[j], whole)
             elif type(ref) is not CheckResult:
                 assert isinstance(ref, ScreenMatch)
                 return ref
             assert kind is not None
-            return new_match(
-                line=self._lines[j], column=column, kind=kind, value=self._values[j], result=ref
-            )
+            return new_match(self._lines[j], column, kind, self._values[j], ref)
 
         def _fill(self) -> None:
             try:
