@@ -7,7 +7,9 @@ must give the result a single lookup gives, whatever the row's state.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,24 +18,15 @@ np = pytest.importorskip("numpy")
 from antifraud_common.index import Index  # noqa: E402
 from antifraud_common.models import Entry, IdentifierKind  # noqa: E402
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _entry_kit import T0, listed  # noqa: E402
+
 NOW = T0 + timedelta(days=30)
 
 
 def _entry(value: str, action: str = "block", **times: datetime) -> Entry:
-    return Entry(
-        kind="phone",
-        value=value,
-        reason="telecom_fraud",
-        action=action,
-        source="mps",
-        case_ref=f"案-{value[-4:]}",
-        confidence=80,
-        tlp="amber",
-        listed_at=times.get("listed_at", T0),
-        valid_from=times.get("valid_from", T0),
-        valid_until=times.get("valid_until"),
-    )
+    return listed("phone", value, action, case_ref=f"案-{value[-4:]}", **times)
 
 
 def _summary(r: object) -> tuple[object, ...]:

@@ -14,6 +14,7 @@ sequence must leave its value to the validator.
 from __future__ import annotations
 
 import csv
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,26 +32,17 @@ from antifraud_common.index import Index, IndexRecord, _vector  # noqa: E402
 from antifraud_common.index.screen import ScreenMatch, screen  # noqa: E402
 from antifraud_common.models import Entry, IdentifierKind  # noqa: E402
 
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _entry_kit import listed  # noqa: E402
+
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 COLUMNS = ["phone", "card", "other", "phone2"]
 KINDS = {"phone": "phone", "card": "bank_card", "phone2": "phone"}  # "other": detected
 
 
 def _entry(kind: str, value: str, action: str, **times: datetime) -> Entry:
-    return Entry(
-        kind=kind,
-        value=value,
-        reason="telecom_fraud",
-        action=action,
-        source="mps",
-        case_ref=f"C-{value[-4:]}",
-        confidence=80,
-        tlp="amber",
-        listed_at=times.get("listed_at", T0),
-        valid_from=times.get("valid_from", T0),
-        valid_until=times.get("valid_until"),
-    )
+    return listed(kind, value, action, **times)
 
 
 def _index(pending: bool) -> Index:
