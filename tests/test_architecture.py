@@ -46,14 +46,7 @@ PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {
 
 #: Import circles still present, each with its reason; any other circle fails, and so
 #: does an entry that no longer occurs.
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({f"{PKG}.exchange.pseudonym", f"{PKG}.exchange.signing"}): (
-        "signing checks a pseudonymised list with exchange.pseudonym's checker, and "
-        "exchange.pseudonym's verify_pseudonymised_list wraps signing.verify_list (both "
-        "imports are lazy, and the TYPE_CHECKING one names VerifiedList); moving the "
-        "checker and PseudonymisedEntry below signing removes it"
-    ),
-}
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 class Import(NamedTuple):

@@ -923,7 +923,7 @@ _SUBSTITUTIONS = [
 
 
 def _exact_ok(line: bytes) -> bool:
-    from antifraud_common.exchange.pseudonym import _exact
+    from antifraud_common.exchange.pseudonymised import _exact
     from antifraud_common.format.jsonl import DEFAULT_LIMITS, _check_line
 
     try:

@@ -279,7 +279,7 @@ def sign_list_with_manifest(
     if trust is not None:
         scope = EntriesScope.from_rule(publish_rule(trust, issuer, list_type))
     if pseudonym is not None:
-        from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
+        from antifraud_common.exchange.pseudonymised import check_pseudonymised_entries
 
         summary = check_pseudonymised_entries(
             entries_path, scope=scope, limits=limits, progress=progress
@@ -837,7 +837,7 @@ def _verify(
             progress=None if progress is None else (lambda n: progress("hash", n, total)),
         )
         if copy is not None and (hashed or problems.collect) and manifest.pseudonym is not None:
-            from antifraud_common.exchange.pseudonym import check_pseudonymised_entries
+            from antifraud_common.exchange.pseudonymised import check_pseudonymised_entries
 
             copy.flush()
             copy.seek(0)
