@@ -99,7 +99,6 @@ PLAN_VERSION = 1
 MAX_INPUT_LENGTH = 64
 #: The most digits (after cleaning, without ``+``) any accepted form can have.
 MAX_DIGITS = 20
-_MAX_DIGITS = MAX_DIGITS
 #: The longest regular (non-SMS-port) Chinese national number: 13-digit IoT numbers.
 _MAX_CN_REGULAR = 13
 _CONTEXT = ";phone-context=+86"
@@ -605,7 +604,7 @@ def _front(raw: str, text: str, *, errors: bool) -> _Front | ValidationError | s
                 else:
                     code = _text.unexpected_code(digits)
                     assert code is not None
-            elif len(digits) > _MAX_DIGITS:
+            elif len(digits) > MAX_DIGITS:
                 code = "too_long"
             else:
                 return _Front(digits, plus, context, tel)
@@ -1151,7 +1150,7 @@ def decide_many(
                     # What _decide_text does with "+" and digits and no "." (no
                     # spreadsheet float, so no letters, tel: URI or extension to refuse
                     # first, and no +86 candidate): the foreign verdict alone decides.
-                    if len(text) > _MAX_DIGITS + 1:
+                    if len(text) > MAX_DIGITS + 1:
                         verdict = (None, "too_long")
                     else:
                         verdict = _foreign_verdict(text[1:])
@@ -1261,7 +1260,7 @@ def dialled_refusal(length: int, head: str, *, after_86: bool = False) -> str | 
     if length <= 6:
         value = "+86" + head if after_86 else head
         return decide_many([value], plan=numberplan.NumberPlan.packaged())[0][1]
-    if length > _MAX_DIGITS - (2 if after_86 else 0):
+    if length > MAX_DIGITS - (2 if after_86 else 0):
         return "too_long"
     if not after_86 and head[:2] in ("00", "86"):
         return None

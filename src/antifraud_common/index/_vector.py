@@ -163,27 +163,6 @@ def char_table(kind: IdentifierKind) -> Any:
     return table
 
 
-_REGEX: dict[IdentifierKind, tuple[str, list[tuple[str, str]]]] = {}
-
-
-def _rules(kind: IdentifierKind) -> tuple[str, list[tuple[str, str]]]:
-    """(RE2 class of the deleted characters, [(non-ASCII char, the digit or + it folds to)])."""
-    rules = _REGEX.get(kind)
-    if rules is None:
-        import numpy as np
-
-        table = char_table(kind)
-        deleted = [chr(c) for c in np.flatnonzero(table == _DELETED).tolist()]
-        klass = "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in deleted) + "]"
-        folds = [
-            (chr(c), chr(int(table[c])))
-            for c in np.flatnonzero((table != _DELETED) & (table != _OTHER)).tolist()
-            if c > 127 and chr(int(table[c])) in "0123456789+"
-        ]
-        rules = _REGEX[kind] = (klass, folds)
-    return rules
-
-
 def _bools(a: Any) -> Any:
     import numpy as np
     import pyarrow.compute as pc
@@ -630,24 +609,28 @@ def phone_refusals(raw: Any) -> tuple[Any, list[str]]:
 _KEPT_WIDE: Final = r"\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}"
 
 
-_WIDE_FOLD: list[tuple[str, dict[int, int]]] = []
+_WIDE_RULES: list[tuple[str, str, dict[int, int]]] = []
 
 
-def _wide_fold() -> tuple[str, dict[int, int]]:
-    """(RE2 class of the characters cleaning folds to another one, ``str.translate``
-    table of those folds), from :func:`char_table` (the deletions are :func:`_rules`)."""
-    if not _WIDE_FOLD:
+def _wide_rules() -> tuple[str, str, dict[int, int]]:
+    """(RE2 class of the characters phone's cleaning deletes, RE2 class of those it
+    folds to another one, ``str.translate`` table of the folds), from :func:`char_table`."""
+    if not _WIDE_RULES:
         import numpy as np
 
         table = char_table(IdentifierKind.PHONE)
+        deleted = np.flatnonzero(table == _DELETED).tolist()
         fold = {
             c: int(table[c])
             for c in np.flatnonzero((table != _OTHER) & (table != _DELETED)).tolist()
             if int(table[c]) != c
         }
-        klass = "[" + "".join(f"\\x{{{c:04X}}}" for c in sorted(fold)) + "]"
-        _WIDE_FOLD.append((klass, fold))
-    return _WIDE_FOLD[0]
+
+        def klass(codes: list[int]) -> str:
+            return "[" + "".join(f"\\x{{{c:04X}}}" for c in codes) + "]"
+
+        _WIDE_RULES.append((klass(deleted), klass(sorted(fold)), fold))
+    return _WIDE_RULES[0]
 
 
 def _wide_refusals(raw: Any) -> Any:
@@ -666,8 +649,7 @@ def _wide_refusals(raw: Any) -> Any:
     from antifraud_common import phone
 
     out = np.zeros(len(raw), dtype=np.int16)
-    deleted, _ = _rules(IdentifierKind.PHONE)
-    folds, fold = _wide_fold()
+    deleted, folds, fold = _wide_rules()
     text = pc.replace_substring_regex(raw, deleted, "")
     wide = np.flatnonzero(_bools(pc.match_substring_regex(text, folds)))
     if wide.size:  # full-width forms: folded one character at a time, as cleaning does
@@ -693,11 +675,7 @@ def _wide_refusals(raw: Any) -> Any:
     text = text.take(pa.array(at))
     plus = _bools(pc.starts_with(text, "+"))
     digits = pc.if_else(pa.array(plus), pc.utf8_slice_codeunits(text, 1), text)
-    codes = _first_odd_codes(digits)
-    codes[_bools(pc.match_substring_regex(text, shapes.extension))] = _code_id(
-        "extension_not_allowed"
-    )
-    out[at] = codes
+    out[at] = _character_codes(text, digits)
     return out
 
 
@@ -728,6 +706,20 @@ def _first_odd_codes(digits: Any) -> Any:
     return lut[index]
 
 
+def _character_codes(text: Any, digits: Any) -> Any:
+    """Code ids of cleaned texts whose ``digits`` (the text after a "+") hold another
+    character: ``extension_not_allowed`` for an extension, else that character's code."""
+    import pyarrow.compute as pc
+
+    from antifraud_common import phone
+
+    out = _first_odd_codes(digits)
+    out[_bools(pc.match_substring_regex(text, phone.shape_patterns().extension))] = _code_id(
+        "extension_not_allowed"
+    )
+    return out
+
+
 def _odd_refusals(raw: Any, text: Any, digits: Any) -> Any:
     """Code ids for values whose digits (after cleaning and a "+") hold another
     character: its code, or ``extension_not_allowed`` for an extension, unless the
@@ -738,10 +730,7 @@ def _odd_refusals(raw: Any, text: Any, digits: Any) -> Any:
     from antifraud_common import phone
 
     shapes = phone.shape_patterns()
-    out = _first_odd_codes(digits)
-    out[_bools(pc.match_substring_regex(text, shapes.extension))] = _code_id(
-        "extension_not_allowed"
-    )
+    out = _character_codes(text, digits)
     shaped = _bools(pc.match_substring_regex(raw, f"^(?:{shapes.scientific})$"))
     shaped |= _bools(pc.match_substring_regex(raw, f"^(?:{shapes.spreadsheet})$"))
     out[shaped] = 0
