@@ -92,10 +92,39 @@ def test_card_is_masked_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
         _, out, err = run(capsys, *argv)
         assert CARD not in out + err
         assert bad not in out + err
+    # Auto-detection reads it as the lookups do (a bank account: no checksum), and
+    # says that as a card it is mistyped; named as a card it is an invalid card.
     _, out, _ = run(capsys, "check", "--json", bad)
+    result = json.loads(out)["results"][0]
+    assert (result["valid"], result["kind"]) == (True, "bank_account")
+    assert result["info"]["flags"] == ["card_range"]
+    assert result["info"]["value"] == "622202*********0129"
+    _, out, _ = run(capsys, "check", bad)
+    assert "card range" in out
+    _, out, _ = run(capsys, "check", "--json", "--kind", "bank_card", bad)
     result = json.loads(out)["results"][0]
     assert result["kind"] == "bank_card"
     assert result["error"]["code"] == "invalid_checksum"
+
+
+def test_auto_kind_is_the_lookup_kind() -> None:
+    """``--kind auto`` names the kind that a ``--state`` lookup searches (kinds.detect)."""
+    from antifraud_common import kinds
+
+    for value in (
+        "6222021123456789015",  # card range, Luhn fails: a bank account to the lists
+        "1202020309900012345",  # 19-digit corporate account
+        "110101199003077774",  # all-digit resident ID number: no list holds ID numbers
+        "alipay:2088102030405060",
+        "13800138000",
+        CARD,
+    ):
+        found = kinds.detect(value)
+        assert found.kind is not None
+        assert describe(value, "auto")["kind"] == found.kind.value, value
+    r = describe("110101199003077774", "auto")
+    assert r["info"]["value"] == "110101********7774"  # masked as ID numbers are
+    assert describe("11010519491231002X", "auto")["kind"] == "idcard"  # no list kind fits
 
 
 def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -106,6 +106,11 @@ class AccountFlag(enum.Enum):
     INVISIBLE = "invisible"
     MAY_BE_CARD = "may_be_card"
     """A domestic account number that is also a valid payment card number."""
+    CARD_RANGE = "card_range"
+    """A domestic account number with a payment card's length and prefix whose card
+    check digit fails: a mistyped card number, or an account numbered in a card range."""
+    MAY_BE_IDCARD = "may_be_idcard"
+    """A domestic account number that is also a valid resident ID number (18 digits)."""
 
 
 class PaymentProvider(enum.Enum):
@@ -511,8 +516,11 @@ class AccountInfo:
     """What :func:`info` found about an account identifier.
 
     ``masked`` equals ``value`` except for a domestic number that is also a valid
-    card number (flag ``may_be_card``): it is then masked like a card (first 6 and
-    last 4 digits), and ``repr`` and :meth:`to_dict` show only ``masked``.
+    card number (flag ``may_be_card``) or has a card's length and prefix but fails
+    its check digit (flag ``card_range``, see :func:`.card.in_card_range`): it is
+    then masked like a card (first 6 and last 4 digits); one that is also a valid
+    resident ID number (flag ``may_be_idcard``) is masked as :func:`.idcard.mask`
+    does. ``repr`` and :meth:`to_dict` show only ``masked``.
     """
 
     value: str = attrs.field(repr=False)
@@ -587,6 +595,15 @@ def info(raw: object) -> AccountInfo:
     if card.is_valid(value, strict_luhn=True):
         flags.add(AccountFlag.MAY_BE_CARD)
         masked = card.mask(value)
+    elif card.in_card_range(value):
+        flags.add(AccountFlag.CARD_RANGE)
+        masked = card.mask(value)
+    elif len(value) == 18:
+        from antifraud_common import idcard
+
+        if idcard.is_valid(value, type=idcard.IdType.RESIDENT_ID):
+            flags.add(AccountFlag.MAY_BE_IDCARD)  # personal data: shown as ID numbers are
+            masked = idcard.mask(value)
     return AccountInfo(
         value=value, masked=masked, type=AccountType.DOMESTIC, flags=frozenset(flags)
     )

@@ -85,6 +85,7 @@ __all__ = [
     "Issuer",
     "compact",
     "display",
+    "in_card_range",
     "info",
     "is_legacy_domestic",
     "is_valid",
@@ -555,6 +556,37 @@ def issuer(raw: object, *, table: BinTable | None = None) -> Issuer | None:
     """
     number = _check(raw, False)[0]
     return (table if table is not None else packaged_bin_table()).lookup(number)
+
+
+def in_card_range(raw: object) -> bool:
+    """Return whether ``raw`` has the length and prefix of a payment card, valid or not.
+
+    True for 12 to 19 digits whose prefix is a known scheme's IIN or a legacy
+    domestic BIN and whose length that scheme allows, whatever the Luhn check
+    digit says: a mistyped card number is in a card range. Such a value is masked
+    wherever it is shown, even when it was read as something else (a bank
+    account). Never raises.
+
+    >>> in_card_range("6222021123456789015"), in_card_range("1202020309900012345")
+    (True, False)
+    >>> in_card_range("4111 1111 1111 1111"), in_card_range(None)
+    (True, False)
+    """
+    try:
+        number = compact(raw)
+    except ValidationError:
+        return False
+    if not number.isdigit():
+        return False
+    if not number.isascii():  # full-width and other decimal digits
+        number = "".join(str(int(d)) for d in number)
+    n = len(number)
+    if not MIN_LENGTH <= n <= MAX_LENGTH:
+        return False
+    sch = _scheme_of(number)
+    if sch is CardScheme.UNKNOWN:
+        return _legacy_table().lookup(number) is not None
+    return n in SCHEME_LENGTHS[sch]
 
 
 def mask(value: object) -> str:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from antifraud_common import kinds
 from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -22,7 +23,6 @@ from antifraud_common.cli._common import (
 )
 from antifraud_common.errors import (
     AntifraudError,
-    InvalidChecksumError,
     InvalidFormatError,
     ValidationError,
 )
@@ -30,10 +30,11 @@ from antifraud_common.errors import (
 #: The kinds ``check`` validates: the entries-file kind names, and ``idcard``.
 CHECK_KINDS = ("phone", "bank_card", "bank_account", "iccid", "imei", "idcard")
 KINDS = ("auto", *CHECK_KINDS)
-#: The order ``--kind auto`` tries; the first kind that accepts the value wins.
-AUTO_ORDER = ("phone", "bank_card", "iccid", "imei", "idcard", "bank_account")
+#: The order ``--kind auto`` tries: the library's own order
+#: (:data:`antifraud_common.kinds.AUTO_ORDER`), then ``idcard``, which no list holds.
+AUTO_ORDER = (*(k.value for k in kinds.AUTO_ORDER), "idcard")
 #: The module holding each kind's ``info``.
-_MODULES = {"bank_card": "card", "bank_account": "account"}
+_MODULES = {"bank_card": "card", "bank_account": "account", "payment_account": "account"}
 
 _DIGIT_RUN = re.compile(r"\d")
 
@@ -104,29 +105,43 @@ def _describer(kind: str, region: str) -> Callable[[str], Any]:
     return info
 
 
+def _described(result: dict[str, Any], kind: str, raw: str, region: str) -> dict[str, Any]:
+    try:
+        info = _describer(kind, region)(raw)
+    except ValidationError as e:
+        result.update({"valid": False, "kind": kind, "error": e.to_dict()})
+    else:
+        result.update({"valid": True, "kind": kind, "info": info.to_dict()})
+    return result
+
+
 def describe(raw: str, kind: str, region: str = "CN") -> dict[str, Any]:
-    """Return the JSON result object for one value (see docs/cli.md)."""
+    """Return the JSON result object for one value (see docs/cli.md).
+
+    With ``kind="auto"`` the kind is the one the library's lookups use
+    (:func:`antifraud_common.kinds.detect`), so the kind printed is the kind a
+    ``--state`` lookup searches; only when no list kind accepts the value is it
+    tried as a resident ID number (``idcard``), which no list holds.
+    """
     result: dict[str, Any] = {"input": mask_input(raw)}
-    tried = AUTO_ORDER if kind == "auto" else (kind,)
-    errors: list[tuple[str, AntifraudError]] = []
-    for k in tried:
-        try:
-            info = _describer(k, region)(raw)
-        except ValidationError as e:
-            errors.append((k, e))
-            if isinstance(e, InvalidChecksumError):
-                # The value had this kind's exact shape but a wrong check digit: never
-                # let a later, checksum-free kind (a bank account) accept it instead.
-                break
-            continue
-        result.update({"valid": True, "kind": k, "info": info.to_dict()})
+    if kind != "auto":
+        return _described(result, kind, raw, region)
+    found = kinds.detect(raw, region=region)
+    if found.value is not None and found.kind is not None:
+        return _described(result, found.kind.value, raw, region)
+    try:
+        info = _describer("idcard", region)(raw)
+    except ValidationError as e:
+        # A checksum or component error means the value had the shape of that kind:
+        # report it rather than a format error (see kinds.detect).
+        use_id = found.error is None or (
+            isinstance(found.error, InvalidFormatError) and not isinstance(e, InvalidFormatError)
+        )
+        best_kind = "idcard" if use_id or found.kind is None else found.kind.value
+        best: AntifraudError = e if use_id or found.error is None else found.error
+        result.update({"valid": False, "kind": best_kind, "error": best.to_dict()})
         return result
-    # A checksum or component error means the value had the shape of that kind:
-    # report it rather than the format error of a kind tried earlier.
-    best_kind, best = next(
-        ((k, e) for k, e in errors if not isinstance(e, InvalidFormatError)), errors[0]
-    )
-    result.update({"valid": False, "kind": best_kind, "error": best.to_dict()})
+    result.update({"valid": True, "kind": "idcard", "info": info.to_dict()})
     return result
 
 
@@ -184,6 +199,8 @@ def run(args: argparse.Namespace) -> int:
                 info = r["info"]
                 value = info.get("value", "")
                 extra = info.get("kind") or info.get("scheme") or info.get("type") or ""
+                if "card_range" in info.get("flags", ()):
+                    extra += " (in a card range: as a card number its check digit fails)"
                 out(f"valid    {r['kind']:<8} {value}  {extra}".rstrip())
                 if "lookup" in r:
                     out("         " + _listing(r["lookup"]))
