@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from antifraud_common import errors
 from antifraud_common.errors import TrustBundleError
 from antifraud_common.exchange import trust as tr
 from antifraud_common.format import canonical, jws
@@ -388,3 +389,9 @@ def test_walk_chain_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_naive_now_refused() -> None:
     with pytest.raises(TrustBundleError):
         tr.update_trust(bundle(), *signed(bundle(version=2), ROOTS[:2]), now=datetime(2026, 1, 1))
+    # The clock check's error, which old ``except TrustBundleError`` clauses still catch.
+    with pytest.raises(errors.NaiveDatetimeError) as e:
+        tr.update_trust(bundle(), *signed(bundle(version=2), ROOTS[:2]), now=datetime(2026, 1, 1))
+    assert isinstance(e.value, TrustBundleError) and e.value.code == "naive_datetime"
+    with pytest.raises(errors.NaiveTrustTimeError):
+        bundle().is_expired(datetime(2026, 1, 1))

@@ -27,18 +27,28 @@ from antifraud_common.errors import NaiveDatetimeError
 __all__ = ["aware_utc", "now_utc"]
 
 
-def aware_utc(value: object, *, field: str = "now") -> datetime:
+def aware_utc(
+    value: object, *, field: str = "now", error: type[NaiveDatetimeError] = NaiveDatetimeError
+) -> datetime:
     """Return ``value`` converted to UTC; refuse anything but an aware :class:`datetime`.
 
     ``field`` names the argument in the message. A ``tzinfo`` whose
     ``utcoffset`` is ``None`` counts as naive, like no ``tzinfo`` at all.
+    ``error`` is the subclass of :class:`NaiveDatetimeError` to raise (one that
+    also derives from the error a module raised for this before).
     """
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value.astimezone(UTC)
     what = "naive datetimes" if isinstance(value, datetime) else f"{type(value).__name__} values"
-    raise NaiveDatetimeError(f"{field} must be an aware datetime (UTC); {what} are not accepted")
+    message = f"{field} must be an aware datetime (UTC); {what} are not accepted"
+    raise error(message, code=NaiveDatetimeError.code)
 
 
-def now_utc(now: object | None = None, *, field: str = "now") -> datetime:
+def now_utc(
+    now: object | None = None,
+    *,
+    field: str = "now",
+    error: type[NaiveDatetimeError] = NaiveDatetimeError,
+) -> datetime:
     """The injectable clock: the current UTC time, or ``now`` checked by :func:`aware_utc`."""
-    return datetime.now(UTC) if now is None else aware_utc(now, field=field)
+    return datetime.now(UTC) if now is None else aware_utc(now, field=field, error=error)

@@ -53,6 +53,7 @@ __all__ = [
     "InvalidLengthError",
     "ModelError",
     "NaiveDatetimeError",
+    "NaiveTrustTimeError",
     "ProtectedIdentifierError",
     "RollbackError",
     "ScopeError",
@@ -327,6 +328,19 @@ class NaiveDatetimeError(ConfigurationError, ModelError, StateError):
 
     code = "naive_datetime"
     default_message = "naive datetimes are not accepted; use UTC"
+
+
+class NaiveTrustTimeError(NaiveDatetimeError, TrustBundleError):
+    """A naive (or non-datetime) ``now`` given to a trust-bundle function.
+
+    The clock check's :class:`NaiveDatetimeError` (code ``naive_datetime``),
+    also a :class:`TrustBundleError`, the type these functions raised for it
+    before, so ``except TrustBundleError`` clauses keep catching it. The clock
+    check raises it with code ``naive_datetime``, as every clock error has.
+    """
+
+    code = "trust_naive_now"
+    default_message = "the trust check's now must be an aware datetime (UTC)"
 
 
 class CaseBookError(StateError):

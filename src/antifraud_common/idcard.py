@@ -49,7 +49,7 @@ from stdnum.cn import ric as _ric
 from stdnum.cn import uscc as _uscc
 
 from antifraud_common import _text
-from antifraud_common._clock import aware_utc
+from antifraud_common._clock import now_utc
 from antifraud_common._stdnum import StdnumError, wrap
 from antifraud_common.errors import (
     ConfigurationError,
@@ -123,11 +123,7 @@ def _clean(raw: object) -> tuple[str, set[IdFlag]]:
 
 
 def _today(now: _dt.datetime | None) -> _dt.date:
-    if now is None:
-        now = _dt.datetime.now(_dt.UTC)
-    elif not isinstance(now, _dt.datetime):
-        raise ConfigurationError("now must be a datetime", code="invalid_now")
-    return aware_utc(now).astimezone(_CHINA_TZ).date()
+    return now_utc(now).astimezone(_CHINA_TZ).date()
 
 
 def upgrade_ric(number15: str) -> str:

@@ -43,6 +43,8 @@ from antifraud_common.exchange.delta import sign_delta
 from antifraud_common.exchange.entries import validate_entries_file
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
+    ListRelease,
+    SignOptions,
     co_sign,
     read_manifest,
     sign_list_with_manifest,
@@ -270,20 +272,23 @@ def run_sign(args: argparse.Namespace) -> int:
         check_output(args.entries.with_name(f"{args.entries.name}.minisig"), args)
     progress = progress_for(args, "sign: checking", total=file_size(args.entries))
     try:
-        sig, manifest = sign_list_with_manifest(
-            args.entries,
-            signers=signers,
+        release = ListRelease(
             issuer=args.issuer,
             list_id=args.list_id,
             list_type=args.list_type,
             version=args.version,
             expires=expires,
             issued_at=issued,
+        )
+        options = SignOptions(
             out=args.out,
             allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             minisign_key=minisign_key,
             progress=progress.update,
+        )
+        sig, manifest = sign_list_with_manifest(
+            args.entries, release, signers=signers, options=options
         )
     except AntifraudError as e:
         return _fail(args, "sign", e)

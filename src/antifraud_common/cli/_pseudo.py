@@ -208,7 +208,7 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from antifraud_common.exchange.signing import sign_list_with_manifest
+    from antifraud_common.exchange.signing import ListRelease, SignOptions, sign_list_with_manifest
     from antifraud_common.exchange.trust import TrustBundle
 
     key = _load_key(args.domain_key)
@@ -222,20 +222,23 @@ def run_sign(args: argparse.Namespace) -> int:
     check_output(args.out or Path(f"{args.entries}.sig"), args)
     progress = progress_for(args, "pseudo sign: checking", total=file_size(args.entries))
     try:
-        sig, manifest = sign_list_with_manifest(
-            args.entries,
-            signers=signers,
+        release = ListRelease(
             issuer=args.issuer,
             list_id=args.list_id,
             list_type=args.list_type,
             version=args.version,
             expires=expires,
             issued_at=issued,
+        )
+        options = SignOptions(
             out=args.out,
             allow_protected=parse_allowed(args.allow_protected),
             trust=trust,
             pseudonym=key.pseudonym,
             progress=progress.update,
+        )
+        sig, manifest = sign_list_with_manifest(
+            args.entries, release, signers=signers, options=options
         )
     except AntifraudError as e:
         return _fail(args, "pseudo sign", e)

@@ -56,6 +56,8 @@ from antifraud_common.exchange.pseudonym import (
 )
 from antifraud_common.exchange.signing import (
     MANIFEST_TYP,
+    ListRelease,
+    SignOptions,
     StateLike,
     StateRecordLike,
     VerificationReport,
@@ -110,12 +112,14 @@ __all__ = [
     "DomainKey",
     "EntriesScope",
     "EntriesSummary",
+    "ListRelease",
     "Member",
     "ProtectedMatcher",
     "PseudonymisedEntry",
     "PublishRule",
     "ReceiverState",
     "RootRole",
+    "SignOptions",
     "StateChange",
     "StateLike",
     "StateListener",

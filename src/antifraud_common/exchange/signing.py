@@ -197,25 +197,80 @@ def sign_manifest(manifest: Manifest, signers: Sequence[Signer]) -> bytes:
     return jws.sign(canonical.dumps(manifest.to_dict()), signers, typ=MANIFEST_TYP)
 
 
+@attrs.frozen(kw_only=True)
+class ListRelease:
+    """What a signature publishes: which list, which version, valid until when.
+
+    These become the manifest's ``issuer``, ``list_id``, ``list_type``,
+    ``version``, ``issued_at`` (None: now) and ``expires``
+    (:func:`~antifraud_common.exchange.entries.make_manifest` checks them).
+    """
+
+    issuer: str
+    list_id: str
+    list_type: str
+    version: int
+    expires: datetime
+    issued_at: datetime | None = None
+
+
+@attrs.frozen(kw_only=True)
+class SignOptions:
+    """How :func:`sign_list` checks the file and what else it writes (all optional).
+
+    ``out``: the signature file (default ``ENTRIES.sig``). ``allow_protected``:
+    ``(kind, value)`` pairs of protected identifiers the list may hold.
+    ``trust``: check the issuer's publish scope in this bundle. ``protected``:
+    the protected-identifier matcher (default: the packaged list). ``limits``:
+    size limits of the check. ``minisign_key``: also write a minisign sidecar.
+    ``pseudonym``: the file is a pseudonymised list under this domain key.
+    ``progress(bytes_checked)``: called while the entries file is checked.
+    """
+
+    out: str | os.PathLike[str] | None = None
+    allow_protected: Iterable[tuple[str, str]] = ()
+    trust: TrustBundle | None = None
+    protected: ProtectedMatcher | None = None
+    limits: Limits | None = None
+    minisign_key: Ed25519PrivateKey | None = None
+    pseudonym: Pseudonym | None = None
+    progress: Callable[[int], None] | None = None
+
+
+_RELEASE_FIELDS: Final = frozenset(a.name for a in attrs.fields(ListRelease))
+_OPTION_FIELDS: Final = frozenset(a.name for a in attrs.fields(SignOptions))
+
+
+def _signing_arguments(
+    what: str, release: ListRelease | None, options: SignOptions | None, named: dict[str, Any]
+) -> tuple[ListRelease, SignOptions]:
+    """The release and options of a call, from the objects or from the keyword form."""
+    unknown = sorted(set(named) - _RELEASE_FIELDS - _OPTION_FIELDS)
+    if unknown:
+        raise TypeError(f"{what}() got an unexpected keyword argument {unknown[0]!r}")
+    fields = {k: v for k, v in named.items() if k in _RELEASE_FIELDS}
+    if release is None:
+        release = ListRelease(**fields)
+    elif fields:
+        raise TypeError(f"{what}() takes the release either as release= or as keywords, not both")
+    chosen = {k: v for k, v in named.items() if k in _OPTION_FIELDS}
+    return release, attrs.evolve(options or SignOptions(), **chosen)
+
+
 def sign_list(
     entries_path: str | os.PathLike[str],
+    release: ListRelease | None = None,
     *,
     signers: Sequence[Signer],
-    issuer: str,
-    list_id: str,
-    list_type: str,
-    version: int,
-    expires: datetime,
-    issued_at: datetime | None = None,
-    out: str | os.PathLike[str] | None = None,
-    allow_protected: Iterable[tuple[str, str]] = (),
-    trust: TrustBundle | None = None,
-    protected: ProtectedMatcher | None = None,
-    limits: Limits | None = None,
-    minisign_key: Ed25519PrivateKey | None = None,
-    pseudonym: Pseudonym | None = None,
+    options: SignOptions | None = None,
+    **named: Any,
 ) -> Path:
-    """Check the entries file, write ``NAME.jsonl.sig`` (or ``out``) and return its path.
+    """Check the entries file, write ``NAME.jsonl.sig`` (or ``options.out``) and return its path.
+
+    ``release`` (:class:`ListRelease`) says what is published and ``options``
+    (:class:`SignOptions`) how; the fields of both may instead be given as
+    keywords (``issuer=..., version=..., out=...``), the form of earlier
+    releases, which stays supported. An unknown keyword is a :class:`TypeError`.
 
     The file is checked exactly as a receiver will check it (canonical,
     sorted, valid, protected identifiers only if in ``allow_protected``; with
@@ -232,48 +287,26 @@ def sign_list(
     (protected identifiers were checked when it was converted) and the
     manifest names the domain key.
     """
-    return sign_list_with_manifest(
-        entries_path,
-        signers=signers,
-        issuer=issuer,
-        list_id=list_id,
-        list_type=list_type,
-        version=version,
-        expires=expires,
-        issued_at=issued_at,
-        out=out,
-        allow_protected=allow_protected,
-        trust=trust,
-        protected=protected,
-        limits=limits,
-        minisign_key=minisign_key,
-        pseudonym=pseudonym,
-    )[0]
+    rel, opts = _signing_arguments("sign_list", release, options, named)
+    return sign_list_with_manifest(entries_path, rel, signers=signers, options=opts)[0]
 
 
 def sign_list_with_manifest(
     entries_path: str | os.PathLike[str],
+    release: ListRelease | None = None,
     *,
     signers: Sequence[Signer],
-    issuer: str,
-    list_id: str,
-    list_type: str,
-    version: int,
-    expires: datetime,
-    issued_at: datetime | None = None,
-    out: str | os.PathLike[str] | None = None,
-    allow_protected: Iterable[tuple[str, str]] = (),
-    trust: TrustBundle | None = None,
-    protected: ProtectedMatcher | None = None,
-    limits: Limits | None = None,
-    minisign_key: Ed25519PrivateKey | None = None,
-    pseudonym: Pseudonym | None = None,
-    progress: Callable[[int], None] | None = None,
+    options: SignOptions | None = None,
+    **named: Any,
 ) -> tuple[Path, Manifest]:
     """:func:`sign_list`, also returning the manifest signed (the output may be a stream).
 
-    ``progress(bytes_checked)`` is called while the entries file is checked.
+    ``options.progress(bytes_checked)`` is called while the entries file is checked.
     """
+    rel, opts = _signing_arguments("sign_list_with_manifest", release, options, named)
+    allow_protected, trust, limits = opts.allow_protected, opts.trust, opts.limits
+    protected, pseudonym, progress = opts.protected, opts.pseudonym, opts.progress
+    issuer, list_type = rel.issuer, rel.list_type
     allow = tuple(sorted(set(allow_protected)))
     scope = None
     if trust is not None:
@@ -296,14 +329,15 @@ def sign_list_with_manifest(
     manifest = make_manifest(
         summary,
         issuer=issuer,
-        list_id=list_id,
+        list_id=rel.list_id,
         list_type=list_type,
-        version=version,
-        expires=expires,
-        issued_at=issued_at,
+        version=rel.version,
+        expires=rel.expires,
+        issued_at=rel.issued_at,
         allow_protected=allow,
         pseudonym=pseudonym,
     )
+    out, minisign_key = opts.out, opts.minisign_key
     target = Path(out) if out is not None else Path(f"{os.fspath(entries_path)}.sig")
     write_atomic(target, sign_manifest(manifest, signers))
     if minisign_key is not None:
@@ -788,25 +822,33 @@ def _hash_copy(
                          counted=copy is not None)  # fmt: skip
 
 
+@attrs.frozen(kw_only=True)
+class _Run:
+    """One verification's settings, as :func:`verify_list` and the report take them."""
+
+    trust: TrustBundle
+    state: StateLike | None
+    now: datetime | None
+    grace: timedelta | None
+    protected: ProtectedMatcher | None
+    limits: Limits | None
+    check_lines: bool
+    max_problems: int
+    tmp_dir: str | os.PathLike[str] | None
+    progress: Callable[[str, int, int], None] | None
+    pseudonymised: bool
+
+
 def _verify(
     entries_path: str | os.PathLike[str],
     sig_path: str | os.PathLike[str] | bytes,
-    *,
-    trust: TrustBundle,
-    state: StateLike | None,
-    now: datetime | None,
-    grace: timedelta | None,
-    protected: ProtectedMatcher | None,
-    limits: Limits | None,
-    check_lines: bool,
+    run: _Run,
     problems: ProblemCollector,
-    max_problems: int,
-    tmp_dir: str | os.PathLike[str] | None,
-    progress: Callable[[str, int, int], None] | None = None,
-    pseudonymised: bool = False,
 ) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
-    moment = now_utc(now)  # the clock, read once
-    lim = limits or DEFAULT_LIMITS
+    trust, state, grace, protected = run.trust, run.state, run.grace, run.protected
+    max_problems, progress = run.max_problems, run.progress
+    moment = now_utc(run.now)  # the clock, read once
+    lim = run.limits or DEFAULT_LIMITS
     try:
         sig_bytes = sig_path if isinstance(sig_path, bytes) else read_signature_file(sig_path)
     except BlacklistFormatError as e:
@@ -819,12 +861,12 @@ def _verify(
         now=moment,
         grace=grace,
         problems=problems,
-        pseudonymised=pseudonymised,
+        pseudonymised=run.pseudonymised,
     )
     if vm is None:
         return None, None, None
     manifest = vm.manifest
-    copy: BinaryIO | None = tempfile.TemporaryFile(dir=tmp_dir) if check_lines else None  # noqa: SIM115
+    copy: BinaryIO | None = tempfile.TemporaryFile(dir=run.tmp_dir) if run.check_lines else None  # noqa: SIM115
     summary = None
     try:
         total = manifest.byte_length
@@ -899,22 +941,10 @@ def verify_list(
     ``pseudonymised=True`` verifies a pseudonymised list (and refuses a plain
     one); by default a pseudonymised list is refused (``pseudonymised_list``).
     """
-    vm, copy, _ = _verify(
-        entries_path,
-        sig_path,
-        trust=trust,
-        state=state,
-        now=now,
-        grace=grace,
-        protected=protected,
-        limits=limits,
-        check_lines=check_lines,
-        problems=ProblemCollector(collect=False),
-        max_problems=DEFAULT_MAX_PROBLEMS,
-        tmp_dir=tmp_dir,
-        progress=progress,
-        pseudonymised=pseudonymised,
-    )
+    run = _Run(trust=trust, state=state, now=now, grace=grace, protected=protected,
+               limits=limits, check_lines=check_lines, max_problems=DEFAULT_MAX_PROBLEMS,
+               tmp_dir=tmp_dir, progress=progress, pseudonymised=pseudonymised)  # fmt: skip
+    vm, copy, _ = _verify(entries_path, sig_path, run, ProblemCollector(collect=False))
     assert vm is not None
     return VerifiedList(vm, copy)
 
@@ -984,22 +1014,10 @@ def verify_list_report(
     ``max_problems``.
     """
     problems = ProblemCollector(collect=True)
-    vm, copy, summary = _verify(
-        entries_path,
-        sig_path,
-        trust=trust,
-        state=state,
-        now=now,
-        grace=grace,
-        protected=protected,
-        limits=limits,
-        check_lines=True,
-        problems=problems,
-        max_problems=max_problems,
-        tmp_dir=tmp_dir,
-        progress=progress,
-        pseudonymised=pseudonymised,
-    )
+    run = _Run(trust=trust, state=state, now=now, grace=grace, protected=protected,
+               limits=limits, check_lines=True, max_problems=max_problems,
+               tmp_dir=tmp_dir, progress=progress, pseudonymised=pseudonymised)  # fmt: skip
+    vm, copy, summary = _verify(entries_path, sig_path, run, problems)
     if copy is not None:
         copy.close()
     if vm is None:

@@ -61,6 +61,7 @@ from antifraud_common.errors import (
     FileAccessError,
     ModelError,
     NaiveDatetimeError,
+    NaiveTrustTimeError,
     TrustBundleError,
 )
 from antifraud_common.format import canonical, jws
@@ -593,7 +594,7 @@ class TrustBundle:
 
     def is_expired(self, now: datetime) -> bool:
         """Whether ``now`` is at or after :attr:`expires`."""
-        return _to_utc(now, "now") >= self.expires
+        return _now(now) >= self.expires
 
     # ------------------------------------------------------------- JSON
 
@@ -801,7 +802,10 @@ def _check_root(bundle_bytes: bytes, sig_bytes: bytes, signer: TrustBundle, whic
 
 
 def _now(now: datetime | None) -> datetime:
-    return datetime.now(UTC) if now is None else _to_utc(now, "now")
+    # The caller's clock, not a bundle field: the clock check's own error.
+    if now is None:
+        return datetime.now(UTC)
+    return aware_utc(now, field="now", error=NaiveTrustTimeError).replace(microsecond=0)
 
 
 def _check_fresh(bundle: TrustBundle, now: datetime, grace: timedelta | None) -> None:
