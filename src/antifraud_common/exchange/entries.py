@@ -70,7 +70,7 @@ from antifraud_common.exchange.layout import (
     parse_line,
     plan_hint,
     scan_entry_lines,
-    verified_entry,
+    verified_entries,
 )
 from antifraud_common.format.jsonl import (
     DEFAULT_LIMITS,
@@ -615,5 +615,4 @@ def iter_verified_entries(stream: BinaryIO) -> Iterator[Entry]:
     Only for bytes that passed :func:`check_entries`; used by
     :class:`~antifraud_common.exchange.signing.VerifiedList`.
     """
-    for raw in stream:
-        yield verified_entry(raw)
+    yield from verified_entries(stream)

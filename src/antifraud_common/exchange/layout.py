@@ -80,6 +80,7 @@ __all__ = [
     "scan_pseudonymised_lines",
     "span_ok",
     "stored_line_key",
+    "verified_entries",
     "verified_entry",
 ]
 
@@ -502,6 +503,34 @@ _ACTIONS: Final = {a.value: a for a in Action}
 _KIND_OF: Final = {k.value: k for k in IdentifierKind}
 
 
+def verified_entries(lines: Iterable[bytes]) -> Iterator[Entry]:
+    """The entries of lines that already passed the checker, in order (see :func:`verified_entry`).
+
+    One loop for a whole file or chunk: the tables and parsers are looked up
+    once, not per line.
+    """
+    loads, ts = json.loads, datetime.fromisoformat
+    kinds, reasons, actions, tlps = _KIND_OF, _REASONS, _ACTIONS, _TLP
+    # The stamps passed the canonical-timestamp check; the C parser reads that form
+    # (``Z`` included) directly, so nothing per entry is kept between lines.
+    for line in lines:
+        d = loads(line)
+        until = d.get("valid_until")
+        yield Entry(
+            kind=kinds[d["kind"]],
+            value=d["value"],
+            reason=reasons[d["reason"]],
+            action=actions[d["action"]],
+            source=d["source"],
+            case_ref=d["case_ref"],
+            confidence=d["confidence"],
+            tlp=tlps[d["tlp"]],
+            listed_at=ts(d["listed_at"]),
+            valid_from=ts(d["valid_from"]),
+            valid_until=None if until is None else ts(until),
+        )
+
+
 def verified_entry(line: bytes) -> Entry:
     """The entry of a line that already passed the checker (no re-validation of identifiers).
 
@@ -509,21 +538,4 @@ def verified_entry(line: bytes) -> Entry:
     state's chunks). A damaged line raises ``ValueError``, ``KeyError`` or
     ``TypeError`` (or a model error), for the caller to translate.
     """
-    d = json.loads(line)
-    until = d.get("valid_until")
-    # The stamps passed the canonical-timestamp check; the C parser reads that form
-    # (``Z`` included) directly, so nothing per entry is kept between lines.
-    ts = datetime.fromisoformat
-    return Entry(
-        kind=_KIND_OF[d["kind"]],
-        value=d["value"],
-        reason=_REASONS[d["reason"]],
-        action=_ACTIONS[d["action"]],
-        source=d["source"],
-        case_ref=d["case_ref"],
-        confidence=d["confidence"],
-        tlp=_TLP[d["tlp"]],
-        listed_at=ts(d["listed_at"]),
-        valid_from=ts(d["valid_from"]),
-        valid_until=None if until is None else ts(until),
-    )
+    return next(verified_entries((line,)))

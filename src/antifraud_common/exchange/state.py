@@ -86,6 +86,7 @@ from antifraud_common.exchange.layout import (
     find_line,
     needs_escape,
     stored_line_key,
+    verified_entries,
     verified_entry,
 )
 from antifraud_common.exchange.policy import delta_verdict, snapshot_verdict
@@ -719,8 +720,8 @@ class ReceiverState:
                     problem = self._problem(rec)
                     if problem is not None:
                         raise StateError(problem, code="state_damaged")
-                for line in self.iter_lines(rec.issuer, rec.list_id):
-                    yield rec.issuer, rec.list_id, rec.expires, parse(line)
+                for entry in parse.many(self.iter_lines(rec.issuer, rec.list_id)):
+                    yield rec.issuer, rec.list_id, rec.expires, entry
 
     @_guarded
     def check_list(self, issuer: str, list_id: str) -> str | None:
@@ -1674,3 +1675,17 @@ class _EntryParser:
             return verified_entry(line)
         except (ValueError, KeyError, TypeError, AntifraudError) as e:
             raise StateError("a stored entry is damaged", code="state_damaged") from e
+
+    def many(self, lines: Iterator[bytes]) -> Iterator[Entry]:
+        """The entries of many stored lines, in one loop (a whole list's chunks)."""
+        entries = verified_entries(lines)
+        while True:
+            try:
+                entry = next(entries)
+            except StopIteration:
+                return
+            except StateError:
+                raise  # the chunks themselves (iter_lines), already said
+            except (ValueError, KeyError, TypeError, AntifraudError) as e:
+                raise StateError("a stored entry is damaged", code="state_damaged") from e
+            yield entry
