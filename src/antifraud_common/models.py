@@ -36,7 +36,7 @@ import enum
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Protocol, TypedDict, TypeVar
 
 import attrs
 
@@ -46,6 +46,7 @@ from antifraud_common.errors import ModelError, ValidationError
 from antifraud_common.kinds import IdentifierKind
 
 __all__ = [
+    "ENTRY_FIELDS",
     "FORMAT_VERSION",
     "MANIFEST_FORMAT",
     "MAX_CASE_REF",
@@ -54,11 +55,15 @@ __all__ = [
     "Action",
     "ContentType",
     "Entry",
+    "EntryMembers",
     "IdentifierKind",
     "Manifest",
     "Pseudonym",
     "Reason",
     "canonical_value",
+    "check_entry_object",
+    "entry_members",
+    "entry_object",
     "format_timestamp",
     "mask_value",
     "parse_timestamp",
@@ -323,21 +328,7 @@ class Entry:
     @classmethod
     def from_dict(cls, data: object) -> Entry:
         """Build an entry from its JSON shape, strictly (the inverse of :meth:`to_dict`)."""
-        if not isinstance(data, Mapping):
-            raise ModelError("an entry is a JSON object", code="not_an_object")
-        keys = set(data)
-        unknown = keys - _ALL_KEYS
-        if unknown:
-            name = sorted(str(k) for k in unknown)[0]
-            raise ModelError("unknown field", code="unknown_field", field=name)
-        missing = _REQUIRED_KEYS - keys
-        if missing:
-            raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
-        for name in _STRING_KEYS:
-            if name in data and not isinstance(data[name], str):
-                raise ModelError("expected a string", code="wrong_type", field=name)
-        if type(data["confidence"]) is not int:
-            raise ModelError("expected an integer", code="wrong_type", field="confidence")
+        data = check_entry_object(data)
         kind = _enum(IdentifierKind, data["kind"], "kind")
         value = data["value"]
         try:
@@ -350,58 +341,162 @@ class Entry:
             raise ModelError(
                 "the value is not in canonical form", code="non_canonical_value", field="value"
             )
-        valid_until = data.get("valid_until")
-        return cls(
-            kind=kind,
-            value=canonical,
-            reason=data["reason"],
-            action=data["action"],
-            source=data["source"],
-            case_ref=data["case_ref"],
-            confidence=data["confidence"],
-            tlp=data["tlp"],
-            listed_at=parse_timestamp(data["listed_at"], field="listed_at"),
-            valid_from=parse_timestamp(data["valid_from"], field="valid_from"),
-            valid_until=(
-                None if valid_until is None else parse_timestamp(valid_until, field="valid_until")
-            ),
-        )
+        return cls(kind=kind, value=canonical, **entry_members(data))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape (strings and one integer; ``valid_until`` only when set)."""
-        out: dict[str, Any] = {
-            "kind": self.kind.value,
-            "value": self.value,
-            "reason": self.reason.value,
-            "action": self.action.value,
-            "source": self.source,
-            "case_ref": self.case_ref,
-            "confidence": self.confidence,
-            "tlp": self.tlp.value,
-            "listed_at": format_timestamp(self.listed_at),
-            "valid_from": format_timestamp(self.valid_from),
-        }
-        if self.valid_until is not None:
-            out["valid_until"] = format_timestamp(self.valid_until)
-        return out
+        return entry_object(self, "value", self.value)
 
 
-_REQUIRED_KEYS: Final = frozenset(
-    {
-        "kind",
-        "value",
-        "reason",
-        "action",
-        "source",
-        "case_ref",
-        "confidence",
-        "tlp",
-        "listed_at",
-        "valid_from",
-    }
+#: The members of an entry line, in the order a line (and a CSV export) writes them;
+#: a pseudonymised line has ``hmac`` in place of ``value``. All but ``valid_until``
+#: are required; all but ``confidence`` (an integer) are strings.
+ENTRY_FIELDS: Final = (
+    "kind",
+    "value",
+    "reason",
+    "action",
+    "source",
+    "case_ref",
+    "confidence",
+    "tlp",
+    "listed_at",
+    "valid_from",
+    "valid_until",
 )
-_ALL_KEYS: Final = _REQUIRED_KEYS | {"valid_until"}
-_STRING_KEYS: Final = _ALL_KEYS - {"confidence"}
+
+
+def _members(identifier: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
+    names = tuple(identifier if n == "value" else n for n in ENTRY_FIELDS)
+    everything = frozenset(names)
+    return everything - {"valid_until"}, everything, tuple(sorted(everything - {"confidence"}))
+
+
+_MEMBERS: Final = {ident: _members(ident) for ident in ("value", "hmac")}
+
+
+def check_entry_object(data: object, identifier: str = "value") -> Mapping[str, Any]:
+    """Check the members of an entry line's JSON object and return it as a mapping.
+
+    The rules plain (``identifier="value"``) and pseudonymised (``"hmac"``)
+    lines share: a JSON object, no unknown member, every required one, strings
+    everywhere but the integer ``confidence``. The first problem is raised as a
+    :class:`~antifraud_common.errors.ModelError` (``not_an_object``,
+    ``unknown_field``, ``missing_field``, ``wrong_type``), naming the
+    alphabetically first member at fault. The values themselves are not checked.
+
+    >>> check_entry_object({"kind": "phone"})
+    Traceback (most recent call last):
+    ...
+    antifraud_common.errors.ModelError: missing field (field: action)
+    """
+    if not isinstance(data, Mapping):
+        raise ModelError("an entry is a JSON object", code="not_an_object")
+    required, everything, strings = _MEMBERS[identifier]
+    keys = set(data)
+    unknown = keys - everything
+    if unknown:
+        name = sorted(str(k) for k in unknown)[0]
+        raise ModelError("unknown field", code="unknown_field", field=name)
+    missing = required - keys
+    if missing:
+        raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
+    for name in strings:
+        if name in data and not isinstance(data[name], str):
+            raise ModelError("expected a string", code="wrong_type", field=name)
+    if type(data["confidence"]) is not int:
+        raise ModelError("expected an integer", code="wrong_type", field="confidence")
+    return data
+
+
+class EntryMembers(TypedDict):
+    """The members an entry line shares with a pseudonymised one, read from its object."""
+
+    reason: Any
+    action: Any
+    source: Any
+    case_ref: Any
+    confidence: Any
+    tlp: Any
+    listed_at: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+
+
+def entry_members(data: Mapping[str, Any]) -> EntryMembers:
+    """The shared members of a checked entry object (:func:`check_entry_object`).
+
+    The timestamps are parsed (strictly: :func:`parse_timestamp`); the other
+    members are passed on for the model's own converters and validators.
+    """
+    until = data.get("valid_until")
+    return EntryMembers(
+        reason=data["reason"],
+        action=data["action"],
+        source=data["source"],
+        case_ref=data["case_ref"],
+        confidence=data["confidence"],
+        tlp=data["tlp"],
+        listed_at=parse_timestamp(data["listed_at"], field="listed_at"),
+        valid_from=parse_timestamp(data["valid_from"], field="valid_from"),
+        valid_until=None if until is None else parse_timestamp(until, field="valid_until"),
+    )
+
+
+class _EntryLike(Protocol):
+    """What :func:`entry_object` reads: an entry or a pseudonymised entry."""
+
+    @property
+    def kind(self) -> IdentifierKind: ...
+
+    @property
+    def reason(self) -> Reason: ...
+
+    @property
+    def action(self) -> Action: ...
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def case_ref(self) -> str: ...
+
+    @property
+    def confidence(self) -> int: ...
+
+    @property
+    def tlp(self) -> TLP: ...
+
+    @property
+    def listed_at(self) -> datetime: ...
+
+    @property
+    def valid_from(self) -> datetime: ...
+
+    @property
+    def valid_until(self) -> datetime | None: ...
+
+
+def entry_object(entry: _EntryLike, identifier: str, ident_value: str) -> dict[str, Any]:
+    """The JSON object of an entry line, with ``identifier`` (``value`` or ``hmac``) set.
+
+    Members in :data:`ENTRY_FIELDS` order; ``valid_until`` only when set.
+    """
+    out: dict[str, Any] = {
+        "kind": entry.kind.value,
+        identifier: ident_value,
+        "reason": entry.reason.value,
+        "action": entry.action.value,
+        "source": entry.source,
+        "case_ref": entry.case_ref,
+        "confidence": entry.confidence,
+        "tlp": entry.tlp.value,
+        "listed_at": format_timestamp(entry.listed_at),
+        "valid_from": format_timestamp(entry.valid_from),
+    }
+    if entry.valid_until is not None:
+        out["valid_until"] = format_timestamp(entry.valid_until)
+    return out
 
 
 class ContentType(enum.Enum):

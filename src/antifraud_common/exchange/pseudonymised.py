@@ -54,8 +54,9 @@ from antifraud_common.models import (
     IdentifierKind,
     Pseudonym,
     Reason,
-    format_timestamp,
-    parse_timestamp,
+    check_entry_object,
+    entry_members,
+    entry_object,
 )
 
 __all__ = [
@@ -370,77 +371,18 @@ class PseudonymisedEntry:
     @classmethod
     def from_dict(cls, data: object) -> PseudonymisedEntry:
         """Build from the JSON shape of one line, strictly; never mutates ``data``."""
-        if not isinstance(data, Mapping):
-            raise ModelError("an entry is a JSON object", code="not_an_object")
-        keys = set(data)
-        if "value" in keys:
+        if isinstance(data, Mapping) and "value" in data:
             raise ModelError(
                 "a pseudonymised entry has hmac, never value",
                 code="value_in_pseudonymised",
                 field="value",
             )
-        unknown = keys - _PE_ALL
-        if unknown:
-            raise ModelError(
-                "unknown field", code="unknown_field", field=sorted(map(str, unknown))[0]
-            )
-        missing = _PE_REQUIRED - keys
-        if missing:
-            raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
-        for name in _PE_ALL - {"confidence"}:
-            if name in data and not isinstance(data[name], str):
-                raise ModelError("expected a string", code="wrong_type", field=name)
-        if type(data["confidence"]) is not int:
-            raise ModelError("expected an integer", code="wrong_type", field="confidence")
-        until = data.get("valid_until")
-        return cls(
-            kind=data["kind"],
-            hmac=data["hmac"],
-            reason=data["reason"],
-            action=data["action"],
-            source=data["source"],
-            case_ref=data["case_ref"],
-            confidence=data["confidence"],
-            tlp=data["tlp"],
-            listed_at=parse_timestamp(data["listed_at"], field="listed_at"),
-            valid_from=parse_timestamp(data["valid_from"], field="valid_from"),
-            valid_until=None if until is None else parse_timestamp(until, field="valid_until"),
-        )
+        data = check_entry_object(data, "hmac")
+        return cls(kind=data["kind"], hmac=data["hmac"], **entry_members(data))
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of the line (``valid_until`` only when set)."""
-        out: dict[str, Any] = {
-            "kind": self.kind.value,
-            "hmac": self.hmac,
-            "reason": self.reason.value,
-            "action": self.action.value,
-            "source": self.source,
-            "case_ref": self.case_ref,
-            "confidence": self.confidence,
-            "tlp": self.tlp.value,
-            "listed_at": format_timestamp(self.listed_at),
-            "valid_from": format_timestamp(self.valid_from),
-        }
-        if self.valid_until is not None:
-            out["valid_until"] = format_timestamp(self.valid_until)
-        return out
-
-
-_PE_REQUIRED: Final = frozenset(
-    {
-        "kind",
-        "hmac",
-        "reason",
-        "action",
-        "source",
-        "case_ref",
-        "confidence",
-        "tlp",
-        "listed_at",
-        "valid_from",
-    }
-)
-_PE_ALL: Final = _PE_REQUIRED | {"valid_until"}
+        return entry_object(self, "hmac", self.hmac)
 
 
 def _exact(line: bytes, lineno: int) -> PseudonymisedEntry:

@@ -68,6 +68,7 @@ from antifraud_common.errors import (
 )
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.models import (
+    ENTRY_FIELDS,
     Entry,
     format_timestamp,
     mask_value,
@@ -89,19 +90,7 @@ __all__ = [
 ]
 
 #: All columns, in the order :func:`export_csv` writes them.
-COLUMNS: Final = (
-    "kind",
-    "value",
-    "reason",
-    "action",
-    "source",
-    "case_ref",
-    "confidence",
-    "tlp",
-    "listed_at",
-    "valid_from",
-    "valid_until",
-)
+COLUMNS: Final = ENTRY_FIELDS  # the members of an entry line, in line order
 #: Columns that must be present unless ``defaults`` gives a value for them.
 REQUIRED_COLUMNS: Final = COLUMNS[:-1]
 #: Characters that make a spreadsheet treat a cell as a formula (OWASP list).
