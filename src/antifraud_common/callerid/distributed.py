@@ -36,28 +36,20 @@ from antifraud_common.callerid._check import CallChecker, CallerRanges
 from antifraud_common.callerid.screen import CallSummary, screen_calls
 from antifraud_common.errors import AntifraudError, ConfigurationError
 from antifraud_common.index import Index
-from antifraud_common.index.distributed import IndexPayload, expand_paths
+from antifraud_common.index.distributed import (
+    IndexPayload,
+    expand_paths,
+    require_dask,
+)
 from antifraud_common.protected import ProtectedList
 
 __all__ = ["CallPartition", "DistributedCallResult", "screen_call_partitions"]
 
 #: The pip command that installs what this module needs.
-INSTALL_HINT: Final = "pip install 'antifraud-common[dask]'"
 
 _LOCK = threading.Lock()
 _OPEN: dict[str, Index] = {}
 _KEEP_OPEN: Final = 2
-
-
-def _require_dask() -> Any:
-    try:
-        import dask  # noqa: F401
-        import distributed
-    except ImportError as e:
-        raise ConfigurationError(
-            f"distributed screening needs Dask: {INSTALL_HINT}", code="missing_extra"
-        ) from e
-    return distributed
 
 
 def _worker_index(payload: IndexPayload) -> Index:
@@ -191,7 +183,7 @@ def screen_call_partitions(
     and no finding travels back. ``client`` is a ``distributed.Client``
     (default: the current one, else a temporary local cluster).
     """
-    distributed = _require_dask()
+    distributed = require_dask()
     parts = expand_paths(paths)
     now = now_utc(now)
     # Check every option on the client, with the same code, before anything is sent.

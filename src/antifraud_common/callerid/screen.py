@@ -58,6 +58,7 @@ from antifraud_common.callerid._check import (
 )
 from antifraud_common.callerid._rules import RULES, CallAction
 from antifraud_common.errors import ConfigurationError
+from antifraud_common.index.screen import BadRow
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -86,16 +87,11 @@ _BAD_REASONS: Final = (
 
 
 @attrs.frozen(kw_only=True)
-class BadCallRow:
-    """A record that could not be checked: its line, why, and a short detail."""
+class BadCallRow(BadRow):
+    """A record that could not be checked: its line, why, and a short detail.
 
-    line: int
-    reason: str
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """``{"line", "reason", "detail"}``."""
-        return {"line": self.line, "reason": self.reason, "detail": self.detail}
+    The same fields and JSON shape as screening's :class:`~antifraud_common.index.screen.BadRow`.
+    """
 
 
 @attrs.frozen(kw_only=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import attrs
@@ -21,6 +23,7 @@ __all__ = [
     "RecordError",
     "complete_fields",
     "loads_json",
+    "parse_utc_time",
     "stable_uuid4",
 ]
 
@@ -238,3 +241,22 @@ def get_str(data: Mapping[str, Any], key: str, field: str | None = None) -> str:
         code = "missing_value" if value is None else "wrong_type"
         raise RecordRefusedError(code, name, f"{name} must be a string")
     return value
+
+
+def parse_utc_time(text: object, field: str, pattern: re.Pattern[str], shape: str) -> datetime:
+    """Read a UTC timestamp that ``pattern`` matches whole, to the second.
+
+    ``pattern``'s first six groups are year, month, day, hour, minute and second
+    (fractions are dropped); ``shape`` says in the refusal what was expected.
+    Raises :class:`RecordRefusedError` ``invalid_timestamp`` for another shape
+    or a date that does not exist.
+    """
+    if not isinstance(text, str) or not (m := pattern.fullmatch(text)):
+        raise RecordRefusedError("invalid_timestamp", field, f"{field} must be {shape}")
+    try:
+        y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
+        return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
+    except ValueError:
+        raise RecordRefusedError(
+            "invalid_timestamp", field, f"{field} is not a real date"
+        ) from None

@@ -60,6 +60,7 @@ from antifraud_common.interchange._records import (
     escape_text,
     get_str,
     loads_json,
+    parse_utc_time,
     refuse_formula,
     stable_uuid4,
 )
@@ -242,17 +243,7 @@ def warninglist(
 
 
 def _parse_seen(text: object, field: str) -> datetime:
-    if not isinstance(text, str) or not (m := _SEEN_RE.fullmatch(text)):
-        raise RecordRefusedError(
-            "invalid_timestamp", field, f"{field} must be YYYY-MM-DDTHH:MM:SS[.s](Z|+00:00)"
-        )
-    try:
-        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
-        return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
-    except ValueError:
-        raise RecordRefusedError(
-            "invalid_timestamp", field, f"{field} is not a real date"
-        ) from None
+    return parse_utc_time(text, field, _SEEN_RE, "YYYY-MM-DDTHH:MM:SS[.s](Z|+00:00)")
 
 
 def _read_tags(raw_tags: object) -> tuple[dict[str, str], set[TLP]]:

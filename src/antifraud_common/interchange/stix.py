@@ -62,7 +62,7 @@ import json
 import os
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from antifraud_common._files import read_input, write_output
@@ -75,6 +75,7 @@ from antifraud_common.interchange._records import (
     escape_text,
     get_str,
     loads_json,
+    parse_utc_time,
     refuse_formula,
     stable_uuid4,
 )
@@ -260,17 +261,7 @@ def export_stix(entries: Iterable[Entry], destination: str | os.PathLike[str]) -
 
 
 def _parse_time(text: object, field: str) -> datetime:
-    if not isinstance(text, str) or not (m := _TS_RE.fullmatch(text)):
-        raise RecordRefusedError(
-            "invalid_timestamp", field, f"{field} must be a STIX timestamp YYYY-MM-DDTHH:MM:SS[.s]Z"
-        )
-    try:
-        y, mo, d, h, mi, sec = (int(g) for g in m.groups())
-        return datetime(y, mo, d, h, mi, sec, tzinfo=UTC)
-    except ValueError:
-        raise RecordRefusedError(
-            "invalid_timestamp", field, f"{field} is not a real date"
-        ) from None
+    return parse_utc_time(text, field, _TS_RE, "a STIX timestamp YYYY-MM-DDTHH:MM:SS[.s]Z")
 
 
 def _marking_tlp(ref: str, definitions: Mapping[str, Mapping[str, Any]]) -> TLP:
