@@ -37,12 +37,7 @@ COMPATIBILITY = {
 }
 
 #: ``_``-prefixed names another module may still import: (importer, source, name) -> why.
-PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {
-    (f"{PKG}.index._vector", f"{PKG}.card", "_SEPARATORS"): (
-        "the columnar card cleaner strips the card validator's own separators; the public "
-        "name is card.SEPARATORS (the same object), which the columnar path is to read"
-    ),
-}
+PRIVATE_ALLOWED: dict[tuple[str, str, str], str] = {}
 
 #: Import circles still present, each with its reason; any other circle fails, and so
 #: does an entry that no longer occurs.

@@ -30,8 +30,8 @@ CACHE_LIMIT = 1 << 17
 #: :meth:`Plan.decide_prefix` answers besides a kind.
 UNDECIDED = "?"
 INVALID = ""
-#: Every kind a row may carry (``unknown``: a range this plan does not know as allocated).
-KINDS = frozenset(
+#: Kinds an allocated range of the ``regular`` table may have.
+REGULAR_KINDS = frozenset(
     {
         "mobile",
         "fixed_line",
@@ -43,12 +43,10 @@ KINDS = frozenset(
         "other",
         "iot",
         "satellite",
-        "unknown",
-        "emergency",
-        "sms_port",
-        "short_code",
     }
 )
+#: Every kind a row may carry (``unknown``: a range this plan does not know as allocated).
+KINDS = REGULAR_KINDS | {"unknown", "emergency", "sms_port", "short_code"}
 _DEPTH = 5
 
 Row = tuple[str, str]

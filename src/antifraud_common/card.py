@@ -105,7 +105,6 @@ _MAX_RAW: Final = 64
 #: The separators a card number may be written with (spaces and dashes), stripped before
 #: the digits are read.
 SEPARATORS: Final = frozenset(" ") | DASHES
-_SEPARATORS: Final = SEPARATORS  # the name the columnar screening path still reads
 
 
 class CardScheme(enum.Enum):

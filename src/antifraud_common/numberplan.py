@@ -68,20 +68,7 @@ __all__ = [
 ]
 
 #: Kinds an allocated range of the ``regular`` table may have.
-REGULAR_KINDS: Final = frozenset(
-    {
-        "mobile",
-        "fixed_line",
-        "fixed_line_or_mobile",
-        "toll_free",
-        "shared_cost",
-        "premium",
-        "voip",
-        "other",
-        "iot",
-        "satellite",
-    }
-)
+REGULAR_KINDS: Final = _cn_plan.REGULAR_KINDS
 #: Kinds an allocated range of the ``local`` table may have.
 LOCAL_KINDS: Final = frozenset({"emergency", "sms_port", "short_code"})
 #: Longest ``carrier`` (code points).

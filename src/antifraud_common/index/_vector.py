@@ -131,7 +131,7 @@ def _separators(kind: IdentifierKind) -> frozenset[str]:
         return DEFAULT_SEPARATORS
     from antifraud_common import card
 
-    return card._SEPARATORS
+    return card.SEPARATORS
 
 
 def char_table(kind: IdentifierKind) -> Any:
