@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, cast
+from typing import Any, ClassVar, Final, Self, cast
 
 import attrs
 
@@ -750,14 +750,13 @@ class FreezeOrder(Body):
 
 
 @attrs.frozen(kw_only=True)
-class FreezeRenewal(Body):
-    """Renew a freeze for another term; must arrive before the freeze ends."""
+class _LegalBasisBody(Body):
+    """A body that carries only its legal basis."""
 
-    TYPE: ClassVar[MessageType] = MessageType.FREEZE_RENEWAL
     legal_basis: str
 
     @classmethod
-    def from_dict(cls, data: object) -> FreezeRenewal:
+    def from_dict(cls, data: object) -> Self:
         d = _obj(data, frozenset({"legal_basis"}), "body")
         return cls(legal_basis=_legal(d["legal_basis"]))
 
@@ -766,19 +765,17 @@ class FreezeRenewal(Body):
 
 
 @attrs.frozen(kw_only=True)
-class FreezeRelease(Body):
+class FreezeRenewal(_LegalBasisBody):
+    """Renew a freeze for another term; must arrive before the freeze ends."""
+
+    TYPE: ClassVar[MessageType] = MessageType.FREEZE_RENEWAL
+
+
+@attrs.frozen(kw_only=True)
+class FreezeRelease(_LegalBasisBody):
     """Lift a freeze (解冻)."""
 
     TYPE: ClassVar[MessageType] = MessageType.FREEZE_RELEASE
-    legal_basis: str
-
-    @classmethod
-    def from_dict(cls, data: object) -> FreezeRelease:
-        d = _obj(data, frozenset({"legal_basis"}), "body")
-        return cls(legal_basis=_legal(d["legal_basis"]))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"legal_basis": self.legal_basis}
 
 
 @attrs.frozen(kw_only=True)
