@@ -111,6 +111,8 @@ __all__ = [
     "ISSUED_AT_TOLERANCE",
     "MANIFEST_TYP",
     "MAX_SIGNATURE_FILE_BYTES",
+    "ListRelease",
+    "SignOptions",
     "StateLike",
     "StateRecordLike",
     "VerificationReport",
@@ -203,7 +205,7 @@ class ListRelease:
 
     These become the manifest's ``issuer``, ``list_id``, ``list_type``,
     ``version``, ``issued_at`` (None: now) and ``expires``
-    (:func:`~antifraud_common.exchange.entries.make_manifest` checks them).
+    (:func:`make_manifest` checks them).
     """
 
     issuer: str
