@@ -24,7 +24,7 @@ from antifraud_common.cli._common import (
     progress_for,
 )
 from antifraud_common.errors import AntifraudError
-from antifraud_common.exchange.entries import write_entries
+from antifraud_common.exchange.entries import EntriesSummary, write_entries
 from antifraud_common.format import canonical
 from antifraud_common.format.csvio import export_csv, import_csv
 from antifraud_common.format.jsonl import iter_lines
@@ -47,13 +47,8 @@ def register(sub: Any) -> None:
         ),
     )
     i.add_argument("csv", type=Path, metavar="FILE.csv", help="the spreadsheet (UTF-8 CSV)")
-    add_output(i, "--out", required=True, metavar="ENTRIES.jsonl", help="the entries file")
-    i.add_argument(
-        "--default",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help=f"value for a column the CSV lacks or leaves empty (repeatable); {_vocab()}",
+    import_options(
+        i, default_help=f"value for a column the CSV lacks or leaves empty (repeatable); {_vocab()}"
     )
     i.set_defaults(func=run_import)
 
@@ -81,6 +76,14 @@ def register(sub: Any) -> None:
     )
     e.epilog = "example: antifraud export-csv fraud.jsonl --out fraud.csv"
     e.set_defaults(func=run_export)
+
+
+def import_options(p: argparse.ArgumentParser, *, default_help: str) -> None:
+    """The options every import command shares: ``--out ENTRIES.jsonl`` and ``--default``."""
+    add_output(p, "--out", required=True, metavar="ENTRIES.jsonl", help="the entries file")
+    p.add_argument(
+        "--default", action="append", default=[], metavar="FIELD=VALUE", help=default_help
+    )
 
 
 def _vocab() -> str:
@@ -132,12 +135,7 @@ def run_import(args: argparse.Namespace) -> int:
             summary = write_entries(args.out, result.entries)
         except AntifraudError as e:
             return fail(args, e)
-        written = {
-            "out": str(args.out),
-            "entry_count": summary.entry_count,
-            "byte_length": summary.byte_length,
-            "sha256": summary.sha256,
-        }
+        written = written_info(args.out, summary)
     errors = [row.to_dict() for row in result.errors]
     if args.json:
         emit_json(
@@ -168,6 +166,16 @@ def run_import(args: argparse.Namespace) -> int:
         else:
             err(f"{len(errors)} bad row(s) of {result.rows}; nothing written")
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def written_info(path: Path, summary: EntriesSummary) -> dict[str, Any]:
+    """The ``written`` member of an import's ``--json`` document."""
+    return {
+        "out": str(path),
+        "entry_count": summary.entry_count,
+        "byte_length": summary.byte_length,
+        "sha256": summary.sha256,
+    }
 
 
 def read_entries(path: Path) -> list[Entry]:

@@ -19,7 +19,7 @@ from antifraud_common.cli._common import (
     need_input,
     out,
 )
-from antifraud_common.cli._csv import parse_defaults, read_entries
+from antifraud_common.cli._csv import import_options, parse_defaults, read_entries, written_info
 from antifraud_common.exchange.entries import write_entries
 from antifraud_common.interchange import ImportResult, misp, stix, xlsx
 from antifraud_common.models import Entry
@@ -36,13 +36,10 @@ def _json_flag(p: argparse.ArgumentParser) -> None:
 
 
 def _import_options(p: argparse.ArgumentParser) -> None:
-    add_output(p, "--out", required=True, metavar="ENTRIES.jsonl", help="the entries file")
-    p.add_argument(
-        "--default",
-        action="append",
-        default=[],
-        metavar="FIELD=VALUE",
-        help="value for a field a record does not carry, e.g. reason=telecom_fraud (repeatable)",
+    import_options(
+        p,
+        default_help="value for a field a record does not carry, e.g. reason=telecom_fraud "
+        "(repeatable)",
     )
     _json_flag(p)
 
@@ -203,12 +200,7 @@ def _finish_import(args: argparse.Namespace, result: ImportResult) -> int:
     written = None
     if result.ok:
         summary = write_entries(args.out, result.entries)
-        written = {
-            "out": str(args.out),
-            "entry_count": summary.entry_count,
-            "byte_length": summary.byte_length,
-            "sha256": summary.sha256,
-        }
+        written = written_info(args.out, summary)
     if args.json:
         emit_json(
             args.command,
