@@ -138,6 +138,23 @@ def _run(folder: Path, n: int, steps: _Steps) -> bool:
     now = datetime.now(UTC).replace(microsecond=0)
     expires = now + timedelta(days=7)
 
+    def publish(
+        issuer: str, list_id: str, list_type: str, signer: LocalSigner, entries: list[Entry]
+    ) -> tuple[Path, Path]:
+        """Write ``entries`` as ``ISSUER-LIST_ID.v1.jsonl`` and sign it as version 1."""
+        path = folder / f"{issuer}-{list_id}.v1.jsonl"
+        write_entries(path, entries)
+        return path, sign_list(
+            path,
+            signers=[signer],
+            issuer=issuer,
+            list_id=list_id,
+            list_type=list_type,
+            version=1,
+            expires=expires,
+            issued_at=now,
+        )
+
     # 1. Keys: two offline root keys (2-of-2) and one key per agency (one on ES256, as an HSM
     #    without Ed25519 would have).
     root = [LocalSigner(generate_private_key(Algorithm.ED25519)) for _ in range(2)]
@@ -206,18 +223,8 @@ def _run(folder: Path, n: int, steps: _Steps) -> bool:
         }
 
     phones = _phones(rng, n)
-    v1 = folder / "mps-fraud-phones.v1.jsonl"
-    write_entries(v1, _entries(IdentifierKind.PHONE, phones, phone_fields))
-    sig_v1 = sign_list(
-        v1,
-        signers=[mps],
-        issuer="mps",
-        list_id="fraud-phones",
-        list_type="fraud_numbers",
-        version=1,
-        expires=expires,
-        issued_at=now,
-    )
+    phone_entries = _entries(IdentifierKind.PHONE, phones, phone_fields)
+    v1, sig_v1 = publish("mps", "fraud-phones", "fraud_numbers", mps, phone_entries)
     state = ReceiverState.open(folder / "state")
     try:
         with verify_list(v1, sig_v1, trust=trust, state=state, now=now) as verified:
@@ -242,18 +249,8 @@ def _run(folder: Path, n: int, steps: _Steps) -> bool:
             }
 
         cards = _cards(rng, 100)
-        stop = folder / "pboc-stop-payment.v1.jsonl"
-        write_entries(stop, _entries(IdentifierKind.BANK_CARD, cards, card_fields))
-        stop_sig = sign_list(
-            stop,
-            signers=[pboc],
-            issuer="pboc",
-            list_id="stop-payment",
-            list_type="stop_payment",
-            version=1,
-            expires=expires,
-            issued_at=now,
-        )
+        card_entries = _entries(IdentifierKind.BANK_CARD, cards, card_fields)
+        stop, stop_sig = publish("pboc", "stop-payment", "stop_payment", pboc, card_entries)
         try:
             verify_list(stop, stop_sig, trust=trust, now=now).close()
             steps.failed("co-signing", "a list with one of two signatures was accepted")
