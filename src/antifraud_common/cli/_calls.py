@@ -30,7 +30,6 @@ from antifraud_common.cli._common import (
     add_output,
     emit_json,
     err,
-    fail,
     progress_for,
     state_option,
 )
@@ -188,7 +187,7 @@ def _held_reference(args: argparse.Namespace, dno: Any, presenters: Any) -> tupl
 def run_screen_calls(args: argparse.Namespace) -> int:
     from antifraud_common.callerid import CallChecker
     from antifraud_common.callerid.screen import screen_calls
-    from antifraud_common.cli._screen import parse_now
+    from antifraud_common.cli._screen import parse_now, screening_failed
 
     now = parse_now(args.now)
     dno = None if args.dno is None else load_dno(args.dno)
@@ -212,10 +211,8 @@ def run_screen_calls(args: argparse.Namespace) -> int:
                 checker=checker,
                 format=args.format,
             )
-        except ConfigurationError as e:
-            raise UsageError(f"{e.code}: {e}", code=e.code) from e
         except AntifraudError as e:
-            return _fail(args, e)
+            return screening_failed(args, e)
         stack.callback(run.close)
         sink: IO[str] = sys.stdout
         findings: list[dict[str, Any]] | None = None
@@ -246,11 +243,9 @@ def _report(
     args: argparse.Namespace, summary: Any, findings: list[dict[str, Any]] | None = None
 ) -> int:
     if args.json:
-        payload: dict[str, Any] = {"summary": summary.to_dict()}
-        if args.out is not None:
-            payload["out"] = str(args.out)
-        if findings is not None:
-            payload["findings"] = findings
+        from antifraud_common.cli._screen import summary_payload
+
+        payload = summary_payload(args, summary, "findings", findings)
         if not summary.ok:
             a = summary.by_action
             stopped = a["block"] + a["withhold"] + a["flag"]
@@ -275,7 +270,3 @@ def _report(
         for b in summary.bad_row_samples[:20]:
             err(f"  line {b.line}: {b.reason} {b.detail}".rstrip())
     return EXIT_OK if summary.ok else EXIT_FAILED
-
-
-def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    return fail(args, e, status=EXIT_FAILED)

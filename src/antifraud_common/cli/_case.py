@@ -31,6 +31,7 @@ from antifraud_common.cli._common import (
     emit_json,
     err,
     fail,
+    load_trust_of,
     need_input,
     out,
     trust_option,
@@ -195,12 +196,6 @@ def _book(args: argparse.Namespace) -> Iterator[Any]:
         yield book
 
 
-def _trust(args: argparse.Namespace, now: datetime) -> Any:
-    from antifraud_common.exchange.trust import load_trust
-
-    return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now)
-
-
 def _read_json(path: Path) -> Any:
     need_input(path, "JSON file")
     try:
@@ -243,7 +238,7 @@ def _make(
     signers = [load_signer(p) for p in args.key]
     raw_body = _read_json(args.body)
     try:
-        trust = _trust(args, now)
+        trust = load_trust_of(args, now)
         body = BODY_TYPES[mtype].from_dict(raw_body)
         with _book(args) as book:
             message = CaseMessage.build(
@@ -331,7 +326,7 @@ def run_receive(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.message}: {e.strerror}") from e
     measures = None
     try:
-        trust = _trust(args, now)
+        trust = load_trust_of(args, now)
         with _book(args) as book:
             got = book.receive(
                 data,

@@ -16,8 +16,9 @@ import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from antifraud_common._console import (
     ENVELOPE_KEYS,
@@ -43,6 +44,10 @@ from antifraud_common._console import (
     warn_deprecated,
 )
 from antifraud_common._files import read_input
+from antifraud_common.errors import AntifraudError
+
+if TYPE_CHECKING:
+    from antifraud_common.exchange.trust import TrustBundle
 
 __all__ = [
     "ENVELOPE_KEYS",
@@ -73,6 +78,7 @@ __all__ = [
     "kind_type",
     "leaf_commands",
     "list_types_help",
+    "load_trust_of",
     "need_input",
     "out",
     "parse_kind",
@@ -84,6 +90,8 @@ __all__ = [
     "reset",
     "state_option",
     "trust_option",
+    "trust_sig_option",
+    "usage_error",
     "vocabularies_epilog",
     "warn_deprecated",
 ]
@@ -188,6 +196,15 @@ def check_outputs(args: argparse.Namespace) -> None:
         check_output(value if isinstance(value, Path) else None, args, folder=folder)
 
 
+def usage_error(e: AntifraudError) -> UsageError:
+    """The usage error (exit 2, same code) for an option the library refused.
+
+    For a :class:`~antifraud_common.errors.ConfigurationError` (an unusable
+    option, table or file); raise it ``from e``.
+    """
+    return UsageError(f"{e.code}: {e}", code=e.code)
+
+
 def need_input(path: Path, what: str = "file") -> None:
     """Refuse a missing input file up front (``file_not_found``, exit 2), naming it."""
     if not os.path.lexists(path):
@@ -247,6 +264,20 @@ def state_option(p: argparse.ArgumentParser, *, required: bool = True, help: str
         required=required and default is None,
         help=(help or "the receiver state directory") + f" (default: ${STATE_ENV})",
     )
+
+
+def trust_sig_option(p: argparse.ArgumentParser) -> None:
+    """``--trust-sig FILE.sig``, the signature of ``--trust`` (default ``TRUST.sig``)."""
+    p.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
+
+
+def load_trust_of(
+    args: argparse.Namespace, now: datetime, *, grace: timedelta | None = None
+) -> TrustBundle:
+    """The verified trust bundle of ``--trust`` / ``--trust-sig`` (default ``TRUST.sig``)."""
+    from antifraud_common.exchange.trust import load_trust
+
+    return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now, grace=grace)
 
 
 #: List types in use; a list type is any identifier the trust bundle's publish rules name.

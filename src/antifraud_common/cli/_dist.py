@@ -31,10 +31,10 @@ from antifraud_common.cli._common import (
     add_output,
     emit_json,
     err,
-    fail,
+    usage_error,
 )
-from antifraud_common.cli._screen import parse_columns, parse_now
-from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
+from antifraud_common.cli._screen import parse_columns, parse_now, screening_failed
+from antifraud_common.errors import AntifraudError, ConfigurationError
 
 
 def register(sub: Any) -> None:
@@ -87,7 +87,7 @@ def _paths(specs: list[str]) -> list[str]:
         try:
             found += expand_paths(spec)
         except ConfigurationError as e:
-            raise UsageError(f"{e.code}: {e}", code=e.code) from e
+            raise usage_error(e) from e
     if len(set(found)) != len(found):
         raise UsageError("a partition is named twice")
     return found
@@ -104,7 +104,7 @@ def run_screen_dist(args: argparse.Namespace) -> int:
     try:
         distributed = require_dask()
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+        raise usage_error(e) from e
     try:
         if args.scheduler is not None:
             client = distributed.Client(args.scheduler)
@@ -128,12 +128,8 @@ def run_screen_dist(args: argparse.Namespace) -> int:
             fmt=args.format,
             client=client,
         )
-    except BlacklistFormatError as e:
-        return _fail(args, e)
-    except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     except AntifraudError as e:
-        return _fail(args, e)
+        return screening_failed(args, e)
     finally:
         client.close()
         if cluster is not None:
@@ -165,7 +161,3 @@ def run_screen_dist(args: argparse.Namespace) -> int:
         for part, b in summary.bad_row_samples[:20]:
             err(f"  {part} line {b.line}: {b.reason} {b.detail}".rstrip())
     return EXIT_OK if summary.ok else EXIT_FAILED
-
-
-def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    return fail(args, e, status=EXIT_FAILED)

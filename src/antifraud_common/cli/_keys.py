@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from antifraud_common._files import read_input
-from antifraud_common.cli._common import EXIT_OK, UsageError, add_output, emit_json, out
+from antifraud_common.cli._common import (
+    EXIT_OK,
+    UsageError,
+    add_output,
+    emit_json,
+    out,
+    usage_error,
+)
 from antifraud_common.errors import BlacklistFormatError, ConfigurationError, WeakKeyError
 from antifraud_common.format.jsonl import write_atomic
 from antifraud_common.format.keys import (
@@ -79,7 +86,7 @@ def new_passphrase() -> bytes:
     try:
         return prompt_passphrase("New key passphrase: ", confirm=True)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+        raise usage_error(e) from e
     except EOFError:
         raise UsageError("no passphrase typed", code="key_passphrase_required") from None
 

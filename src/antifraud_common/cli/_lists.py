@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,12 @@ from antifraud_common.cli._common import (
     UsageError,
     add_output,
     check_output,
+    command_name,
     emit_json,
     err,
     fail,
     file_size,
+    load_trust_of,
     need_input,
     out,
     parse_kind,
@@ -28,6 +31,7 @@ from antifraud_common.cli._common import (
     read_trust,
     state_option,
     trust_option,
+    trust_sig_option,
     warn_deprecated,
 )
 from antifraud_common.cli._keys import load_signer
@@ -50,7 +54,7 @@ from antifraud_common.exchange.signing import (
     sign_list_with_manifest,
     verify_list_report,
 )
-from antifraud_common.exchange.trust import TrustBundle, load_trust
+from antifraud_common.exchange.trust import TrustBundle
 from antifraud_common.format import jws
 from antifraud_common.format.keys import LocalSigner
 from antifraud_common.models import parse_timestamp
@@ -68,6 +72,13 @@ ALLOW_HELP = (
     "KIND:VALUE of a protected number (an emergency or bank service line) this list "
     "names on purpose; repeatable"
 )
+
+
+def allow_protected_option(p: argparse.ArgumentParser) -> None:
+    """``--allow-protected KIND:VALUE`` (repeatable), read by :func:`parse_allowed`."""
+    p.add_argument(
+        "--allow-protected", action="append", default=[], metavar="KIND:VALUE", help=ALLOW_HELP
+    )
 
 
 def signing_options(s: argparse.ArgumentParser) -> None:
@@ -91,10 +102,27 @@ def signing_options(s: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     s.add_argument("--expires", required=True, help=f"{_TIME_HELP}, or a duration like 12h, 7d")
     s.add_argument("--issued-at", help=f"{_TIME_HELP} (default now)")
-    s.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
-                   help=ALLOW_HELP)  # fmt: skip
+    allow_protected_option(s)
     s.add_argument("--trust", type=Path, metavar="trust.json",
                    help="also check the issuer's scope in this bundle")  # fmt: skip
+
+
+def verification_options(
+    p: argparse.ArgumentParser, *, state_help: str, state_required: bool = True, now_help: str
+) -> None:
+    """The options of the commands that verify a list: trust, state and clock."""
+    trust_option(p)
+    trust_sig_option(p)
+    state_option(p, required=state_required, help=state_help)
+    p.add_argument("--now", help=now_help)
+    p.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+
+
+def verification_time(args: argparse.Namespace) -> tuple[datetime, timedelta | None]:
+    """The ``--now`` (default: the clock) and ``--grace`` (default: none) of a verifying command."""
+    now = parse_when(args.now) if args.now else datetime.now(UTC)
+    grace = parse_duration(args.grace) if args.grace else None
+    return now, grace
 
 
 def list_version(args: argparse.Namespace) -> int:
@@ -155,11 +183,12 @@ def register(sub: Any) -> None:
     )
     v.add_argument("entries", type=Path, metavar="ENTRIES", help="the entries file")
     v.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
-    trust_option(v)
-    v.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
-    state_option(v, required=False, help="check rollback and fork against this receiver state")
-    v.add_argument("--now", help=f"verify as of {_TIME_HELP} (default: the clock)")
-    v.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+    verification_options(
+        v,
+        state_help="check rollback and fork against this receiver state",
+        state_required=False,
+        now_help=f"verify as of {_TIME_HELP} (default: the clock)",
+    )
     v.add_argument("--max-problems", type=int, default=100, metavar="N",
                    help="stop after N problems (default 100)")  # fmt: skip
     v.set_defaults(func=run_verify)
@@ -171,8 +200,7 @@ def register(sub: Any) -> None:
         epilog="example: antifraud validate lists/*.jsonl --allow-protected phone:+86110",
     )
     a.add_argument("files", nargs="+", type=Path, metavar="FILE", help="entries files")
-    a.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
-                   help=ALLOW_HELP)  # fmt: skip
+    allow_protected_option(a)
     a.add_argument("--max-problems", type=int, default=100, metavar="N",
                    help="stop after N problems per file (default 100)")  # fmt: skip
     a.set_defaults(func=run_validate)
@@ -241,75 +269,108 @@ def parse_allowed(items: list[str]) -> list[tuple[str, str]]:
     return out_
 
 
-def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    del command
+def fail_check(args: argparse.Namespace, e: AntifraudError) -> int:
+    """Report ``e``: exit 1 when a check failed (:data:`CHECK_FAILED`), else its own status."""
     return fail(args, e, status=EXIT_FAILED if isinstance(e, CHECK_FAILED) else None)
 
 
-# ------------------------------------------------------------------ commands
+@dataclass(frozen=True)
+class Signing:
+    """What the signing options (:func:`signing_options`) give, read and checked."""
+
+    issued: datetime
+    expires: datetime
+    signers: list[LocalSigner]
+    trust: TrustBundle | None
+    minisign_key: Ed25519PrivateKey | None = None
 
 
-def run_sign(args: argparse.Namespace) -> int:
+def read_signing(args: argparse.Namespace, *, minisign: Path | None = None) -> Signing:
+    """Read the signing options of ``args`` (and the ``minisign`` key file, if any).
+
+    Also sets ``args.version`` and refuses a missing ``args.entries``.
+    """
     now = datetime.now(UTC)
     issued = parse_when(args.issued_at) if args.issued_at else now
     expires = parse_when(args.expires, base=issued)
     signers = [load_signer(p) for p in args.key]
     minisign_key = None
-    if args.minisign is not None:
-        key = load_signer(args.minisign).private_key
+    if minisign is not None:
+        key = load_signer(minisign).private_key
         if not isinstance(key, Ed25519PrivateKey):
             raise UsageError("a minisign key must be an Ed25519 key")
         minisign_key = key
     trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
     args.version = list_version(args)
     need_input(args.entries, "entries file")
-    if args.delta_from is not None:
-        return _sign_delta(args, signers, issued, expires)
-    if args.base_version is not None or args.delta_out is not None:
-        raise UsageError("--base-version and --delta-out go with --delta-from")
+    return Signing(issued, expires, signers, trust, minisign_key)
+
+
+def sign_snapshot(
+    args: argparse.Namespace,
+    signing: Signing,
+    *,
+    pseudonym: Any = None,
+    entries: str = "entries",
+) -> int:
+    """Check and sign the snapshot ``args.entries``; report it as ``N {entries}``."""
+    command = command_name(args)
     check_output(args.out or Path(f"{args.entries}.sig"), args)
-    if minisign_key is not None:
+    if signing.minisign_key is not None:
         check_output(args.entries.with_name(f"{args.entries.name}.minisig"), args)
-    progress = progress_for(args, "sign: checking", total=file_size(args.entries))
+    progress = progress_for(args, f"{command}: checking", total=file_size(args.entries))
     try:
         release = ListRelease(
             issuer=args.issuer,
             list_id=args.list_id,
             list_type=args.list_type,
             version=args.version,
-            expires=expires,
-            issued_at=issued,
+            expires=signing.expires,
+            issued_at=signing.issued,
         )
         options = SignOptions(
             out=args.out,
             allow_protected=parse_allowed(args.allow_protected),
-            trust=trust,
-            minisign_key=minisign_key,
+            trust=signing.trust,
+            minisign_key=signing.minisign_key,
+            pseudonym=pseudonym,
             progress=progress.update,
         )
         sig, manifest = sign_list_with_manifest(
-            args.entries, release, signers=signers, options=options
+            args.entries, release, signers=signing.signers, options=options
         )
     except AntifraudError as e:
-        return _fail(args, "sign", e)
+        return fail_check(args, e)
     finally:
         progress.close()
     if args.json:
         emit_json(
-            "sign",
+            command,
             True,
             {
                 "out": str(sig),
                 "manifest": manifest.to_dict(),
-                "key_ids": [s.key_id for s in signers],
+                "key_ids": [s.key_id for s in signing.signers],
             },
         )
     else:
         out(
             f"{sig}: {manifest.issuer}/{manifest.list_id} version {manifest.version}, "
-            f"{manifest.entry_count} entries, sha256 {manifest.sha256}"
+            f"{manifest.entry_count} {entries}, sha256 {manifest.sha256}"
         )
     return EXIT_OK
+
+
+# ------------------------------------------------------------------ commands
+
+
+def run_sign(args: argparse.Namespace) -> int:
+    signing = read_signing(args, minisign=args.minisign)
+    if args.delta_from is not None:
+        return _sign_delta(args, signing.signers, signing.issued, signing.expires)
+    if args.base_version is not None or args.delta_out is not None:
+        raise UsageError("--base-version and --delta-out go with --delta-from")
+    return sign_snapshot(args, signing)
 
 
 def _sign_delta(
@@ -339,7 +400,7 @@ def _sign_delta(
             allow_protected=parse_allowed(args.allow_protected),
         )
     except AntifraudError as e:
-        return _fail(args, "sign", e)
+        return fail_check(args, e)
     sig = Path(f"{delta_path}.sig")
     if args.json:
         emit_json(
@@ -369,7 +430,7 @@ def run_co_sign(args: argparse.Namespace) -> int:
     try:
         co_sign(args.sig, signer)
     except AntifraudError as e:
-        return _fail(args, "co-sign", e)
+        return fail_check(args, e)
     count = len(jws.parse(read_sig(args.sig), typ=MANIFEST_TYP).signatures)
     if args.json:
         emit_json(
@@ -381,15 +442,13 @@ def run_co_sign(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    now = parse_when(args.now) if args.now else datetime.now(UTC)
-    grace = parse_duration(args.grace) if args.grace else None
+    now, grace = verification_time(args)
     sig = args.sig or Path(f"{args.entries}.sig")
-    trust_sig = args.trust_sig or Path(f"{args.trust}.sig")
     need_input(args.entries, "entries file")
     try:
-        trust = load_trust(args.trust, trust_sig, now=now, grace=grace)
+        trust = load_trust_of(args, now, grace=grace)
     except AntifraudError as e:
-        return _fail(args, "verify", e)
+        return fail_check(args, e)
     progress = progress_for(args, "verify", total=file_size(args.entries))
     state = None
     if args.state is not None:
@@ -399,7 +458,7 @@ def run_verify(args: argparse.Namespace) -> int:
             # A reader: a typo must not create a state (and skip rollback checks).
             state = ReceiverState.open(args.state, create=False)
         except AntifraudError as e:
-            return _fail(args, "verify", e)
+            return fail_check(args, e)
     try:
         report = verify_list_report(
             args.entries,
@@ -412,7 +471,7 @@ def run_verify(args: argparse.Namespace) -> int:
             progress=progress.phase,
         )
     except StateError as e:  # the state could not be read: no rollback check was made
-        return _fail(args, "verify", e)
+        return fail_check(args, e)
     finally:
         progress.close()
         if state is not None:
@@ -486,7 +545,7 @@ def run_inspect(args: argparse.Namespace) -> int:
         parsed = jws.parse(data, typ=MANIFEST_TYP)
         manifest = read_manifest(data)
     except AntifraudError as e:
-        return _fail(args, "inspect", e)
+        return fail_check(args, e)
     sigs = [{"kid": s.kid, "alg": s.alg} for s in parsed.signatures]
     if args.json:
         emit_json(

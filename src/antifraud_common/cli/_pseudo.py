@@ -29,25 +29,25 @@ from antifraud_common.cli._common import (
     KINDS,
     UsageError,
     add_output,
-    check_output,
     emit_json,
     err,
     fail,
     file_size,
     kind_type,
+    load_trust_of,
     need_input,
     out,
     progress_for,
     read_sig,
-    read_trust,
+    trust_sig_option,
 )
-from antifraud_common.cli._keys import load_signer
 from antifraud_common.cli._lists import (
-    ALLOW_HELP,
-    CHECK_FAILED,
-    list_version,
+    allow_protected_option,
+    fail_check,
     parse_allowed,
     parse_when,
+    read_signing,
+    sign_snapshot,
     signing_options,
 )
 from antifraud_common.errors import AntifraudError, BlacklistFormatError, ConfigurationError
@@ -93,8 +93,7 @@ def register(sub: Any) -> None:
     c.add_argument("entries", type=Path, metavar="LIST.jsonl", help="the plain entries file")
     c.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
     add_output(c, "--out", required=True, metavar="OUT.jsonl", help="the file to write")
-    c.add_argument("--allow-protected", action="append", default=[], metavar="KIND:VALUE",
-                   help=ALLOW_HELP)  # fmt: skip
+    allow_protected_option(c)
     c.set_defaults(func=run_convert)
 
     s = ps.add_parser(
@@ -132,7 +131,7 @@ def register(sub: Any) -> None:
                    help="the pseudonymised list")  # fmt: skip
     q.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: LIST.sig")
     q.add_argument("--trust", type=Path, metavar="trust.json", help="verify the list first")
-    q.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
+    trust_sig_option(q)
     q.add_argument("--kind", type=kind_type(_KINDS), choices=_KINDS, default="auto", metavar="KIND",
                    help=f"identifier kind: {', '.join(_KINDS)} (default auto; card = "
                    "bank_card)")  # fmt: skip
@@ -149,11 +148,6 @@ def _load_key(path: Path) -> Any:
         return DomainKey.load(path)
     except ConfigurationError as e:
         raise UsageError(f"{e.code}: {e.message}", code=e.code) from e
-
-
-def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    del command
-    return fail(args, e, status=EXIT_FAILED if isinstance(e, CHECK_FAILED) else None)
 
 
 def run_keygen(args: argparse.Namespace) -> int:
@@ -190,7 +184,7 @@ def run_convert(args: argparse.Namespace) -> int:
             progress=progress.update,
         )
     except AntifraudError as e:
-        return _fail(args, "pseudo convert", e)
+        return fail_check(args, e)
     finally:
         progress.close()
     if args.json:
@@ -208,59 +202,13 @@ def run_convert(args: argparse.Namespace) -> int:
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from antifraud_common.exchange.signing import ListRelease, SignOptions, sign_list_with_manifest
-    from antifraud_common.exchange.trust import TrustBundle
-
     key = _load_key(args.domain_key)
-    now = datetime.now(UTC)
-    issued = parse_when(args.issued_at) if args.issued_at else now
-    expires = parse_when(args.expires, base=issued)
-    signers = [load_signer(p) for p in args.key]
-    trust = TrustBundle.from_bytes(read_trust(args.trust)) if args.trust else None
-    args.version = list_version(args)
-    need_input(args.entries, "entries file")
-    check_output(args.out or Path(f"{args.entries}.sig"), args)
-    progress = progress_for(args, "pseudo sign: checking", total=file_size(args.entries))
-    try:
-        release = ListRelease(
-            issuer=args.issuer,
-            list_id=args.list_id,
-            list_type=args.list_type,
-            version=args.version,
-            expires=expires,
-            issued_at=issued,
-        )
-        options = SignOptions(
-            out=args.out,
-            allow_protected=parse_allowed(args.allow_protected),
-            trust=trust,
-            pseudonym=key.pseudonym,
-            progress=progress.update,
-        )
-        sig, manifest = sign_list_with_manifest(
-            args.entries, release, signers=signers, options=options
-        )
-    except AntifraudError as e:
-        return _fail(args, "pseudo sign", e)
-    finally:
-        progress.close()
-    if args.json:
-        emit_json(
-            "pseudo sign",
-            True,
-            {
-                "out": str(sig),
-                "manifest": manifest.to_dict(),
-                "key_ids": [s.key_id for s in signers],
-            },
-        )
-    else:
-        out(
-            f"{sig}: {manifest.issuer}/{manifest.list_id} version {manifest.version}, "
-            f"{manifest.entry_count} pseudonymised entries (domain {key.domain}), "
-            f"sha256 {manifest.sha256}"
-        )
-    return EXIT_OK
+    return sign_snapshot(
+        args,
+        read_signing(args),
+        pseudonym=key.pseudonym,
+        entries=f"pseudonymised entries (domain {key.domain})",
+    )
 
 
 def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
@@ -298,7 +246,6 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
 
 def run_check(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.pseudonym import verify_pseudonymised_list
-    from antifraud_common.exchange.trust import load_trust
     from antifraud_common.index.pseudonym import PseudonymIndex
 
     key = _load_key(args.key)
@@ -307,8 +254,7 @@ def run_check(args: argparse.Namespace) -> int:
     verified_info: dict[str, Any] = {"verified": False}
     try:
         if args.trust is not None:
-            trust_sig = args.trust_sig or Path(f"{args.trust}.sig")
-            trust = load_trust(args.trust, trust_sig, now=now)
+            trust = load_trust_of(args, now)
             sig = args.sig or Path(f"{args.list}.sig")
             with verify_pseudonymised_list(args.list, sig, trust=trust, key=key, now=now) as v:
                 index = PseudonymIndex.from_verified([v], key=key)
@@ -322,7 +268,7 @@ def run_check(args: argparse.Namespace) -> int:
     except ConfigurationError as e:
         return fail(args, e, status=EXIT_FAILED)
     except AntifraudError as e:
-        return _fail(args, "pseudo check", e)
+        return fail_check(args, e)
     if not verified_info["verified"]:
         err("warning: the list's signature was NOT verified (give --trust to verify it)")
     results: list[dict[str, Any]] = []

@@ -38,6 +38,7 @@ from antifraud_common.cli._common import (
     parse_kind,
     progress_for,
     state_option,
+    usage_error,
 )
 from antifraud_common.errors import (
     AntifraudError,
@@ -182,12 +183,8 @@ def run_screen(args: argparse.Namespace) -> int:
             now=now,
             engine=args.engine,
         )
-    except BlacklistFormatError as e:
-        return _fail(args, e)
-    except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
     except AntifraudError as e:
-        return _fail(args, e)
+        return screening_failed(args, e)
     progress = progress_for(args, "screen", unit="records")
     out_format = args.out_format or _out_format(args.out)
     if out_format != "jsonl":
@@ -237,11 +234,7 @@ def _report(args: argparse.Namespace, run: Any, matches: list[dict[str, Any]] | 
     summary = run.summary
     ok = summary.listed_values == 0 and summary.bad_rows == 0
     if args.json:
-        payload: dict[str, Any] = {"summary": summary.to_dict()}
-        if args.out is not None:
-            payload["out"] = str(args.out)
-        if matches is not None:
-            payload["matches"] = matches
+        payload = summary_payload(args, summary, "matches", matches)
         if summary.listed_values:
             payload["error"] = {
                 "code": "listed",
@@ -260,6 +253,22 @@ def _report(args: argparse.Namespace, run: Any, matches: list[dict[str, Any]] | 
         for b in summary.bad_row_samples[:20]:
             err(f"  line {b.line}: {b.reason} {b.detail}".rstrip())
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def summary_payload(
+    args: argparse.Namespace, summary: Any, name: str, lines: list[dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The ``--json`` document of a screening run (before its ``error``).
+
+    The summary, ``--out`` if given and, without ``--out``, the JSON lines
+    collected (under ``name``).
+    """
+    payload: dict[str, Any] = {"summary": summary.to_dict()}
+    if args.out is not None:
+        payload["out"] = str(args.out)
+    if lines is not None:
+        payload[name] = lines
+    return payload
 
 
 def _out_format(out: Path | None) -> str:
@@ -282,7 +291,7 @@ def _write_other(args: argparse.Namespace, run: Any, fmt: str) -> int:
     except OSError as e:
         raise file_error(e, args.out or "stdout", writing=True) from e
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+        raise usage_error(e) from e
     finally:
         run.close()
     return _report(args, run)
@@ -290,6 +299,17 @@ def _write_other(args: argparse.Namespace, run: Any, fmt: str) -> int:
 
 def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
     return fail(args, e, status=EXIT_FAILED)
+
+
+def screening_failed(args: argparse.Namespace, e: AntifraudError) -> int:
+    """Report an error met opening the index or screening: exit 1 (the run failed).
+
+    A :class:`ConfigurationError` (an unusable option, a missing extra) is a usage
+    error instead, raised; a :class:`BlacklistFormatError` (a damaged index) is not.
+    """
+    if isinstance(e, ConfigurationError) and not isinstance(e, BlacklistFormatError):
+        raise usage_error(e) from e
+    return _fail(args, e)
 
 
 def _entries(
@@ -332,7 +352,7 @@ def run_index_build(args: argparse.Namespace) -> int:
     except (BlacklistFormatError, ModelError) as e:
         return _fail(args, e)
     except ConfigurationError as e:
-        raise UsageError(f"{e.code}: {e}", code=e.code) from e
+        raise usage_error(e) from e
     finally:
         progress.close()
     stats = index.stats()

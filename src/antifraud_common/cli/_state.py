@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +16,14 @@ from antifraud_common.cli._common import (
     err,
     fail,
     file_size,
+    load_trust_of,
     need_input,
     out,
     progress_for,
     state_option,
-    trust_option,
 )
-from antifraud_common.cli._lists import parse_duration, parse_when
+from antifraud_common.cli._lists import verification_options, verification_time
 from antifraud_common.errors import AntifraudError, StateError
-from antifraud_common.exchange.trust import TrustBundle, load_trust
 
 
 def register(sub: Any) -> None:
@@ -85,11 +83,11 @@ def register(sub: Any) -> None:
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:
-    trust_option(p)
-    p.add_argument("--trust-sig", type=Path, metavar="FILE.sig", help="default: TRUST.sig")
-    state_option(p, help="the receiver state directory (created if missing)")
-    p.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
-    p.add_argument("--grace", help="accept an expired list for this long (e.g. 6h, 2d)")
+    verification_options(
+        p,
+        state_help="the receiver state directory (created if missing)",
+        now_help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)",
+    )
     p.add_argument(
         "--no-index",
         action="store_true",
@@ -112,11 +110,6 @@ def _follow(args: argparse.Namespace, state: Any) -> Any:
 def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
     del command
     return fail(args, e, status=EXIT_FAILED)
-
-
-def _trust(args: argparse.Namespace, now: datetime) -> TrustBundle:
-    grace = parse_duration(args.grace) if args.grace else None
-    return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now, grace=grace)
 
 
 def _open_state(args: argparse.Namespace, *, create: bool) -> Any:
@@ -187,12 +180,11 @@ def run_diff(args: argparse.Namespace) -> int:
 def run_apply(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.signing import verify_list
 
-    now = parse_when(args.now) if args.now else datetime.now(UTC)
-    grace = parse_duration(args.grace) if args.grace else None
+    now, grace = verification_time(args)
     sig = args.sig or Path(f"{args.entries}.sig")
     _need(args.entries, sig, args.trust)
     try:
-        trust = _trust(args, now)
+        trust = load_trust_of(args, now, grace=grace)
     except AntifraudError as e:
         return _fail(args, "apply", e)
     from antifraud_common.cli._reference import apply_reference, reference_type
@@ -257,13 +249,12 @@ def run_apply(args: argparse.Namespace) -> int:
 def run_sync(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.sync import sync
 
-    now = parse_when(args.now) if args.now else datetime.now(UTC)
-    grace = parse_duration(args.grace) if args.grace else None
+    now, grace = verification_time(args)
     if not args.folder.is_dir():
         raise UsageError(f"no such folder: {args.folder}", code="file_not_found")
     _need(args.trust)
     try:
-        trust = _trust(args, now)
+        trust = load_trust_of(args, now, grace=grace)
     except AntifraudError as e:
         return _fail(args, "sync", e)
     try:
