@@ -16,13 +16,12 @@ import argparse
 import csv
 import io
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from antifraud_common._files import file_error, read_input
+from antifraud_common._files import read_input
 from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -187,7 +186,7 @@ def _held_reference(args: argparse.Namespace, dno: Any, presenters: Any) -> tupl
 def run_screen_calls(args: argparse.Namespace) -> int:
     from antifraud_common.callerid import CallChecker
     from antifraud_common.callerid.screen import screen_calls
-    from antifraud_common.cli._screen import parse_now, screening_failed
+    from antifraud_common.cli._screen import json_lines_sink, parse_now, screening_failed
 
     now = parse_now(args.now)
     dno = None if args.dno is None else load_dno(args.dno)
@@ -214,19 +213,7 @@ def run_screen_calls(args: argparse.Namespace) -> int:
         except AntifraudError as e:
             return screening_failed(args, e)
         stack.callback(run.close)
-        sink: IO[str] = sys.stdout
-        findings: list[dict[str, Any]] | None = None
-        if args.out is None and args.json:
-            from antifraud_common.cli._screen import MatchCollector
-
-            findings = []
-            sink = MatchCollector(findings)
-        elif args.out is not None:
-            try:
-                # Streamed (findings may be many), never renamed: a FIFO stays one.
-                sink = stack.enter_context(args.out.open("w", encoding="utf-8", newline="\n"))
-            except OSError as e:
-                raise file_error(e, args.out, writing=True) from e
+        sink, findings = stack.enter_context(json_lines_sink(args))
         progress = progress_for(args, "screen-calls", unit="calls")
         write = sink.write
         try:
@@ -235,7 +222,6 @@ def run_screen_calls(args: argparse.Namespace) -> int:
                     write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
         finally:
             progress.close()
-        sink.flush()
     return _report(args, run.summary, findings)
 
 

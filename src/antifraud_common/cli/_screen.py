@@ -14,6 +14,7 @@ Use ``--state`` with ``screen`` to screen against the lists a receiver accepted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import sys
@@ -189,33 +190,41 @@ def run_screen(args: argparse.Namespace) -> int:
     out_format = args.out_format or _out_format(args.out)
     if out_format != "jsonl":
         return _write_other(args, run, out_format)
-    sink: IO[str]
-    close = False
-    collected: list[dict[str, Any]] | None = None
-    if args.out is None and args.json:
-        collected = []
-        sink = MatchCollector(collected)
-    elif args.out is None:
-        sink = sys.stdout
-    else:
+    with json_lines_sink(args) as (sink, collected):
         try:
-            # Streamed (matches may be many), never renamed: a FIFO or device stays one.
-            sink = args.out.open("w", encoding="utf-8", newline="\n")
-        except OSError as e:
-            raise file_error(e, args.out, writing=True) from e
-        close = True
-    try:
-        with progress.watch(lambda: int(run.records)):
-            for m in run:
-                sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
-    finally:
-        progress.close()
-        run.close()
-        if close:
-            sink.close()
-        else:
-            sink.flush()
+            with progress.watch(lambda: int(run.records)):
+                for m in run:
+                    sink.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
+        finally:
+            progress.close()
+            run.close()
     return _report(args, run, collected)
+
+
+@contextlib.contextmanager
+def json_lines_sink(
+    args: argparse.Namespace,
+) -> Iterator[tuple[IO[str], list[dict[str, Any]] | None]]:
+    """Where a screening run writes its JSON lines, and the list that collects them.
+
+    ``--out`` (streamed, as the lines may be many, and never renamed: a FIFO or
+    device stays one; closed at the end); else with ``--json`` the lines are
+    collected for the document; else stdout (flushed at the end).
+    """
+    if args.out is None:
+        collected: list[dict[str, Any]] | None = [] if args.json else None
+        sink: IO[str] = sys.stdout if collected is None else MatchCollector(collected)
+        try:
+            yield sink, collected
+        finally:
+            sink.flush()
+        return
+    try:
+        file = args.out.open("w", encoding="utf-8", newline="\n")
+    except OSError as e:
+        raise file_error(e, args.out, writing=True) from e
+    with file:
+        yield file, None
 
 
 class MatchCollector(io.StringIO):
