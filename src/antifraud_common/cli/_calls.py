@@ -26,6 +26,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -38,8 +39,10 @@ _MAX_DATA_BYTES = 64 * 1024 * 1024
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser(
+    s = add_command(
+        sub,
         "screen-calls",
+        run_screen_calls,
         help="check caller IDs in call records (CSV, JSON Lines) for spoofing",
         description=(
             "Check every call in RECORDS with the caller-ID rules (docs/callerid.md): "
@@ -89,7 +92,6 @@ def register(sub: Any) -> None:
         "(E.164 prefixes); needs --trunk",
     )
     add_output(s, "--out", metavar="FILE", help="findings as JSON Lines (default stdout)")
-    s.set_defaults(func=run_screen_calls)
 
 
 def _lines(path: Path, what: str) -> Iterator[tuple[int, str]]:

@@ -27,6 +27,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -72,8 +73,10 @@ def register(sub: Any) -> None:
                        help="encrypt to the recipient's encryption key (JWE)")  # fmt: skip
         common(v, trust=True)
 
-    new = verbs.add_parser(
+    new = add_command(
+        verbs,
         "new",
+        run_new,
         help="create, sign and record a message",
         description="Build a case message, sign it, check it as its recipient will, record "
         "it as sent and write it (a JWS, or with --encrypt a JWE).",
@@ -86,10 +89,11 @@ def register(sub: Any) -> None:
     new.add_argument("--to", required=True, metavar="MEMBER", help="the recipient member")
     new.add_argument("--reply-to", metavar="HASH", help="hash of the message answered")
     making(new)
-    new.set_defaults(func=run_new)
 
-    reply = verbs.add_parser(
+    reply = add_command(
+        verbs,
         "reply",
+        run_reply,
         help="answer a recorded message (by its hash)",
         description="As `case new`, answering the recorded message HASH.",
         epilog="example: antifraud case reply 3f1c... stop_payment_result --body result.json "
@@ -98,10 +102,11 @@ def register(sub: Any) -> None:
     reply.add_argument("hash", metavar="HASH", help="hash of the message answered")
     reply.add_argument("type", metavar="TYPE", help="message type of the answer")
     making(reply)
-    reply.set_defaults(func=run_reply)
 
-    rec = verbs.add_parser(
+    rec = add_command(
+        verbs,
         "receive",
+        run_receive,
         help="verify a message in the fixed order and record it",
         description="Verify a case message in the fixed order and record it; with --state "
         "also update the local HOLD/FREEZE list.",
@@ -116,30 +121,33 @@ def register(sub: Any) -> None:
     rec.add_argument("--state", type=Path, metavar="DIR",
                      help="update this receiver state's local HOLD/FREEZE list")  # fmt: skip
     common(rec, trust=True)
-    rec.set_defaults(func=run_receive)
 
-    show = verbs.add_parser(
+    show = add_command(
+        verbs,
         "show",
+        run_show,
         help="a case's state and its messages (no bodies)",
         description="Show a case's state, its messages and what is due.",
         epilog="example: antifraud case show mps:2026-0001 --book cases",
     )
     show.add_argument("case_id", metavar="CASE", help="the case id")
     common(show, trust=False, me=False)
-    show.set_defaults(func=run_show)
 
-    due = verbs.add_parser(
+    due = add_command(
+        verbs,
         "due",
+        run_due,
         help="what is due or overdue (exit 1 when overdue)",
         description="Unanswered requests and ending stops and freezes; exit 1 when overdue.",
         epilog="example: antifraud case due --book cases --within 3d --json",
     )
     due.add_argument("--within", default="0s", help="also list stops/freezes ending within")
     common(due, trust=False, me=False)
-    due.set_defaults(func=run_due)
 
-    exp = verbs.add_parser(
+    exp = add_command(
+        verbs,
         "export",
+        run_export,
         help="the messages and their hashes as JSON Lines",
         description="Write the messages with their signed envelopes and chained hashes.",
         epilog="example: antifraud case export mps:2026-0001 --book cases --out audit.jsonl",
@@ -147,10 +155,11 @@ def register(sub: Any) -> None:
     exp.add_argument("case_id", nargs="?", metavar="CASE", help="default: every case")
     add_output(exp, "--out", required=True, metavar="FILE.jsonl", help="the file to write")
     common(exp, trust=False, me=False)
-    exp.set_defaults(func=run_export)
 
-    kg = verbs.add_parser(
+    kg = add_command(
+        verbs,
         "enc-keygen",
+        run_enc_keygen,
         help="new encryption key (X25519 or P-256)",
         description="A new encryption key for the trust bundle's encryption_keys.",
         epilog="example: antifraud case enc-keygen --out icbc-enc.pem --public-out icbc-enc.jwk",
@@ -161,15 +170,15 @@ def register(sub: Any) -> None:
                     help="x25519 (default) or p256")  # fmt: skip
     kg.add_argument("--unencrypted", action="store_true",
                     help="store the key without a passphrase")  # fmt: skip
-    kg.set_defaults(func=run_enc_keygen)
 
-    demo = verbs.add_parser(
+    add_command(
+        verbs,
         "demo",
+        run_demo,
         help="a whole fraud case between police and a bank",
         description="A whole fraud case, with a forged and a replayed message refused.",
         epilog="example: antifraud case demo",
     )
-    demo.set_defaults(func=run_demo)
 
 
 # ------------------------------------------------------------------ helpers

@@ -15,6 +15,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     KIND_ALIASES,
+    add_command,
     emit_json,
     fail,
     kind_type,
@@ -40,8 +41,10 @@ _DIGIT_RUN = re.compile(r"\d")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "check",
+        run,
         help="validate and classify phone numbers, cards, accounts, ICCIDs, IMEIs, IDs",
         description=(
             "Validate each VALUE, print its canonical form and classification. With "
@@ -77,7 +80,6 @@ def register(sub: Any) -> None:
     source.add_argument(
         "--index", type=Path, metavar="FILE", help="look values up in a saved index file"
     )
-    p.set_defaults(func=run)
 
 
 def mask_input(raw: str) -> str:

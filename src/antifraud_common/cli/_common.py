@@ -62,6 +62,7 @@ __all__ = [
     "CountingReader",
     "Progress",
     "UsageError",
+    "add_command",
     "add_json",
     "add_output",
     "add_quiet",
@@ -135,6 +136,19 @@ def read_trust(path: str | os.PathLike[str]) -> bytes:
     from antifraud_common.exchange.trust import MAX_BUNDLE_BYTES
 
     return read_input(path, limit=MAX_BUNDLE_BYTES, what="trust bundle")
+
+
+def add_command(
+    sub: Any, name: str, run: Callable[[argparse.Namespace], int], **kwargs: Any
+) -> argparse.ArgumentParser:
+    """Add the sub-command ``name``, run by ``run(args)``; return its parser.
+
+    ``sub`` is the ``add_subparsers()`` action; ``kwargs`` (``help``,
+    ``description``, ``epilog`` ...) go to its ``add_parser``.
+    """
+    p: argparse.ArgumentParser = sub.add_parser(name, **kwargs)
+    p.set_defaults(func=run)
+    return p
 
 
 def add_json(p: argparse.ArgumentParser) -> None:
@@ -253,8 +267,10 @@ def trust_option(p: argparse.ArgumentParser, *, required: bool = True, help: str
     )
 
 
-def state_option(p: argparse.ArgumentParser, *, required: bool = True, help: str = "") -> Any:
-    """``--state DIR``, defaulting to ``$ANTIFRAUD_STATE``; returns the action."""
+def state_option(
+    p: argparse._ActionsContainer, *, required: bool = True, help: str = ""
+) -> argparse.Action:
+    """``--state DIR`` (on a parser or group), default ``$ANTIFRAUD_STATE``; returns the action."""
     default = _env_path(STATE_ENV)
     return p.add_argument(
         "--state",

@@ -14,6 +14,7 @@ from antifraud_common.cli._common import (
     CountingReader,
     Progress,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -32,8 +33,10 @@ from antifraud_common.models import Entry
 
 
 def register(sub: Any) -> None:
-    i = sub.add_parser(
+    i = add_command(
+        sub,
         "import-csv",
+        run_import,
         help="turn a spreadsheet CSV into a canonical entries file (every bad row reported)",
         description=(
             "Read CSV rows (header: Entry field names), validate and canonicalise every row. "
@@ -50,10 +53,11 @@ def register(sub: Any) -> None:
     import_options(
         i, default_help=f"value for a column the CSV lacks or leaves empty (repeatable); {_vocab()}"
     )
-    i.set_defaults(func=run_import)
 
-    e = sub.add_parser(
+    e = add_command(
+        sub,
         "export-csv",
+        run_export,
         help="write an entries file as CSV for spreadsheets (formula injection neutralised)",
         description=(
             "Read a canonical entries file and write CSV. Cells that a spreadsheet would run "
@@ -75,7 +79,6 @@ def register(sub: Any) -> None:
         ),
     )
     e.epilog = "example: antifraud export-csv fraud.jsonl --out fraud.csv"
-    e.set_defaults(func=run_export)
 
 
 def import_options(p: argparse.ArgumentParser, *, default_help: str) -> None:

@@ -21,7 +21,15 @@ from typing import Any
 
 from stdnum import luhn
 
-from antifraud_common.cli._common import EXIT_FAILED, EXIT_OK, add_output, emit_json, err, out
+from antifraud_common.cli._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    add_command,
+    add_output,
+    emit_json,
+    err,
+    out,
+)
 from antifraud_common.errors import AntifraudError
 from antifraud_common.exchange import (
     Member,
@@ -46,8 +54,10 @@ _MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "demo",
+        run,
         help="build a throwaway federation, sign, verify, update, query, then tamper",
         description=(
             "Run the whole exchange once in a temporary folder: trust bundle with three "
@@ -64,7 +74,6 @@ def register(sub: Any) -> None:
         help="keep the files in DIR (new or empty) instead of a temporary folder",
     )
     p.epilog = "example: antifraud demo --entries 1000"
-    p.set_defaults(func=run)
 
 
 class _Steps:

@@ -27,6 +27,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_json,
     add_output,
     emit_json,
@@ -38,8 +39,10 @@ from antifraud_common.errors import AntifraudError, ConfigurationError
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser(
+    s = add_command(
+        sub,
         "screen-dist",
+        run_screen_dist,
         help="screen partitioned records on a Dask cluster (needs the dask extra)",
         description=(
             "Screen every CSV or JSON Lines file matched by RECORDS against a saved index "
@@ -76,7 +79,6 @@ def register(sub: Any) -> None:
     s.add_argument("--region", default="CN", help="region of national phone numbers")
     s.add_argument("--now", help="screen as of YYYY-MM-DDTHH:MM:SSZ (default: now)")
     add_json(s)
-    s.set_defaults(func=run_screen_dist)
 
 
 def _paths(specs: list[str]) -> list[str]:

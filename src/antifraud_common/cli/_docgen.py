@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Iterator
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_OK, emit_json, leaf_commands, out
+from antifraud_common.cli._common import EXIT_OK, add_command, emit_json, leaf_commands, out
 
 __all__ = ["completion_script", "manpage", "register"]
 
@@ -21,8 +21,10 @@ SHELLS = ("bash", "zsh")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "completion",
+        run,
         help="print a shell completion script (bash or zsh)",
         description=(
             "Print a completion script for SHELL, generated from the parser: every command, "
@@ -31,7 +33,6 @@ def register(sub: Any) -> None:
         epilog='example: eval "$(antifraud completion bash)"   # or put it in ~/.bashrc',
     )
     p.add_argument("shell", choices=SHELLS, help="bash or zsh")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -45,8 +46,10 @@ def _import_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "export-stix",
+        run_export_stix,
         help="write entries files as one STIX 2.1 bundle (indicators, TLP 2.0, issuer identity)",
         description="Write one STIX 2.1 bundle: an indicator per entry with its TLP 2.0 "
         "marking, validity window and issuing agency as created_by_ref. " + _FULL_CARDS,
@@ -55,10 +58,11 @@ def register(sub: Any) -> None:
     p.add_argument("entries", nargs="+", type=Path, metavar="ENTRIES.jsonl", help="entries files")
     add_output(p, "--out", required=True, metavar="BUNDLE.json", help="the STIX bundle")
     _json_flag(p)
-    p.set_defaults(func=run_export_stix)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "import-stix",
+        run_import_stix,
         help="turn a STIX 2.1 bundle's indicators into an entries file (every bad one reported)",
         description="Read the indicators of a STIX 2.1 bundle. Every refused indicator is "
         "reported with its position in the bundle and a code; the entries file is written "
@@ -67,10 +71,11 @@ def register(sub: Any) -> None:
     p.epilog = "example: antifraud import-stix bundle.json --out fraud.jsonl"
     p.add_argument("bundle", type=Path, metavar="BUNDLE.json", help="a STIX 2.1 bundle")
     _import_options(p)
-    p.set_defaults(func=run_import_stix)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "export-misp",
+        run_export_misp,
         help="write entries files as a MISP feed (manifest.json + one event per list and issuer)",
         description="Write a MISP feed folder a MISP instance can subscribe to. Each entries "
         "file is one list, named after the file. " + _FULL_CARDS,
@@ -80,10 +85,11 @@ def register(sub: Any) -> None:
     add_output(p, "--out", required=True, metavar="FOLDER", folder=True,
                help="the feed folder (new, or empty without --force)")  # fmt: skip
     _json_flag(p)
-    p.set_defaults(func=run_export_misp)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "import-misp",
+        run_import_misp,
         help="turn a MISP feed folder's attributes into an entries file (every bad one reported)",
         description="Read every attribute of every event of a MISP feed folder. Every refused "
         "attribute is reported with its number and a code; the entries file is written only "
@@ -92,10 +98,11 @@ def register(sub: Any) -> None:
     p.epilog = "example: antifraud import-misp feed/ --out fraud.jsonl"
     p.add_argument("feed", type=Path, metavar="FOLDER", help="a MISP feed folder")
     _import_options(p)
-    p.set_defaults(func=run_import_misp)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "export-warninglist",
+        run_warninglist,
         help="write the protected numbers as a MISP warninglist",
         description="Write the protected-numbers table (the packaged one, or --protected) as "
         "a MISP warninglist, so MISP warns when one of them is added as an indicator.",
@@ -104,10 +111,11 @@ def register(sub: Any) -> None:
     add_output(p, "--out", required=True, metavar="list.json", help="the warninglist")
     p.add_argument("--protected", type=Path, metavar="FILE.csv", help="another table to use")
     _json_flag(p)
-    p.set_defaults(func=run_warninglist)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "export-xlsx",
+        run_export_xlsx,
         help="write an entries file as an Excel workbook with text-typed cells (xlsx extra)",
         description="Write an .xlsx workbook whose cells are text, so identifiers stay exact. "
         "Holds full card numbers unless --mask-cards.",
@@ -117,10 +125,11 @@ def register(sub: Any) -> None:
     add_output(p, "--out", required=True, metavar="FILE.xlsx", help="the workbook")
     p.add_argument("--mask-cards", action="store_true", help="first 6 + last 4 (not importable)")
     _json_flag(p)
-    p.set_defaults(func=run_export_xlsx)
 
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "import-xlsx",
+        run_import_xlsx,
         help="turn an Excel workbook into an entries file (every bad row reported; xlsx extra)",
         description="Read the first sheet of an .xlsx workbook with import-csv's rules. Every "
         "bad row is reported with its row number; formula and number cells are refused.",
@@ -128,7 +137,6 @@ def register(sub: Any) -> None:
     p.epilog = "example: antifraud import-xlsx fraud.xlsx --out fraud.jsonl"
     p.add_argument("workbook", type=Path, metavar="FILE.xlsx", help="the workbook")
     _import_options(p)
-    p.set_defaults(func=run_import_xlsx)
 
 
 def _entries(paths: list[Path]) -> list[Entry]:

@@ -20,6 +20,7 @@ from antifraud_common._files import read_input
 from antifraud_common.cli._common import (
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     out,
@@ -43,8 +44,10 @@ from antifraud_common.format.keys import (
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "keygen",
+        run,
         help="create a signing key (Ed25519 or ES256) and its public JWK",
         description=(
             "Create a private key file (mode 0600, encrypted with the passphrase from "
@@ -71,7 +74,6 @@ def register(sub: Any) -> None:
             "OpenSSL, PBKDF2 with 2,048 iterations)"
         ),
     )
-    p.set_defaults(func=run)
 
 
 def new_passphrase() -> bytes:

@@ -15,6 +15,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     check_output,
     command_name,
@@ -134,8 +135,10 @@ def list_version(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser(
+    s = add_command(
+        sub,
         "sign",
+        run_sign,
         help="check an entries file and write its signature file (NAME.jsonl.sig)",
         description=(
             "Check ENTRIES as a receiver would, then sign its manifest (JWS). With "
@@ -160,20 +163,22 @@ def register(sub: Any) -> None:
     )
     s.add_argument("--base-version", type=int, metavar="N", help="the version of --delta-from")
     add_output(s, "--delta-out", metavar="DELTA.jsonl", help="default: ENTRIES.delta.jsonl")
-    s.set_defaults(func=run_sign)
 
-    c = sub.add_parser(
+    c = add_command(
+        sub,
         "co-sign",
+        run_co_sign,
         help="add a signature to a list's signature file",
         description="Add this key's signature to SIG (k-of-n co-signing); SIG is edited in place.",
         epilog="example: antifraud co-sign stop-payment.jsonl.sig --key pbc.pem",
     )
     c.add_argument("sig", type=Path, metavar="SIG", help="the signature file to add to")
     c.add_argument("--key", required=True, type=Path, metavar="KEY.pem", help="private key")
-    c.set_defaults(func=run_co_sign)
 
-    v = sub.add_parser(
+    v = add_command(
+        sub,
         "verify",
+        run_verify,
         help="verify a signed list against a trust bundle",
         description=(
             "Run every check (signatures, scope, expiry, state, hash, lines) in the "
@@ -191,10 +196,11 @@ def register(sub: Any) -> None:
     )
     v.add_argument("--max-problems", type=int, default=100, metavar="N",
                    help="stop after N problems (default 100)")  # fmt: skip
-    v.set_defaults(func=run_verify)
 
-    a = sub.add_parser(
+    a = add_command(
+        sub,
         "validate",
+        run_validate,
         help="check entries files (format, identifiers, order) without signatures",
         description="Check entries files as `sign` would, without signing: for CI hooks.",
         epilog="example: antifraud validate lists/*.jsonl --allow-protected phone:+86110",
@@ -203,16 +209,16 @@ def register(sub: Any) -> None:
     allow_protected_option(a)
     a.add_argument("--max-problems", type=int, default=100, metavar="N",
                    help="stop after N problems per file (default 100)")  # fmt: skip
-    a.set_defaults(func=run_validate)
 
-    i = sub.add_parser(
+    i = add_command(
+        sub,
         "inspect",
+        run_inspect,
         help="show a signature file's manifest and signers (unverified)",
         description="Show the manifest and signers of FILE.sig, marked NOT VERIFIED.",
         epilog="example: antifraud inspect fraud.jsonl.sig --json",
     )
     i.add_argument("sig", type=Path, metavar="FILE.sig", help="the signature file")
-    i.set_defaults(func=run_inspect)
 
 
 # ------------------------------------------------------------------ helpers

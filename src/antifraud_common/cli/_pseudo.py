@@ -28,6 +28,7 @@ from antifraud_common.cli._common import (
     EXIT_OK,
     KINDS,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -67,8 +68,10 @@ def register(sub: Any) -> None:
     )
     ps = p.add_subparsers(dest="pseudo_command", metavar="ACTION", required=True)
 
-    k = ps.add_parser(
+    k = add_command(
+        ps,
         "keygen",
+        run_keygen,
         help="write a new secret domain key (mode 0600)",
         description="Write a new secret domain key for a sharing domain (mode 0600).",
         epilog="example: antifraud pseudo keygen --domain cn-banks-2026 --out domain.key",
@@ -76,10 +79,11 @@ def register(sub: Any) -> None:
     k.add_argument("--domain", required=True, help="sharing domain, e.g. cn-banks-2026")
     k.add_argument("--key-id", help="key id (default: 16 hex digits of the key check value)")
     add_output(k, "--out", required=True, metavar="FILE", help="the key file to write")
-    k.set_defaults(func=run_keygen)
 
-    c = ps.add_parser(
+    c = add_command(
+        ps,
         "convert",
+        run_convert,
         help="check a plain entries file and write its pseudonymised form",
         description=(
             "Check LIST as a receiver would (canonical, sorted, valid, no protected "
@@ -94,10 +98,11 @@ def register(sub: Any) -> None:
     c.add_argument("--key", required=True, type=Path, metavar="FILE", help="domain key file")
     add_output(c, "--out", required=True, metavar="OUT.jsonl", help="the file to write")
     allow_protected_option(c)
-    c.set_defaults(func=run_convert)
 
-    s = ps.add_parser(
+    s = add_command(
+        ps,
         "sign",
+        run_sign,
         help="sign a pseudonymised entries file (like `antifraud sign`)",
         description="Check OUT.jsonl, then sign its manifest naming the domain key.",
     )
@@ -111,10 +116,11 @@ def register(sub: Any) -> None:
                    help="the domain key file")  # fmt: skip
     signing_options(s)
     add_output(s, "--out", metavar="FILE.sig", help="default: OUT.jsonl.sig")
-    s.set_defaults(func=run_sign)
 
-    q = ps.add_parser(
+    q = add_command(
+        ps,
         "check",
+        run_check,
         help="look values up in a pseudonymised list",
         description=(
             "Validate each VALUE like `antifraud check`, compute its HMAC with the domain "
@@ -137,7 +143,6 @@ def register(sub: Any) -> None:
                    "bank_card)")  # fmt: skip
     q.add_argument("--region", default="CN", help="default region for national phone numbers")
     q.add_argument("--now", help="YYYY-MM-DDTHH:MM:SSZ or YYYY-MM-DD (default: the clock)")
-    q.set_defaults(func=run_check)
 
 
 def _load_key(path: Path) -> Any:

@@ -10,6 +10,7 @@ from antifraud_common._files import read_input
 from antifraud_common.cli._common import (
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -24,8 +25,10 @@ _MAX_SUMMARY_BYTES = 64 * 1024 * 1024
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "report",
+        run,
         help="write one self-contained HTML page with charts of the lists held",
         description=(
             "Draw the receiver state as one HTML page (no script, no network, no external "
@@ -52,7 +55,6 @@ def register(sub: Any) -> None:
         help="entries whose validity ends within N days are listed (default 30)",
     )
     p.add_argument("--now", metavar="YYYY-MM-DDTHH:MM:SSZ", help="the report's clock")
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,12 +7,14 @@ import json
 from typing import Any
 
 from antifraud_common import schemas
-from antifraud_common.cli._common import EXIT_OK, emit_json, out
+from antifraud_common.cli._common import EXIT_OK, add_command, emit_json, out
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "schema",
+        run,
         help="print the JSON Schema of an entry, manifest, trust bundle or delta line",
         description=(
             "Print one of the shipped JSON Schemas (draft 2020-12) of format v1; with "
@@ -23,7 +25,6 @@ def register(sub: Any) -> None:
     p.add_argument(
         "name", choices=schemas.names(), help=f"the schema: {', '.join(schemas.names())}"
     )
-    p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:

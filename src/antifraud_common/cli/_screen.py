@@ -30,6 +30,7 @@ from antifraud_common.cli._common import (
     KIND_ALIASES,
     KINDS,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -55,8 +56,10 @@ KIND_NAMES = {k.value: k for k in IdentifierKind} | {
 
 
 def register(sub: Any) -> None:
-    s = sub.add_parser(
+    s = add_command(
+        sub,
         "screen",
+        run_screen,
         help="screen records (CSV, JSON Lines, Parquet) against blacklists",
         description=(
             "Check the identifiers in the named columns of RECORDS against a saved index "
@@ -103,14 +106,15 @@ def register(sub: Any) -> None:
         choices=("jsonl", "csv", "parquet"),
         help="format of --out (default: by its suffix, else jsonl); parquet needs a file",
     )
-    s.set_defaults(func=run_screen)
 
     ix = sub.add_parser(
         "index", help="build a saved lookup index", description="Build a saved lookup index."
     )
     ixs = ix.add_subparsers(dest="index_command", metavar="ACTION", required=True)
-    b = ixs.add_parser(
+    b = add_command(
+        ixs,
         "build",
+        run_index_build,
         help="build a saved index from entries files (signatures are NOT verified)",
         description=(
             "Build a memory-mapped index file from entries files (JSON Lines). The files' "
@@ -123,7 +127,6 @@ def register(sub: Any) -> None:
     b.add_argument("--issuer", default="local", help="issuer id recorded for every file")
     b.add_argument("--expires", help="list expiry YYYY-MM-DDTHH:MM:SSZ (default: none)")
     add_output(b, "--out", required=True, metavar="FILE", help="the index file to write")
-    b.set_defaults(func=run_index_build)
 
 
 def parse_columns(specs: list[str]) -> tuple[list[str], dict[str, IdentifierKind | None]]:

@@ -11,6 +11,7 @@ from antifraud_common.cli._common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     err,
@@ -27,8 +28,10 @@ from antifraud_common.errors import AntifraudError, StateError
 
 
 def register(sub: Any) -> None:
-    d = sub.add_parser(
+    d = add_command(
+        sub,
         "diff",
+        run_diff,
         help="write the delta file from one snapshot to the next (unsigned)",
         description=(
             "Compare two sorted entries files and write the delta (add / replace / remove "
@@ -39,10 +42,11 @@ def register(sub: Any) -> None:
     d.add_argument("old", type=Path, metavar="OLD.jsonl", help="the previous snapshot")
     d.add_argument("new", type=Path, metavar="NEW.jsonl", help="the new snapshot")
     add_output(d, "--out", required=True, metavar="DELTA.jsonl", help="the delta file to write")
-    d.set_defaults(func=run_diff)
 
-    a = sub.add_parser(
+    a = add_command(
+        sub,
         "apply",
+        run_apply,
         help="verify a signed snapshot or delta and apply it to the receiver state",
         description=(
             "Verify ENTRIES with its signature file, then apply it in one transaction, "
@@ -53,10 +57,11 @@ def register(sub: Any) -> None:
     a.add_argument("entries", type=Path, metavar="ENTRIES", help="a snapshot or delta file")
     a.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
     _state_args(a)
-    a.set_defaults(func=run_apply)
 
-    s = sub.add_parser(
+    s = add_command(
+        sub,
         "sync",
+        run_sync,
         help="apply every new snapshot and delta found in a folder, in version order",
         description=(
             "Verify and apply each NAME.jsonl + NAME.jsonl.sig pair in FOLDER; a bad file is "
@@ -67,19 +72,19 @@ def register(sub: Any) -> None:
     s.add_argument("--from", dest="folder", required=True, type=Path, metavar="FOLDER",
                    help="the drop folder")  # fmt: skip
     _state_args(s)
-    s.set_defaults(func=run_sync)
 
     st = sub.add_parser("state", help="inspect the receiver state")
     ssub = st.add_subparsers(dest="state_command", metavar="SUBCOMMAND", required=True)
-    show = ssub.add_parser(
+    show = add_command(
+        ssub,
         "show",
+        run_show,
         help="list the accepted lists (version, hash, expiry)",
         description="List the lists a receiver state holds; --check recomputes every hash.",
         epilog="example: antifraud state show --state /var/lib/antifraud --check --json",
     )
     state_option(show)
     show.add_argument("--check", action="store_true", help="also recompute every state hash")
-    show.set_defaults(func=run_show)
 
 
 def _state_args(p: argparse.ArgumentParser) -> None:

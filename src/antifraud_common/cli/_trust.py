@@ -12,6 +12,7 @@ from antifraud_common.cli._common import (
     EXIT_OK,
     KINDS,
     UsageError,
+    add_command,
     add_output,
     emit_json,
     fail,
@@ -52,8 +53,10 @@ def register(sub: Any) -> None:
     )
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION", required=True)
 
-    init = tsub.add_parser(
+    init = add_command(
+        tsub,
         "init",
+        run_init,
         help="create bundle version 1",
         description="Create trust bundle version 1 with its root keys (sign it next).",
         epilog="example: antifraud trust init --bundle-id cn-fraud --root-key root.jwk "
@@ -67,11 +70,12 @@ def register(sub: Any) -> None:
                       help="days until the bundle expires (default 365)")  # fmt: skip
     add_output(init, "--out", default=Path("trust.json"), metavar="trust.json",
                help="the bundle to write (default trust.json)")  # fmt: skip
-    init.set_defaults(func=run_init)
 
     edit = " BUNDLE is edited in place (the next version) unless --out names another file."
-    add = tsub.add_parser(
+    add = add_command(
+        tsub,
         "add-member",
+        run_add,
         help="add a member (writes the next version)",
         description="Add a member with its keys and what it may publish." + edit,
         epilog="example: antifraud trust add-member trust.json --agency mps --name MPS "
@@ -93,10 +97,11 @@ def register(sub: Any) -> None:
         ),
     )
     add_output(add, "--out", metavar="FILE", help="write here instead of editing BUNDLE")
-    add.set_defaults(func=run_add)
 
-    rm = tsub.add_parser(
+    rm = add_command(
+        tsub,
         "remove-member",
+        run_remove,
         help="remove a member (writes the next version)",
         description="Remove a member." + edit,
         epilog="example: antifraud trust remove-member trust.json --agency bank1",
@@ -104,10 +109,11 @@ def register(sub: Any) -> None:
     rm.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
     rm.add_argument("--agency", required=True, help="the member's agency id")
     add_output(rm, "--out", metavar="FILE", help="write here instead of editing BUNDLE")
-    rm.set_defaults(func=run_remove)
 
-    sign = tsub.add_parser(
+    sign = add_command(
+        tsub,
         "sign",
+        run_sign,
         help="sign (or co-sign) trust.json with root keys",
         description=(
             "Sign BUNDLE with root keys. BUNDLE.sig is edited: signatures are added to it "
@@ -119,10 +125,11 @@ def register(sub: Any) -> None:
     sign.add_argument("--key", action="append", required=True, type=Path, metavar="KEY.pem",
                       help="a root private key (repeatable)")  # fmt: skip
     sign.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: BUNDLE.sig")
-    sign.set_defaults(func=run_sign)
 
-    show = tsub.add_parser(
+    show = add_command(
+        tsub,
         "show",
+        run_show,
         help="show a bundle (and check its own root signatures)",
         description="Show a bundle's root keys and members; check BUNDLE.sig if present.",
         epilog="example: antifraud trust show trust.json --json",
@@ -130,7 +137,6 @@ def register(sub: Any) -> None:
     show.add_argument("bundle", type=Path, metavar="BUNDLE", help="the trust bundle")
     show.add_argument("--sig", type=Path, metavar="FILE.sig",
                       help="check this signature file (default BUNDLE.sig)")  # fmt: skip
-    show.set_defaults(func=run_show)
 
 
 def _actions() -> str:
