@@ -36,7 +36,14 @@ from typing import cast
 
 from antifraud_common.errors import FileAccessError
 
-__all__ = ["file_error", "open_input", "printable_name", "read_input", "write_output"]
+__all__ = [
+    "file_error",
+    "make_private_dir",
+    "open_input",
+    "printable_name",
+    "read_input",
+    "write_output",
+]
 
 _CHUNK = 1 << 20
 _Chunk = bytes | bytearray | memoryview
@@ -148,6 +155,17 @@ def read_input(path: str | os.PathLike[str], *, limit: int, what: str = "file") 
             f"larger than {limit} bytes",
         )
     return data
+
+
+def make_private_dir(directory: Path) -> bool:
+    """Create ``directory`` (mode 0700, and its parents) if it is missing; return whether
+    this call created it. A directory it did not create keeps its mode: never chmod it."""
+    if directory.exists():
+        return False
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700, parents=True)
+        return True
+    return False
 
 
 def _fsync_dir(directory: Path) -> None:

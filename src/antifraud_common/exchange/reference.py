@@ -72,7 +72,7 @@ import attrs
 
 from antifraud_common import numberplan
 from antifraud_common._clock import now_utc
-from antifraud_common._files import open_input
+from antifraud_common._files import make_private_dir, open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -95,10 +95,10 @@ from antifraud_common.exchange.entries import (
 )
 from antifraud_common.exchange.policy import delta_verdict, publish_rule, snapshot_verdict
 from antifraud_common.exchange.signing import (
-    MAX_SIGNATURE_FILE_BYTES,
     StateLike,
     make_manifest,
     read_manifest,
+    read_signature_file,
     sign_manifest,
     verify_manifest,
 )
@@ -834,19 +834,7 @@ def _plan_of(
 
 
 def _read_sig(sig: str | os.PathLike[str] | bytes) -> bytes:
-    if isinstance(sig, bytes):
-        return sig
-    p = Path(sig)
-    try:
-        with open_input(p) as f:
-            data = f.read(MAX_SIGNATURE_FILE_BYTES + 1)
-    except OSError as e:
-        raise BlacklistFormatError(
-            f"cannot read signature file {p.name}: {e.strerror}", code="sig_unreadable"
-        ) from e
-    if len(data) > MAX_SIGNATURE_FILE_BYTES:
-        raise BlacklistFormatError("the signature file is larger than 1 MiB", code="jws_too_large")
-    return data
+    return sig if isinstance(sig, bytes) else read_signature_file(sig)
 
 
 def _read_bound(path: str | os.PathLike[str], manifest: Manifest) -> bytes:
@@ -1228,11 +1216,7 @@ class ReferenceStore:
                     return cls(None, d)
                 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
             else:
-                made = False
-                if not d.exists():
-                    with contextlib.suppress(FileExistsError):
-                        d.mkdir(mode=0o700, parents=True)
-                        made = True
+                made = make_private_dir(d)
                 st = d.stat()
                 if not stat.S_ISDIR(st.st_mode):
                     raise StateError(f"{d} is not a directory")

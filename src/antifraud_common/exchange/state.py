@@ -64,6 +64,7 @@ from typing import BinaryIO, Concatenate, Final, ParamSpec, Protocol, TypeVar
 import attrs
 
 from antifraud_common._clock import now_utc
+from antifraud_common._files import make_private_dir
 from antifraud_common.errors import (
     AntifraudError,
     DeltaMismatchError,
@@ -1037,11 +1038,7 @@ def _db_lost(d: Path) -> bool:
 
 def _connect_writer(d: Path, busy_timeout: float) -> sqlite3.Connection:
     try:
-        made = False
-        if not d.exists():
-            with contextlib.suppress(FileExistsError):
-                d.mkdir(mode=0o700, parents=True)
-                made = True
+        made = make_private_dir(d)
         st = d.stat()
         if not stat.S_ISDIR(st.st_mode):
             raise StateError(f"{d} is not a directory", code="state_error")
