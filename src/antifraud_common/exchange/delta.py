@@ -548,14 +548,7 @@ def check_delta(
         add(e)
     finally:
         spool.close()
-    return EntriesSummary(
-        entry_count=digest.line_count,
-        byte_length=digest.byte_count,
-        sha256=digest.hexdigest(),
-        problems=tuple(problems.problems),
-        problem_count=problems.count,
-        complete=complete,
-    )
+    return EntriesSummary.from_digest(digest, problems, complete=complete)
 
 
 def _relined(error: AntifraudError, line_of: array.array[int]) -> AntifraudError:

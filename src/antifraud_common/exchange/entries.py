@@ -178,6 +178,25 @@ class EntriesSummary:
     problem_count: int = 0
     complete: bool = True
 
+    @classmethod
+    def from_digest(
+        cls,
+        digest: StreamDigest,
+        problems: ProblemCollector | None = None,
+        *,
+        complete: bool = True,
+    ) -> EntriesSummary:
+        """The summary of one pass: the lines ``digest`` counted and hashed, and what
+        ``problems`` gathered (none for a file just written)."""
+        return cls(
+            entry_count=digest.line_count,
+            byte_length=digest.byte_count,
+            sha256=digest.hexdigest(),
+            problems=() if problems is None else tuple(problems.problems),
+            problem_count=0 if problems is None else problems.count,
+            complete=complete,
+        )
+
     @property
     def ok(self) -> bool:
         """Whether no problem was found."""
@@ -502,14 +521,7 @@ def check_lines(
             raise
         complete = False
         problems.add(e)
-    return EntriesSummary(
-        entry_count=digest.line_count,
-        byte_length=digest.byte_count,
-        sha256=digest.hexdigest(),
-        problems=tuple(problems.problems),
-        problem_count=problems.count,
-        complete=complete,
-    )
+    return EntriesSummary.from_digest(digest, problems, complete=complete)
 
 
 def check_entries(
@@ -604,9 +616,7 @@ def write_entries(
     digest = _write_lines(
         path, (entry_line(e)[:-1] for e in items), limits=limits or DEFAULT_LIMITS
     )
-    return EntriesSummary(
-        entry_count=digest.line_count, byte_length=digest.byte_count, sha256=digest.hexdigest()
-    )
+    return EntriesSummary.from_digest(digest)
 
 
 def iter_verified_entries(stream: BinaryIO) -> Iterator[Entry]:

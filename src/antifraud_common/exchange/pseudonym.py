@@ -216,9 +216,7 @@ def write_pseudonymised(
     digest = _write_lines(
         path, (record_line(p)[:-1] for p in items), limits=limits or DEFAULT_LIMITS
     )
-    return EntriesSummary(
-        entry_count=digest.line_count, byte_length=digest.byte_count, sha256=digest.hexdigest()
-    )
+    return EntriesSummary.from_digest(digest)
 
 
 def convert_entries_file(
