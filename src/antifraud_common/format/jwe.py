@@ -49,7 +49,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from antifraud_common.errors import BlacklistFormatError, DecryptionError
 from antifraud_common.format import canonical
-from antifraud_common.format.keys import b64url_decode, b64url_encode
+from antifraud_common.format.keys import b64url_decode, b64url_encode, p256_public_key
 
 __all__ = [
     "DEFAULT_CTY",
@@ -121,16 +121,7 @@ class EncryptionKey:
                 raise BlacklistFormatError("X25519 'x' must be 32 bytes", code="jwk_invalid")
             key = x25519.X25519PublicKey.from_public_bytes(self.x)
         else:
-            if len(self.x) != 32 or self.y is None or len(self.y) != 32:
-                raise BlacklistFormatError("P-256 'x' and 'y' must be 32 bytes", code="jwk_invalid")
-            try:
-                key = ec.EllipticCurvePublicKey.from_encoded_point(
-                    ec.SECP256R1(), b"\x04" + self.x + self.y
-                )
-            except ValueError as e:
-                raise BlacklistFormatError(
-                    "the point is not on the P-256 curve", code="jwk_invalid"
-                ) from e
+            key = p256_public_key(self.x, self.y)
         members = _jwk_members(self.curve, self.x, self.y)
         thumb = b64url_encode(hashlib.sha256(canonical.dumps(members)).digest())
         object.__setattr__(self, "key_id", thumb)

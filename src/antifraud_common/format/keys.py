@@ -39,7 +39,6 @@ antifraud_common.errors.BlacklistFormatError: Ed25519 'x' must be 32 bytes
 from __future__ import annotations
 
 import base64
-import contextlib
 import enum
 import getpass
 import hashlib
@@ -49,7 +48,6 @@ import re
 import secrets
 import stat
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Final, Protocol, TypeAlias, cast, runtime_checkable
 
 import attrs
@@ -239,6 +237,17 @@ def _check_ed25519_key(x: bytes) -> None:
         )
 
 
+def p256_public_key(x: bytes, y: bytes | None) -> ec.EllipticCurvePublicKey:
+    """The P-256 public key of the JWK coordinates ``x`` and ``y`` (32 bytes each, a point
+    of the curve); raise ``jwk_invalid`` otherwise. Signing and encryption keys alike."""
+    if len(x) != 32 or y is None or len(y) != 32:
+        raise BlacklistFormatError("P-256 'x' and 'y' must be 32 bytes", code="jwk_invalid")
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+    except ValueError as e:
+        raise BlacklistFormatError("the point is not on the P-256 curve", code="jwk_invalid") from e
+
+
 def check_signature_encoding(algorithm: Algorithm, signature: bytes) -> None:
     """Refuse a signature no honest signer produces, before any key is consulted.
 
@@ -293,16 +302,8 @@ class PublicKey:
             key = ed25519.Ed25519PublicKey.from_public_bytes(self.x)
             members = {"crv": "Ed25519", "kty": "OKP", "x": b64url_encode(self.x)}
         else:
-            if len(self.x) != 32 or self.y is None or len(self.y) != 32:
-                raise BlacklistFormatError("P-256 'x' and 'y' must be 32 bytes", code="jwk_invalid")
-            try:
-                key = ec.EllipticCurvePublicKey.from_encoded_point(
-                    ec.SECP256R1(), b"\x04" + self.x + self.y
-                )
-            except ValueError as e:
-                raise BlacklistFormatError(
-                    "the point is not on the P-256 curve", code="jwk_invalid"
-                ) from e
+            key = p256_public_key(self.x, self.y)
+            assert self.y is not None  # refused above when missing
             members = {
                 "crv": "P-256",
                 "kty": "EC",
@@ -552,15 +553,6 @@ class LocalSigner:
 
 
 # ------------------------------------------------------------ key file storage
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 #: ``format`` of the scrypt + AES-256-GCM key file (``docs/spec/key-file.md``).
