@@ -47,10 +47,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import attrs
 
@@ -249,18 +249,24 @@ class PublishRule:
         )
 
 
-def _rules(value: object) -> tuple[PublishRule, ...]:
+#: A member's rule of one kind: what it may publish, or which messages it may send.
+_Rule = TypeVar("_Rule", "PublishRule", "MessageRule")
+
+
+def _rule_list(
+    value: object, rule: type[_Rule], key: Callable[[_Rule], str], field: str, per: str
+) -> tuple[_Rule, ...]:
+    """The rules of a member's ``field`` list, sorted by ``key``, at most one per key."""
     if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise _bad("publish is a list", field="publish")
-    rules = tuple(
-        sorted(
-            (r if isinstance(r, PublishRule) else PublishRule.from_dict(r) for r in value),
-            key=lambda r: r.list_type,
-        )
-    )
-    if len({r.list_type for r in rules}) != len(rules):
-        raise _bad("one rule per list type", field="publish")
+        raise _bad(f"{field} is a list", field=field)
+    rules = tuple(sorted((r if isinstance(r, rule) else rule.from_dict(r) for r in value), key=key))
+    if len({key(r) for r in rules}) != len(rules):
+        raise _bad(f"one rule per {per}", field=field)
     return rules
+
+
+def _rules(value: object) -> tuple[PublishRule, ...]:
+    return _rule_list(value, PublishRule, lambda r: r.list_type, "publish", "list type")
 
 
 def _message_type(_inst: object, _attr: attrs.Attribute[Any], value: object) -> None:
@@ -314,17 +320,7 @@ class MessageRule:
 
 
 def _message_rules(value: object) -> tuple[MessageRule, ...]:
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise _bad("messages is a list", field="messages")
-    rules = tuple(
-        sorted(
-            (r if isinstance(r, MessageRule) else MessageRule.from_dict(r) for r in value),
-            key=lambda r: r.type,
-        )
-    )
-    if len({r.type for r in rules}) != len(rules):
-        raise _bad("one rule per message type", field="messages")
-    return rules
+    return _rule_list(value, MessageRule, lambda r: r.type, "messages", "message type")
 
 
 def _encryption_keys(value: object) -> tuple[EncryptionKey, ...]:
