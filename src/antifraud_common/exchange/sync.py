@@ -274,6 +274,7 @@ def sync(
             )
         )
     found.sort(key=lambda f: f[0])
+    check = _Check(trust=trust, moment=moment, grace=grace, protected=protected)
     store: ReferenceStore | None = None
     try:
         for done, (_key, entries, sig, m) in enumerate(found):
@@ -282,31 +283,9 @@ def sync(
             if m.list_type in REFERENCE_TYPES:
                 # A number plan, DNO or presenters list: kept beside the state, never in it.
                 store = store or ReferenceStore.open(state.directory)
-                items.append(
-                    _reference_item(
-                        store,
-                        entries,
-                        sig,
-                        m,
-                        trust=trust,
-                        moment=moment,
-                        grace=grace,
-                        protected=protected,
-                    )
-                )
+                items.append(_reference_item(store, entries, sig, m, check))
             else:
-                items.append(
-                    _list_item(
-                        state,
-                        entries,
-                        sig,
-                        m,
-                        trust=trust,
-                        moment=moment,
-                        grace=grace,
-                        protected=protected,
-                    )
-                )
+                items.append(_list_item(state, entries, sig, m, check))
     finally:
         if store is not None:
             store.close()
@@ -321,16 +300,18 @@ def _state_verdict(m: Manifest, last: AcceptedRecord | None) -> StateVerdict:
     return delta_verdict(m, last) if m.is_delta else snapshot_verdict(m, last)
 
 
+@attrs.frozen(kw_only=True)
+class _Check:
+    """What every file of one sync is verified with (the clock read once)."""
+
+    trust: TrustBundle
+    moment: datetime
+    grace: timedelta | None
+    protected: ProtectedMatcher | None
+
+
 def _reference_item(
-    store: ReferenceStore,
-    entries: Path,
-    sig: Path,
-    m: Manifest,
-    *,
-    trust: TrustBundle,
-    moment: datetime,
-    grace: timedelta | None,
-    protected: ProtectedMatcher | None,
+    store: ReferenceStore, entries: Path, sig: Path, m: Manifest, check: _Check
 ) -> SyncItem:
     if isinstance(_state_verdict(m, store.get(m.issuer, m.list_id)).problem, RollbackError):
         return _item(entries, m, "old")
@@ -338,11 +319,11 @@ def _reference_item(
         verified, action = store.apply(
             entries,
             sig,
-            trust=trust,
+            trust=check.trust,
             list_type=m.list_type,
-            now=moment,
-            grace=grace,
-            protected=protected,
+            now=check.moment,
+            grace=check.grace,
+            protected=check.protected,
         )
     except AntifraudError as e:
         return _item(entries, m, "error", error=e)
@@ -352,15 +333,7 @@ def _reference_item(
 
 
 def _list_item(
-    state: ReceiverState,
-    entries: Path,
-    sig: Path,
-    m: Manifest,
-    *,
-    trust: TrustBundle,
-    moment: datetime,
-    grace: timedelta | None,
-    protected: ProtectedMatcher | None,
+    state: ReceiverState, entries: Path, sig: Path, m: Manifest, check: _Check
 ) -> SyncItem:
     """Verify and accept one blacklist file of the folder (or say why not)."""
     last = state.get(m.issuer, m.list_id)
@@ -381,18 +354,18 @@ def _list_item(
         with verify_list(
             entries,
             sig,
-            trust=trust,
+            trust=check.trust,
             state=state,
-            now=moment,
-            grace=grace,
-            protected=protected,
+            now=check.moment,
+            grace=check.grace,
+            protected=check.protected,
             tmp_dir=state.directory,
         ) as verified:
             if verified.manifest != m:
                 raise BlacklistFormatError(
                     "the signature file changed during the sync", code="sig_changed"
                 )
-            accepted = state.accept(verified, now=moment, protected=protected)
+            accepted = state.accept(verified, now=check.moment, protected=check.protected)
     except AntifraudError as e:
         return _item(entries, m, "error", error=e)
     except OSError as e:
