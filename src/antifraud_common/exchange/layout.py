@@ -276,15 +276,18 @@ def _middle(ts: bytes, *, span: bool) -> bytes:
     )
 
 
+def _validity(ts: bytes, *, capture: bool) -> bytes:
+    # valid_from and the optional valid_until, with timestamps of the pattern ``ts`` (each
+    # a group with ``capture``), after the tlp string's value.
+    stamp = b"(" + ts + b")" if capture else ts
+    return rb'","valid_from":"' + stamp + rb'"(?:,"valid_until":"' + stamp + rb'")?'
+
+
 # Groups: action, case_ref, kind, valid_from, valid_until (None when absent), value.
 _ENTRY_LINE: Final = re.compile(
     _head(hmac=False)
     + _middle(_REAL_TS, span=False)
-    + rb'","valid_from":"('
-    + _REAL_TS
-    + rb')"(?:,"valid_until":"('
-    + _REAL_TS
-    + rb')")?'
+    + _validity(_REAL_TS, capture=True)
     + VALUE_MEMBER
     + _STR
     + rb'"\}'
@@ -292,14 +295,7 @@ _ENTRY_LINE: Final = re.compile(
 # Groups: action, case_ref, hmac, kind, and the listed_at..valid_until span (its stamps
 # are checked by span_ok: the pattern keeps to their shape).
 _PSEUDONYMISED_LINE: Final = re.compile(
-    _head(hmac=True)
-    + _middle(_TS_SHAPE, span=True)
-    + rb'","valid_from":"'
-    + _TS_SHAPE
-    + rb'"(?:,"valid_until":"'
-    + _TS_SHAPE
-    + rb'")?'
-    + rb")\}"
+    _head(hmac=True) + _middle(_TS_SHAPE, span=True) + _validity(_TS_SHAPE, capture=False) + rb")\}"
 )
 # Splits a listed_at..valid_until span into its timestamps.
 _SPAN_TIMES: Final = re.compile(_TS_SHAPE)
