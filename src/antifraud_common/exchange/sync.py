@@ -132,8 +132,13 @@ class SyncReport:
         }
 
 
+def _refused(path: Path, error: AntifraudError) -> SyncItem:
+    """The item of a file refused before its manifest was read."""
+    return SyncItem(path=_display(path), outcome="error", error=error)
+
+
 def _unreadable(path: Path, e: OSError) -> SyncItem:
-    return SyncItem(path=_display(path), outcome="error", error=file_error(e, path))
+    return _refused(path, file_error(e, path))
 
 
 def _display(path: Path) -> str:
@@ -164,25 +169,15 @@ def _find_pairs(folder: Path) -> tuple[list[tuple[Path, Path]], list[SyncItem]]:
             if f"{name}.sig" in names:
                 pairs.append((folder / name, folder / f"{name}.sig"))
             else:
-                problems.append(
-                    SyncItem(
-                        path=_display(folder / name),
-                        outcome="error",
-                        error=BlacklistFormatError(
-                            "no signature file NAME.jsonl.sig beside it", code="missing_signature"
-                        ),
-                    )
+                missing = BlacklistFormatError(
+                    "no signature file NAME.jsonl.sig beside it", code="missing_signature"
                 )
+                problems.append(_refused(folder / name, missing))
         elif name.endswith(".jsonl.sig") and name[: -len(".sig")] not in names:
-            problems.append(
-                SyncItem(
-                    path=_display(folder / name),
-                    outcome="error",
-                    error=BlacklistFormatError(
-                        "no entries file beside this signature file", code="missing_entries"
-                    ),
-                )
+            missing = BlacklistFormatError(
+                "no entries file beside this signature file", code="missing_entries"
             )
+            problems.append(_refused(folder / name, missing))
     return pairs, problems
 
 
@@ -260,7 +255,7 @@ def sync(
         try:
             vm = verify_manifest(_read_sig(sig), trust=trust, now=moment, grace=grace)
         except AntifraudError as e:
-            items.append(SyncItem(path=_display(entries), outcome="error", error=e))
+            items.append(_refused(entries, e))
             continue
         m = vm.manifest
         # Per version, a delta first (cheap); the snapshot then is unchanged,
