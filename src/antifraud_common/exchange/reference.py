@@ -97,6 +97,7 @@ from antifraud_common.exchange.policy import delta_verdict, publish_rule, snapsh
 from antifraud_common.exchange.signing import (
     StateLike,
     make_manifest,
+    outcome_fields,
     read_manifest,
     read_signature_file,
     sign_manifest,
@@ -816,11 +817,7 @@ class VerifiedReference:
             "list_type": self.list_type,
             "record_count": len(self.records),
             "state_sha256": self.state_sha256,
-            "signers": list(self.signers),
-            "signer_kids": list(self.signer_kids),
-            "grace_used": self.grace_used,
-            "unchanged": self.unchanged,
-            "warnings": list(self.warnings),
+            **outcome_fields(self),
         }
 
 

@@ -575,6 +575,33 @@ def verify_manifest(
     return vm
 
 
+class _Outcome(Protocol):
+    """What every verification result tells besides its data (lists, reports, references)."""
+
+    @property
+    def signers(self) -> tuple[str, ...]: ...
+    @property
+    def signer_kids(self) -> tuple[str, ...]: ...
+    @property
+    def grace_used(self) -> bool: ...
+    @property
+    def unchanged(self) -> bool: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+
+
+def outcome_fields(outcome: _Outcome) -> dict[str, Any]:
+    """The JSON members every verification result shares, in their order: ``signers``,
+    ``signer_kids``, ``grace_used``, ``unchanged``, ``warnings``."""
+    return {
+        "signers": list(outcome.signers),
+        "signer_kids": list(outcome.signer_kids),
+        "grace_used": outcome.grace_used,
+        "unchanged": outcome.unchanged,
+        "warnings": list(outcome.warnings),
+    }
+
+
 class VerifiedList:
     """A list that passed every check, with safe access to its verified bytes.
 
@@ -687,11 +714,7 @@ class VerifiedList:
         return {
             "manifest": self.manifest.to_dict(),
             "state_sha256": self.state_sha256,
-            "signers": list(self.signers),
-            "signer_kids": list(self.signer_kids),
-            "grace_used": self.grace_used,
-            "unchanged": self.unchanged,
-            "warnings": list(self.warnings),
+            **outcome_fields(self),
         }
 
     def __repr__(self) -> str:
@@ -979,11 +1002,7 @@ class VerificationReport:
         return {
             "ok": self.ok,
             "manifest": None if self.manifest is None else self.manifest.to_dict(),
-            "signers": list(self.signers),
-            "signer_kids": list(self.signer_kids),
-            "grace_used": self.grace_used,
-            "unchanged": self.unchanged,
-            "warnings": list(self.warnings),
+            **outcome_fields(self),
             "problem_count": len(self.problems)
             + (
                 0
