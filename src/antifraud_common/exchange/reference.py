@@ -62,7 +62,6 @@ import io
 import os
 import re
 import sqlite3
-import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -72,7 +71,7 @@ import attrs
 
 from antifraud_common import numberplan
 from antifraud_common._clock import now_utc
-from antifraud_common._files import make_private_dir, open_input
+from antifraud_common._files import open_input
 from antifraud_common.errors import (
     AntifraudError,
     BlacklistFormatError,
@@ -103,6 +102,7 @@ from antifraud_common.exchange.signing import (
     sign_manifest,
     verify_manifest,
 )
+from antifraud_common.exchange.state import private_state_dir
 from antifraud_common.exchange.trust import PublishRule, TrustBundle
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import Limits, iter_lines, write_atomic
@@ -1213,16 +1213,7 @@ class ReferenceStore:
                     return cls(None, d)
                 conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None)
             else:
-                made = make_private_dir(d)
-                st = d.stat()
-                if not stat.S_ISDIR(st.st_mode):
-                    raise StateError(f"{d} is not a directory")
-                if not made and stat.S_IMODE(st.st_mode) & 0o077:
-                    raise StateError(
-                        f"the state directory {d} is accessible to other users "
-                        f"(mode {stat.S_IMODE(st.st_mode):04o}); use a private directory",
-                        code="state_permissions",
-                    )
+                private_state_dir(d, advice="use a private directory")
                 with contextlib.suppress(FileExistsError):
                     os.close(os.open(db, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
                 conn = sqlite3.connect(db, timeout=60.0, isolation_level=None)

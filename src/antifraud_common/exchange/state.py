@@ -1036,21 +1036,27 @@ def _db_lost(d: Path) -> bool:
         return True
 
 
+def private_state_dir(d: Path, *, advice: str) -> None:
+    """Create the directory ``d`` of a receiver's store (mode 0700) if it is missing; refuse
+    one that is not a directory, or that other users may access (``state_permissions``,
+    the message ending in ``advice``): the receiver state and the reference store alike."""
+    made = make_private_dir(d)
+    st = d.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise StateError(f"{d} is not a directory", code="state_error")
+    if not made and stat.S_IMODE(st.st_mode) & 0o077:
+        # Never chmod a directory this call did not create (a shared
+        # 1777 directory named by mistake must keep its mode).
+        raise StateError(
+            f"the state directory {d} is accessible to other users "
+            f"(mode {stat.S_IMODE(st.st_mode):04o}); {advice}",
+            code="state_permissions",
+        )
+
+
 def _connect_writer(d: Path, busy_timeout: float) -> sqlite3.Connection:
     try:
-        made = make_private_dir(d)
-        st = d.stat()
-        if not stat.S_ISDIR(st.st_mode):
-            raise StateError(f"{d} is not a directory", code="state_error")
-        if not made and stat.S_IMODE(st.st_mode) & 0o077:
-            # Never chmod a directory this call did not create (a shared
-            # 1777 directory named by mistake must keep its mode).
-            raise StateError(
-                f"the state directory {d} is accessible to other users "
-                f"(mode {stat.S_IMODE(st.st_mode):04o}); use a private directory "
-                "(chmod 700) or a new path",
-                code="state_permissions",
-            )
+        private_state_dir(d, advice="use a private directory (chmod 700) or a new path")
         if _db_lost(d):
             raise _lost(d)
         db = d / DB_NAME
