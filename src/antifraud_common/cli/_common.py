@@ -89,6 +89,7 @@ __all__ = [
     "read_trust",
     "report_error",
     "reset",
+    "sig_file",
     "state_option",
     "trust_option",
     "trust_sig_option",
@@ -129,6 +130,11 @@ def read_sig(path: str | os.PathLike[str]) -> bytes:
     from antifraud_common.exchange.signing import MAX_SIGNATURE_FILE_BYTES
 
     return read_input(path, limit=MAX_SIGNATURE_FILE_BYTES, what="signature file")
+
+
+def sig_file(of: Path, given: Path | None = None) -> Path:
+    """``given``, else the signature file of ``of``: ``NAME.sig`` beside it."""
+    return given if given is not None else Path(f"{of}.sig")
 
 
 def read_trust(path: str | os.PathLike[str]) -> bytes:
@@ -293,7 +299,7 @@ def load_trust_of(
     """The verified trust bundle of ``--trust`` / ``--trust-sig`` (default ``TRUST.sig``)."""
     from antifraud_common.exchange.trust import load_trust
 
-    return load_trust(args.trust, args.trust_sig or Path(f"{args.trust}.sig"), now=now, grace=grace)
+    return load_trust(args.trust, sig_file(args.trust, args.trust_sig), now=now, grace=grace)
 
 
 #: List types in use; a list type is any identifier the trust bundle's publish rules name.

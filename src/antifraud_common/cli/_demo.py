@@ -29,6 +29,7 @@ from antifraud_common.cli._common import (
     emit_json,
     err,
     out,
+    sig_file,
 )
 from antifraud_common.errors import AntifraudError
 from antifraud_common.exchange import (
@@ -292,7 +293,7 @@ def _run(folder: Path, n: int, steps: _Steps) -> bool:
             issued_at=now,
             expires=expires,
         )
-        delta_sig = Path(f"{delta}.sig")
+        delta_sig = sig_file(delta)
         with verify_list(delta, delta_sig, trust=trust, state=state, now=now) as verified:
             result = state.accept(verified, now=now)
         if result.state_sha256 != hashlib.sha256(v2.read_bytes()).hexdigest():

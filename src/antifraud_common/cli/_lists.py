@@ -30,6 +30,7 @@ from antifraud_common.cli._common import (
     progress_for,
     read_sig,
     read_trust,
+    sig_file,
     state_option,
     trust_option,
     trust_sig_option,
@@ -106,6 +107,12 @@ def signing_options(s: argparse.ArgumentParser) -> None:
     allow_protected_option(s)
     s.add_argument("--trust", type=Path, metavar="trust.json",
                    help="also check the issuer's scope in this bundle")  # fmt: skip
+
+
+def signed_list_arguments(p: argparse.ArgumentParser, *, help: str) -> None:
+    """``ENTRIES`` and its ``--sig`` (default ``ENTRIES.sig``): the list a command verifies."""
+    p.add_argument("entries", type=Path, metavar="ENTRIES", help=help)
+    p.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
 
 
 def verification_options(
@@ -186,8 +193,7 @@ def register(sub: Any) -> None:
         ),
         epilog="example: antifraud verify fraud.jsonl --trust trust.json --state /srv/state",
     )
-    v.add_argument("entries", type=Path, metavar="ENTRIES", help="the entries file")
-    v.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
+    signed_list_arguments(v, help="the entries file")
     verification_options(
         v,
         state_help="check rollback and fork against this receiver state",
@@ -321,7 +327,7 @@ def sign_snapshot(
 ) -> int:
     """Check and sign the snapshot ``args.entries``; report it as ``N {entries}``."""
     command = command_name(args)
-    check_output(args.out or Path(f"{args.entries}.sig"), args)
+    check_output(sig_file(args.entries, args.out), args)
     if signing.minisign_key is not None:
         check_output(args.entries.with_name(f"{args.entries.name}.minisig"), args)
     progress = progress_for(args, f"{command}: checking", total=file_size(args.entries))
@@ -389,7 +395,7 @@ def _sign_delta(
     delta_path = args.delta_out or args.entries.with_name(f"{args.entries.stem}.delta.jsonl")
     need_input(args.delta_from, "snapshot")
     check_output(delta_path, args)
-    check_output(Path(f"{delta_path}.sig"), args)
+    check_output(sig_file(delta_path), args)
     try:
         info, manifest = sign_delta(
             args.delta_from,
@@ -407,7 +413,7 @@ def _sign_delta(
         )
     except AntifraudError as e:
         return fail_check(args, e)
-    sig = Path(f"{delta_path}.sig")
+    sig = sig_file(delta_path)
     if args.json:
         emit_json(
             "sign",
@@ -449,7 +455,7 @@ def run_co_sign(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     now, grace = verification_time(args)
-    sig = args.sig or Path(f"{args.entries}.sig")
+    sig = sig_file(args.entries, args.sig)
     need_input(args.entries, "entries file")
     try:
         trust = load_trust_of(args, now, grace=grace)

@@ -40,6 +40,7 @@ from antifraud_common.cli._common import (
     out,
     progress_for,
     read_sig,
+    sig_file,
     trust_sig_option,
 )
 from antifraud_common.cli._lists import (
@@ -225,7 +226,7 @@ def _unverified_index(args: argparse.Namespace, key: Any) -> Any:
     from antifraud_common.exchange.signing import read_manifest
     from antifraud_common.index.pseudonym import PseudonymIndex
 
-    sig = args.sig or Path(f"{args.list}.sig")
+    sig = sig_file(args.list, args.sig)
     expires = None
     list_id, issuer = args.list.name, "unknown"
     if sig.exists():
@@ -260,7 +261,7 @@ def run_check(args: argparse.Namespace) -> int:
     try:
         if args.trust is not None:
             trust = load_trust_of(args, now)
-            sig = args.sig or Path(f"{args.list}.sig")
+            sig = sig_file(args.list, args.sig)
             with verify_pseudonymised_list(args.list, sig, trust=trust, key=key, now=now) as v:
                 index = PseudonymIndex.from_verified([v], key=key)
                 verified_info = {

@@ -21,9 +21,14 @@ from antifraud_common.cli._common import (
     need_input,
     out,
     progress_for,
+    sig_file,
     state_option,
 )
-from antifraud_common.cli._lists import verification_options, verification_time
+from antifraud_common.cli._lists import (
+    signed_list_arguments,
+    verification_options,
+    verification_time,
+)
 from antifraud_common.errors import AntifraudError, StateError
 
 
@@ -54,8 +59,7 @@ def register(sub: Any) -> None:
         ),
         epilog="example: antifraud apply fraud.jsonl --trust trust.json --state /var/lib/antifraud",
     )
-    a.add_argument("entries", type=Path, metavar="ENTRIES", help="a snapshot or delta file")
-    a.add_argument("--sig", type=Path, metavar="FILE.sig", help="default: ENTRIES.sig")
+    signed_list_arguments(a, help="a snapshot or delta file")
     _state_args(a)
 
     s = add_command(
@@ -186,7 +190,7 @@ def run_apply(args: argparse.Namespace) -> int:
     from antifraud_common.exchange.signing import verify_list
 
     now, grace = verification_time(args)
-    sig = args.sig or Path(f"{args.entries}.sig")
+    sig = sig_file(args.entries, args.sig)
     _need(args.entries, sig, args.trust)
     try:
         trust = load_trust_of(args, now, grace=grace)

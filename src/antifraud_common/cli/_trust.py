@@ -21,6 +21,7 @@ from antifraud_common.cli._common import (
     parse_kind,
     read_sig,
     read_trust,
+    sig_file,
 )
 from antifraud_common.cli._keys import load_public_key, load_signer
 from antifraud_common.errors import (
@@ -255,7 +256,7 @@ def run_sign(args: argparse.Namespace) -> int:
     need_input(args.bundle, "trust bundle")
     data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
-    sig_path = args.sig or Path(f"{args.bundle}.sig")
+    sig_path = sig_file(args.bundle, args.sig)
     signers = [load_signer(p) for p in args.key]
     roots = {k.key_id for k in bundle.root.keys}
     for path, signer in zip(args.key, signers, strict=True):
@@ -297,7 +298,7 @@ def run_show(args: argparse.Namespace) -> int:
     need_input(args.bundle, "trust bundle")
     data = read_trust(args.bundle)
     bundle = TrustBundle.from_bytes(data)
-    sig_path = args.sig or Path(f"{args.bundle}.sig")
+    sig_path = sig_file(args.bundle, args.sig)
     verdict: dict[str, Any] = {"checked": False}
     ok = True
     failure = None
