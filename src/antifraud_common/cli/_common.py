@@ -74,6 +74,7 @@ __all__ = [
     "err",
     "exit_status",
     "fail",
+    "failed",
     "file_size",
     "finish",
     "kind_type",
@@ -214,6 +215,11 @@ def check_outputs(args: argparse.Namespace) -> None:
     for dest, folder in getattr(args, "_outputs", None) or ():
         value = getattr(args, dest, None)
         check_output(value if isinstance(value, Path) else None, args, folder=folder)
+
+
+def failed(args: argparse.Namespace, e: AntifraudError) -> int:
+    """Report ``e`` as a failed check of the running command: exit 1, whatever its type."""
+    return fail(args, e, status=EXIT_FAILED)
 
 
 def usage_error(e: AntifraudError) -> UsageError:

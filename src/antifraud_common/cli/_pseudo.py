@@ -32,7 +32,7 @@ from antifraud_common.cli._common import (
     add_output,
     emit_json,
     err,
-    fail,
+    failed,
     file_size,
     kind_type,
     load_trust_of,
@@ -272,7 +272,7 @@ def run_check(args: argparse.Namespace) -> int:
         else:
             index = _unverified_index(args, key)
     except ConfigurationError as e:
-        return fail(args, e, status=EXIT_FAILED)
+        return failed(args, e)
     except AntifraudError as e:
         return fail_check(args, e)
     if not verified_info["verified"]:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from antifraud_common.cli._common import EXIT_OK, emit_json, err, out
+from antifraud_common.cli._common import EXIT_OK, emit_json, err, failed, out
 from antifraud_common.errors import AntifraudError
 
 __all__ = ["apply_reference", "reference_type"]
@@ -51,7 +51,6 @@ def apply_reference(
     sig: Path,
     now: datetime,
     grace: timedelta | None,
-    fail: Any,
 ) -> int:
     """Verify and keep a reference list; print as ``apply`` does."""
     from antifraud_common.exchange.reference import DB_NAME, ReferenceStore
@@ -63,7 +62,7 @@ def apply_reference(
                 args.entries, sig, trust=trust, list_type=list_type, now=now, grace=grace
             )
     except AntifraudError as e:
-        return int(fail(args, "apply", e))
+        return failed(args, e)
     m = verified.manifest
     if args.json:
         emit_json(

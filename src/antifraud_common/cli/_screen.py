@@ -34,7 +34,7 @@ from antifraud_common.cli._common import (
     add_output,
     emit_json,
     err,
-    fail,
+    failed,
     file_size,
     need_input,
     parse_kind,
@@ -309,10 +309,6 @@ def _write_other(args: argparse.Namespace, run: Any, fmt: str) -> int:
     return _report(args, run)
 
 
-def _fail(args: argparse.Namespace, e: AntifraudError) -> int:
-    return fail(args, e, status=EXIT_FAILED)
-
-
 def screening_failed(args: argparse.Namespace, e: AntifraudError) -> int:
     """Report an error met opening the index or screening: exit 1 (the run failed).
 
@@ -321,7 +317,7 @@ def screening_failed(args: argparse.Namespace, e: AntifraudError) -> int:
     """
     if isinstance(e, ConfigurationError) and not isinstance(e, BlacklistFormatError):
         raise usage_error(e) from e
-    return _fail(args, e)
+    return failed(args, e)
 
 
 def _entries(
@@ -362,7 +358,7 @@ def run_index_build(args: argparse.Namespace) -> int:
         index = Index.build(records())
         index.save(args.out)
     except (BlacklistFormatError, ModelError) as e:
-        return _fail(args, e)
+        return failed(args, e)
     except ConfigurationError as e:
         raise usage_error(e) from e
     finally:

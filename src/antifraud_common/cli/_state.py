@@ -15,7 +15,7 @@ from antifraud_common.cli._common import (
     add_output,
     emit_json,
     err,
-    fail,
+    failed,
     file_size,
     load_trust_of,
     need_input,
@@ -116,11 +116,6 @@ def _follow(args: argparse.Namespace, state: Any) -> Any:
     return StateIndex.follow(state, autosave=False)
 
 
-def _fail(args: argparse.Namespace, command: str, e: AntifraudError) -> int:
-    del command
-    return fail(args, e, status=EXIT_FAILED)
-
-
 def _open_state(args: argparse.Namespace, *, create: bool) -> Any:
     """Open ``--state``; a writer (``create``) that makes a new state says so on stderr.
 
@@ -175,7 +170,7 @@ def run_diff(args: argparse.Namespace) -> int:
     try:
         info = make_delta(args.old, args.new, args.out)
     except AntifraudError as e:
-        return _fail(args, "diff", e)
+        return failed(args, e)
     if args.json:
         emit_json("diff", True, {"out": str(args.out), **info.to_dict()})
     else:
@@ -195,18 +190,18 @@ def run_apply(args: argparse.Namespace) -> int:
     try:
         trust = load_trust_of(args, now, grace=grace)
     except AntifraudError as e:
-        return _fail(args, "apply", e)
+        return failed(args, e)
     from antifraud_common.cli._reference import apply_reference, reference_type
 
     list_type = reference_type(sig)
     if list_type is not None:  # a number plan, DNO or presenters list: the reference store
         return apply_reference(
-            args, list_type=list_type, trust=trust, sig=sig, now=now, grace=grace, fail=_fail
+            args, list_type=list_type, trust=trust, sig=sig, now=now, grace=grace
         )
     try:
         state = _open_state(args, create=True)
     except StateError as e:
-        return _fail(args, "apply", e)
+        return failed(args, e)
     progress = progress_for(args, "apply", total=file_size(args.entries))
     try:
         with (
@@ -226,7 +221,7 @@ def run_apply(args: argparse.Namespace) -> int:
             grace_used = verified.grace_used
             content = verified.manifest.content.value
     except AntifraudError as e:
-        return _fail(args, "apply", e)
+        return failed(args, e)
     finally:
         progress.close()
         state.close()
@@ -265,11 +260,11 @@ def run_sync(args: argparse.Namespace) -> int:
     try:
         trust = load_trust_of(args, now, grace=grace)
     except AntifraudError as e:
-        return _fail(args, "sync", e)
+        return failed(args, e)
     try:
         state = _open_state(args, create=True)
     except StateError as e:
-        return _fail(args, "sync", e)
+        return failed(args, e)
     progress = progress_for(args, "sync", unit="files")
     try:
         # The index is built (and each list's state hash checked) inside the
@@ -277,7 +272,7 @@ def run_sync(args: argparse.Namespace) -> int:
         with _follow(args, state):
             report = sync(args.folder, state, trust, now=now, grace=grace, progress=progress.update)
     except AntifraudError as e:
-        return _fail(args, "sync", e)
+        return failed(args, e)
     finally:
         progress.close()
         state.close()
@@ -316,7 +311,7 @@ def run_show(args: argparse.Namespace) -> int:
         finally:
             state.close()
     except StateError as e:
-        return _fail(args, "state show", e)
+        return failed(args, e)
     ok = not problems
     if args.json:
         payload: dict[str, Any] = {"lists": [r.to_dict() for r in records]}

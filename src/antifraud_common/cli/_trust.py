@@ -15,7 +15,7 @@ from antifraud_common.cli._common import (
     add_command,
     add_output,
     emit_json,
-    fail,
+    failed,
     need_input,
     out,
     parse_kind,
@@ -167,11 +167,6 @@ def _finish(args: argparse.Namespace, action: str, bundle: TrustBundle, path: Pa
     return EXIT_OK
 
 
-def _failed(args: argparse.Namespace, action: str, e: AntifraudError) -> int:
-    del action
-    return fail(args, e, status=EXIT_FAILED)
-
-
 def _days_after(now: datetime, days: int) -> datetime:
     try:
         return now + timedelta(days=days)
@@ -190,7 +185,7 @@ def run_init(args: argparse.Namespace) -> int:
             expires=_days_after(now, args.valid_days),
         )
     except WeakKeyError as e:
-        return _failed(args, "init", e)
+        return failed(args, e)
     except AntifraudError as e:
         raise UsageError(str(e)) from e
     _write(bundle, args.out)
@@ -235,7 +230,7 @@ def run_add(args: argparse.Namespace) -> int:
     except (AntifraudError, ModelError) as e:
         if isinstance(e, UsageError):
             raise
-        return _failed(args, "add-member", e)
+        return failed(args, e)
     target = args.out or args.bundle
     _write(new, target)
     return _finish(args, "add-member", new, target)
@@ -246,7 +241,7 @@ def run_remove(args: argparse.Namespace) -> int:
     try:
         new = remove_member(bundle, args.agency)
     except AntifraudError as e:
-        return _failed(args, "remove-member", e)
+        return failed(args, e)
     target = args.out or args.bundle
     _write(new, target)
     return _finish(args, "remove-member", new, target)
@@ -262,9 +257,8 @@ def run_sign(args: argparse.Namespace) -> int:
     for path, signer in zip(args.key, signers, strict=True):
         if signer.key_id not in roots:
             # Its signature would not count towards the root threshold.
-            return _failed(
+            return failed(
                 args,
-                "sign",
                 TrustBundleError(
                     f"{path} (key id {signer.key_id}) is not a root key of this bundle; "
                     "only root keys sign a trust bundle",
