@@ -161,8 +161,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="entry-unknown-field",
         file="models.py",
-        find="        if unknown:\n            name = sorted(str(k) for k in unknown)[0]\n",
-        replace="        if False:\n            name = sorted(str(k) for k in unknown)[0]\n",
+        find="    if unknown:\n        name = sorted(str(k) for k in unknown)[0]\n",
+        replace="    if False:\n        name = sorted(str(k) for k in unknown)[0]\n",
         reason="an entry has no members beyond those of the format",
         families=("entries",),
     ),
@@ -725,7 +725,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
         name="trust-one-rule-per-list-type",
         file="exchange/trust.py",
-        find="    if len({r.list_type for r in rules}) != len(rules):\n",
+        find="    if len({key(r) for r in rules}) != len(rules):\n",
         replace="    if False:\n",
         reason="a member has one rule per list type",
         families=("trust-bundle",),
