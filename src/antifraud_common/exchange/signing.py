@@ -864,14 +864,47 @@ class _Run:
     pseudonymised: bool
 
 
+def _check_copy(
+    copy: BinaryIO,
+    vm: VerifiedManifest,
+    run: _Run,
+    limits: Limits,
+    *,
+    collect: bool,
+    progress: Callable[[int], None] | None,
+) -> EntriesSummary:
+    """Step 7c: every line of the private copy, by the checker of the list's line form."""
+    scope = EntriesScope.from_rule(vm.rule)
+    if vm.manifest.pseudonym is not None:
+        from antifraud_common.exchange.pseudonymised import check_pseudonymised_entries
+
+        return check_pseudonymised_entries(
+            copy,
+            scope=scope,
+            limits=limits,
+            collect=collect,
+            max_problems=run.max_problems,
+            progress=progress,
+        )
+    return check_entries(
+        copy,
+        scope=scope,
+        protected=run.protected,
+        allow_protected=vm.manifest.allow_protected,
+        limits=limits,
+        collect=collect,
+        max_problems=run.max_problems,
+        progress=progress,
+    )
+
+
 def _verify(
     entries_path: str | os.PathLike[str],
     sig_path: str | os.PathLike[str] | bytes,
     run: _Run,
     problems: ProblemCollector,
 ) -> tuple[VerifiedManifest | None, BinaryIO | None, EntriesSummary | None]:
-    trust, state, grace, protected = run.trust, run.state, run.grace, run.protected
-    max_problems, progress = run.max_problems, run.progress
+    trust, state, grace, progress = run.trust, run.state, run.grace, run.progress
     moment = now_utc(run.now)  # the clock, read once
     lim = run.limits or DEFAULT_LIMITS
     try:
@@ -903,31 +936,17 @@ def _verify(
             lim,
             progress=None if progress is None else (lambda n: progress("hash", n, total)),
         )
-        if copy is not None and (hashed or problems.collect) and manifest.pseudonym is not None:
-            from antifraud_common.exchange.pseudonymised import check_pseudonymised_entries
-
+        # A plain delta's operations are checked when it is applied (exchange.delta).
+        lines = manifest.pseudonym is not None or not manifest.is_delta
+        if copy is not None and (hashed or problems.collect) and lines:
             copy.flush()
             copy.seek(0)
-            summary = check_pseudonymised_entries(
+            summary = _check_copy(
                 copy,
-                scope=EntriesScope.from_rule(vm.rule),
-                limits=lim,
+                vm,
+                run,
+                lim,
                 collect=problems.collect,
-                max_problems=max_problems,
-                progress=None if progress is None else (lambda n: progress("check", n, total)),
-            )
-            problems.problems.extend(summary.problems)
-        elif copy is not None and (hashed or problems.collect) and not manifest.is_delta:
-            copy.flush()
-            copy.seek(0)
-            summary = check_entries(
-                copy,
-                scope=EntriesScope.from_rule(vm.rule),
-                protected=protected,
-                allow_protected=manifest.allow_protected,
-                limits=lim,
-                collect=problems.collect,
-                max_problems=max_problems,
                 progress=None if progress is None else (lambda n: progress("check", n, total)),
             )
             problems.problems.extend(summary.problems)
