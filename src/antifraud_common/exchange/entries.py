@@ -47,8 +47,8 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator
-from typing import BinaryIO, Final, Protocol
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from typing import BinaryIO, Final, Protocol, TypeVar
 
 import attrs
 
@@ -608,14 +608,38 @@ def write_entries(
     the value masked). The whole list is held in memory to sort it.
     """
     items = sorted(entries, key=lambda e: (e.kind.value.encode(), e.value.encode()))
+    return write_sorted_lines(
+        path,
+        items,
+        line=entry_line,
+        repeated=lambda e: f"two entries for {e.kind.value} {e.masked_value}",
+        limits=limits,
+    )
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> tuple[str, str]: ...
+
+
+_K = TypeVar("_K", bound=_Keyed)
+
+
+def write_sorted_lines(
+    path: str | os.PathLike[str],
+    items: Sequence[_K],
+    *,
+    line: Callable[[_K], bytes],
+    repeated: Callable[[_K], str],
+    limits: Limits | None = None,
+) -> EntriesSummary:
+    """Write ``items``, sorted by key, as canonical lines (``line(item)``, with its LF),
+    atomically, and return the file's summary. Two items with one key are refused
+    (``duplicate_key``, ``repeated(item)`` the message); then nothing is written."""
     for a, b in itertools.pairwise(items):
         if a.key == b.key:
-            raise BlacklistFormatError(
-                f"two entries for {a.kind.value} {a.masked_value}", code="duplicate_key"
-            )
-    digest = _write_lines(
-        path, (entry_line(e)[:-1] for e in items), limits=limits or DEFAULT_LIMITS
-    )
+            raise BlacklistFormatError(repeated(a), code="duplicate_key")
+    digest = _write_lines(path, (line(x)[:-1] for x in items), limits=limits or DEFAULT_LIMITS)
     return EntriesSummary.from_digest(digest)
 
 

@@ -71,6 +71,7 @@ from antifraud_common.exchange.entries import (
     ProtectedMatcher,
     check_entries,
     iter_verified_entries,
+    write_sorted_lines,
 )
 from antifraud_common.exchange.layout import (
     Key,
@@ -89,8 +90,7 @@ from antifraud_common.exchange.pseudonymised import (
     secret_of,
 )
 from antifraud_common.exchange.trust import TrustBundle
-from antifraud_common.format.jsonl import DEFAULT_LIMITS, Limits
-from antifraud_common.format.jsonl import write_lines as _write_lines
+from antifraud_common.format.jsonl import Limits
 from antifraud_common.models import (
     Entry,
     IdentifierKind,
@@ -208,15 +208,13 @@ def write_pseudonymised(
 ) -> EntriesSummary:
     """Write pseudonymised entries as a canonical file, atomically (sorted; repeats refused)."""
     items = sorted(entries, key=lambda p: (p.kind.value.encode(), p.hmac.encode()))
-    for a, b in itertools.pairwise(items):
-        if a.key == b.key:
-            raise BlacklistFormatError(
-                f"two entries for the same {a.kind.value} identifier", code="duplicate_key"
-            )
-    digest = _write_lines(
-        path, (record_line(p)[:-1] for p in items), limits=limits or DEFAULT_LIMITS
+    return write_sorted_lines(
+        path,
+        items,
+        line=record_line,
+        repeated=lambda p: f"two entries for the same {p.kind.value} identifier",
+        limits=limits,
     )
-    return EntriesSummary.from_digest(digest)
 
 
 def convert_entries_file(
