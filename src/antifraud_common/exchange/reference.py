@@ -97,6 +97,7 @@ from antifraud_common.exchange.signing import (
     StateLike,
     make_manifest,
     outcome_fields,
+    outcome_of,
     read_manifest,
     read_signature_file,
     sign_manifest,
@@ -944,15 +945,7 @@ def verify_reference(
             r for r, _ in _records(data, spec, protected=matcher, allow=manifest.allow_protected)
         )
     return VerifiedReference(
-        manifest=manifest,
-        data=data,
-        records=records,
-        signers=vm.signers,
-        signer_kids=vm.signer_kids,
-        grace_used=vm.grace_used,
-        unchanged=vm.unchanged,
-        warnings=vm.warnings,
-        changes=changes,
+        manifest=manifest, data=data, records=records, changes=changes, **outcome_of(vm)
     )
 
 

@@ -68,7 +68,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Protocol
+from typing import Any, BinaryIO, Final, Protocol, TypedDict
 
 import attrs
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -602,6 +602,26 @@ def outcome_fields(outcome: _Outcome) -> dict[str, Any]:
     }
 
 
+class _OutcomeArgs(TypedDict):
+    signers: tuple[str, ...]
+    signer_kids: tuple[str, ...]
+    grace_used: bool
+    unchanged: bool
+    warnings: tuple[str, ...]
+
+
+def outcome_of(vm: VerifiedManifest) -> _OutcomeArgs:
+    """What steps 1-6 tell a verification result besides its data, as keywords of its
+    constructor (the members :func:`outcome_fields` writes)."""
+    return _OutcomeArgs(
+        signers=vm.signers,
+        signer_kids=vm.signer_kids,
+        grace_used=vm.grace_used,
+        unchanged=vm.unchanged,
+        warnings=vm.warnings,
+    )
+
+
 class VerifiedList:
     """A list that passed every check, with safe access to its verified bytes.
 
@@ -1063,12 +1083,5 @@ def verify_list_report(
     if vm is None:
         return VerificationReport(problems=tuple(problems.problems))
     return VerificationReport(
-        problems=tuple(problems.problems),
-        manifest=vm.manifest,
-        signers=vm.signers,
-        signer_kids=vm.signer_kids,
-        grace_used=vm.grace_used,
-        unchanged=vm.unchanged,
-        warnings=vm.warnings,
-        entries=summary,
+        problems=tuple(problems.problems), manifest=vm.manifest, entries=summary, **outcome_of(vm)
     )
