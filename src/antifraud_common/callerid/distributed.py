@@ -20,7 +20,6 @@ partitions; line numbers are those of each partition file.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -34,12 +33,16 @@ import attrs
 from antifraud_common._clock import now_utc
 from antifraud_common.callerid._check import CallChecker, CallerRanges
 from antifraud_common.callerid.screen import CallSummary, screen_calls
-from antifraud_common.errors import AntifraudError, ConfigurationError
+from antifraud_common.errors import ConfigurationError
 from antifraud_common.index import Index
 from antifraud_common.index.distributed import (
     IndexPayload,
+    create_output_dir,
     expand_paths,
+    map_partitions,
+    naming_partition,
     require_dask,
+    write_partition_lines,
 )
 from antifraud_common.protected import ProtectedList
 
@@ -112,7 +115,7 @@ def _screen_partition(number: int, path: str, payload: IndexPayload | None, job:
         index=None if payload is None else _worker_index(payload),
         now=job.now,
     )
-    try:
+    with naming_partition(path):
         run = screen_calls(
             path,
             calling=job.calling,
@@ -129,29 +132,10 @@ def _screen_partition(number: int, path: str, payload: IndexPayload | None, job:
                 output = None
             else:
                 findings = ()
-                output = _write_findings(Path(job.out_dir), number, path, run)
+                output = str(write_partition_lines(Path(job.out_dir), number, path, run))
         finally:
             run.close()
-    except AntifraudError as e:
-        e.message = f"{path}: {e.message}"
-        e.args = (e.message,)
-        raise
     return CallPartition(partition=path, summary=run.summary, findings=findings, output=output)
-
-
-def _write_findings(out_dir: Path, number: int, path: str, run: Any) -> str:
-    # A temporary name, then a rename: a retried task leaves no half file.
-    target = out_dir / f"{number:05d}-{Path(path).stem}.jsonl"
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=out_dir)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            for finding in run:
-                f.write(json.dumps(finding.to_dict(), ensure_ascii=False) + "\n")
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return str(target)
 
 
 def screen_call_partitions(
@@ -183,7 +167,7 @@ def screen_call_partitions(
     and no finding travels back. ``client`` is a ``distributed.Client``
     (default: the current one, else a temporary local cluster).
     """
-    distributed = require_dask()
+    require_dask()
     parts = expand_paths(paths)
     now = now_utc(now)
     # Check every option on the client, with the same code, before anything is sent.
@@ -198,12 +182,7 @@ def screen_call_partitions(
         format="auto" if fmt == "auto" else fmt,
     )
     if out_dir is not None:
-        try:
-            Path(out_dir).mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ConfigurationError(
-                f"cannot create {out_dir}: {e.strerror}", code="output_unwritable"
-            ) from e
+        create_output_dir(out_dir)
     payload = (
         None
         if index is None
@@ -224,34 +203,9 @@ def screen_call_partitions(
         ranges=None if ranges is None else dict(ranges),
         out_dir=None if out_dir is None else os.fspath(out_dir),
     )
-    own = None
-    if client is None:
-        try:
-            client = distributed.default_client()
-        except ValueError:
-            own = client = distributed.Client(
-                distributed.LocalCluster(dashboard_address=":0", processes=True)
-            )
-    try:
-        shipped = None if payload is None else client.scatter(payload, broadcast=True, hash=False)
-        try:
-            futures = client.map(
-                _screen_partition,
-                range(len(parts)),
-                parts,
-                payload=shipped,
-                job=job,
-                pure=False,
-            )
-            results: list[CallPartition] = client.gather(futures)
-        finally:
-            if shipped is not None:
-                client.cancel([shipped], force=True)
-    finally:
-        if own is not None:
-            cluster = own.cluster
-            own.close()
-            cluster.close()
+    results: list[CallPartition] = map_partitions(
+        _screen_partition, parts, payload, job, client=client
+    )
     return DistributedCallResult(
         partitions=tuple(results), summary=CallSummary.merge(r.summary for r in results)
     )

@@ -47,13 +47,14 @@ The design, the measured throughput and the cost per billion records are in
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -62,6 +63,7 @@ import attrs
 
 from antifraud_common.errors import AntifraudError, ConfigurationError
 from antifraud_common.index._core import Index
+from antifraud_common.index._screening import count_members
 from antifraud_common.index.screen import BadRow, InvalidValue, ScreenSummary, screen
 from antifraud_common.models import IdentifierKind
 
@@ -70,10 +72,14 @@ __all__ = [
     "DistributedSummary",
     "IndexPayload",
     "PartitionResult",
+    "create_output_dir",
     "expand_paths",
+    "map_partitions",
     "merge_summaries",
+    "naming_partition",
     "screen_partitions",
     "screen_partitions_to_dir",
+    "write_partition_lines",
 ]
 
 #: The pip command that installs what this module needs.
@@ -265,13 +271,7 @@ class DistributedSummary:
         """Return the JSON shape; each sample names its partition."""
         return {
             "partitions": self.partitions,
-            "records": self.records,
-            "values_checked": self.values_checked,
-            "listed_values": self.listed_values,
-            "empty": dict(self.empty),
-            "invalid": dict(self.invalid),
-            "bad_rows": self.bad_rows,
-            "matches_by_action": dict(self.matches_by_action),
+            **count_members(self),
             "bad_row_samples": [{"partition": p, **b.to_dict()} for p, b in self.bad_row_samples],
             "invalid_samples": [{"partition": p, **i.to_dict()} for p, i in self.invalid_samples],
         }
@@ -343,7 +343,7 @@ class _Job:
 def _screen_partition(number: int, path: str, payload: IndexPayload, job: _Job) -> PartitionResult:
     """Screen one partition on a worker with the single-machine :func:`screen`."""
     index = _local_index(payload, job.cache_dir)
-    try:
+    with naming_partition(path):
         run = screen(
             path,
             job.columns,
@@ -360,27 +360,41 @@ def _screen_partition(number: int, path: str, payload: IndexPayload, job: _Job) 
                 run.close()
             output = None
         else:
-            output = str(_write_matches(Path(job.out_dir), number, path, run))
+            output = str(write_partition_lines(Path(job.out_dir), number, path, run))
             matches = ()
-    except AntifraudError as e:
-        # Name the partition; keep the type and the stable code.
-        e.message = f"{path}: {e.message}"
-        e.args = (e.message,)
-        raise
     with _LOCK:
         _STATS["partitions"] += 1
     return PartitionResult(partition=path, summary=run.summary, matches=matches, output=output)
 
 
-def _write_matches(out_dir: Path, number: int, path: str, run: Any) -> Path:
-    # Written under a temporary name and renamed: a retried task leaves no half file.
+@contextlib.contextmanager
+def naming_partition(path: str) -> Iterator[None]:
+    """Prefix the message of a library error raised inside with the partition ``path``.
+
+    The error keeps its type and its stable code.
+    """
+    try:
+        yield
+    except AntifraudError as e:
+        e.message = f"{path}: {e.message}"
+        e.args = (e.message,)
+        raise
+
+
+def write_partition_lines(out_dir: Path, number: int, path: str, run: Any) -> Path:
+    """Write the ``to_dict()`` of every item of ``run`` to partition ``number``'s file.
+
+    The file is ``out_dir/{number:05d}-{stem of path}.jsonl``, one JSON line per
+    item; ``run`` is closed once read. Written under a temporary name and renamed:
+    a retried task leaves no half file.
+    """
     target = out_dir / f"{number:05d}-{Path(path).stem}.jsonl"
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             try:
-                for m in run:
-                    f.write(json.dumps(m.to_dict(), ensure_ascii=False) + "\n")
+                for item in run:
+                    f.write(json.dumps(item.to_dict(), ensure_ascii=False) + "\n")
             finally:
                 run.close()
         Path(tmp).replace(target)
@@ -414,6 +428,66 @@ def expand_paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]
     return found
 
 
+def create_output_dir(out_dir: str | os.PathLike[str]) -> None:
+    """Create ``out_dir`` and its parents (``ConfigurationError`` ``output_unwritable`` if not)."""
+    try:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigurationError(
+            f"cannot create {out_dir}: {e.strerror}", code="output_unwritable"
+        ) from e
+
+
+def map_partitions(
+    function: Callable[..., Any],
+    parts: Sequence[str],
+    payload: IndexPayload | None,
+    job: object,
+    *,
+    client: Any,
+    keys: Sequence[str] | None = None,
+) -> list[Any]:
+    """Run ``function(i, parts[i], payload=..., job=job)`` for every partition on a cluster.
+
+    ``payload`` (if any) is scattered to every worker once and released afterwards.
+    ``client`` is a ``distributed.Client``; ``None`` means the current one, else a
+    temporary local cluster closed before returning. ``keys`` names the tasks.
+    Returns the results in the order of ``parts``.
+    """
+    distributed = require_dask()
+    own = None
+    if client is None:
+        try:
+            client = distributed.default_client()
+        except ValueError:
+            own = client = distributed.Client(
+                distributed.LocalCluster(dashboard_address=":0", processes=True)
+            )
+    named = {} if keys is None else {"key": list(keys)}
+    try:
+        shipped = None if payload is None else client.scatter(payload, broadcast=True, hash=False)
+        try:
+            futures = client.map(
+                function,
+                range(len(parts)),
+                parts,
+                payload=shipped,
+                job=job,
+                pure=False,
+                **named,
+            )
+            results: list[Any] = client.gather(futures)
+        finally:
+            if shipped is not None:
+                client.cancel([shipped], force=True)
+    finally:
+        if own is not None:
+            cluster = own.cluster
+            own.close()
+            cluster.close()
+    return results
+
+
 def _run(
     index: Index | IndexPayload | str | os.PathLike[str],
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
@@ -427,7 +501,7 @@ def _run(
     out_dir: str | os.PathLike[str] | None,
     cache_dir: str | None,
 ) -> DistributedScreenResult:
-    distributed = require_dask()
+    require_dask()
     parts = expand_paths(paths)
     if now is None:
         now = datetime.now(UTC)
@@ -451,34 +525,14 @@ def _run(
         out_dir=None if out_dir is None else os.fspath(out_dir),
         cache_dir=cache_dir,
     )
-    own = None
-    if client is None:
-        try:
-            client = distributed.default_client()
-        except ValueError:
-            own = client = distributed.Client(
-                distributed.LocalCluster(dashboard_address=":0", processes=True)
-            )
-    try:
-        shipped = client.scatter(payload, broadcast=True, hash=False)
-        try:
-            futures = client.map(
-                _screen_partition,
-                range(len(parts)),
-                parts,
-                payload=shipped,
-                job=job,
-                pure=False,
-                key=[f"antifraud-screen-{payload.digest[:12]}-{i}" for i in range(len(parts))],
-            )
-            results: list[PartitionResult] = client.gather(futures)
-        finally:
-            client.cancel([shipped], force=True)
-    finally:
-        if own is not None:
-            cluster = own.cluster
-            own.close()
-            cluster.close()
+    results: list[PartitionResult] = map_partitions(
+        _screen_partition,
+        parts,
+        payload,
+        job,
+        client=client,
+        keys=[f"antifraud-screen-{payload.digest[:12]}-{i}" for i in range(len(parts))],
+    )
     summary = merge_summaries([(r.partition, r.summary) for r in results])
     return DistributedScreenResult(
         partitions=tuple(results),
@@ -552,12 +606,7 @@ def screen_partitions_to_dir(
     summary is written there by the client. The result carries no matches.
     """
     target = Path(out_dir)
-    try:
-        target.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ConfigurationError(
-            f"cannot create {target}: {e.strerror}", code="output_unwritable"
-        ) from e
+    create_output_dir(target)
     result = _run(
         index,
         paths,
