@@ -58,7 +58,7 @@ from antifraud_common.callerid._check import (
 )
 from antifraud_common.callerid._rules import RULES, CallAction
 from antifraud_common.errors import ConfigurationError
-from antifraud_common.index.screen import BadRow
+from antifraud_common.index.screen import BadRow, detect_format
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -206,14 +206,6 @@ def _bounded_lines(text: IO[str]) -> Iterator[str]:
             yield _TOO_LONG
             continue
         yield line
-
-
-def _detect(first: str, name: str) -> str:
-    if name.endswith((".jsonl", ".ndjson")):
-        return "jsonl"
-    if name.endswith((".csv", ".tsv", ".txt")):
-        return "csv"
-    return "jsonl" if first.lstrip("\ufeff").lstrip().startswith("{") else "csv"
 
 
 # A row as the checker sees it: (line, calling, called, ingress text, trunk) or a bad row.
@@ -546,7 +538,7 @@ def screen_calls(
         raise ConfigurationError("records is a path or lines of text", code="invalid_option")
     first = next(lines, None)
     if format == "auto":
-        format = _detect(first if isinstance(first, str) else "", name)
+        format = detect_format(first if isinstance(first, str) else "", name)
     body: Iterator[str] = iter(()) if first is None else itertools.chain((first,), lines)
     bad: list[tuple[int, str, str]] = []
     try:

@@ -29,6 +29,7 @@ __all__ = [
     "ScreenSummary",
     "Screening",
     "Source",
+    "count_members",
 ]
 
 #: At most this many bad rows and invalid values are kept as samples (all are counted).
@@ -171,16 +172,26 @@ class ScreenSummary:
         """Return the JSON shape."""
         return {
             "format": self.format,
-            "records": self.records,
-            "values_checked": self.values_checked,
-            "listed_values": self.listed_values,
-            "empty": dict(self.empty),
-            "invalid": dict(self.invalid),
-            "bad_rows": self.bad_rows,
-            "matches_by_action": dict(self.matches_by_action),
+            **count_members(self),
             "bad_row_samples": [b.to_dict() for b in self.bad_row_samples],
             "invalid_samples": [i.to_dict() for i in self.invalid_samples],
         }
+
+
+def count_members(summary: Any) -> dict[str, Any]:
+    """The counts of a screening summary, one run's or a distributed run's, as JSON members.
+
+    ``records`` .. ``matches_by_action``, in the order of the summaries' ``to_dict``.
+    """
+    return {
+        "records": summary.records,
+        "values_checked": summary.values_checked,
+        "listed_values": summary.listed_values,
+        "empty": dict(summary.empty),
+        "invalid": dict(summary.invalid),
+        "bad_rows": summary.bad_rows,
+        "matches_by_action": dict(summary.matches_by_action),
+    }
 
 
 class Screening(Iterator[ScreenMatch]):

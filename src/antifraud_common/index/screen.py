@@ -67,6 +67,7 @@ __all__ = [
     "ScreenMatch",
     "ScreenSummary",
     "Screening",
+    "detect_format",
     "screen",
 ]
 
@@ -289,7 +290,12 @@ def _check_csv_line(item: str, n: int) -> str:
     return item
 
 
-def _detect(first: str, name: str) -> str:
+def detect_format(first: str, name: str) -> str:
+    """``jsonl`` or ``csv`` for ``format="auto"``: by the file ``name``, else the ``first`` line.
+
+    >>> detect_format('{"caller": "1"}', ""), detect_format("caller", "calls.txt")
+    ('jsonl', 'csv')
+    """
     if name.endswith((".jsonl", ".ndjson")):
         return "jsonl"
     if name.endswith((".csv", ".tsv", ".txt")):
@@ -390,7 +396,7 @@ def screen(
         lines = iter(records)
     first = next(lines, None)
     if format == "auto":
-        format = _detect(first if isinstance(first, str) else "", name)
+        format = detect_format(first if isinstance(first, str) else "", name)
     # An empty first item is a line like any other (an empty CSV header).
     body: Iterator[str] = itertools.chain(() if first is None else (first,), lines)
     source: _CsvSource | _ItemSource
