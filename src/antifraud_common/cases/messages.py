@@ -665,6 +665,66 @@ def _mismatch(value: object) -> tuple[str, ...]:
     return tuple(sorted(items))
 
 
+#: The members of a stop-payment result and of a freeze result that hold money: amount, from, until.
+_STOPPED_NAMES: Final = ("amount_held", "stopped_at", "stopped_until")
+_FROZEN_NAMES: Final = ("amount_frozen", "frozen_at", "frozen_until")
+
+
+def _result_status(enum_cls: type[Any], data: object) -> tuple[Mapping[str, Any], Any]:
+    """A result body's members and its status (the status decides which other members it has)."""
+    if not isinstance(data, Mapping):
+        raise _bad("expected a JSON object", "body")
+    return data, _enum(enum_cls, data.get("status"), "status")
+
+
+def _held(
+    data: Mapping[str, Any], amount: str, start: str, end: str
+) -> tuple[Money, datetime, datetime]:
+    """The amount and term of a result that holds money: the term must end after it starts."""
+    d = _obj(data, frozenset({"status", amount, start, end}), "body")
+    at, until = _ts(d[start], start), _ts(d[end], end)
+    if until <= at:
+        raise _bad(f"{end} must be later than {start}", end)
+    return Money.from_dict(d[amount], amount), at, until
+
+
+def _mismatched(data: Mapping[str, Any]) -> tuple[str, ...]:
+    d = _obj(data, frozenset({"status", "fields"}), "body")
+    return _mismatch(d["fields"])
+
+
+def _rejected(data: Mapping[str, Any]) -> RejectReason:
+    d = _obj(data, frozenset({"status", "reason"}), "body")
+    return cast(RejectReason, _enum(RejectReason, d["reason"], "reason"))
+
+
+def _held_dict(
+    status: str,
+    names: tuple[str, str, str],
+    amount: Money | None,
+    at: datetime | None,
+    until: datetime | None,
+) -> dict[str, Any]:
+    assert amount and at and until
+    amount_name, start, end = names
+    return {
+        "status": status,
+        amount_name: amount.to_dict(),
+        start: format_timestamp(at),
+        end: format_timestamp(until),
+    }
+
+
+def _refused_dict(
+    status: enum.Enum, mismatched: tuple[str, ...], reason: RejectReason | None
+) -> dict[str, Any]:
+    """The JSON shape of a result that is a mismatch or a rejection."""
+    if status.value == "mismatch":
+        return {"status": "mismatch", "fields": list(mismatched)}
+    assert reason is not None
+    return {"status": "rejected", "reason": reason.value}
+
+
 @attrs.frozen(kw_only=True)
 class StopPaymentResult(Body):
     """The bank's answer to a stop-payment order."""
@@ -679,43 +739,20 @@ class StopPaymentResult(Body):
 
     @classmethod
     def from_dict(cls, data: object) -> StopPaymentResult:
-        if not isinstance(data, Mapping):
-            raise _bad("expected a JSON object", "body")
-        status = _enum(StopStatus, data.get("status"), "status")
+        d, status = _result_status(StopStatus, data)
         if status is StopStatus.STOPPED:
-            d = _obj(
-                data,
-                frozenset({"status", "amount_held", "stopped_at", "stopped_until"}),
-                "body",
-            )
-            at, until = _ts(d["stopped_at"], "stopped_at"), _ts(d["stopped_until"], "stopped_until")
-            if until <= at:
-                raise _bad("stopped_until must be later than stopped_at", "stopped_until")
-            return cls(
-                status=status,
-                amount_held=Money.from_dict(d["amount_held"], "amount_held"),
-                stopped_at=at,
-                stopped_until=until,
-            )
+            held, at, until = _held(d, *_STOPPED_NAMES)
+            return cls(status=status, amount_held=held, stopped_at=at, stopped_until=until)
         if status is StopStatus.MISMATCH:
-            d = _obj(data, frozenset({"status", "fields"}), "body")
-            return cls(status=status, mismatched=_mismatch(d["fields"]))
-        d = _obj(data, frozenset({"status", "reason"}), "body")
-        return cls(status=status, reason=_enum(RejectReason, d["reason"], "reason"))
+            return cls(status=status, mismatched=_mismatched(d))
+        return cls(status=status, reason=_rejected(d))
 
     def to_dict(self) -> dict[str, Any]:
         if self.status is StopStatus.STOPPED:
-            assert self.amount_held and self.stopped_at and self.stopped_until
-            return {
-                "status": "stopped",
-                "amount_held": self.amount_held.to_dict(),
-                "stopped_at": format_timestamp(self.stopped_at),
-                "stopped_until": format_timestamp(self.stopped_until),
-            }
-        if self.status is StopStatus.MISMATCH:
-            return {"status": "mismatch", "fields": list(self.mismatched)}
-        assert self.reason is not None
-        return {"status": "rejected", "reason": self.reason.value}
+            return _held_dict(
+                "stopped", _STOPPED_NAMES, self.amount_held, self.stopped_at, self.stopped_until
+            )
+        return _refused_dict(self.status, self.mismatched, self.reason)
 
 
 @attrs.frozen(kw_only=True)
@@ -793,47 +830,26 @@ class FreezeResult(Body):
 
     @classmethod
     def from_dict(cls, data: object) -> FreezeResult:
-        if not isinstance(data, Mapping):
-            raise _bad("expected a JSON object", "body")
-        status = _enum(FreezeStatus, data.get("status"), "status")
+        d, status = _result_status(FreezeStatus, data)
         if status is FreezeStatus.FROZEN:
-            d = _obj(
-                data, frozenset({"status", "amount_frozen", "frozen_at", "frozen_until"}), "body"
-            )
-            at, until = _ts(d["frozen_at"], "frozen_at"), _ts(d["frozen_until"], "frozen_until")
-            if until <= at:
-                raise _bad("frozen_until must be later than frozen_at", "frozen_until")
-            return cls(
-                status=status,
-                amount_frozen=Money.from_dict(d["amount_frozen"], "amount_frozen"),
-                frozen_at=at,
-                frozen_until=until,
-            )
+            held, at, until = _held(d, *_FROZEN_NAMES)
+            return cls(status=status, amount_frozen=held, frozen_at=at, frozen_until=until)
         if status is FreezeStatus.RELEASED:
-            d = _obj(data, frozenset({"status", "released_at"}), "body")
+            d = _obj(d, frozenset({"status", "released_at"}), "body")
             return cls(status=status, released_at=_ts(d["released_at"], "released_at"))
         if status is FreezeStatus.MISMATCH:
-            d = _obj(data, frozenset({"status", "fields"}), "body")
-            return cls(status=status, mismatched=_mismatch(d["fields"]))
-        d = _obj(data, frozenset({"status", "reason"}), "body")
-        return cls(status=status, reason=_enum(RejectReason, d["reason"], "reason"))
+            return cls(status=status, mismatched=_mismatched(d))
+        return cls(status=status, reason=_rejected(d))
 
     def to_dict(self) -> dict[str, Any]:
         if self.status is FreezeStatus.FROZEN:
-            assert self.amount_frozen and self.frozen_at and self.frozen_until
-            return {
-                "status": "frozen",
-                "amount_frozen": self.amount_frozen.to_dict(),
-                "frozen_at": format_timestamp(self.frozen_at),
-                "frozen_until": format_timestamp(self.frozen_until),
-            }
+            return _held_dict(
+                "frozen", _FROZEN_NAMES, self.amount_frozen, self.frozen_at, self.frozen_until
+            )
         if self.status is FreezeStatus.RELEASED:
             assert self.released_at is not None
             return {"status": "released", "released_at": format_timestamp(self.released_at)}
-        if self.status is FreezeStatus.MISMATCH:
-            return {"status": "mismatch", "fields": list(self.mismatched)}
-        assert self.reason is not None
-        return {"status": "rejected", "reason": self.reason.value}
+        return _refused_dict(self.status, self.mismatched, self.reason)
 
 
 @attrs.frozen(kw_only=True)
@@ -868,18 +884,15 @@ class ReturnResult(Body):
 
     @classmethod
     def from_dict(cls, data: object) -> ReturnResult:
-        if not isinstance(data, Mapping):
-            raise _bad("expected a JSON object", "body")
-        status = _enum(ReturnStatus, data.get("status"), "status")
+        d, status = _result_status(ReturnStatus, data)
         if status is ReturnStatus.RETURNED:
-            d = _obj(data, frozenset({"status", "amount_returned", "returned_at"}), "body")
+            d = _obj(d, frozenset({"status", "amount_returned", "returned_at"}), "body")
             return cls(
                 status=status,
                 amount_returned=Money.from_dict(d["amount_returned"], "amount_returned"),
                 returned_at=_ts(d["returned_at"], "returned_at"),
             )
-        d = _obj(data, frozenset({"status", "reason"}), "body")
-        return cls(status=status, reason=_enum(RejectReason, d["reason"], "reason"))
+        return cls(status=status, reason=_rejected(d))
 
     def to_dict(self) -> dict[str, Any]:
         if self.status is ReturnStatus.RETURNED:
@@ -889,8 +902,7 @@ class ReturnResult(Body):
                 "amount_returned": self.amount_returned.to_dict(),
                 "returned_at": format_timestamp(self.returned_at),
             }
-        assert self.reason is not None
-        return {"status": "rejected", "reason": self.reason.value}
+        return _refused_dict(self.status, (), self.reason)
 
 
 @attrs.frozen(kw_only=True)
