@@ -618,19 +618,9 @@ class CaseBook:
         book is left unchanged.
         """
         moment = _now(now)
-        message, envelope, signers = check_envelope(
-            data,
-            trust=trust,
-            now=moment,
-            policy=policy,
-            decryption_key=decryption_key,
-            require_encryption=require_encryption,
-        )
-        with self._transaction() as conn:
-            view = self._apply(conn, message, envelope, "in", moment=moment, policy=policy)
-        return Received(
-            message=message, hash=message.hash, envelope=envelope, case=view, signers=signers
-        )
+        incoming = self._incoming(data, trust, moment, policy, decryption_key, require_encryption)
+        with incoming as (_, received):
+            return received
 
     def send(
         self,
@@ -674,7 +664,29 @@ class CaseBook:
         refused, neither. Returns what was received and the answer's envelope.
         """
         moment = _now(now)
-        message, envelope, valid = check_envelope(
+        incoming = self._incoming(data, trust, moment, policy, decryption_key, require_encryption)
+        with incoming as (conn, received):
+            reply = answer(received)
+            reply_envelope = self._sign_own(reply, signers, trust, moment, policy)
+            self._apply(conn, reply, reply_envelope, "out", moment=moment, policy=policy)
+        return received, reply_envelope
+
+    @contextlib.contextmanager
+    def _incoming(  # noqa: PLR0917 - receive()'s and respond()'s own arguments
+        self,
+        data: bytes,
+        trust: TrustBundle,
+        moment: datetime,
+        policy: CasePolicy,
+        decryption_key: jwe.EncryptionPrivateKey | None,
+        require_encryption: bool,
+    ) -> Iterator[tuple[sqlite3.Connection, Received]]:
+        """Verify an incoming message, then record it in a transaction that stays open.
+
+        What the caller records inside the ``with`` block is committed with the
+        message, or rolled back with it.
+        """
+        message, envelope, signers = check_envelope(
             data,
             trust=trust,
             now=moment,
@@ -685,12 +697,9 @@ class CaseBook:
         with self._transaction() as conn:
             view = self._apply(conn, message, envelope, "in", moment=moment, policy=policy)
             received = Received(
-                message=message, hash=message.hash, envelope=envelope, case=view, signers=valid
+                message=message, hash=message.hash, envelope=envelope, case=view, signers=signers
             )
-            reply = answer(received)
-            reply_envelope = self._sign_own(reply, signers, trust, moment, policy)
-            self._apply(conn, reply, reply_envelope, "out", moment=moment, policy=policy)
-        return received, reply_envelope
+            yield conn, received
 
     def _sign_own(
         self,
