@@ -324,13 +324,7 @@ def _stop_order(
         )
     if body.term_hours * 3600 > policy.stop_term.total_seconds():
         raise _refuse("the stop term exceeds the policy's", "case_stop_term")
-    return attrs.evolve(
-        view,
-        state=CaseState.STOP_PENDING,
-        account=body.account,
-        pending=message.hash,
-        resume=state,
-    )
+    return _awaiting(view, message, CaseState.STOP_PENDING, state, account=body.account)
 
 
 def _freeze_order(view: CaseView, message: CaseMessage, state: CaseState) -> CaseView:
@@ -339,13 +333,8 @@ def _freeze_order(view: CaseView, message: CaseMessage, state: CaseState) -> Cas
     if state not in _FREEZE_FROM:
         raise _refuse(f"no freeze order in state {state.value}")
     _same_account(view, body.account)
-    return attrs.evolve(
-        view,
-        state=CaseState.FREEZE_PENDING,
-        account=body.account,
-        major=body.major,
-        pending=message.hash,
-        resume=state,
+    return _awaiting(
+        view, message, CaseState.FREEZE_PENDING, state, account=body.account, major=body.major
     )
 
 
@@ -361,7 +350,19 @@ def _freeze_measure(view: CaseView, message: CaseMessage, state: CaseState) -> C
         MessageType.FREEZE_RELEASE: CaseState.RELEASE_PENDING,
         MessageType.RETURN_ORDER: CaseState.RETURN_PENDING,
     }[t]
-    return attrs.evolve(view, state=target, pending=message.hash, resume=CaseState.FROZEN)
+    return _awaiting(view, message, target, CaseState.FROZEN)
+
+
+def _awaiting(
+    view: CaseView, request: CaseMessage, state: CaseState, resume: CaseState, **changes: Any
+) -> CaseView:
+    """The case waits in ``state`` for the answer to ``request`` (refused: back to ``resume``)."""
+    return attrs.evolve(view, state=state, pending=request.hash, resume=resume, **changes)
+
+
+def _answered(view: CaseView, state: CaseState, **changes: Any) -> CaseView:
+    """The request is answered: the case is in ``state`` and waits for nothing."""
+    return attrs.evolve(view, state=state, pending=None, resume=None, **changes)
 
 
 def _stop_result(
@@ -375,13 +376,7 @@ def _stop_result(
         assert body.stopped_at and body.stopped_until
         if body.stopped_until > policy.stop_end(body.stopped_at, order.term_hours):
             raise _refuse("the stop ends later than its term allows", "case_stop_term")
-        return attrs.evolve(
-            view,
-            state=CaseState.STOPPED,
-            pending=None,
-            resume=None,
-            stop_until=body.stopped_until,
-        )
+        return _answered(view, CaseState.STOPPED, stop_until=body.stopped_until)
     return _refused(view, answered.type)
 
 
@@ -392,14 +387,7 @@ def _freeze_result(
     assert isinstance(body, FreezeResult)
     if answered.type is MessageType.FREEZE_RELEASE:
         if body.status is FreezeStatus.RELEASED:
-            return attrs.evolve(
-                view,
-                state=CaseState.RELEASED,
-                pending=None,
-                resume=None,
-                freeze_until=None,
-                freeze_ref=None,
-            )
+            return _answered(view, CaseState.RELEASED, freeze_until=None, freeze_ref=None)
         if body.status is FreezeStatus.FROZEN:
             raise _refuse("a release is answered released or rejected")
         return _refused(view, answered.type)
@@ -415,11 +403,9 @@ def _freeze_result(
             raise _refuse("a renewal extends the freeze by at most one term", "case_freeze_term")
     elif body.frozen_until > policy.freeze_end(body.frozen_at, major=view.major):
         raise _refuse("the freeze ends later than its term allows", "case_freeze_term")
-    return attrs.evolve(
+    return _answered(
         view,
-        state=CaseState.FROZEN,
-        pending=None,
-        resume=None,
+        CaseState.FROZEN,
         freeze_until=body.frozen_until,
         freeze_ref=message.hash,
         # A freeze supersedes the stop that preceded it.
@@ -435,7 +421,7 @@ def _refused(view: CaseView, request: MessageType) -> CaseView:
         back = CaseState.FREEZE_REFUSED
     else:
         back = view.resume or CaseState.FROZEN
-    return attrs.evolve(view, state=back, pending=None, resume=None)
+    return _answered(view, back)
 
 
 def query_status(message: CaseMessage) -> QueryStatus | None:
