@@ -34,46 +34,37 @@ class _OneRecordState:
         return self.record
 
 
-def _state(version: int | None, sha256: str | None) -> _OneRecordState | None:
-    if version is None:
-        return None
-    return _OneRecordState(record=_Record(version=version, state_sha256=sha256 or ""))
+@attrs.frozen(kw_only=True)
+class Receiver:
+    """The receiving side of every verification: its trust bundle, its time and its state."""
+
+    bundle: Any
+    now: datetime
+    state_version: int | None
+    state_sha256: str | None
+
+    def state(self) -> _OneRecordState | None:
+        """The receiver state as a store (none when no version was given)."""
+        if self.state_version is None:
+            return None
+        return _OneRecordState(
+            record=_Record(version=self.state_version, state_sha256=self.state_sha256 or "")
+        )
 
 
 def verify(
-    *,
-    entries: Path,
-    sig: Path,
-    bundle: Any,
-    now: datetime,
-    grace: timedelta | None,
-    state_version: int | None,
-    state_sha256: str | None,
+    *, entries: Path, sig: Path, receiver: Receiver, grace: timedelta | None
 ) -> dict[str, Any]:
     """Verify a signed list; return the extra members of the verdict line."""
     from antifraud_common.exchange.signing import verify_list
 
     with verify_list(
-        entries,
-        sig,
-        trust=bundle,
-        state=_state(state_version, state_sha256),
-        now=now,
-        grace=grace,
+        entries, sig, trust=receiver.bundle, state=receiver.state(), now=receiver.now, grace=grace
     ) as verified:
         return {"grace_used": verified.grace_used, "unchanged": verified.unchanged}
 
 
-def apply_delta(
-    *,
-    base: Path,
-    delta: Path,
-    sig: Path,
-    bundle: Any,
-    now: datetime,
-    state_version: int,
-    state_sha256: str,
-) -> dict[str, Any]:
+def apply_delta(*, base: Path, delta: Path, sig: Path, receiver: Receiver) -> dict[str, Any]:
     """Verify and apply a delta to ``base``; return the result's hash and count.
 
     A snapshot manifest is refused (``not_a_delta``) right after the manifest
@@ -91,18 +82,11 @@ def apply_delta(
 
     # A snapshot manifest is refused once its signatures, manifest, scope, validity
     # and state are checked, before the file is read (docs/spec/deltas.md).
-    head = verify_manifest(
-        read_signature_file(sig), trust=bundle, state=_state(state_version, state_sha256), now=now
-    )
+    trust, now = receiver.bundle, receiver.now
+    head = verify_manifest(read_signature_file(sig), trust=trust, state=receiver.state(), now=now)
     if not head.manifest.is_delta:
         raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")
-    with verify_list(
-        delta,
-        sig,
-        trust=bundle,
-        state=_state(state_version, state_sha256),
-        now=now,
-    ) as verified:
+    with verify_list(delta, sig, trust=trust, state=receiver.state(), now=now) as verified:
         manifest = verified.manifest
         if not manifest.is_delta:  # pragma: no cover - the same bytes were checked above
             raise BlacklistFormatError("the manifest is not a delta's", code="not_a_delta")
@@ -119,7 +103,7 @@ def apply_delta(
                 base,
                 ops,
                 out,
-                base_sha256=state_sha256,
+                base_sha256=receiver.state_sha256,
                 result_sha256=manifest.result_sha256,
             )
             count = out.read_bytes().count(b"\n")
@@ -136,11 +120,8 @@ def verify_reference(
     entries: Path,
     sig: Path,
     base: Path | None,
-    bundle: Any,
-    now: datetime,
+    receiver: Receiver,
     grace: timedelta | None,
-    state_version: int | None,
-    state_sha256: str | None,
 ) -> dict[str, Any]:
     """Verify a signed reference list (a delta applied to ``base``); return its result."""
     from antifraud_common.exchange import reference
@@ -148,11 +129,11 @@ def verify_reference(
     verified = reference.verify_reference(
         entries,
         sig,
-        trust=bundle,
+        trust=receiver.bundle,
         list_type=list_type,
-        state=_state(state_version, state_sha256),
+        state=receiver.state(),
         base=None if base is None else base.read_bytes(),
-        now=now,
+        now=receiver.now,
         grace=grace,
     )
     return {

@@ -154,35 +154,34 @@ def _load_bundle(args: argparse.Namespace, now: datetime) -> Any:
     return trust.load_trust(args.trust, args.trust_sig, now=now)
 
 
-def _verify(args: argparse.Namespace) -> dict[str, Any]:
+def _receiver(args: argparse.Namespace) -> Any:
+    """The receiving side the command line describes: trust bundle, time, receiver state."""
     from antifraud_common.conformance import _exchange
 
     now = _now(args.now)
-    bundle = _load_bundle(args, now)
-    return _exchange.verify(
-        entries=Path(args.entries),
-        sig=Path(args.sig),
-        bundle=bundle,
+    return _exchange.Receiver(
+        bundle=_load_bundle(args, now),
         now=now,
-        grace=_grace(args),
         state_version=args.state_version,
         state_sha256=args.state_sha256,
+    )
+
+
+def _verify(args: argparse.Namespace) -> dict[str, Any]:
+    from antifraud_common.conformance import _exchange
+
+    receiver = _receiver(args)
+    return _exchange.verify(
+        entries=Path(args.entries), sig=Path(args.sig), receiver=receiver, grace=_grace(args)
     )
 
 
 def _apply_delta(args: argparse.Namespace) -> dict[str, Any]:
     from antifraud_common.conformance import _exchange
 
-    now = _now(args.now)
-    bundle = _load_bundle(args, now)
+    receiver = _receiver(args)
     return _exchange.apply_delta(
-        base=Path(args.base),
-        delta=Path(args.delta),
-        sig=Path(args.sig),
-        bundle=bundle,
-        now=now,
-        state_version=args.state_version,
-        state_sha256=args.state_sha256,
+        base=Path(args.base), delta=Path(args.delta), sig=Path(args.sig), receiver=receiver
     )
 
 
@@ -192,18 +191,14 @@ def _verify_reference(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.type not in REFERENCE_TYPES:
         raise _UnsupportedError(f"reference list type {args.type!r}")
-    now = _now(args.now)
-    bundle = _load_bundle(args, now)
+    receiver = _receiver(args)
     return _exchange.verify_reference(
         list_type=args.type,
         entries=Path(args.entries),
         sig=Path(args.sig),
         base=None if args.base is None else Path(args.base),
-        bundle=bundle,
-        now=now,
+        receiver=receiver,
         grace=_grace(args),
-        state_version=args.state_version,
-        state_sha256=args.state_sha256,
     )
 
 
