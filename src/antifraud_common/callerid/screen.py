@@ -58,7 +58,7 @@ from antifraud_common.callerid._check import (
 )
 from antifraud_common.callerid._rules import RULES, CallAction
 from antifraud_common.errors import ConfigurationError
-from antifraud_common.index.screen import BadRow, detect_format
+from antifraud_common.index.screen import BadRow, detect_format, read_csv_header
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -220,14 +220,9 @@ def _csv_rows(
     Bad rows are appended to ``bad`` and yield nothing.
     """
     reader = csv.reader(lines, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
+    header = read_csv_header(reader)
+    if header is None:
         return iter(())
-    except csv.Error as e:
-        raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
-    if header and header[0].startswith("\ufeff"):
-        header[0] = header[0][1:]
     positions = []
     for name in fields:
         if name not in header:

@@ -14,6 +14,7 @@ from typing import IO, Any, Final, Protocol
 
 import attrs
 
+from antifraud_common.errors import ConfigurationError
 from antifraud_common.index._bulk import scan
 from antifraud_common.index._core import Index
 from antifraud_common.index._results import CheckResult
@@ -30,6 +31,7 @@ __all__ = [
     "Screening",
     "Source",
     "count_members",
+    "require_columns",
 ]
 
 #: At most this many bad rows and invalid values are kept as samples (all are counted).
@@ -192,6 +194,17 @@ def count_members(summary: Any) -> dict[str, Any]:
         "bad_rows": summary.bad_rows,
         "matches_by_action": dict(summary.matches_by_action),
     }
+
+
+def require_columns(header: Sequence[str], columns: Sequence[str]) -> None:
+    """Raise ``ConfigurationError`` (``no_such_column``) for the first column not in ``header``."""
+    for name in columns:
+        if name not in header:
+            raise ConfigurationError(
+                f"the CSV header has no column {name!r}; its columns: "
+                + ", ".join(repr(h) for h in header[:50]),
+                code="no_such_column",
+            )
 
 
 class Screening(Iterator[ScreenMatch]):

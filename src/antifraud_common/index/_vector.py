@@ -1018,17 +1018,13 @@ def csv_plain(path: Path, max_line: int) -> tuple[bool, bool]:
 
 def csv_header(path: Path, columns: Sequence[str]) -> list[str]:
     """The header, read by the ``csv`` module as on the record-by-record path."""
+    from antifraud_common.index._screening import require_columns
+
     with path.open(encoding="utf-8", errors="replace", newline="") as f:
         header = next(csv.reader(f))
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    for c in columns:
-        if c not in header:
-            raise ConfigurationError(
-                f"the CSV header has no column {c!r}; its columns: "
-                + ", ".join(repr(h) for h in header[:50]),
-                code="no_such_column",
-            )
+    require_columns(header, columns)
     return header
 
 

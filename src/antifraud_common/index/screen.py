@@ -56,6 +56,7 @@ from antifraud_common.index._screening import (
     Screening,
     ScreenMatch,
     ScreenSummary,
+    require_columns,
 )
 from antifraud_common.kinds import parse_kind
 from antifraud_common.models import IdentifierKind
@@ -68,6 +69,7 @@ __all__ = [
     "ScreenSummary",
     "Screening",
     "detect_format",
+    "read_csv_header",
     "screen",
 ]
 
@@ -237,24 +239,29 @@ class _CsvSource:
 def _csv_source(lines: Iterator[str], columns: Sequence[str]) -> _CsvSource | _ItemSource:
     """Read the CSV header (so a missing column fails at the call) and return the records."""
     reader = csv.reader(lines, strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
+    header = read_csv_header(reader)
+    if header is None:
         return _ItemSource(iter(()), len(columns))
+    require_columns(header, columns)
+    positions = [header.index(c) for c in columns]
+    return _CsvSource(lines, columns, positions, reader.line_num, len(header))
+
+
+def read_csv_header(reader: Any) -> list[str] | None:
+    """The first row of a ``csv.reader``, a leading BOM removed; None when there is none.
+
+    A row the reader cannot parse raises
+    :class:`~antifraud_common.errors.ConfigurationError` (``bad_header``).
+    """
+    try:
+        header: list[str] = next(reader)
+    except StopIteration:
+        return None
     except csv.Error as e:
         raise ConfigurationError(f"the CSV header cannot be read: {e}", code="bad_header") from e
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    positions = {}
-    for name in columns:
-        if name not in header:
-            raise ConfigurationError(
-                f"the CSV header has no column {name!r}; its columns: "
-                + ", ".join(repr(h) for h in header[:50]),
-                code="no_such_column",
-            )
-        positions[name] = header.index(name)
-    return _CsvSource(lines, columns, [positions[c] for c in columns], reader.line_num, len(header))
+    return header
 
 
 class _LineTooLong(str):
