@@ -13,6 +13,7 @@ from typing import Any, Final
 import attrs
 
 from antifraud_common.errors import AntifraudError, BlacklistFormatError
+from antifraud_common.format.csvio import RowRefusedError
 from antifraud_common.models import Entry
 
 __all__ = [
@@ -91,14 +92,11 @@ class ImportResult:
             )
 
 
-class RecordRefusedError(Exception):
-    """Raised inside a record reader; becomes one :class:`RecordError`."""
+class RecordRefusedError(RowRefusedError):
+    """Raised inside a record reader; becomes one :class:`RecordError`.
 
-    def __init__(self, code: str, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.field = field
-        self.message = message
+    The refusal of a CSV row, by another name: a ``code``, the ``field`` and a message.
+    """
 
 
 def refuse_formula(field: str, text: str, *, phone_value: bool = False) -> str:
