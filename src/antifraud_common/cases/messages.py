@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, Self, cast
+from typing import Any, ClassVar, Final, Self, TypeVar, cast
 
 import attrs
 
@@ -157,7 +157,10 @@ def _int(value: object, field: str, lo: int = 0, hi: int = canonical.MAX_SAFE_IN
     return value
 
 
-def _enum(cls: type[Any], value: object, field: str) -> Any:
+_E = TypeVar("_E", bound=enum.Enum)
+
+
+def _enum(cls: type[_E], value: object, field: str) -> _E:
     if isinstance(value, cls):
         return value
     try:
@@ -332,40 +335,33 @@ class Account:
 
 
 def _subject_kind(value: object) -> SubjectKind:
-    kind: SubjectKind = _enum(SubjectKind, value, "subject.kind")
-    return kind
+    return _enum(SubjectKind, value, "subject.kind")
 
 
 def _to_account_status(value: object) -> AccountStatus:
-    out: AccountStatus = _enum(AccountStatus, value, "account_status")
-    return out
+    return _enum(AccountStatus, value, "account_status")
 
 
 def _to_query_status(value: object) -> QueryStatus:
-    out: QueryStatus = _enum(QueryStatus, value, "status")
-    return out
+    return _enum(QueryStatus, value, "status")
 
 
 def _to_stop_status(value: object) -> StopStatus:
-    out: StopStatus = _enum(StopStatus, value, "status")
-    return out
+    return _enum(StopStatus, value, "status")
 
 
 def _to_freeze_status(value: object) -> FreezeStatus:
-    out: FreezeStatus = _enum(FreezeStatus, value, "status")
-    return out
+    return _enum(FreezeStatus, value, "status")
 
 
 def _to_return_status(value: object) -> ReturnStatus:
-    out: ReturnStatus = _enum(ReturnStatus, value, "status")
-    return out
+    return _enum(ReturnStatus, value, "status")
 
 
 def _to_reason(value: object) -> RejectReason | None:
     if value is None:
         return None
-    out: RejectReason = _enum(RejectReason, value, "reason")
-    return out
+    return _enum(RejectReason, value, "reason")
 
 
 def _to_time(value: datetime) -> datetime:
@@ -695,7 +691,7 @@ def _mismatched(data: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _rejected(data: Mapping[str, Any]) -> RejectReason:
     d = _obj(data, frozenset({"status", "reason"}), "body")
-    return cast(RejectReason, _enum(RejectReason, d["reason"], "reason"))
+    return _enum(RejectReason, d["reason"], "reason")
 
 
 def _held_dict(
