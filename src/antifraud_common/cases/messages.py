@@ -31,7 +31,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, Self, TypeVar, cast
+from typing import Any, ClassVar, Final, Self, cast
 
 import attrs
 
@@ -157,10 +157,7 @@ def _int(value: object, field: str, lo: int = 0, hi: int = canonical.MAX_SAFE_IN
     return value
 
 
-_E = TypeVar("_E", bound=enum.Enum)
-
-
-def _enum(cls: type[_E], value: object, field: str) -> _E:
+def _enum(cls: type[Any], value: object, field: str) -> Any:
     if isinstance(value, cls):
         return value
     try:
@@ -335,33 +332,40 @@ class Account:
 
 
 def _subject_kind(value: object) -> SubjectKind:
-    return _enum(SubjectKind, value, "subject.kind")
+    kind: SubjectKind = _enum(SubjectKind, value, "subject.kind")
+    return kind
 
 
 def _to_account_status(value: object) -> AccountStatus:
-    return _enum(AccountStatus, value, "account_status")
+    out: AccountStatus = _enum(AccountStatus, value, "account_status")
+    return out
 
 
 def _to_query_status(value: object) -> QueryStatus:
-    return _enum(QueryStatus, value, "status")
+    out: QueryStatus = _enum(QueryStatus, value, "status")
+    return out
 
 
 def _to_stop_status(value: object) -> StopStatus:
-    return _enum(StopStatus, value, "status")
+    out: StopStatus = _enum(StopStatus, value, "status")
+    return out
 
 
 def _to_freeze_status(value: object) -> FreezeStatus:
-    return _enum(FreezeStatus, value, "status")
+    out: FreezeStatus = _enum(FreezeStatus, value, "status")
+    return out
 
 
 def _to_return_status(value: object) -> ReturnStatus:
-    return _enum(ReturnStatus, value, "status")
+    out: ReturnStatus = _enum(ReturnStatus, value, "status")
+    return out
 
 
 def _to_reason(value: object) -> RejectReason | None:
     if value is None:
         return None
-    return _enum(RejectReason, value, "reason")
+    out: RejectReason = _enum(RejectReason, value, "reason")
+    return out
 
 
 def _to_time(value: datetime) -> datetime:
@@ -691,7 +695,7 @@ def _mismatched(data: Mapping[str, Any]) -> tuple[str, ...]:
 
 def _rejected(data: Mapping[str, Any]) -> RejectReason:
     d = _obj(data, frozenset({"status", "reason"}), "body")
-    return _enum(RejectReason, d["reason"], "reason")
+    return cast(RejectReason, _enum(RejectReason, d["reason"], "reason"))
 
 
 def _held_dict(
