@@ -183,13 +183,7 @@ def screen_call_partitions(
     )
     if out_dir is not None:
         create_output_dir(out_dir)
-    payload = (
-        None
-        if index is None
-        else index
-        if isinstance(index, IndexPayload)
-        else IndexPayload.from_index(index)
-    )
+    payload = None if index is None else IndexPayload.of(index)
     job = _Job(
         calling=calling,
         called=called,

@@ -144,6 +144,11 @@ class IndexPayload:
             ) from e
         return cls.from_bytes(data)
 
+    @classmethod
+    def of(cls, index: Index | IndexPayload | str | os.PathLike[str]) -> IndexPayload:
+        """``index`` itself if it is a payload, else :meth:`from_index` of it."""
+        return index if isinstance(index, IndexPayload) else cls.from_index(index)
+
     @property
     def size(self) -> int:
         """Size of the serialised index in bytes."""
@@ -515,7 +520,7 @@ def _run(
         region=region,
         now=now,
     )
-    payload = index if isinstance(index, IndexPayload) else IndexPayload.from_index(index)
+    payload = IndexPayload.of(index)
     job = _Job(
         columns=tuple(columns),
         kinds=None if kinds is None else dict(kinds),
