@@ -67,9 +67,9 @@ from antifraud_common.exchange.layout import (
     case_ref_ok,
     entry_error_code,
     entry_line,
+    iter_entry_fields,
     parse_line,
     plan_hint,
-    scan_entry_lines,
     verified_entries,
 )
 from antifraud_common.format.jsonl import (
@@ -230,7 +230,7 @@ class LineForm:
     """
 
     key_member: str
-    scan: Callable[[list[bytes], int], list[Fields | None]]
+    scan: Callable[[list[bytes], int], Iterable[Fields | None]]
     exact: Callable[[bytes, int], Fields]
 
 
@@ -245,7 +245,7 @@ def _exact_fields(line: bytes, lineno: int) -> Fields:
 
 
 #: Plain entry lines: the key is ``(kind, value)``.
-PLAIN_LINES: Final = LineForm(key_member="value", scan=scan_entry_lines, exact=_exact_fields)
+PLAIN_LINES: Final = LineForm(key_member="value", scan=iter_entry_fields, exact=_exact_fields)
 
 
 # -------------------------------------------------------------------- checker

@@ -71,6 +71,8 @@ __all__ = [
     "entry_key",
     "entry_line",
     "find_line",
+    "iter_entry_fields",
+    "iter_pseudonymised_fields",
     "needs_escape",
     "parse_line",
     "plan_hint",
@@ -358,7 +360,7 @@ def _value_ok(kind: bytes, value: str) -> bool:
     return check(value)
 
 
-def scan_entry_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | None]:
+def iter_entry_fields(lines: list[bytes], max_line_bytes: int) -> Iterator[Fields | None]:
     """The fast parser of plain entry lines: per line, its :data:`Fields` or ``None``.
 
     ``None`` means "not decided here": the strict path (:func:`parse_line`)
@@ -387,11 +389,9 @@ def scan_entry_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | N
     value_ok = _value_ok
     # One length check per chunk; per line only when some line is too long.
     long_lines = max(map(len, lines), default=0) > max_line_bytes
-    out: list[Fields | None] = []
-    append = out.append
     for i, m in enumerate(matches):
         if m is None:
-            append(None)
+            yield None
             continue
         action, case_ref, kind, valid_from, valid_until, value_b = m.groups()
         fast = False
@@ -414,32 +414,38 @@ def scan_entry_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | N
             and case_ref_ok(case_ref)
             and not (long_lines and len(lines[i]) > max_line_bytes)
         ):
-            append((kind, action, value_b, value))
+            yield (kind, action, value_b, value)
         else:
-            append(None)
-    return out
+            yield None
 
 
-def scan_pseudonymised_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | None]:
+def scan_entry_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | None]:
+    """:func:`iter_entry_fields` as a list (the streaming checker takes the iterator)."""
+    return list(iter_entry_fields(lines, max_line_bytes))
+
+
+def iter_pseudonymised_fields(lines: list[bytes], max_line_bytes: int) -> Iterator[Fields | None]:
     """The fast parser of pseudonymised entry lines (the key value is the ``hmac``).
 
-    The same contract as :func:`scan_entry_lines`; the HMAC's form (64
+    The same contract as :func:`iter_entry_fields`; the HMAC's form (64
     lowercase hex digits) is part of the pattern.
     """
     fullmatch = _PSEUDONYMISED_LINE.fullmatch
-    out: list[Fields | None] = []
-    append = out.append
     for line in lines:
         m = fullmatch(line)
         if m is None or len(line) > max_line_bytes:
-            append(None)
+            yield None
             continue
         action, case_ref, hmac_hex, kind, span = m.groups()
         if case_ref_ok(case_ref) and span_ok(span):
-            append((kind, action, hmac_hex, ""))
+            yield (kind, action, hmac_hex, "")
         else:
-            append(None)
-    return out
+            yield None
+
+
+def scan_pseudonymised_lines(lines: list[bytes], max_line_bytes: int) -> list[Fields | None]:
+    """:func:`iter_pseudonymised_fields` as a list."""
+    return list(iter_pseudonymised_fields(lines, max_line_bytes))
 
 
 # ---------------------------------------------------------------- strict path

@@ -40,8 +40,8 @@ from antifraud_common.exchange.entries import (
 )
 from antifraud_common.exchange.layout import (
     Fields,
+    iter_pseudonymised_fields,
     parse_line,
-    scan_pseudonymised_lines,
 )
 from antifraud_common.format import canonical
 from antifraud_common.format.jsonl import Limits
@@ -396,7 +396,7 @@ def _exact_fields(line: bytes, lineno: int) -> Fields:
 
 #: Pseudonymised entry lines: the key is ``(kind, hmac)``.
 PSEUDONYMISED_LINES: Final = LineForm(
-    key_member="hmac", scan=scan_pseudonymised_lines, exact=_exact_fields
+    key_member="hmac", scan=iter_pseudonymised_fields, exact=_exact_fields
 )
 
 
