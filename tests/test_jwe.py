@@ -127,10 +127,19 @@ def test_every_failure_is_one_opaque_error(curve: EncryptionCurve) -> None:
     other = EncryptionPrivateKey.generate(curve)
     token = jwe.encrypt("holder name 张三".encode(), key.public_key)
     parts = token.decode().split(".")
+
+    def other_char(c: str) -> str:  # a base64url character that is surely a change
+        return "B" if c == "A" else "A"
+
+    tag, ciphertext = parts[4], parts[3]
+    bad_tag = tag[:-2] + other_char(tag[-2]) + tag[-1]
     variants = [
         jwe.encrypt(b"x", other.public_key),  # another recipient
-        b".".join(p.encode() for p in [parts[0], "", parts[2], parts[3], parts[4][:-2] + "AA"]),
-        b".".join(p.encode() for p in [parts[0], "", parts[2], "A" + parts[3][1:], parts[4]]),
+        b".".join(p.encode() for p in [parts[0], "", parts[2], parts[3], bad_tag]),
+        b".".join(
+            p.encode()
+            for p in [parts[0], "", parts[2], other_char(ciphertext[0]) + ciphertext[1:], tag]
+        ),
         b".".join(p.encode() for p in [parts[0], "AAAA", parts[2], parts[3], parts[4]]),
         b".".join(p.encode() for p in parts[:4]),
         b"garbage",
