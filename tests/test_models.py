@@ -292,3 +292,22 @@ def test_manifest_allow_protected_sorted() -> None:
     assert Manifest.from_dict(m.to_dict()).allow_protected == tuple(keys)
     with pytest.raises(ModelError):
         Manifest(**manifest_fields(allow_protected=list(reversed(keys))))
+
+
+def test_the_first_wrong_member_named_is_the_alphabetically_first() -> None:
+    from antifraud_common.models import check_entry_object
+
+    good = {
+        "kind": "phone", "value": "+8613800138000", "reason": "telecom_fraud",
+        "action": "block", "source": "mps", "case_ref": "A-1", "confidence": 90,
+        "tlp": "amber", "listed_at": "2026-01-01T00:00:00Z", "valid_from": "2026-01-01T00:00:00Z",
+    }  # fmt: skip
+    assert check_entry_object(good) is good
+    for bad, field in (
+        ({"confidence": "90", "valid_from": 5}, "confidence"),
+        ({"case_ref": 1, "confidence": "90"}, "case_ref"),
+        ({"valid_from": 5, "valid_until": 6}, "valid_from"),
+    ):
+        with pytest.raises(ModelError) as e:
+            check_entry_object({**good, **bad})
+        assert (e.value.code, e.value.field) == ("wrong_type", field)

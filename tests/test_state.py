@@ -538,3 +538,21 @@ def test_merge_chunk_matches_a_reference_merge() -> None:
         assert sum(n for _k, n, _b in got) == len(want)
         for first, _n, blob in got:
             assert first == state_mod._key_blob(entry_key(blob.split(b"\n")[0]))
+
+
+def test_a_stored_line_with_a_naive_timestamp_is_a_damaged_state(
+    tmp_path: Path, kit: object
+) -> None:
+    s1 = kit.snapshot(tmp_path, "v1", [K.phone_entry(i) for i in range(3)], 1)  # type: ignore[attr-defined]
+    with ReceiverState.open(tmp_path / "st") as state:
+        accept(state, kit, s1)
+    conn = sqlite3.connect(tmp_path / "st" / "state.sqlite3")
+    with conn:
+        (data,) = conn.execute("SELECT data FROM chunks").fetchone()
+        edited = bytes(data).replace(b'Z"', b'"', 1)  # one timestamp loses its offset
+        assert edited != bytes(data)
+        conn.execute("UPDATE chunks SET data=?", (edited,))
+    conn.close()
+    with ReceiverState.open(tmp_path / "st") as state, pytest.raises(StateError) as e:
+        list(state.iter_records())
+    assert e.value.code == "state_damaged" and str(e.value) == "a stored entry is damaged"

@@ -395,3 +395,11 @@ def test_naive_now_refused() -> None:
     assert isinstance(e.value, TrustBundleError) and e.value.code == "naive_datetime"
     with pytest.raises(errors.NaiveTrustTimeError):
         bundle().is_expired(datetime(2026, 1, 1))
+
+
+def test_is_expired_needs_an_aware_now() -> None:
+    b = bundle()
+    for bad in (None, datetime(2026, 1, 1)):
+        with pytest.raises(TrustBundleError) as e:
+            b.is_expired(bad)  # type: ignore[arg-type]
+        assert e.value.code == "naive_datetime"

@@ -336,7 +336,9 @@ class NaiveTrustTimeError(NaiveDatetimeError, TrustBundleError):
     The clock check's :class:`NaiveDatetimeError` (code ``naive_datetime``),
     also a :class:`TrustBundleError`, the type these functions raised for it
     before, so ``except TrustBundleError`` clauses keep catching it. The clock
-    check raises it with code ``naive_datetime``, as every clock error has.
+    check raises it with code ``naive_datetime``, as every clock error has (the
+    class's own default code, ``trust_naive_now``, exists only because every error
+    class has a distinct one; the library never raises it with that code).
     """
 
     code = "trust_naive_now"

@@ -372,7 +372,7 @@ ENTRY_FIELDS: Final = (
 def _members(identifier: str) -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     names = tuple(identifier if n == "value" else n for n in ENTRY_FIELDS)
     everything = frozenset(names)
-    return everything - {"valid_until"}, everything, tuple(sorted(everything - {"confidence"}))
+    return everything - {"valid_until"}, everything, tuple(sorted(everything))
 
 
 _MEMBERS: Final = {ident: _members(ident) for ident in ("value", "hmac")}
@@ -395,7 +395,7 @@ def check_entry_object(data: object, identifier: str = "value") -> Mapping[str, 
     """
     if not isinstance(data, Mapping):
         raise ModelError("an entry is a JSON object", code="not_an_object")
-    required, everything, strings = _MEMBERS[identifier]
+    required, everything, ordered = _MEMBERS[identifier]
     keys = set(data)
     unknown = keys - everything
     if unknown:
@@ -404,11 +404,12 @@ def check_entry_object(data: object, identifier: str = "value") -> Mapping[str, 
     missing = required - keys
     if missing:
         raise ModelError("missing field", code="missing_field", field=sorted(missing)[0])
-    for name in strings:
-        if name in data and not isinstance(data[name], str):
+    for name in ordered:
+        if name == "confidence":
+            if type(data[name]) is not int:
+                raise ModelError("expected an integer", code="wrong_type", field=name)
+        elif name in data and not isinstance(data[name], str):
             raise ModelError("expected a string", code="wrong_type", field=name)
-    if type(data["confidence"]) is not int:
-        raise ModelError("expected an integer", code="wrong_type", field="confidence")
     return data
 
 

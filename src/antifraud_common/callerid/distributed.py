@@ -36,6 +36,7 @@ from antifraud_common.callerid.screen import CallSummary, screen_calls
 from antifraud_common.errors import ConfigurationError
 from antifraud_common.index import Index
 from antifraud_common.index.distributed import (
+    INSTALL_HINT,
     IndexPayload,
     create_output_dir,
     expand_paths,
@@ -46,9 +47,12 @@ from antifraud_common.index.distributed import (
 )
 from antifraud_common.protected import ProtectedList
 
-__all__ = ["CallPartition", "DistributedCallResult", "screen_call_partitions"]
-
-#: The pip command that installs what this module needs.
+__all__ = [
+    "INSTALL_HINT",
+    "CallPartition",
+    "DistributedCallResult",
+    "screen_call_partitions",
+]
 
 _LOCK = threading.Lock()
 _OPEN: dict[str, Index] = {}

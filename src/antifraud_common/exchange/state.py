@@ -69,6 +69,7 @@ from antifraud_common.errors import (
     AntifraudError,
     DeltaMismatchError,
     HashMismatchError,
+    NaiveDatetimeError,
     StateError,
 )
 from antifraud_common.exchange.delta import (
@@ -1687,6 +1688,8 @@ class _EntryParser:
                 entry = next(entries)
             except StopIteration:
                 return
+            except NaiveDatetimeError as e:  # a StateError too, but from the line itself
+                raise StateError("a stored entry is damaged", code="state_damaged") from e
             except StateError:
                 raise  # the chunks themselves (iter_lines), already said
             except (ValueError, KeyError, TypeError, AntifraudError) as e:

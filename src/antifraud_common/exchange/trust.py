@@ -590,7 +590,7 @@ class TrustBundle:
 
     def is_expired(self, now: datetime) -> bool:
         """Whether ``now`` is at or after :attr:`expires`."""
-        return _now(now) >= self.expires
+        return aware_utc(now, field="now", error=NaiveTrustTimeError) >= self.expires
 
     # ------------------------------------------------------------- JSON
 
