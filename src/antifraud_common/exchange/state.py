@@ -89,7 +89,6 @@ from antifraud_common.exchange.layout import (
     needs_escape,
     stored_line_key,
     verified_entries,
-    verified_entry,
 )
 from antifraud_common.exchange.policy import delta_verdict, snapshot_verdict
 from antifraud_common.format import canonical
@@ -1675,10 +1674,7 @@ class _EntryParser:
     """Builds entries from stored (already verified) canonical lines."""
 
     def __call__(self, line: bytes) -> Entry:
-        try:
-            return verified_entry(line)
-        except (ValueError, KeyError, TypeError, AntifraudError) as e:
-            raise StateError("a stored entry is damaged", code="state_damaged") from e
+        return next(self.many(iter((line,))))
 
     def many(self, lines: Iterator[bytes]) -> Iterator[Entry]:
         """The entries of many stored lines, in one loop (a whole list's chunks)."""
